@@ -1,0 +1,143 @@
+"""Diagnostics with stable codes, rendered like a compiler, and the errors that carry them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from .source import Span, display_width
+
+# code → short Chinese title; docs/errors.md and the tests hold every code to this table.
+CODES: dict[str, str] = {
+    "E001": "无法识别的字符",
+    "E002": "语法错误",
+    "E003": "文件意外结束",
+    "E004": "字符串缺少结尾引号",
+    "E005": "数字位数过多",
+    "E006": "表达式嵌套过深",
+    "E007": "无法读取文件",
+    "E101": "找不到引用的文件",
+    "E102": "循环引用",
+    "E103": "重复的顶层名称",
+    "E104": "未知的等级方案",
+    "E105": "未知的父标准",
+    "E106": "循环继承",
+    "E107": "删除的对象在父标准中不存在",
+    "E108": "找不到要加载的标准",
+    "E201": "未定义的名称",
+    "E202": "重复的名称",
+    "E203": "未定义的得分引用",
+    "E204": "未知的等级",
+    "E301": "这里需要条件(是否)",
+    "E302": "这里需要数值",
+    "E303": "无法比较",
+    "E304": "选项值不在列表中",
+    "E305": "默认值与类型不符",
+    "E306": "两个分支的类型不同",
+    "E401": "项目分值之和超过类型分值",
+    "E402": "满分与各类型分值之和不符",
+    "E403": "权重设置有误",
+    "E404": "分数线未严格递减",
+    "E405": "最后一个等级不能有分数线",
+    "E406": "循环依赖",
+    "E407": "基础等级未映射",
+    "E408": "基础等级重复映射",
+    "E409": "评价主体权重之和不是 100%",
+    "E410": "子句互相冲突",
+    "E411": "分值不在精度网格上",
+    "E412": "酌情给分范围无效",
+    "E413": "子句不能用在此类项目中",
+    "E414": "重复的设置",
+    "E415": "数值超出允许范围",
+    "W101": "未使用的名称",
+    "W102": "项目分值之和少于类型分值",
+    "W103": "扣分可能超过项目分值",
+    "W104": "等级无法达到",
+    "W105": "项目无法得到满分",
+    "W106": "满分无法达到",
+}
+
+
+class Severity(enum.Enum):
+    ERROR = "错误"
+    WARNING = "警告"
+
+
+@attrs.frozen
+class Note:
+    """A secondary location (e.g. the first definition of a duplicate name)."""
+
+    span: Span
+    message: str
+    line_text: str
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    line_text: str
+    hint: str | None = None
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.WARNING if self.code.startswith("W") else Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def render(self) -> str:
+        head = f"{self.span.file}:{self.span.line}:{self.span.column}: "
+        head += f"{self.severity.value}[{self.code}]: {self.message}"
+        lines = [head, *_excerpt(self.span, self.line_text)]
+        if self.hint:
+            lines.append(f"   = 提示: {self.hint}")
+        for note in self.notes:
+            lines.append(f"{note.span.file}:{note.span.line}:{note.span.column}: 说明: {note.message}")
+            lines.extend(_excerpt(note.span, note.line_text))
+        return "\n".join(lines)
+
+
+def _excerpt(span: Span, line_text: str) -> list[str]:
+    """The source line and a caret line, aligned by display width (CJK is two columns)."""
+    shown = line_text.replace("\t", " ")
+    start = max(span.column - 1, 0)
+    end = span.end_column - 1 if span.end_line == span.line else len(shown)
+    end = max(end, start + 1)
+    gutter = " " * len(str(span.line))
+    pad = " " * display_width(shown[:start])
+    marks = "^" * max(display_width(shown[start:end]), 1)
+    return [f"{gutter} |", f"{span.line} | {shown}", f"{gutter} | {pad}{marks}"]
+
+
+def render_all(diagnostics: Iterable[Diagnostic]) -> str:
+    return "\n\n".join(d.render() for d in diagnostics)
+
+
+class RubricError(Exception):
+    """A rubric could not be read or checked; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__(render_all(self.diagnostics))
+
+    @property
+    def span(self) -> Span:
+        return self.diagnostics[0].span
+
+    @property
+    def code(self) -> str:
+        return self.diagnostics[0].code
+
+
+class RubricSyntaxError(RubricError):
+    """The text is not a well-formed rubric file."""
+
+
+class RubricCheckError(RubricError):
+    """The file parses but breaks a rule of LANGUAGE.md §6 (names, types, points, imports)."""

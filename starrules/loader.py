@@ -1,0 +1,168 @@
+"""Reads a file and everything it imports, adds the built-in schemes it names, and
+indexes the top-level blocks by name (LANGUAGE.md §2, §4)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import attrs
+
+from . import ast
+from .diagnostics import RubricError
+from .parser import parse
+from .report import Reporter
+from .resources import BUILTIN_SCHEMES_DIR
+from .source import Span, decode
+
+
+@attrs.define
+class Program:
+    """Every block reachable from one entry file, indexed by name."""
+
+    entry: ast.Module
+    modules: dict[str, ast.Module] = attrs.Factory(dict)
+    schemes: dict[str, ast.Scheme] = attrs.Factory(dict)
+    rubrics: dict[str, ast.Rubric] = attrs.Factory(dict)
+    consequences: dict[str, ast.Consequences] = attrs.Factory(dict)
+    rankings: dict[str, ast.Ranking] = attrs.Factory(dict)
+
+
+def read_text(path: Path, reporter: Reporter, span: Span | None = None) -> str | None:
+    """A file's text, or None after reporting E007 (or E101 for an import that is missing)."""
+    try:
+        return decode(path.read_bytes())
+    except FileNotFoundError:
+        if span is not None:
+            reporter.report("E101", f"找不到引用的文件“{path}”", span, "路径相对于写引用的文件所在的目录")
+        else:
+            reporter.report("E007", f"找不到文件“{path}”", Span(str(path), 1, 1, 1, 1))
+    except (OSError, UnicodeDecodeError) as exc:
+        reporter.report("E007", f"无法读取文件“{path}”:{_reason(exc)}", span or Span(str(path), 1, 1, 1, 1))
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"不是有效的 UTF-8 文本(第 {exc.start + 1} 个字节)"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个目录"
+    return exc.strerror or type(exc).__name__ if isinstance(exc, OSError) else str(exc)
+
+
+def load_program(text: str, filename: str, base_dir: Path, reporter: Reporter) -> Program | None:
+    """Parse `text` and its imports. Returns None when the entry itself does not parse."""
+    entry = _parse_reporting(text, filename, reporter)
+    if entry is None:
+        return None
+    program = Program(entry)
+    _add_module(program, entry, base_dir, reporter, stack=[filename])
+    _add_builtins(program, reporter)
+    return program
+
+
+def _parse_reporting(text: str, filename: str, reporter: Reporter) -> ast.Module | None:
+    reporter.add_source(filename, text)
+    try:
+        return parse(text, filename)
+    except RubricError as exc:
+        reporter.extend(exc.diagnostics)
+        return None
+
+
+def _add_module(program: Program, module: ast.Module, base_dir: Path, reporter: Reporter,
+                stack: list[str]) -> None:
+    program.modules[module.filename] = module
+    for block in module.blocks:
+        if isinstance(block, ast.Import):
+            _import(program, block, base_dir, reporter, stack)
+        else:
+            _index(program, block, reporter)
+
+
+def _import(program: Program, block: ast.Import, base_dir: Path, reporter: Reporter,
+            stack: list[str]) -> None:
+    path = (base_dir / block.path).resolve()
+    key = str(path)
+    if key in stack:
+        chain = " → ".join(Path(p).name for p in [*stack[stack.index(key):], key])
+        reporter.report("E102", f"循环引用:{chain}", block.span)
+        return
+    if key in program.modules:
+        return
+    text = read_text(path, reporter, block.span)
+    if text is None:
+        return
+    module = _parse_reporting(text, key, reporter)
+    if module is not None:
+        _add_module(program, module, path.parent, reporter, [*stack, key])
+
+
+def _index(program: Program, block: ast.TopLevel, reporter: Reporter) -> None:
+    table: dict[str, ast.Scheme] | dict[str, ast.Rubric] | dict[str, ast.Consequences] | dict[str, ast.Ranking]
+    if isinstance(block, ast.Consequences):
+        table, name = program.consequences, block.scheme
+    elif isinstance(block, ast.Ranking):
+        table, name = program.rankings, block.scheme
+    else:
+        assert isinstance(block, (ast.Scheme, ast.Rubric))
+        table, name = (program.schemes if isinstance(block, ast.Scheme) else program.rubrics), block.name
+        other = program.rubrics if isinstance(block, ast.Scheme) else program.schemes
+        if name in other:
+            table = other  # schemes and rubrics share one namespace
+    previous = table.get(name)
+    if previous is not None:
+        reporter.report("E103", f"重复的顶层名称“{name}”", block.name_span,
+                        notes=[reporter.note(previous.name_span, f"“{name}”第一次定义在这里")])
+        return
+    table[name] = block  # type: ignore[index, assignment]
+
+
+@functools.cache
+def builtin_scheme_files() -> dict[str, Path]:
+    """Built-in scheme name → the file under rubrics/schemes/ that defines it."""
+    found: dict[str, Path] = {}
+    for path in sorted(BUILTIN_SCHEMES_DIR.glob("*.rubric")):
+        module = parse(decode(path.read_bytes()), str(path))
+        for block in module.blocks:
+            if isinstance(block, ast.Scheme):
+                found[block.name] = path
+    return found
+
+
+def builtin_scheme_names() -> list[str]:
+    return list(builtin_scheme_files())
+
+
+def _add_builtins(program: Program, reporter: Reporter) -> None:
+    """Load the built-in file of every scheme that is named but not defined here."""
+    while True:
+        wanted = _named_schemes(program) - set(program.schemes)
+        files = {builtin_scheme_files()[n] for n in wanted if n in builtin_scheme_files()}
+        files = {f for f in files if str(f.resolve()) not in program.modules}
+        if not files:
+            return
+        for path in sorted(files):
+            text = decode(path.read_bytes())
+            key = str(path.resolve())
+            module = _parse_reporting(text, key, reporter)
+            if module is not None:
+                builtin = ast.Module(key, tuple(b for b in module.blocks if not _shadowed(program, b)),
+                                     module.text, module.comments)
+                _add_module(program, builtin, path.parent, reporter, [key])
+
+
+def _shadowed(program: Program, block: ast.TopLevel) -> bool:
+    return isinstance(block, ast.Scheme) and block.name in program.schemes
+
+
+def _named_schemes(program: Program) -> set[str]:
+    names: set[str] = set(program.consequences) | set(program.rankings)
+    for scheme in program.schemes.values():
+        if scheme.base:
+            names.add(scheme.base)
+    for rubric in program.rubrics.values():
+        for statement in rubric.body:
+            if isinstance(statement, ast.DefaultSchemes):
+                names.update(statement.names)
+    return names
