@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 from . import ast
 from .keywords import Script, keywords
@@ -106,10 +108,13 @@ class _Printer:
         self.lines.append(INDENT * depth + text)
         self.last_line = span.end_line
 
-    def _open(self, header: str, span: Span, depth: int) -> None:
+    def _open(self, header: str, span: Span, depth: int, body: Sequence[Any] = ()) -> None:
+        """A block's first line; a comment at the end of it belongs to the header unless the
+        block's first statement stands on the same line (then it is that statement's)."""
         self._comments_before(span.line, depth)
         self._gap(span.line)
-        self.lines.append(INDENT * depth + header + " {" + self._trailing(span.line))
+        shares_line = bool(body) and body[0].span.line == span.line
+        self.lines.append(INDENT * depth + header + " {" + ("" if shares_line else self._trailing(span.line)))
         self.last_line = span.line
 
     def _close(self, span: Span, depth: int) -> None:
@@ -136,14 +141,14 @@ class _Printer:
         elif isinstance(block, ast.Scheme):
             self._scheme(block)
         elif isinstance(block, ast.Consequences):
-            self._open(f"{self.kw('K_CONSEQUENCES')} {self.name(block.scheme)}", block.span, 0)
+            self._open(f"{self.kw('K_CONSEQUENCES')} {self.name(block.scheme)}", block.span, 0, block.measures)
             for measure in block.measures:
                 years = f"{self.kw('K_CONSECUTIVE')} {measure.years.text} {self.kw('K_YEAR')} " if measure.years else ""
                 texts = ", ".join(_quote(t) for t in measure.texts)
                 self._emit(f"{years}{self.name(measure.level)}: {texts}", measure.span, 1)
             self._close(block.span, 0)
         elif isinstance(block, ast.Ranking):
-            self._open(f"{self.kw('K_RANKING')} {self.name(block.scheme)}", block.span, 0)
+            self._open(f"{self.kw('K_RANKING')} {self.name(block.scheme)}", block.span, 0, block.body)
             for statement in block.body:
                 self._emit(self._ranking_statement(statement), statement.span, 1)
             self._close(block.span, 0)
@@ -156,7 +161,7 @@ class _Printer:
             header += f" {_quote(scheme.display)}"
         if scheme.base is not None:
             header += f" {self.kw('K_BASED_ON')} {self.name(scheme.base)}"
-        self._open(header, scheme.span, 0)
+        self._open(header, scheme.span, 0, scheme.body)
         for statement in scheme.body:
             self._emit(self._scheme_statement(statement), statement.span, 1)
         self._close(scheme.span, 0)
@@ -196,7 +201,7 @@ class _Printer:
         header = f"{self.kw('K_RUBRIC')} {self.name(rubric.name)}"
         if rubric.parent is not None:
             header += f" {self.kw('K_EXTENDS')} {self.name(rubric.parent)}"
-        self._open(header, rubric.span, 0)
+        self._open(header, rubric.span, 0, rubric.body)
         after_block = False
         for statement in rubric.body:
             is_block = isinstance(statement, (ast.Section, ast.ExtraSection))
@@ -206,7 +211,7 @@ class _Printer:
             if isinstance(statement, (ast.Section, ast.ExtraSection)):
                 self._container(statement, 1)
             elif isinstance(statement, ast.Raters):
-                self._open(self.kw("K_RATERS"), statement.span, 1)
+                self._open(self.kw("K_RATERS"), statement.span, 1, statement.entries)
                 for entry in statement.entries:
                     self._emit(self._rater(entry), entry.span, 2)
                 self._close(statement.span, 1)
@@ -269,10 +274,10 @@ class _Printer:
             if block.name is not None:
                 header += f" {self.name(block.name)}"
             header += f" {self.kw('K_AT_MOST')} {self.points(block.cap)}"
-        self._open(header, block.span, depth)
+        self._open(header, block.span, depth, block.items)
         for item in block.items:
             self._open(f"{self.kw(item.spelling)} {self.name(item.name)} {self.points(item.points)}", item.span,
-                       depth + 1)
+                       depth + 1, item.clauses)
             for clause in item.clauses:
                 self._emit(self._clause(clause), clause.span, depth + 2)
             self._close(item.span, depth + 1)

@@ -114,12 +114,14 @@ class _Recovery:
                 return False
             state = exc.interactive_parser.parser_state
             table = state.parse_conf.states
-            fits = [i for i, s in enumerate(state.state_stack) if exc.token.type in table[s]]
-            if exc.token.type in _SYNC and fits:
-                del state.state_stack[fits[-1] + 1 :]
-                del state.value_stack[fits[-1] :]
-                exc.interactive_parser.feed_token(exc.token)
-                self.dropping = False
+            for token in _as_keywords(exc.token):
+                fits = [i for i, s in enumerate(state.state_stack) if token.type in table[s]]
+                if token.type in _SYNC and fits:
+                    del state.state_stack[fits[-1] + 1 :]
+                    del state.value_stack[fits[-1] :]
+                    exc.interactive_parser.feed_token(token)
+                    self.dropping = False
+                    break
         return True
 
     def record(self, exc: UnexpectedInput) -> None:
@@ -157,6 +159,15 @@ class _Recovery:
         hint = _keyword_prefix_hint(str(token), expected) if token.type == "NAME" else None
         return Diagnostic("E002", f"这里不应出现{found}", span, line_text,
                           hint=hint or _expected_hint(expected))
+
+
+def _as_keywords(token: Token) -> list[Token]:
+    """The token, and — for a keyword the contextual lexer read as a NAME in a state that
+    did not expect it — the same text as each keyword it spells."""
+    if token.type != "NAME":
+        return [token]
+    spelled = [t for t, kw in keywords().items() if str(token) in (kw.simplified, kw.traditional, kw.english)]
+    return [token] + [Token.new_borrow_pos(t, str(token), token) for t in spelled]
 
 
 def _expected_hint(expected: set[str]) -> str | None:
