@@ -1,0 +1,34 @@
+"""A plain (non-editable) wheel install into a fresh venv runs `starrules check` from outside
+the source tree: the grammar and the built-in schemes ship inside the wheel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_wheel_installs_and_checks_a_bundled_rubric(tmp_path: Path) -> None:
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", ROOT, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    wheel = next((tmp_path / "dist").glob("starrules-*.whl"))
+    venv.create(tmp_path / "env", with_pip=True)
+    python = tmp_path / "env" / "bin" / "python"
+    installed = run(python, "-m", "pip", "install", "-q", wheel, cwd=tmp_path)
+    assert installed.returncode == 0, installed.stderr
+    target = tmp_path / "两新.rubric"
+    target.write_text((ROOT / "rubrics" / "两新争先创优.rubric").read_text(encoding="utf-8"), encoding="utf-8")
+    checked = run(tmp_path / "env" / "bin" / "starrules", "check", "--range", target, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "标准 两新争先创优 总分" in checked.stdout
+    grammar = run(python, "-c", "import starrules.resources as r; print(r.GRAMMAR_PATH.is_file(), "
+                  "sorted(p.name for p in r.BUILTIN_SCHEMES_DIR.glob('*.rubric')))", cwd=tmp_path)
+    assert grammar.stdout.strip() == "True ['争先创优.rubric', '五好.rubric', '分类定级.rubric', '星级.rubric', '等次.rubric']"
+    assert "site-packages" in run(python, "-c", "import starrules; print(starrules.__file__)", cwd=tmp_path).stdout
