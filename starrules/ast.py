@@ -290,6 +290,10 @@ class Section:
     name_span: Span = _span()
     spelling: str = _spelling("K_SECTION")
 
+    @property
+    def display_name(self) -> str:
+        return self.name
+
 
 @attrs.frozen
 class ExtraSection:
@@ -397,6 +401,7 @@ class Remove:
     span: Span = _span()
 
 
+Container: TypeAlias = Section | ExtraSection
 RubricStatement: TypeAlias = (
     Meta | MaxScore | Rescale | Precision | DefaultSchemes | Fact | Let | Section | ExtraSection
     | Veto | Raters | Remove

@@ -223,6 +223,7 @@ class _RubricChecker:
         self.lets = {s.name: s for s in body if isinstance(s, ast.Let)}
         self.sections = [s for s in body if isinstance(s, ast.Section)]
         self.extras = [s for s in body if isinstance(s, ast.ExtraSection)]
+        self.containers: list[ast.Container] = [*self.sections, *self.extras]
         self.vetoes = [s for s in body if isinstance(s, ast.Veto)]
         self.raters = next((s for s in body if isinstance(s, ast.Raters)), None)
         self.max_score = next((s.value.value for s in body if isinstance(s, ast.MaxScore)), None)
@@ -236,8 +237,7 @@ class _RubricChecker:
         self.first_diagnostic = len(reporter.diagnostics)
 
     def _score_names(self) -> set[str]:
-        names = {s.name for s in self.sections} | {e.display_name for e in self.extras}
-        return names | {i.name for s in (*self.sections, *self.extras) for i in s.items}
+        return {c.display_name for c in self.containers} | {i.name for c in self.containers for i in c.items}
 
     def run(self) -> Rubric:
         self._check_names()
@@ -506,9 +506,8 @@ class _RubricChecker:
         for name, let in self.lets.items():
             graph[f"令 {name}"] = _references(let.expr, self)
             spans[f"令 {name}"] = let.name_span
-        for container in (*self.sections, *self.extras):
-            key = f"@{container.display_name if isinstance(container, ast.ExtraSection) else container.name}"
-            graph[key] = [f"@{i.name}" for i in container.items]
+        for container in self.containers:
+            graph[f"@{container.display_name}"] = [f"@{i.name}" for i in container.items]
             for item in container.items:
                 refs: list[str] = []
                 for clause in item.clauses:
@@ -516,7 +515,7 @@ class _RubricChecker:
                         refs.extend(_references(expr, self))
                 graph[f"@{item.name}"] = refs
                 spans[f"@{item.name}"] = item.name_span
-        graph["总分"] = [f"@{s.name}" for s in self.sections] + [f"@{e.display_name}" for e in self.extras]
+        graph["总分"] = [f"@{c.display_name}" for c in self.containers]
         for cycle in _cycles(graph):
             start = next((n for n in cycle if n in spans), None)
             span = spans[start] if start else self.rubric.name_span
@@ -525,7 +524,7 @@ class _RubricChecker:
 
     # ranges
     def _check_ranges(self, ranges: Ranges, schemes: dict[str, CheckedScheme]) -> None:
-        for container in (*self.sections, *self.extras):
+        for container in self.containers:
             for item in container.items:
                 hi = ranges.items[item.name].hi
                 if hi is not None and hi < item.points.value:

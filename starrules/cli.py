@@ -91,8 +91,8 @@ def _fmt(args: argparse.Namespace) -> int:
 def print_ranges(rubric: Rubric, out: TextIO) -> None:
     """The checker's interval analysis as an aligned table."""
     rows: list[tuple[str, Interval]] = [(f"标准 {rubric.name} 总分", rubric.ranges.total)]
-    for section in (*rubric.sections, *rubric.extra_sections):
-        name = section.display_name if hasattr(section, "display_name") else section.name
+    for section in rubric.containers:
+        name = section.display_name
         rows.append((f"  类型 {name}", rubric.ranges.sections[name]))
         rows.extend((f"    项目 {item.name}", rubric.ranges.items[item.name]) for item in section.items)
     width = max(display_width(label) for label, _ in rows) + 2

@@ -139,15 +139,16 @@ class ExprChecker:
     def _Not(self, expr: ast.Not) -> Type:
         return self.expect(expr.operand, BOOL, "“非”")
 
-    def _And(self, expr: ast.And) -> Type:
-        for operand in expr.operands:
-            self.expect(operand, BOOL, "“且”")
+    def _all_conditions(self, operands: tuple[ast.Expr, ...], word: str) -> Type:
+        for operand in operands:
+            self.expect(operand, BOOL, word)
         return Type(BOOL)
 
+    def _And(self, expr: ast.And) -> Type:
+        return self._all_conditions(expr.operands, "“且”")
+
     def _Or(self, expr: ast.Or) -> Type:
-        for operand in expr.operands:
-            self.expect(operand, BOOL, "“或”")
-        return Type(BOOL)
+        return self._all_conditions(expr.operands, "“或”")
 
     def _IfElse(self, expr: ast.IfElse) -> Type:
         self.expect(expr.condition, BOOL, "“若”的条件")

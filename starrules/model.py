@@ -68,8 +68,13 @@ class Rubric:
         return self._meta("source")
 
     @property
+    def containers(self) -> tuple[ast.Container, ...]:
+        """Regular sections, then bonus and penalty sections."""
+        return (*self.sections, *self.extra_sections)
+
+    @property
     def items(self) -> tuple[ast.Item, ...]:
-        return tuple(i for s in (*self.sections, *self.extra_sections) for i in s.items)
+        return tuple(i for s in self.containers for i in s.items)
 
 
 @attrs.frozen(hash=False)

@@ -343,9 +343,10 @@ class _Builder:
     def not_op(self, span: Span, kids: Kids) -> ast.Not:
         return self._expr(ast.Not(kids[1], span), span, kids[1])
 
-    def _flat(self, cls: type, span: Span, kids: Kids) -> Any:
+    def _flat(self, cls: type[ast.And] | type[ast.Or], span: Span, kids: Kids) -> Any:
+        """`a 且 b 且 c` is one And of three (left-nested chains stay flat, and shallow)."""
         left, right = kids[0], kids[2]
-        operands = (*left.operands, right) if isinstance(left, cls) else (left, right)
+        operands = (*left.operands, right) if type(left) is cls else (left, right)
         return self._expr(cls(operands, span), span, *operands)
 
     def and_op(self, span: Span, kids: Kids) -> ast.And:
