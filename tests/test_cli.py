@@ -77,3 +77,11 @@ def test_console_entry_point_runs() -> None:
     done = subprocess.run([sys.executable, "-m", "starrules", "check", str(ROOT / "rubrics" / "schemes" / "星级.rubric")],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_output_piped_into_a_closed_reader_stops_quietly() -> None:
+    rubric = ROOT / "rubrics" / "两新争先创优.rubric"
+    done = subprocess.run(f'"{sys.executable}" -m starrules check --range "{rubric}" | head -1', shell=True,
+                          capture_output=True, text=True, check=False)
+    assert done.stdout.split() == ["最低分", "最高分"]
+    assert "Traceback" not in done.stderr
