@@ -11,7 +11,7 @@ from .inherit import flatten
 from .loader import Program
 from .model import CheckedScheme, CheckReport, Rubric
 from .numbers import format_decimal, is_multiple
-from .ranges import Interval, Ranges, deduction_interval, rubric_ranges
+from .ranges import Interval, Ranges, deduction_interval, fact_interval, rubric_ranges
 from .report import Reporter, did_you_mean
 from .source import Span
 
@@ -226,7 +226,8 @@ class _RubricChecker:
         self.containers: list[ast.Container] = [*self.sections, *self.extras]
         self.vetoes = [s for s in body if isinstance(s, ast.Veto)]
         self.raters = next((s for s in body if isinstance(s, ast.Raters)), None)
-        self.max_score = next((s.value.value for s in body if isinstance(s, ast.MaxScore)), None)
+        self.max_node = next((s for s in body if isinstance(s, ast.MaxScore)), None)
+        self.max_score = self.max_node.value.value if self.max_node is not None else None
         self.rescale = next((s.value.value for s in body if isinstance(s, ast.Rescale)), None)
         precision = next((s.value for s in body if isinstance(s, ast.Precision)), None)
         self.precision_node = precision
@@ -414,20 +415,13 @@ class _RubricChecker:
                                      "加分项用“得/加 N分 如果 …”,减分项用“扣 N分 如果 …”或“每 … 扣 N分”")
 
     def _warn_overdeduction(self, item: ast.Item) -> None:
-        deductions = deduction_interval(item, self._fact_or_unbounded, lambda _: Interval(None, None))
+        deductions = deduction_interval(item, lambda name: fact_interval(self.facts.get(name)),
+                                        lambda _: Interval(None, None))
         base = next((c.points.value for c in item.clauses if isinstance(c, ast.Start)), item.points.value)
         if deductions.hi is None or deductions.hi > base:
             most = "没有上限" if deductions.hi is None else f"最多可达 {format_decimal(deductions.hi)} 分"
             self.reporter.report("W103", f"项目“{item.name}”的扣分{most},可能超过项目分值 {item.points.text} 分",
                                  item.name_span, "写明“扣完为止”“最多扣 N分”或“可倒扣”")
-
-    def _fact_or_unbounded(self, name: str) -> Interval:
-        fact = self.facts.get(name)
-        if fact is not None and fact.type.kind == "count":
-            return Interval(Fraction(0), None)
-        if fact is not None and fact.type.kind == "ratio":
-            return Interval(Fraction(0), Fraction(1))
-        return Interval(None, None)
 
     # totals, weights, raters
     def _check_totals(self) -> None:
@@ -441,7 +435,7 @@ class _RubricChecker:
             if share != _HUNDRED_PERCENT:
                 self.reporter.report("E403", f"各类型权重之和是 {format_decimal(share * 100)}%,不是 100%",
                                      self.rubric.name_span)
-        max_node = next((s for s in self.rubric.body if isinstance(s, ast.MaxScore)), None)
+        max_node = self.max_node
         if max_node is not None and not weighted and self.sections:
             total = sum((s.points.value for s in self.sections), Fraction(0))
             if total != max_node.value.value:
@@ -531,7 +525,7 @@ class _RubricChecker:
                     self.reporter.report("W105", f"项目“{item.name}”最高只能得 {format_decimal(hi)} 分,"
                                          f"达不到分值 {item.points.text} 分", item.name_span)
         top = ranges.total.hi
-        max_node = next((s for s in self.rubric.body if isinstance(s, ast.MaxScore)), None)
+        max_node = self.max_node
         if max_node is not None and top is not None and top < max_node.value.value:
             self.reporter.report("W106", f"总分最高只能到 {format_decimal(top)} 分,达不到满分 {max_node.value.text} 分",
                                  max_node.span)

@@ -59,8 +59,9 @@ def parse(text: str, filename: str | None = None) -> ast.Module:
     text = clean(text)
     errors: list[Diagnostic] = []
     recovery = _Recovery(file, text, errors)
+    normalised = normalise(text)
     try:
-        tree = _lark().parse(normalise(text), on_error=recovery)
+        tree = _lark().parse(normalised, on_error=recovery)
     except UnexpectedInput as exc:
         recovery.record(exc)
         tree = None
@@ -70,14 +71,14 @@ def parse(text: str, filename: str | None = None) -> ast.Module:
     blocks = builder.build(tree)
     if builder.errors:
         raise RubricSyntaxError(builder.errors)
-    comments = [ast.Comment(m.group(0), builder.span_at(m.start(), m.end())) for m in _comments(text)]
+    comments = [ast.Comment(m.group(0), builder.span_at(m.start(), m.end())) for m in _comments(normalised)]
     return ast.Module(file, tuple(blocks), text, tuple(comments))
 
 
-def _comments(text: str) -> list[re.Match[str]]:
-    """`#` comments outside strings, found on the normalised text (same positions)."""
+def _comments(normalised: str) -> list[re.Match[str]]:
+    """`#` comments outside strings (the normalised text has the original's positions)."""
     found = []
-    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*', normalise(text)):
+    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*', normalised):
         if m.group(0).startswith("#"):
             found.append(m)
     return found

@@ -71,7 +71,10 @@ def _clamp_interval(interval: Interval, lo: Bound, hi: Bound) -> Interval:
                     hi if interval.hi is None else _clamp(interval.hi, lo, hi))
 
 
-def _fact_interval(fact: ast.Fact) -> Interval:
+def fact_interval(fact: ast.Fact | None) -> Interval:
+    """The values a fact can take (a derived value or unknown name: unbounded)."""
+    if fact is None:
+        return _UNBOUNDED
     kind = fact.type.kind
     if kind == "count":
         return Interval(Fraction(0), None)
@@ -219,7 +222,7 @@ def rubric_ranges(sections: list[ast.Section], extras: list[ast.ExtraSection], f
 
     def names(name: str) -> Interval:
         if name in facts:
-            return _fact_interval(facts[name])
+            return fact_interval(facts[name])
         if name in lets and name not in resolving:
             resolving.add(name)
             try:
