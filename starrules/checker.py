@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
+import attrs
+
 from . import ast
 from .exprcheck import BOOL, NUMERIC, UNKNOWN, ExprChecker, Scope, Type, fact_type, walk
 from .inherit import flatten
@@ -32,7 +34,8 @@ def check_program(program: Program, reporter: Reporter) -> CheckReport:
     for rubric in program.rubrics.values():
         _check_settings_once(rubric, reporter)
         flat = flatten(rubric, program.rubrics, reporter)
-        rubrics[rubric.name] = _RubricChecker(flat, schemes, reporter).run()
+        sources = {name: module.text for name, module in program.modules.items()}
+        rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter).run(), sources=sources)
     return CheckReport(tuple(reporter.diagnostics), rubrics, schemes)
 
 

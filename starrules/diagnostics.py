@@ -51,6 +51,17 @@ CODES: dict[str, str] = {
     "E413": "子句不能用在此类项目中",
     "E414": "重复的设置",
     "E415": "数值超出允许范围",
+    "E501": "缺少必填的证据",
+    "E502": "未知的证据项",
+    "E503": "证据类型不符",
+    "E504": "计数不是不小于 0 的整数",
+    "E505": "比例不在 0 到 1 之间",
+    "E506": "证据中的选项值不在列表中",
+    "E507": "酌情得分超出范围",
+    "E508": "得分不在精度网格上",
+    "E509": "没有这个档次",
+    "E510": "计算时除数为 0",
+    "E511": "无法读取证据",
     "W101": "未使用的名称",
     "W102": "项目分值之和少于类型分值",
     "W103": "扣分可能超过项目分值",
@@ -92,9 +103,9 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def render(self) -> str:
-        head = f"{self.span.file}:{self.span.line}:{self.span.column}: "
-        head += f"{self.severity.value}[{self.code}]: {self.message}"
-        lines = [head, *_excerpt(self.span, self.line_text)]
+        where = f"{self.span.file}:{self.span.line}:{self.span.column}" if self.span.line else self.span.file
+        head = f"{where}: {self.severity.value}[{self.code}]: {self.message}"
+        lines = [head, *(_excerpt(self.span, self.line_text) if self.span.line else [])]
         if self.hint:
             lines.append(f"   = 提示: {self.hint}")
         for note in self.notes:
@@ -119,8 +130,8 @@ def render_all(diagnostics: Iterable[Diagnostic]) -> str:
     return "\n\n".join(d.render() for d in diagnostics)
 
 
-class RubricError(Exception):
-    """A rubric could not be read or checked; carries every diagnostic found."""
+class StarrulesError(Exception):
+    """Base of every error starrules raises on bad input; carries every diagnostic found."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
@@ -133,6 +144,14 @@ class RubricError(Exception):
     @property
     def code(self) -> str:
         return self.diagnostics[0].code
+
+
+class RubricError(StarrulesError):
+    """A rubric could not be read or checked."""
+
+
+class EvidenceError(StarrulesError):
+    """The evidence for one evaluation is incomplete or wrong (E5xx); all problems at once."""
 
 
 class RubricSyntaxError(RubricError):

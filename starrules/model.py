@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from . import ast
 from .diagnostics import Diagnostic
 from .ranges import Ranges
+
+if TYPE_CHECKING:  # the evaluator depends on this module, not the other way round
+    from .evaluator import Evaluator
+    from .graph import Graph
+    from .result import Result
 
 
 @attrs.frozen
@@ -47,10 +55,35 @@ class Rubric:
     schemes: dict[str, CheckedScheme]
     ranges: Ranges
     warnings: tuple[Diagnostic, ...]
+    sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)  # file → text, for rule text
+    _evaluator: Evaluator | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.definition.name
+
+    def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True) -> Result:
+        """Score one branch. `evidence` is a mapping or the path of a JSON file; raises
+        EvidenceError listing every problem. `explain=False` skips the trace."""
+        return self.evaluator.evaluate(evidence, explain=explain)
+
+    def evidence_schema(self) -> dict[str, Any]:
+        """A JSON Schema (draft 2020-12) of this rubric's evidence, for input forms."""
+        from .evidence_schema import evidence_schema
+        return evidence_schema(self)
+
+    @property
+    def graph(self) -> Graph:
+        return self.evaluator.graph
+
+    @property
+    def evaluator(self) -> Evaluator:
+        """Compiled on first use and kept; building it twice from two threads is harmless."""
+        if self._evaluator is None:
+            from .evaluator import Evaluator
+            object.__setattr__(self, "_evaluator", Evaluator.compile(self))
+        assert self._evaluator is not None
+        return self._evaluator
 
     def _meta(self, key: str) -> str | None:
         return next((s.text for s in self.definition.body if isinstance(s, ast.Meta) and s.key == key), None)

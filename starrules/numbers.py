@@ -13,12 +13,12 @@ def parse_decimal(text: str) -> Fraction:
     return Fraction(Decimal(text))
 
 
-def round_half_up(value: Fraction, step: Fraction) -> Fraction:
-    """四舍五入 to a multiple of `step` (halves go away from zero)."""
-    units = value / step
-    sign = -1 if units < 0 else 1
-    whole = (abs(units) + Fraction(1, 2)).__floor__()
-    return sign * whole * step
+def half_up(value: int | Fraction) -> int:
+    """四舍五入 to a whole number (halves go away from zero), not banker's rounding."""
+    if isinstance(value, int):
+        return value
+    whole = (abs(value) + Fraction(1, 2)).__floor__()
+    return -whole if value < 0 else whole
 
 
 def is_multiple(value: Fraction, step: Fraction) -> bool:
@@ -44,3 +44,37 @@ def format_decimal(value: Fraction) -> str:
     text = str(abs(scaled.numerator)).rjust(places + 1, "0")
     sign = "-" if value < 0 else ""
     return f"{sign}{text[:-places]}.{text[-places:]}".rstrip("0").rstrip(".")
+
+
+Exact = int | Fraction  # an exact number; whole values stay ints so common arithmetic stays fast
+
+
+def exact(value: Fraction) -> Exact:
+    """A Fraction with denominator 1 as an int, anything else unchanged."""
+    return value.numerator if value.denominator == 1 else value
+
+
+class Grid:
+    """The rubric's point grid (精度): points as whole numbers of `step` (fixed point)."""
+
+    __slots__ = ("step",)
+
+    def __init__(self, step: Fraction) -> None:
+        self.step = step
+
+    def __reduce__(self) -> tuple[type, tuple[Fraction]]:
+        return (Grid, (self.step,))
+
+    def units(self, value: Exact) -> int:
+        """Points already on the grid (checked by the checker or the evidence reader)."""
+        units = Fraction(value) / self.step
+        if units.denominator != 1:
+            raise ValueError(f"{value} is not on the grid {self.step}")
+        return units.numerator
+
+    def round_units(self, value: Exact) -> int:
+        """四舍五入 a computed value to the grid: the one place a value becomes points."""
+        return half_up(Fraction(value) / self.step)
+
+    def points(self, units: int) -> Exact:
+        return exact(units * self.step)

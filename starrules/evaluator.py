@@ -1,0 +1,463 @@
+"""Evaluation of one branch: the graph's nodes run in order, every point exact (LANGUAGE.md §3, §7).
+
+Points are whole numbers of the rubric's grid (精度), so sums and clamps are int arithmetic;
+a computed value becomes points once, by 四舍五入. The evaluator holds only functions built
+from the graph; each call keeps its state in a fresh `_Run`, so one evaluator serves many
+threads at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from . import ast
+from .diagnostics import EvidenceError
+from .evidence import Evidence, Judgement, Locate, in_memory, load_evidence_file, read_evidence
+from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
+from .exprcheck import walk
+from .graph import BELOW_PASS, REGULAR, TOTAL, Graph, Node, compile_graph, item_id
+from .model import Rubric
+from .checker import clause_expressions
+from .numbers import Exact, Grid, format_decimal, half_up
+from .report import Reporter
+from .result import ClauseTrace, ItemResult, Result, SectionResult, VetoResult
+from .sourcetext import SourceTexts, Template
+
+Slots = tuple[tuple[str, str], ...]  # (shown name, value key) of the names a rule reads
+
+
+class _Run:
+    """The state of one evaluation."""
+
+    __slots__ = ("values", "units", "maxima", "left_out", "judgements", "explain", "items", "missing",
+                 "regular_max")
+
+    def __init__(self, evidence: Evidence, explain: bool) -> None:
+        self.values: dict[str, Value] = dict(evidence.values)
+        self.units: dict[str, int] = {}  # item / section id → score in grid units
+        self.maxima: dict[str, int] = {}  # section id → applicable maximum in grid units
+        self.left_out: set[str] = set()  # ids of items that are 不适用
+        self.judgements = evidence.judgements
+        self.explain = explain
+        self.items: dict[str, ItemResult] = {}
+        self.missing: list[str] = []  # judged items left blank that turned out applicable
+        self.regular_max = 0
+
+
+class _Rule:
+    """One clause's compiled parts: its condition or quantity, its text, what it reads."""
+
+    __slots__ = ("clause", "expr", "units", "step", "text", "line", "template", "slots")
+
+    def __init__(self, ev: Evaluator, clause: ast.Clause, expr: ast.Expr | None, units: int = 0,
+                 step: Fraction | None = None) -> None:
+        self.clause = clause
+        self.expr: Compiled | None = ev.compiler.compile(expr) if expr is not None else None
+        self.units, self.step = units, step
+        self.text, self.line = ev.sources.text(clause.span), clause.span.line
+        self.slots: Slots = ev.slots(expr) if expr is not None else ()
+        self.template: Template | None = ev.template(expr) if expr is not None else None
+
+    def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator) -> ClauseTrace:
+        values = tuple((shown, run.values[key]) for shown, key in self.slots if key in run.values)
+        because = self.template.render(run.values.__getitem__) if fired and self.template is not None else None
+        return ClauseTrace(kind, ev.grid.points(points), fired, self.text, self.line, because, values)
+
+
+class _ItemPlan:
+    """An item's clauses sorted by role, with §3's scoring rule in `run`."""
+
+    def __init__(self, ev: Evaluator, node: Node, container_kind: str) -> None:
+        item = node.payload
+        assert isinstance(item, ast.Item)
+        self.ev, self.id, self.name, self.kind = ev, node.id, item.name, container_kind
+        self.line = item.span.line
+        grid = ev.grid
+        self.max = grid.units(item.points.value)
+        self.not_applicable: list[_Rule] = []
+        self.zero: list[_Rule] = []
+        self.deduct: list[_Rule] = []  # 扣 … 如果 and 每 … 扣, in file order
+        self.award: list[_Rule] = []
+        self.score_is: _Rule | None = None
+        self.base: _Rule | None = None  # 起评, 酌情 or 分档
+        self.max_deduct: _Rule | None = None
+        self.floor: _Rule | None = None
+        self.negative = False
+        for clause in item.clauses:
+            self._add(clause)
+        self.score_key = f"@{item.name}" if f"@{item.name}" in ev.referenced else None
+
+    def _add(self, clause: ast.Clause) -> None:
+        ev, grid = self.ev, self.ev.grid
+        if isinstance(clause, ast.NotApplicable):
+            self.not_applicable.append(_Rule(ev, clause, clause.condition))
+        elif isinstance(clause, ast.Zero):
+            self.zero.append(_Rule(ev, clause, clause.condition))
+        elif isinstance(clause, ast.DeductIf):
+            self.deduct.append(_Rule(ev, clause, clause.condition, grid.units(clause.points.value)))
+        elif isinstance(clause, ast.DeductPer):
+            step = clause.step.value if clause.step is not None else None
+            self.deduct.append(_Rule(ev, clause, clause.per, grid.units(clause.points.value), step))
+        elif isinstance(clause, ast.Award):
+            self.award.append(_Rule(ev, clause, clause.condition, grid.units(clause.points.value)))
+        elif isinstance(clause, ast.ScoreIs):
+            self.score_is = _Rule(ev, clause, clause.expr)
+        elif isinstance(clause, (ast.Start, ast.Judged, ast.Grades)):
+            self.base = _Rule(ev, clause, None, grid.units(clause.points.value) if isinstance(clause, ast.Start) else 0)
+        elif isinstance(clause, ast.MaxDeduct):
+            self.max_deduct = _Rule(ev, clause, None, grid.units(clause.points.value))
+        elif isinstance(clause, ast.FloorZero):
+            self.floor = _Rule(ev, clause, None)
+        elif isinstance(clause, ast.AllowNegative):
+            self.negative = True
+
+    def run(self, run: _Run) -> None:
+        values, ev = run.values, self.ev
+        trace: list[ClauseTrace] | None = [] if run.explain else None
+        for rule in self.not_applicable:
+            if rule.expr(values):  # type: ignore[misc]
+                run.left_out.add(self.id)
+                self._finish(run, 0, [rule.trace(run, "not_applicable", 0, True, ev)] if trace is not None else None)
+                return
+            if trace is not None:
+                trace.append(rule.trace(run, "not_applicable", 0, False, ev))
+        if self.score_is is not None:
+            score = self._computed(run, trace)
+        else:
+            score = self._clauses(run, trace)
+            if score is None:
+                return
+        self._finish(run, self._zeroing(run, score, trace), trace)
+
+    def _computed(self, run: _Run, trace: list[ClauseTrace] | None) -> int:
+        rule = self.score_is
+        assert rule is not None and rule.expr is not None
+        raw = self.ev.grid.round_units(rule.expr(run.values))  # type: ignore[arg-type]
+        if trace is not None:
+            trace.append(rule.trace(run, "score", raw, True, self.ev))
+        return self._clamp(run, raw, 0, trace)
+
+    def _clauses(self, run: _Run, trace: list[ClauseTrace] | None) -> int | None:
+        values, ev = run.values, self.ev
+        base = self._base(run, trace)
+        if base is None:
+            return None
+        sign = 1 if self.kind == "penalty" else -1  # a penalty item accumulates its deductions
+        deducted = 0
+        for rule in self.deduct:
+            amount = self._deduction(rule, values)
+            deducted += amount
+            if trace is not None:
+                kind = "deduct" if isinstance(rule.clause, ast.DeductIf) else "deduct_per"
+                trace.append(rule.trace(run, kind, sign * amount, amount != 0, ev))
+        if self.max_deduct is not None and deducted > self.max_deduct.units:
+            if trace is not None:
+                trace.append(self.max_deduct.trace(run, "max_deduct", -sign * (deducted - self.max_deduct.units),
+                                                   True, ev))
+            deducted = self.max_deduct.units
+        score = base + sign * deducted
+        for rule in self.award:
+            fired = bool(rule.expr(values))  # type: ignore[misc]
+            if fired:
+                score += rule.units
+            if trace is not None:
+                trace.append(rule.trace(run, "award", rule.units if fired else 0, fired, ev))
+        return self._clamp(run, score, None if self.negative else 0, trace)
+
+    def _deduction(self, rule: _Rule, values: Mapping[str, Value]) -> int:
+        value = rule.expr(values)  # type: ignore[misc]
+        if isinstance(rule.clause, ast.DeductIf):
+            return rule.units if value else 0
+        if value <= 0:  # type: ignore[operator]
+            return 0
+        count = value if rule.step is None else (value / rule.step).__floor__()  # type: ignore[operator]
+        return half_up(rule.units * count)  # type: ignore[arg-type]
+
+    def _base(self, run: _Run, trace: list[ClauseTrace] | None) -> int | None:
+        rule = self.base
+        if self.kind != "regular":
+            return 0
+        if rule is None:
+            if trace is not None:
+                trace.append(ClauseTrace("base", self.ev.grid.points(self.max), True,
+                                         f"分值 {_points_text(self.ev, self.max)}分", self.line))
+            return self.max
+        if isinstance(rule.clause, ast.Start):
+            if trace is not None:
+                trace.append(rule.trace(run, "start", rule.units, True, self.ev))
+            return rule.units
+        judgement = run.judgements.get(self.name)
+        if judgement is None:
+            run.missing.append(self.name)
+            return None
+        if trace is not None:
+            trace.append(self._judged_trace(rule, judgement))
+        return judgement.units
+
+    def _judged_trace(self, rule: _Rule, judgement: Judgement) -> ClauseTrace:
+        kind = "grades" if judgement.level is not None else "judged"
+        because = f"评为“{judgement.level}”" if judgement.level is not None else None
+        return ClauseTrace(kind, self.ev.grid.points(judgement.units), True, rule.text, rule.line, because,
+                           reason=judgement.reason, rater=judgement.rater)
+
+    def _clamp(self, run: _Run, score: int, lower: int | None, trace: list[ClauseTrace] | None) -> int:
+        if score > self.max:
+            if trace is not None:
+                trace.append(ClauseTrace("cap", self.ev.grid.points(self.max - score), True,
+                                         f"不超过分值 {_points_text(self.ev, self.max)}分", self.line))
+            return self.max
+        if lower is not None and score < lower:
+            if trace is not None:
+                text, line = (self.floor.text, self.floor.line) if self.floor is not None else ("扣完为止", self.line)
+                trace.append(ClauseTrace("floor_zero", self.ev.grid.points(lower - score), True, text, line))
+            return lower
+        return score
+
+    def _zeroing(self, run: _Run, score: int, trace: list[ClauseTrace] | None) -> int:
+        for rule in self.zero:
+            fired = bool(rule.expr(run.values))  # type: ignore[misc]
+            if trace is not None:
+                trace.append(rule.trace(run, "zero", -score if fired else 0, fired, self.ev))
+            if fired:
+                score = 0
+        return score
+
+    def _finish(self, run: _Run, score: int, trace: list[ClauseTrace] | None) -> None:
+        run.units[self.id] = score
+        if self.score_key is not None:
+            run.values[self.score_key] = self.ev.grid.points(score)
+        if trace is not None:
+            run.items[self.id] = self.result(run, tuple(trace))
+
+    def result(self, run: _Run, trace: tuple[ClauseTrace, ...] = ()) -> ItemResult:
+        grid, applicable = self.ev.grid, self.id not in run.left_out
+        return ItemResult(self.name, grid.points(run.units[self.id]), grid.points(self.max if applicable else 0),
+                          applicable, trace, self.line)
+
+
+def _points_text(ev: Evaluator, units: int) -> str:
+    return format_decimal(Fraction(ev.grid.points(units)))
+
+
+class _SectionPlan:
+    """A regular, bonus or penalty section: the sum of its applicable items, clamped."""
+
+    def __init__(self, ev: Evaluator, node: Node) -> None:
+        container = node.payload
+        assert isinstance(container, (ast.Section, ast.ExtraSection))
+        self.ev, self.id, self.name, self.node = ev, node.id, container.display_name, node
+        self.kind = "regular" if isinstance(container, ast.Section) else container.kind
+        grid = ev.grid
+        self.points = grid.units(container.points.value if isinstance(container, ast.Section)
+                                 else container.cap.value)
+        self.items = node.inputs
+        self.item_max = {item_id(i.name): grid.units(i.points.value) for i in container.items}
+        section = container if isinstance(container, ast.Section) else None
+        self.pass_line = grid.units(section.pass_line.value) if section and section.pass_line else None
+        self.weight = section.weight.value if section and section.weight else None
+        self.score_key = f"@{self.name}" if f"@{self.name}" in ev.referenced else None
+
+    def run(self, run: _Run) -> None:
+        units = run.units
+        score = sum(units[i] for i in self.items)
+        left_out = sum(self.item_max[i] for i in self.items if i in run.left_out)
+        units[self.id] = min(max(score, 0), self.points)
+        run.maxima[self.id] = max(self.points - left_out, 0) if self.kind == "regular" else self.points
+        if self.score_key is not None:
+            run.values[self.score_key] = self.ev.grid.points(units[self.id])
+
+    def result(self, run: _Run) -> SectionResult:
+        grid = self.ev.grid
+        score = run.units[self.id]
+        passed = None if self.pass_line is None else score >= self.pass_line
+        return SectionResult(self.name, self.kind, grid.points(score), grid.points(run.maxima[self.id]), passed,
+                             None if self.pass_line is None else grid.points(self.pass_line),
+                             None if self.weight is None else _exact_fraction(self.weight),
+                             tuple(run.items[i] for i in self.items))
+
+
+def _exact_fraction(value: Fraction) -> Exact:
+    return value.numerator if value.denominator == 1 else value
+
+
+class Evaluator:
+    """Functions built once from the graph; `evaluate` keeps all its state in locals."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.grid = Grid(graph.precision)
+        self.facts = {n.name: n.payload for n in graph.of_kind("fact") if isinstance(n.payload, ast.Fact)}
+        self.lets_names = [n.name for n in graph.of_kind("let")]
+        self.compiler = ExprCompiler({*self.facts, *self.lets_names})
+        self.sources = SourceTexts(graph.sources)
+        self.referenced = {value_key(e) for n in graph.nodes for e in _node_exprs(n)
+                           if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))}
+        self.items_by_id: dict[str, ast.Item] = {}
+        self.item_plans: dict[str, _ItemPlan] = {}
+        self.sections: list[_SectionPlan] = []
+        self.vetoes: list[tuple[_Rule, str]] = []
+        self.steps: list[Callable[[_Run], None]] = [step for node in graph.nodes if (step := self._step(node))]
+        self.sections.sort(key=lambda plan: (plan.kind != "regular", plan.node.span.line, plan.node.span.column))
+
+    @classmethod
+    def compile(cls, rubric: Rubric) -> Evaluator:
+        return cls(compile_graph(rubric))
+
+    def __reduce__(self) -> tuple[type[Evaluator], tuple[Graph]]:
+        return (Evaluator, (self.graph,))  # the functions are rebuilt, not pickled
+
+    # what the evidence reader needs (the same shape as a Rubric)
+    @property
+    def precision(self) -> Fraction:
+        return self.graph.precision
+
+    @property
+    def items(self) -> tuple[ast.Item, ...]:
+        return tuple(self.items_by_id.values())
+
+    def slots(self, expr: ast.Expr) -> Slots:
+        found = [e for e in walk(expr) if _reads_value(e, self.facts, self.lets_names)]
+        return tuple(dict.fromkeys((_shown(e), value_key(e)) for e in found))  # type: ignore[arg-type]
+
+    def template(self, expr: ast.Expr) -> Template:
+        found = [e for e in walk(expr) if _reads_value(e, self.facts, self.lets_names)]
+        return self.sources.template(expr.span, [(e.span, value_key(e)) for e in found])  # type: ignore[arg-type]
+
+    def _step(self, node: Node) -> Callable[[_Run], None] | None:
+        if node.kind == "let":
+            assert isinstance(node.payload, ast.Let)
+            name, expr = node.name, self.compiler.compile(node.payload.expr)
+
+            def let(run: _Run) -> None:
+                run.values[name] = expr(run.values)
+            return let
+        if node.kind == "item":
+            assert isinstance(node.payload, ast.Item)
+            self.items_by_id[node.id] = node.payload
+            kind = self.graph[node.parent].kind if node.parent else "section"
+            self.item_plans[node.id] = _ItemPlan(self, node, "regular" if kind == "section" else kind)
+            return self.item_plans[node.id].run
+        if node.kind in ("section", "bonus", "penalty"):
+            plan = _SectionPlan(self, node)
+            self.sections.append(plan)
+            return plan.run
+        if node.kind == "below_pass":
+            return self._below_pass
+        if node.kind == "regular":
+            return self._regular
+        if node.kind == "total":
+            return self._total
+        if node.kind == "veto":
+            assert isinstance(node.payload, ast.Veto)
+            self.vetoes.append((_Rule(self, node.payload, node.payload.condition), node.id))  # type: ignore[arg-type]
+        return None
+
+    def _below_pass(self, run: _Run) -> None:
+        run.values[BELOW_PASS_KEY] = sum(1 for plan in self.sections if plan.kind == "regular"
+                                         and plan.pass_line is not None and run.units[plan.id] < plan.pass_line)
+
+    def _regular(self, run: _Run) -> None:
+        """The regular sections' sum: raw, or weighted, or rescaled (折算), rounded once."""
+        graph, grid = self.graph, self.grid
+        regular = [p for p in self.sections if p.kind == "regular"]
+        scale = grid.units(graph.max_score if graph.max_score is not None else Fraction(100))
+        if any(p.weight is not None for p in regular):
+            score: Exact = sum((run.units[p.id] * p.weight * scale / p.points for p in regular  # type: ignore[operator]
+                                if p.points), Fraction(0))
+            maximum: Exact = sum((run.maxima[p.id] * p.weight * scale / p.points for p in regular  # type: ignore[operator]
+                                  if p.points), Fraction(0))
+        else:
+            score = sum(run.units[p.id] for p in regular)
+            maximum = sum(run.maxima[p.id] for p in regular)
+        if graph.rescale is not None:
+            target = grid.units(graph.rescale)
+            score = Fraction(score * target, maximum) if maximum else 0
+            maximum = target
+        run.units[REGULAR] = half_up(score)
+        run.regular_max = half_up(maximum)
+
+    def _total(self, run: _Run) -> None:
+        total = run.units[REGULAR]
+        for plan in self.sections:
+            if plan.kind == "bonus":
+                total += run.units[plan.id]
+            elif plan.kind == "penalty":
+                total -= run.units[plan.id]
+        run.units[TOTAL] = max(total, 0)
+        if TOTAL_KEY in self.referenced:
+            run.values[TOTAL_KEY] = self.grid.points(run.units[TOTAL])
+
+    # evaluation
+    def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True) -> Result:
+        reporter = Reporter()
+        locate: Locate = in_memory()
+        data: object = evidence
+        if isinstance(evidence, (str, os.PathLike)):
+            data, locate, reporter = load_evidence_file(Path(evidence))
+        read = read_evidence(self, data, locate, reporter)
+        run = _Run(read, explain)
+        try:
+            for step in self.steps:
+                step(run)
+            vetoes = [(rule, bool(rule.expr(run.values))) for rule, _ in self.vetoes]  # type: ignore[misc]
+        except DivisionByZero as exc:
+            self._raise_division(exc)
+        if run.missing:
+            for name in run.missing:
+                reporter.report("E501", f"缺少项目“{name}”的评分(它不属于不适用的情形)", locate(name))
+            raise EvidenceError(reporter.diagnostics)
+        return self._result(run, read, vetoes)
+
+    def _raise_division(self, exc: DivisionByZero) -> None:
+        reporter = Reporter()
+        for file, text in self.graph.sources.items():
+            reporter.add_source(file, text)
+        reporter.report("E510", "按这份证据计算时除数为 0", exc.span, "检查作为除数的事实,或在标准中用“若 … 则 … 否则”避开 0")
+        raise EvidenceError(reporter.diagnostics)
+
+    def _result(self, run: _Run, evidence: Evidence, vetoes: list[tuple[_Rule, bool]]) -> Result:
+        grid = self.grid
+        if not run.explain:
+            run.items = {i: plan.result(run) for i, plan in self.item_plans.items()}
+        sections = tuple(plan.result(run) for plan in self.sections)
+        veto_results = tuple(_veto_result(rule, fired, run, self) for rule, fired in vetoes)
+        facts = tuple((name, run.values[name]) for name in self.facts)
+        derived = tuple((name, run.values[name]) for name in self.lets_names)
+        identifier = evidence.extra.get("id")
+        return Result(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]), grid.points(run.regular_max),
+                      any(fired for _, fired in vetoes), sections, veto_results, facts, derived,
+                      id=None if identifier is None else str(identifier))
+
+
+def _veto_result(rule: _Rule, fired: bool, run: _Run, ev: Evaluator) -> VetoResult:
+    trace = rule.trace(run, "veto", 0, fired, ev)
+    return VetoResult(trace.text, trace.line, fired, trace.because, trace.values)
+
+
+def _reads_value(expr: ast.Expr, facts: Mapping[str, object], lets: list[str]) -> bool:
+    if isinstance(expr, ast.NameRef):
+        return expr.name in facts or expr.name in lets
+    return isinstance(expr, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))
+
+
+def _shown(expr: ast.NameRef | ast.ScoreRef | ast.TotalRef | ast.BelowPassRef) -> str:
+    if isinstance(expr, ast.NameRef):
+        return expr.name
+    if isinstance(expr, ast.ScoreRef):
+        return f"@{expr.name}"
+    return TOTAL if isinstance(expr, ast.TotalRef) else BELOW_PASS
+
+
+def _node_exprs(node: Node) -> list[ast.Expr]:
+    payload = node.payload
+    if isinstance(payload, ast.Let):
+        return list(walk(payload.expr))
+    if isinstance(payload, ast.Veto):
+        return list(walk(payload.condition))
+    if isinstance(payload, ast.Item):
+        return [e for c in payload.clauses for top, _, _ in clause_expressions(c) for e in walk(top)]
+    return []

@@ -1,0 +1,334 @@
+"""Reading the evidence of one branch: every problem found at once, never a silent fix.
+
+Evidence is a mapping from fact names (and the names of 酌情 / 分档 items) to values. JSON
+floats are read through their decimal text, so 18.3 stays 18.3.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+
+from . import ast
+from .diagnostics import EvidenceError
+from .model import Rubric
+from .numbers import Exact, Grid, exact, format_decimal
+from .report import Reporter, did_you_mean
+from .source import Span, decode
+
+Value = bool | int | Fraction | str  # a fact or derived value during evaluation
+RESERVED_KEYS = frozenset({"id", "名称", "name", "历史", "history"})  # carried along, not facts
+SCORE_KEYS, REASON_KEYS, RATER_KEYS = ("得分", "score"), ("理由", "reason"), ("评分人", "rater")
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_TRUE, _FALSE = frozenset({"是", "true"}), frozenset({"否", "false"})
+_TYPE_WORDS = {"bool": "是否(是/否、true/false)", "count": "计数(不小于 0 的整数)", "number": "数值",
+               "ratio": "比例(0 到 1 之间,或百分数如 \"85%\")", "choice": "选项"}
+
+Locate = Callable[[str], Span]
+
+
+@attrs.frozen
+class Judgement:
+    """An assessor's entry for a 酌情 or 分档 item: the base points, and who said why."""
+
+    units: int  # on the rubric's grid
+    level: str | None  # the 分档 level chosen
+    reason: str | None
+    rater: str | None
+
+
+@attrs.frozen
+class Evidence:
+    values: dict[str, Value]  # every fact, defaults filled in
+    judgements: dict[str, Judgement]
+    extra: dict[str, object]  # reserved keys (id, 名称, 历史), passed through
+
+
+def in_memory(label: str = "<证据>") -> Locate:
+    """Locations for evidence given as a Python mapping: the key path only, no line."""
+    return lambda path: Span(label, 0, 0, 0, 0)
+
+
+def load_evidence_file(path: Path) -> tuple[object, Locate, Reporter]:
+    """Parse a JSON evidence file; returns the data, a key locator and a reporter that knows
+    the text (so diagnostics show the line). Raises EvidenceError (E511) when unreadable."""
+    reporter = Reporter()
+    file = str(path)
+    try:
+        text = decode(path.read_bytes())
+    except (OSError, UnicodeDecodeError) as exc:
+        reporter.report("E511", f"无法读取证据文件“{path}”:{_os_reason(exc)}", Span(file, 0, 0, 0, 0))
+        raise EvidenceError(reporter.diagnostics) from None
+    reporter.add_source(file, text)
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        line, column = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
+        reporter.report("E511", f"证据文件不是有效的 JSON:{_json_reason(exc)}", Span(file, line, column, line, column + 1))
+        raise EvidenceError(reporter.diagnostics) from None
+    return data, _text_locator(file, text), reporter
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"不支持 {name}")
+
+
+def _os_reason(exc: Exception) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, UnicodeDecodeError):
+        return "不是有效的 UTF-8 文本"
+    return exc.strerror or type(exc).__name__ if isinstance(exc, OSError) else str(exc)
+
+
+def _json_reason(exc: Exception) -> str:
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+
+
+def _text_locator(file: str, text: str) -> Locate:
+    """The position of a key (`a` or `a.b` → the innermost) as first written in the JSON text."""
+    def locate(path: str) -> Span:
+        key = path.rsplit(".", 1)[-1]
+        match = re.search(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:", text)
+        if match is None:
+            return Span(file, 0, 0, 0, 0)
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        return Span(file, line, column, line, column + len(key) + 2)
+    return locate
+
+
+def read_evidence(rubric: Rubric, data: object, locate: Locate, reporter: Reporter | None = None) -> Evidence:
+    """Validate and convert; raise one EvidenceError listing every problem."""
+    reader = _Reader(rubric, locate, reporter or Reporter())
+    evidence = reader.read(data)
+    if reader.reporter.errors:
+        raise EvidenceError(reader.reporter.errors)
+    return evidence
+
+
+def judged_items(rubric: Rubric) -> dict[str, ast.Item]:
+    """Items whose base the assessor enters (酌情 or 分档), by name."""
+    return {i.name: i for i in rubric.items if any(isinstance(c, (ast.Judged, ast.Grades)) for c in i.clauses)}
+
+
+def may_be_left_out(item: ast.Item) -> bool:
+    return any(isinstance(c, ast.NotApplicable) for c in item.clauses)
+
+
+def judged_range(item: ast.Item, clause: ast.Judged) -> tuple[Fraction, Fraction]:
+    return (clause.low.value if clause.low else Fraction(0), clause.high.value if clause.high else item.points.value)
+
+
+class _Reader:
+    def __init__(self, rubric: Rubric, locate: Locate, reporter: Reporter) -> None:
+        self.rubric, self.locate, self.reporter = rubric, locate, reporter
+        self.grid = Grid(rubric.precision)
+        self.judged = judged_items(rubric)
+
+    def problem(self, code: str, path: str, message: str, hint: str | None = None) -> None:
+        self.reporter.report(code, message, self.locate(path), hint)
+
+    def read(self, data: object) -> Evidence:
+        if not isinstance(data, Mapping):
+            self.problem("E511", "", f"证据应当是一个对象({{\"事实名\": 值, …}}),这里是{_json_type(data)}")
+            return Evidence({}, {}, {})
+        values: dict[str, Value] = {}
+        judgements: dict[str, Judgement] = {}
+        for key, raw in data.items():
+            key = str(key)
+            if key in self.rubric.facts:
+                value = self.fact(self.rubric.facts[key], raw)
+                if value is not None:
+                    values[key] = value
+            elif key in self.judged:
+                judgement = self.judgement(self.judged[key], raw)
+                if judgement is not None:
+                    judgements[key] = judgement
+            elif key not in RESERVED_KEYS:
+                self.unknown(key)
+        for name, fact in self.rubric.facts.items():
+            if name in data:
+                continue
+            if fact.default is None:
+                self.problem("E501", name, f"缺少事实“{name}”({_TYPE_WORDS[fact.type.kind]})",
+                             f"在证据中加上 \"{name}\": …,或在标准中给它写“默认”")
+            else:
+                values[name] = _default_value(fact.default)
+        for name, item in self.judged.items():
+            if name not in data and not may_be_left_out(item):
+                self.problem("E501", name, f"缺少项目“{name}”的评分({_judged_word(item)})")
+        extra = {k: v for k, v in data.items() if k in RESERVED_KEYS}
+        return Evidence(values, judgements, extra)
+
+    def unknown(self, key: str) -> None:
+        if any(i.name == key for i in self.rubric.items):
+            self.problem("E502", key, f"项目“{key}”按条款计分,不能在证据中直接给分",
+                         "证据只填事实;只有“酌情”或“分档”的项目才填得分")
+            return
+        candidates = [*self.rubric.facts, *self.judged]
+        self.problem("E502", key, f"未知的证据项“{key}”",
+                     did_you_mean(key, candidates) or "证据中只能出现标准声明的事实和酌情/分档项目")
+
+    def fact(self, fact: ast.Fact, raw: object) -> Value | None:
+        name, kind = fact.name, fact.type.kind
+        if kind == "bool":
+            flag = _bool(raw)
+            if flag is None:
+                self.wrong_type(name, kind, raw)
+            return flag
+        if kind == "choice":
+            if not isinstance(raw, str):
+                self.wrong_type(name, kind, raw)
+                return None
+            if raw not in fact.type.choices:
+                self.problem("E506", name, f"“{name}”的值“{raw}”不在可选范围内({'、'.join(fact.type.choices)})",
+                             did_you_mean(raw, fact.type.choices))
+                return None
+            return raw
+        number = _number(raw, percent=kind == "ratio")
+        if number is None:
+            self.wrong_type(name, kind, raw)
+        elif kind == "count" and (not isinstance(number, int) or number < 0):
+            self.problem("E504", name, f"“{name}”是计数,应为不小于 0 的整数,这里是 {_shown(number)}")
+        elif kind == "ratio" and not 0 <= number <= 1:
+            self.problem("E505", name, f"“{name}”是比例,应在 0 到 1 之间(或 0% 到 100%),这里是 {_shown(number)}")
+        else:
+            return number
+        return None
+
+    def wrong_type(self, name: str, kind: str, raw: object) -> None:
+        self.problem("E503", name, f"“{name}”应为{_TYPE_WORDS[kind]},这里是{_json_type(raw)} {_preview(raw)}")
+
+    def judgement(self, item: ast.Item, raw: object) -> Judgement | None:
+        name = item.name
+        reason = rater = None
+        if isinstance(raw, Mapping):
+            fields = {str(k): v for k, v in raw.items()}
+            for key in fields:
+                if key not in (*SCORE_KEYS, *REASON_KEYS, *RATER_KEYS):
+                    self.problem("E502", f"{name}.{key}", f"“{name}”中未知的字段“{key}”",
+                                 "可用的字段:得分(score)、理由(reason)、评分人(rater)")
+            score = next((fields[k] for k in SCORE_KEYS if k in fields), None)
+            reason, rater = (_text_field(fields, keys) for keys in (REASON_KEYS, RATER_KEYS))
+            if score is None:
+                self.problem("E501", f"{name}", f"项目“{name}”的评分缺少“得分”")
+                return None
+            raw = score
+        clause = next(c for c in item.clauses if isinstance(c, (ast.Judged, ast.Grades)))
+        if isinstance(clause, ast.Grades):
+            return self.grade(item, clause, raw, reason, rater)
+        number = _number(raw, percent=False)
+        if number is None:
+            self.problem("E503", name, f"项目“{name}”的酌情得分应为数值,这里是{_json_type(raw)} {_preview(raw)}")
+            return None
+        low, high = judged_range(item, clause)
+        if not low <= number <= high:
+            self.problem("E507", name, f"项目“{name}”的酌情得分 {_shown(number)} 分不在 {format_decimal(low)}–"
+                         f"{format_decimal(high)} 分之内")
+            return None
+        if (Fraction(number) / self.grid.step).denominator != 1:
+            self.problem("E508", name, f"项目“{name}”的得分 {_shown(number)} 分不是精度 "
+                         f"{format_decimal(self.grid.step)} 分的整数倍")
+            return None
+        return Judgement(self.grid.units(number), None, reason, rater)
+
+    def grade(self, item: ast.Item, clause: ast.Grades, raw: object, reason: str | None,
+              rater: str | None) -> Judgement | None:
+        levels = {g.name: g.points.value for g in clause.levels}
+        if not isinstance(raw, str) or raw not in levels:
+            shown = raw if isinstance(raw, str) else _preview(raw)
+            self.problem("E509", item.name, f"项目“{item.name}”没有档次“{shown}”(可选:{'、'.join(levels)})",
+                         did_you_mean(shown, list(levels)) if isinstance(raw, str) else None)
+            return None
+        return Judgement(self.grid.units(levels[raw]), raw, reason, rater)
+
+
+def _judged_word(item: ast.Item) -> str:
+    clause = next(c for c in item.clauses if isinstance(c, (ast.Judged, ast.Grades)))
+    if isinstance(clause, ast.Grades):
+        return "分档:" + "、".join(g.name for g in clause.levels)
+    low, high = judged_range(item, clause)
+    return f"酌情 {format_decimal(low)}–{format_decimal(high)} 分"
+
+
+def _text_field(fields: dict[str, object], keys: tuple[str, str]) -> str | None:
+    value = next((fields[k] for k in keys if k in fields), None)
+    return None if value is None else str(value)
+
+
+def _default_value(default: ast.Literal) -> Value:
+    if isinstance(default, ast.Bool):
+        return default.value
+    if isinstance(default, ast.NameRef):
+        return default.name
+    return exact(default.value)
+
+
+def _bool(raw: object) -> bool | None:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    return None
+
+
+def _number(raw: object, *, percent: bool) -> Exact | None:
+    """An exact number from JSON/Python/CSV forms; None when it is not one."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, Fraction):
+        return exact(raw)
+    if isinstance(raw, float):
+        return exact(Fraction(Decimal(repr(raw)))) if math.isfinite(raw) else None
+    if isinstance(raw, Decimal):
+        return exact(Fraction(raw)) if raw.is_finite() else None
+    if isinstance(raw, str):
+        text = raw.strip()
+        scale = Fraction(1)
+        if percent and text.endswith("%"):
+            text, scale = text[:-1].strip(), Fraction(1, 100)
+        if _DECIMAL.fullmatch(text):
+            try:
+                return exact(Fraction(Decimal(text)) * scale)
+            except InvalidOperation:
+                return None
+    return None
+
+
+def _shown(number: Exact) -> str:
+    return format_decimal(Fraction(number))
+
+
+def _json_type(raw: object) -> str:
+    if raw is None:
+        return "空值(null)"
+    if isinstance(raw, bool):
+        return "是否值"
+    if isinstance(raw, (int, float, Decimal, Fraction)):
+        return "数值"
+    if isinstance(raw, str):
+        return "文字"
+    if isinstance(raw, Mapping):
+        return "对象"
+    if isinstance(raw, (list, tuple)):
+        return "列表"
+    return type(raw).__name__
+
+
+def _preview(raw: object) -> str:
+    text = json.dumps(raw, ensure_ascii=False, default=str) if not isinstance(raw, Decimal) else str(raw)
+    return text if len(text) <= 40 else text[:37] + "…"
