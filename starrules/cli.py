@@ -1,17 +1,20 @@
-"""The `starrules` command: check and format rubric files."""
+"""The `starrules` command: check, format, evaluate and explain rubric files."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .api import check_file
-from .diagnostics import RubricError, render_all
+from .api import check_file, load
+from .diagnostics import RubricError, StarrulesError, render_all
+from .explain import explain, table
 from .formatter import format_text
+from .graph_text import FORMATS, render
 from .loader import read_text
 from .model import Rubric
 from .numbers import format_decimal
@@ -29,7 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        status = int(args.run(args))
+        try:
+            status = int(args.run(args))
+        except _UsageError as exc:
+            parser.error(str(exc))
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler
         return status
     except BrokenPipeError:  # the reader (e.g. `| head`) went away: stop quietly
@@ -38,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="starrules", description="党支部评分标准(.rubric)的检查与格式化工具")
+    parser = argparse.ArgumentParser(prog="starrules", description="党支部评分标准(.rubric)的检查、格式化、评分与说明工具")
     commands = parser.add_subparsers(dest="command", metavar="命令")
     check = commands.add_parser("check", help="检查评分标准文件,报告错误和警告")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -49,7 +55,69 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("files", nargs="+", metavar="FILE")
     fmt.add_argument("--check", action="store_true", help="只检查,不改写;有文件需要改写时以 1 退出")
     fmt.set_defaults(run=_fmt)
+    evaluate = commands.add_parser("eval", help="按评分标准给一个党支部打分")
+    _rubric_arguments(evaluate)
+    evaluate.add_argument("evidence", metavar="EVIDENCE.json", help="证据文件(JSON 对象:事实名 → 值)")
+    evaluate.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 结果")
+    evaluate.set_defaults(run=_eval)
+    why = commands.add_parser("explain", help="逐条说明每一分是怎么得来、怎么扣掉的")
+    _rubric_arguments(why)
+    why.add_argument("evidence", metavar="EVIDENCE.json")
+    why.set_defaults(run=_explain)
+    schema = commands.add_parser("schema", help="打印证据的 JSON Schema(draft 2020-12)")
+    _rubric_arguments(schema)
+    schema.set_defaults(run=_schema)
+    graph = commands.add_parser("graph", help="打印评分的计算图(Mermaid 或 Graphviz DOT)")
+    _rubric_arguments(graph)
+    graph.add_argument("--format", choices=FORMATS, default="mermaid", help="输出格式,默认 mermaid")
+    graph.set_defaults(run=_graph)
     return parser
+
+
+def _rubric_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("rubric_file", metavar="RUBRIC", help="评分标准文件(.rubric)")
+    command.add_argument("--rubric", metavar="NAME", help="文件中有多个标准时,指定用哪一个")
+
+
+def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str]) -> int:
+    """Load the rubric, run the command, print its output; any input error → diagnostics, exit 1."""
+    try:
+        output = body(load(args.rubric_file, args.rubric))
+    except StarrulesError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERRORS
+    print(output)
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    def run(rubric: Rubric) -> str:
+        result = rubric.evaluate(_evidence_path(args.evidence))
+        return result.to_json() if args.json else table(result)
+    return _with_rubric(args, run)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    return _with_rubric(args, lambda rubric: explain(rubric.evaluate(_evidence_path(args.evidence))))
+
+
+def _schema(args: argparse.Namespace) -> int:
+    return _with_rubric(args, lambda rubric: json.dumps(rubric.evidence_schema(), ensure_ascii=False, indent=2))
+
+
+def _graph(args: argparse.Namespace) -> int:
+    return _with_rubric(args, lambda rubric: render(rubric.graph, args.format).rstrip("\n"))
+
+
+def _evidence_path(file: str) -> Path:
+    path = Path(file)
+    if path.suffix.lower() != ".json":
+        raise _UsageError(f"证据文件应为 .json(一个党支部的事实),这里是“{file}”")
+    return path
+
+
+class _UsageError(Exception):
+    pass
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -1,0 +1,108 @@
+"""A result in words: the trace as sentences (`starrules explain`) and as a table (`starrules eval`)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .numbers import Exact, format_decimal
+from .result import ClauseTrace, ItemResult, Result, SectionResult
+from .source import display_width
+
+_KIND_WORDS = {"regular": "类型", "bonus": "加分项", "penalty": "减分项"}
+
+
+def pts(value: Exact) -> str:
+    return format_decimal(Fraction(value))
+
+
+def clause_sentence(t: ClauseTrace) -> str | None:
+    """What one fired clause did, in words; None for clauses that changed nothing."""
+    if not t.fired or t.kind == "base":
+        return None
+    where = f"(第 {t.line} 行)"
+    amount = pts(abs(t.points))
+    because = f",因为 {t.because}" if t.because else ""
+    if t.kind in ("deduct", "deduct_per"):
+        rule = f"({t.text},第 {t.line} 行)" if t.kind == "deduct_per" else where
+        return f"扣 {amount} 分{because}{rule}"
+    if t.kind == "award":
+        return f"加 {amount} 分{because}{where}"
+    if t.kind == "zero":
+        return f"不得分{because}{where}"
+    if t.kind == "not_applicable":
+        return f"不适用{because}{where}"
+    if t.kind == "score":
+        return f"得分按“{t.text}”计算为 {pts(t.points)} 分{where}"
+    if t.kind == "start":
+        return f"起评 {pts(t.points)} 分{where}"
+    if t.kind in ("judged", "grades"):
+        head = f"{t.because},得 {pts(t.points)} 分" if t.kind == "grades" else f"酌情给 {pts(t.points)} 分"
+        who = ":".join(x for x in (t.rater, t.reason) if x)
+        return f"{head}{f'({who})' if who else ''}"
+    if t.kind == "max_deduct":
+        return f"{t.text},退回 {amount} 分{where}"
+    if t.kind == "floor_zero":
+        return f"扣完为止,退回 {amount} 分"
+    if t.kind == "cap":
+        return f"不超过分值,超出的 {amount} 分不计"
+    return None
+
+
+def item_reasons(item: ItemResult) -> list[str]:
+    return [s for t in item.trace if (s := clause_sentence(t)) is not None]
+
+
+def item_sentence(item: ItemResult) -> str:
+    """`党员教育培训 4→2分:扣 2 分,因为 党员学习学时 30 少于 32(第 31 行)`"""
+    reasons = item_reasons(item)
+    if not item.applicable:
+        return f"{item.name}:{';'.join(reasons) or '不适用'}"
+    start = next((t.points for t in item.trace if t.kind == "base"), item.max)
+    return f"{item.name} {pts(start)}→{pts(item.score)}分:{';'.join(reasons) or '未扣分'}"
+
+
+def section_heading(section: SectionResult) -> str:
+    head = f"{_KIND_WORDS[section.kind]} {section.name} {pts(section.score)}/{pts(section.max)}分"
+    if section.pass_line is not None:
+        head += f"(达标线 {pts(section.pass_line)} 分,{'已达标' if section.passed else '未达标'})"
+    return head
+
+
+def explain(result: Result) -> str:
+    """Every section and item as sentences, then the total and the vetoes."""
+    lines = [f"标准 {result.rubric}:总分 {pts(result.total)}/{pts(result.max)}分"]
+    for section in result.sections:
+        lines.append(section_heading(section))
+        lines.extend(f"  {item_sentence(item)}" for item in section.items)
+    lines.extend(_veto_lines(result))
+    return "\n".join(lines)
+
+
+def _veto_lines(result: Result) -> list[str]:
+    return [f"一票否决:{v.text}" + (f",因为 {v.because}" if v.because else "") + f"(第 {v.line} 行)"
+            for v in result.vetoes if v.fired]
+
+
+def table(result: Result) -> str:
+    """Sections and items with score / maximum and what was deducted and why."""
+    rows: list[tuple[str, str, str, str]] = [("项目", "得分", "分值", "说明")]
+    for section in result.sections:
+        passed = "" if section.passed is None else ("已达标" if section.passed else "未达标")
+        rows.append((f"{_KIND_WORDS[section.kind]} {section.name}", pts(section.score), pts(section.max), passed))
+        for item in section.items:
+            score = pts(item.score) if item.applicable else "—"
+            rows.append((f"  {item.name}", score, pts(item.max), ";".join(item_reasons(item))))
+    rows.append(("总分", pts(result.total), pts(result.max), "一票否决" if result.vetoed else ""))
+    widths = [max(display_width(r[c]) for r in rows) for c in range(3)]
+    lines = [f"{result.title or result.rubric}"]
+    for name, score, maximum, note in rows:
+        line = _pad(name, widths[0]) + "  " + _pad(score, widths[1], right=True) + "  " + \
+            _pad(maximum, widths[2], right=True)
+        lines.append((line + "  " + note).rstrip())
+    lines.extend(_veto_lines(result))
+    return "\n".join(lines)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    space = " " * (width - display_width(text))
+    return space + text if right else text + space
