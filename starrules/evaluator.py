@@ -25,7 +25,7 @@ from .checker import clause_expressions
 from .numbers import Exact, Grid, format_decimal, half_up
 from .report import Reporter
 from .result import ClauseTrace, ItemResult, Result, SectionResult, VetoResult
-from .sourcetext import SourceTexts, Template
+from .sourcetext import SourceTexts, Template, show_value
 
 Slots = tuple[tuple[str, str], ...]  # (shown name, value key) of the names a rule reads
 
@@ -51,7 +51,7 @@ class _Run:
 class _Rule:
     """One clause's compiled parts: its condition or quantity, its text, what it reads."""
 
-    __slots__ = ("clause", "expr", "units", "step", "text", "line", "template", "slots")
+    __slots__ = ("clause", "expr", "units", "step", "text", "line", "template", "slots", "bare_name")
 
     def __init__(self, ev: Evaluator, clause: ast.Clause, expr: ast.Expr | None, units: int = 0,
                  step: Fraction | None = None) -> None:
@@ -61,10 +61,15 @@ class _Rule:
         self.text, self.line = ev.sources.text(clause.span), clause.span.line
         self.slots: Slots = ev.slots(expr) if expr is not None else ()
         self.template: Template | None = ev.template(expr) if expr is not None else None
+        self.bare_name = isinstance(expr, (ast.NameRef, ast.ScoreRef))
 
-    def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator) -> ClauseTrace:
+    def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator,
+              quantity: Value | None = None) -> ClauseTrace:
+        """`quantity`: the value of a 每 … or 得分 = expression, shown unless it is a bare name."""
         values = tuple((shown, run.values[key]) for shown, key in self.slots if key in run.values)
         because = self.template.render(run.values.__getitem__) if fired and self.template is not None else None
+        if because is not None and quantity is not None and not self.bare_name:
+            because += f" = {show_value(quantity)}"
         return ClauseTrace(kind, ev.grid.points(points), fired, self.text, self.line, because, values)
 
 
@@ -125,35 +130,31 @@ class _ItemPlan:
                 return
             if trace is not None:
                 trace.append(rule.trace(run, "not_applicable", 0, False, ev))
-        if self.score_is is not None:
-            score = self._computed(run, trace)
-        else:
-            score = self._clauses(run, trace)
-            if score is None:
-                return
+        score = self._computed(run, trace) if self.score_is is not None else self._clauses(run, trace)
         self._finish(run, self._zeroing(run, score, trace), trace)
 
     def _computed(self, run: _Run, trace: list[ClauseTrace] | None) -> int:
         rule = self.score_is
         assert rule is not None and rule.expr is not None
-        raw = self.ev.grid.round_units(rule.expr(run.values))  # type: ignore[arg-type]
+        value = rule.expr(run.values)
+        raw = self.ev.grid.round_units(value)  # type: ignore[arg-type]
         if trace is not None:
-            trace.append(rule.trace(run, "score", raw, True, self.ev))
+            trace.append(rule.trace(run, "score", raw, True, self.ev, value))
         return self._clamp(run, raw, 0, trace)
 
-    def _clauses(self, run: _Run, trace: list[ClauseTrace] | None) -> int | None:
+    def _clauses(self, run: _Run, trace: list[ClauseTrace] | None) -> int:
         values, ev = run.values, self.ev
         base = self._base(run, trace)
-        if base is None:
-            return None
         sign = 1 if self.kind == "penalty" else -1  # a penalty item accumulates its deductions
         deducted = 0
         for rule in self.deduct:
-            amount = self._deduction(rule, values)
+            value = rule.expr(values)  # type: ignore[misc]
+            amount = _deduction(rule, value)
             deducted += amount
             if trace is not None:
-                kind = "deduct" if isinstance(rule.clause, ast.DeductIf) else "deduct_per"
-                trace.append(rule.trace(run, kind, sign * amount, amount != 0, ev))
+                per = not isinstance(rule.clause, ast.DeductIf)
+                trace.append(rule.trace(run, "deduct_per" if per else "deduct", sign * amount, amount != 0, ev,
+                                        value if per else None))
         if self.max_deduct is not None and deducted > self.max_deduct.units:
             if trace is not None:
                 trace.append(self.max_deduct.trace(run, "max_deduct", -sign * (deducted - self.max_deduct.units),
@@ -168,16 +169,7 @@ class _ItemPlan:
                 trace.append(rule.trace(run, "award", rule.units if fired else 0, fired, ev))
         return self._clamp(run, score, None if self.negative else 0, trace)
 
-    def _deduction(self, rule: _Rule, values: Mapping[str, Value]) -> int:
-        value = rule.expr(values)  # type: ignore[misc]
-        if isinstance(rule.clause, ast.DeductIf):
-            return rule.units if value else 0
-        if value <= 0:  # type: ignore[operator]
-            return 0
-        count = value if rule.step is None else (value / rule.step).__floor__()  # type: ignore[operator]
-        return half_up(rule.units * count)  # type: ignore[arg-type]
-
-    def _base(self, run: _Run, trace: list[ClauseTrace] | None) -> int | None:
+    def _base(self, run: _Run, trace: list[ClauseTrace] | None) -> int:
         rule = self.base
         if self.kind != "regular":
             return 0
@@ -191,9 +183,9 @@ class _ItemPlan:
                 trace.append(rule.trace(run, "start", rule.units, True, self.ev))
             return rule.units
         judgement = run.judgements.get(self.name)
-        if judgement is None:
+        if judgement is None:  # reported once every item has run
             run.missing.append(self.name)
-            return None
+            return 0
         if trace is not None:
             trace.append(self._judged_trace(rule, judgement))
         return judgement.units
@@ -237,6 +229,16 @@ class _ItemPlan:
         grid, applicable = self.ev.grid, self.id not in run.left_out
         return ItemResult(self.name, grid.points(run.units[self.id]), grid.points(self.max if applicable else 0),
                           applicable, trace, self.line)
+
+
+def _deduction(rule: _Rule, value: Value) -> int:
+    """Grid units a 扣 … 如果 or 每 [K] E 扣 N clause takes; N × E is rounded half up once."""
+    if isinstance(rule.clause, ast.DeductIf):
+        return rule.units if value else 0
+    if value <= 0:  # type: ignore[operator]
+        return 0
+    count = value if rule.step is None else (value / rule.step).__floor__()  # type: ignore[operator]
+    return half_up(rule.units * count)  # type: ignore[arg-type]
 
 
 def _points_text(ev: Evaluator, units: int) -> str:
@@ -365,11 +367,13 @@ class Evaluator:
         graph, grid = self.graph, self.grid
         regular = [p for p in self.sections if p.kind == "regular"]
         scale = grid.units(graph.max_score if graph.max_score is not None else Fraction(100))
+        score: Exact
+        maximum: Exact
         if any(p.weight is not None for p in regular):
-            score: Exact = sum((run.units[p.id] * p.weight * scale / p.points for p in regular  # type: ignore[operator]
-                                if p.points), Fraction(0))
-            maximum: Exact = sum((run.maxima[p.id] * p.weight * scale / p.points for p in regular  # type: ignore[operator]
-                                  if p.points), Fraction(0))
+            score = sum((Fraction(run.units[p.id] * scale, p.points) * (p.weight or 0) for p in regular if p.points),
+                        Fraction(0))
+            maximum = sum((Fraction(run.maxima[p.id] * scale, p.points) * (p.weight or 0) for p in regular
+                           if p.points), Fraction(0))
         else:
             score = sum(run.units[p.id] for p in regular)
             maximum = sum(run.maxima[p.id] for p in regular)

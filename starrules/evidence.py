@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import attrs
 
 from . import ast
 from .diagnostics import EvidenceError
-from .model import Rubric
 from .numbers import Exact, Grid, exact, format_decimal
 from .report import Reporter, did_you_mean
 from .source import Span, decode
@@ -32,6 +32,19 @@ _TYPE_WORDS = {"bool": "是否(是/否、true/false)", "count": "计数(不小�
                "ratio": "比例(0 到 1 之间,或百分数如 \"85%\")", "choice": "选项"}
 
 Locate = Callable[[str], Span]
+
+
+class RubricShape(Protocol):
+    """What reading evidence needs of a rubric (a `Rubric` or its compiled `Evaluator`)."""
+
+    @property
+    def facts(self) -> Mapping[str, ast.Fact]: ...
+
+    @property
+    def items(self) -> tuple[ast.Item, ...]: ...
+
+    @property
+    def precision(self) -> Fraction: ...
 
 
 @attrs.frozen
@@ -105,7 +118,7 @@ def _text_locator(file: str, text: str) -> Locate:
     return locate
 
 
-def read_evidence(rubric: Rubric, data: object, locate: Locate, reporter: Reporter | None = None) -> Evidence:
+def read_evidence(rubric: RubricShape, data: object, locate: Locate, reporter: Reporter | None = None) -> Evidence:
     """Validate and convert; raise one EvidenceError listing every problem."""
     reader = _Reader(rubric, locate, reporter or Reporter())
     evidence = reader.read(data)
@@ -114,7 +127,7 @@ def read_evidence(rubric: Rubric, data: object, locate: Locate, reporter: Report
     return evidence
 
 
-def judged_items(rubric: Rubric) -> dict[str, ast.Item]:
+def judged_items(rubric: RubricShape) -> dict[str, ast.Item]:
     """Items whose base the assessor enters (酌情 or 分档), by name."""
     return {i.name: i for i in rubric.items if any(isinstance(c, (ast.Judged, ast.Grades)) for c in i.clauses)}
 
@@ -128,7 +141,7 @@ def judged_range(item: ast.Item, clause: ast.Judged) -> tuple[Fraction, Fraction
 
 
 class _Reader:
-    def __init__(self, rubric: Rubric, locate: Locate, reporter: Reporter) -> None:
+    def __init__(self, rubric: RubricShape, locate: Locate, reporter: Reporter) -> None:
         self.rubric, self.locate, self.reporter = rubric, locate, reporter
         self.grid = Grid(rubric.precision)
         self.judged = judged_items(rubric)

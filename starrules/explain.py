@@ -20,11 +20,10 @@ def clause_sentence(t: ClauseTrace) -> str | None:
     if not t.fired or t.kind == "base":
         return None
     where = f"(第 {t.line} 行)"
-    amount = pts(abs(t.points))
+    amount = pts(-t.points if t.points < 0 else t.points)
     because = f",因为 {t.because}" if t.because else ""
     if t.kind in ("deduct", "deduct_per"):
-        rule = f"({t.text},第 {t.line} 行)" if t.kind == "deduct_per" else where
-        return f"扣 {amount} 分{because}{rule}"
+        return f"扣 {amount} 分{because}{where}"
     if t.kind == "award":
         return f"加 {amount} 分{because}{where}"
     if t.kind == "zero":
@@ -32,7 +31,7 @@ def clause_sentence(t: ClauseTrace) -> str | None:
     if t.kind == "not_applicable":
         return f"不适用{because}{where}"
     if t.kind == "score":
-        return f"得分按“{t.text}”计算为 {pts(t.points)} 分{where}"
+        return f"得分 {pts(t.points)} 分,按 {t.because}{where}"
     if t.kind == "start":
         return f"起评 {pts(t.points)} 分{where}"
     if t.kind in ("judged", "grades"):

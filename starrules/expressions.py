@@ -128,7 +128,7 @@ class ExprCompiler:
         args = [self.compile(a) for a in expr.args]
         if expr.function == "floor":
             only = args[0]
-            return lambda v: math.floor(only(v))  # type: ignore[call-overload]
+            return lambda v: math.floor(only(v))  # type: ignore[arg-type]
         pick = min if expr.function == "min" else max
         return lambda v: pick(a(v) for a in args)  # type: ignore[type-var]
 

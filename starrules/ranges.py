@@ -153,10 +153,18 @@ def item_range(item: ast.Item, kind: str, names: Lookup, scores: Lookup) -> Inte
     clauses = item.clauses
     score_is = next((c for c in clauses if isinstance(c, ast.ScoreIs)), None)
     if score_is is not None:
-        return _clamp_interval(expr_interval(score_is.expr, names, scores), Fraction(0), maximum)
+        result = _clamp_interval(expr_interval(score_is.expr, names, scores), Fraction(0), maximum)
+    else:
+        result = _clause_range(item, kind, names, scores)
+    if any(isinstance(c, (ast.Zero, ast.NotApplicable)) for c in clauses):
+        result = Interval(min(result.lo, Fraction(0)) if result.lo is not None else None, result.hi)
+    return result
+
+
+def _clause_range(item: ast.Item, kind: str, names: Lookup, scores: Lookup) -> Interval:
     deductions = deduction_interval(item, names, scores)
     awards = _ZERO
-    for clause in clauses:
+    for clause in item.clauses:
         if isinstance(clause, ast.Award):
             awards = awards + Interval(Fraction(0), clause.points.value)
     if kind == "bonus":
@@ -165,11 +173,8 @@ def item_range(item: ast.Item, kind: str, names: Lookup, scores: Lookup) -> Inte
         raw = deductions
     else:
         raw = _base(item) - deductions + awards
-    negative = any(isinstance(c, ast.AllowNegative) for c in clauses)
-    result = _clamp_interval(raw, None if negative else Fraction(0), maximum)
-    if any(isinstance(c, (ast.Zero, ast.NotApplicable)) for c in clauses):
-        result = Interval(min(result.lo, Fraction(0)) if result.lo is not None else None, result.hi)
-    return result
+    negative = any(isinstance(c, ast.AllowNegative) for c in item.clauses)
+    return _clamp_interval(raw, None if negative else Fraction(0), item.points.value)
 
 
 def _base(item: ast.Item) -> Interval:

@@ -174,7 +174,7 @@ def _optional(data: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 
 def _trace_dict(t: ClauseTrace) -> dict[str, Any]:
-    data = {"kind": t.kind, "points": json_number(t.points), "fired": t.fired, "text": t.text, "line": t.line}
+    data: dict[str, Any] = {"kind": t.kind, "points": json_number(t.points), "fired": t.fired, "text": t.text, "line": t.line}
     if t.values:
         data["values"] = _values_dict(t.values)
     return _optional(data, because=t.because, reason=t.reason, rater=t.rater)
@@ -193,7 +193,7 @@ def _section_dict(s: SectionResult) -> dict[str, Any]:
 
 
 def _veto_dict(v: VetoResult) -> dict[str, Any]:
-    data = {"text": v.text, "line": v.line, "fired": v.fired}
+    data: dict[str, Any] = {"text": v.text, "line": v.line, "fired": v.fired}
     if v.values:
         data["values"] = _values_dict(v.values)
     return _optional(data, because=v.because)
