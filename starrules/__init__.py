@@ -12,12 +12,12 @@ from .api import check_file, check_text, load, loads, parse
 from .diagnostics import Diagnostic, EvidenceError, RubricCheckError, RubricError, RubricSyntaxError, Severity, \
     StarrulesError
 from .model import CheckedScheme, CheckReport, Rubric
-from .result import ClauseTrace, ItemResult, Result, SectionResult, VetoResult
+from .result import ClauseTrace, ItemResult, Result, SectionResult, VetoResult, result_schema
 from .source import Span
 
 __all__ = [
     "CheckReport", "CheckedScheme", "ClauseTrace", "Diagnostic", "EvidenceError", "ItemResult", "Result", "Rubric",
     "RubricCheckError", "RubricError", "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError",
-    "VetoResult", "check_file", "check_text", "load", "loads", "parse",
+    "VetoResult", "check_file", "check_text", "load", "loads", "parse", "result_schema",
 ]
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Files shipped inside the package: the grammar and the built-in schemes.
+"""Files shipped inside the package: the grammar, the built-in schemes, the result JSON Schema.
 
 `starrules/grammars` and `starrules/schemes` are links to the top-level `grammars/` and
 `rubrics/schemes/`; a wheel build copies their contents into the package.
@@ -11,6 +11,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 GRAMMAR_PATH = PACKAGE_DIR / "grammars" / "rubric.lark"
 BUILTIN_SCHEMES_DIR = PACKAGE_DIR / "schemes"
+RESULT_SCHEMA_PATH = PACKAGE_DIR / "schemas" / "result.schema.json"
 
 
 def grammar_text() -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from .numbers import Exact, exact, format_decimal
+from .resources import RESULT_SCHEMA_PATH
 
 SCHEMA_VERSION = 1
 Scalar = bool | int | Fraction | str  # a fact's or derived value's value
@@ -128,6 +129,12 @@ class Result:
     @classmethod
     def from_json(cls, text: str) -> Result:
         return cls.from_dict(json.loads(text, parse_float=Decimal))
+
+
+def result_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that every `Result.to_dict()` satisfies."""
+    schema: dict[str, Any] = json.loads(RESULT_SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
 
 
 def json_number(value: Exact) -> int | float:

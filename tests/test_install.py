@@ -3,6 +3,8 @@ the source tree: the grammar and the built-in schemes ship inside the wheel."""
 
 from __future__ import annotations
 
+import json
+
 import subprocess
 import sys
 import venv
@@ -32,3 +34,11 @@ def test_wheel_installs_and_checks_a_bundled_rubric(tmp_path: Path) -> None:
                   "sorted(p.name for p in r.BUILTIN_SCHEMES_DIR.glob('*.rubric')))", cwd=tmp_path)
     assert grammar.stdout.strip() == "True ['争先创优.rubric', '五好.rubric', '分类定级.rubric', '星级.rubric', '等次.rubric']"
     assert "site-packages" in run(python, "-c", "import starrules; print(starrules.__file__)", cwd=tmp_path).stdout
+    evidence = tmp_path / "branch.json"
+    evidence.write_text((ROOT / "rubrics" / "examples" / "两新-示例支部.json").read_text(encoding="utf-8"),
+                        encoding="utf-8")
+    evaluated = run(tmp_path / "env" / "bin" / "starrules", "eval", target, evidence, "--json", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["total"] == 83.5
+    schema = run(python, "-c", "import starrules; print(starrules.result_schema()['title'])", cwd=tmp_path)
+    assert schema.stdout.strip() == "starrules result, schema_version 1"
