@@ -16,7 +16,7 @@ from typing import Any
 
 from . import ast
 from .diagnostics import EvidenceError
-from .evidence import Evidence, Judgement, Locate, in_memory, load_evidence_file, read_evidence
+from .evidence import Evidence, EvidenceSpec, Judgement, Locate, in_memory, load_evidence_file, read_evidence
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
 from .exprcheck import walk
 from .graph import BELOW_PASS, REGULAR, TOTAL, Graph, Node, compile_graph, item_id
@@ -303,6 +303,7 @@ class Evaluator:
         self.sections: list[_SectionPlan] = []
         self.vetoes: list[tuple[_Rule, str]] = []
         self.steps: list[Callable[[_Run], None]] = [step for node in graph.nodes if (step := self._step(node))]
+        self.evidence_spec = EvidenceSpec(self)
         self.sections.sort(key=lambda plan: (plan.kind != "regular", plan.node.span.line, plan.node.span.column))
 
     @classmethod
@@ -402,7 +403,7 @@ class Evaluator:
         data: object = evidence
         if isinstance(evidence, (str, os.PathLike)):
             data, locate, reporter = load_evidence_file(Path(evidence))
-        read = read_evidence(self, data, locate, reporter)
+        read = read_evidence(self.evidence_spec, data, locate, reporter)
         run = _Run(read, explain)
         try:
             for step in self.steps:

@@ -118,9 +118,27 @@ def _text_locator(file: str, text: str) -> Locate:
     return locate
 
 
-def read_evidence(rubric: RubricShape, data: object, locate: Locate, reporter: Reporter | None = None) -> Evidence:
+class EvidenceSpec:
+    """What the evidence of one rubric may hold, worked out once per compiled rubric."""
+
+    def __init__(self, rubric: RubricShape) -> None:
+        self.facts = dict(rubric.facts)
+        self.item_names = {i.name for i in rubric.items}
+        self.grid = Grid(rubric.precision)
+        self.judged = judged_items(rubric)
+        self.clauses = {name: next(c for c in item.clauses if isinstance(c, (ast.Judged, ast.Grades)))
+                        for name, item in self.judged.items()}
+        self.ranges = {name: judged_range(self.judged[name], c) for name, c in self.clauses.items()
+                       if isinstance(c, ast.Judged)}
+        self.levels = {name: {g.name: self.grid.units(g.points.value) for g in c.levels}
+                       for name, c in self.clauses.items() if isinstance(c, ast.Grades)}
+        self.defaults = {name: _default_value(f.default) for name, f in self.facts.items() if f.default is not None}
+        self.required_judged = [name for name, item in self.judged.items() if not may_be_left_out(item)]
+
+
+def read_evidence(spec: EvidenceSpec, data: object, locate: Locate, reporter: Reporter | None = None) -> Evidence:
     """Validate and convert; raise one EvidenceError listing every problem."""
-    reader = _Reader(rubric, locate, reporter or Reporter())
+    reader = _Reader(spec, locate, reporter or Reporter())
     evidence = reader.read(data)
     if reader.reporter.errors:
         raise EvidenceError(reader.reporter.errors)
@@ -141,10 +159,8 @@ def judged_range(item: ast.Item, clause: ast.Judged) -> tuple[Fraction, Fraction
 
 
 class _Reader:
-    def __init__(self, rubric: RubricShape, locate: Locate, reporter: Reporter) -> None:
-        self.rubric, self.locate, self.reporter = rubric, locate, reporter
-        self.grid = Grid(rubric.precision)
-        self.judged = judged_items(rubric)
+    def __init__(self, spec: EvidenceSpec, locate: Locate, reporter: Reporter) -> None:
+        self.spec, self.locate, self.reporter = spec, locate, reporter
 
     def problem(self, code: str, path: str, message: str, hint: str | None = None) -> None:
         self.reporter.report(code, message, self.locate(path), hint)
@@ -153,40 +169,42 @@ class _Reader:
         if not isinstance(data, Mapping):
             self.problem("E511", "", f"证据应当是一个对象({{\"事实名\": 值, …}}),这里是{_json_type(data)}")
             return Evidence({}, {}, {})
+        spec = self.spec
         values: dict[str, Value] = {}
         judgements: dict[str, Judgement] = {}
         for key, raw in data.items():
             key = str(key)
-            if key in self.rubric.facts:
-                value = self.fact(self.rubric.facts[key], raw)
+            if key in spec.facts:
+                value = self.fact(spec.facts[key], raw)
                 if value is not None:
                     values[key] = value
-            elif key in self.judged:
-                judgement = self.judgement(self.judged[key], raw)
+            elif key in spec.judged:
+                judgement = self.judgement(key, raw)
                 if judgement is not None:
                     judgements[key] = judgement
             elif key not in RESERVED_KEYS:
                 self.unknown(key)
-        for name, fact in self.rubric.facts.items():
-            if name in data:
-                continue
-            if fact.default is None:
-                self.problem("E501", name, f"缺少事实“{name}”({_TYPE_WORDS[fact.type.kind]})",
-                             f"在证据中加上 \"{name}\": …,或在标准中给它写“默认”")
-            else:
-                values[name] = _default_value(fact.default)
-        for name, item in self.judged.items():
-            if name not in data and not may_be_left_out(item):
-                self.problem("E501", name, f"缺少项目“{name}”的评分({_judged_word(item)})")
+        if len(values) < len(spec.facts):
+            for name, fact in spec.facts.items():
+                if name in data:
+                    continue
+                if name in spec.defaults:
+                    values[name] = spec.defaults[name]
+                else:
+                    self.problem("E501", name, f"缺少事实“{name}”({_TYPE_WORDS[fact.type.kind]})",
+                                 f"在证据中加上 \"{name}\": …,或在标准中给它写“默认”")
+        for name in spec.required_judged:
+            if name not in data:
+                self.problem("E501", name, f"缺少项目“{name}”的评分({_judged_word(spec.judged[name])})")
         extra = {k: v for k, v in data.items() if k in RESERVED_KEYS}
         return Evidence(values, judgements, extra)
 
     def unknown(self, key: str) -> None:
-        if any(i.name == key for i in self.rubric.items):
+        if key in self.spec.item_names:
             self.problem("E502", key, f"项目“{key}”按条款计分,不能在证据中直接给分",
                          "证据只填事实;只有“酌情”或“分档”的项目才填得分")
             return
-        candidates = [*self.rubric.facts, *self.judged]
+        candidates = [*self.spec.facts, *self.spec.judged]
         self.problem("E502", key, f"未知的证据项“{key}”",
                      did_you_mean(key, candidates) or "证据中只能出现标准声明的事实和酌情/分档项目")
 
@@ -220,8 +238,8 @@ class _Reader:
     def wrong_type(self, name: str, kind: str, raw: object) -> None:
         self.problem("E503", name, f"“{name}”应为{_TYPE_WORDS[kind]},这里是{_json_type(raw)} {_preview(raw)}")
 
-    def judgement(self, item: ast.Item, raw: object) -> Judgement | None:
-        name = item.name
+    def judgement(self, name: str, raw: object) -> Judgement | None:
+        spec = self.spec
         reason = rater = None
         if isinstance(raw, Mapping):
             fields = {str(k): v for k, v in raw.items()}
@@ -235,33 +253,32 @@ class _Reader:
                 self.problem("E501", f"{name}", f"项目“{name}”的评分缺少“得分”")
                 return None
             raw = score
-        clause = next(c for c in item.clauses if isinstance(c, (ast.Judged, ast.Grades)))
-        if isinstance(clause, ast.Grades):
-            return self.grade(item, clause, raw, reason, rater)
+        if name in spec.levels:
+            return self.grade(name, spec.levels[name], raw, reason, rater)
         number = _number(raw, percent=False)
         if number is None:
             self.problem("E503", name, f"项目“{name}”的酌情得分应为数值,这里是{_json_type(raw)} {_preview(raw)}")
             return None
-        low, high = judged_range(item, clause)
+        low, high = spec.ranges[name]
         if not low <= number <= high:
             self.problem("E507", name, f"项目“{name}”的酌情得分 {_shown(number)} 分不在 {format_decimal(low)}–"
                          f"{format_decimal(high)} 分之内")
             return None
-        if (Fraction(number) / self.grid.step).denominator != 1:
+        units = spec.grid.try_units(number)
+        if units is None:
             self.problem("E508", name, f"项目“{name}”的得分 {_shown(number)} 分不是精度 "
-                         f"{format_decimal(self.grid.step)} 分的整数倍")
+                         f"{format_decimal(spec.grid.step)} 分的整数倍")
             return None
-        return Judgement(self.grid.units(number), None, reason, rater)
+        return Judgement(units, None, reason, rater)
 
-    def grade(self, item: ast.Item, clause: ast.Grades, raw: object, reason: str | None,
+    def grade(self, name: str, levels: dict[str, int], raw: object, reason: str | None,
               rater: str | None) -> Judgement | None:
-        levels = {g.name: g.points.value for g in clause.levels}
         if not isinstance(raw, str) or raw not in levels:
             shown = raw if isinstance(raw, str) else _preview(raw)
-            self.problem("E509", item.name, f"项目“{item.name}”没有档次“{shown}”(可选:{'、'.join(levels)})",
+            self.problem("E509", name, f"项目“{name}”没有档次“{shown}”(可选:{'、'.join(levels)})",
                          did_you_mean(shown, list(levels)) if isinstance(raw, str) else None)
             return None
-        return Judgement(self.grid.units(levels[raw]), raw, reason, rater)
+        return Judgement(levels[raw], raw, reason, rater)
 
 
 def _judged_word(item: ast.Item) -> str:

@@ -57,24 +57,37 @@ def exact(value: Fraction) -> Exact:
 class Grid:
     """The rubric's point grid (精度): points as whole numbers of `step` (fixed point)."""
 
-    __slots__ = ("step",)
+    __slots__ = ("step", "_num", "_den", "_points")
 
     def __init__(self, step: Fraction) -> None:
         self.step = step
+        self._num, self._den = step.numerator, step.denominator
+        self._points: dict[int, Exact] = {}  # units → points; filled as met, same answer from any thread
 
     def __reduce__(self) -> tuple[type, tuple[Fraction]]:
         return (Grid, (self.step,))
 
     def units(self, value: Exact) -> int:
         """Points already on the grid (checked by the checker or the evidence reader)."""
-        units = Fraction(value) / self.step
-        if units.denominator != 1:
+        units = self.try_units(value)
+        if units is None:
             raise ValueError(f"{value} is not on the grid {self.step}")
-        return units.numerator
+        return units
+
+    def try_units(self, value: Exact) -> int | None:
+        """Grid units of a value, or None when it is off the grid."""
+        if isinstance(value, int):
+            units, rest = divmod(value * self._den, self._num)
+        else:
+            units, rest = divmod(value.numerator * self._den, value.denominator * self._num)
+        return None if rest else units
 
     def round_units(self, value: Exact) -> int:
         """四舍五入 a computed value to the grid: the one place a value becomes points."""
         return half_up(Fraction(value) / self.step)
 
     def points(self, units: int) -> Exact:
-        return exact(units * self.step)
+        found = self._points.get(units)
+        if found is None:
+            found = self._points[units] = exact(Fraction(units * self._num, self._den))
+        return found
