@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -23,3 +24,47 @@ def test_language_reference_has_examples() -> None:
 def test_example_checks_without_errors(name: str, index: int, text: str) -> None:
     report = check_text(text, f"{name}#{index}")
     assert report.errors == (), "\n".join(d.render() for d in report.errors)
+
+
+PYTHON = re.compile(r"```python\n(# runs as a test.*?)```", re.DOTALL)
+CONSOLE = re.compile(r"```text\n(\$ starrules .*?)```", re.DOTALL)
+
+
+@pytest.mark.parametrize("code", [b for p in sorted(DOCS.glob("*.md")) for b in PYTHON.findall(p.read_text("utf-8"))])
+def test_python_examples_run(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(DOCS.parent)
+    exec(compile(code, "docs example", "exec"), {})
+
+
+CONSOLE_EXAMPLES = [b for p in sorted(DOCS.glob("*.md")) for b in CONSOLE.findall(p.read_text("utf-8"))]
+
+
+def test_every_command_is_documented_with_a_running_example() -> None:
+    commands = {block.split()[2] for block in CONSOLE_EXAMPLES}
+    assert {"check", "eval", "explain", "schema", "graph"} <= commands
+
+
+@pytest.mark.parametrize("block", CONSOLE_EXAMPLES, ids=[b.split()[2] for b in CONSOLE_EXAMPLES])
+def test_console_examples_print_what_the_docs_show(block: str, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Each shown line (up to an elision mark …) is printed, in order."""
+    from starrules.cli import main
+    monkeypatch.chdir(DOCS.parent)
+    command, *shown = block.rstrip("\n").split("\n")
+    assert main(command.split()[2:]) == 0
+    printed = capsys.readouterr().out.split("\n")
+    position = 0
+    for line in shown:
+        if line == "…":
+            continue
+        position = printed.index(line, position) + 1
+
+
+def test_result_schema_examples_match_real_output() -> None:
+    from starrules import load
+    text = (DOCS / "result-schema.md").read_text("utf-8")
+    top, first_item = (json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.DOTALL))
+    result = load(DOCS.parent / "rubrics" / "两新争先创优.rubric").evaluate(
+        DOCS.parent / "rubrics" / "examples" / "两新-示例支部.json").to_dict()
+    assert {k: result[k] for k in top} == top
+    assert result["sections"][0]["items"][0] == first_item
