@@ -19,7 +19,7 @@ from .diagnostics import EvidenceError
 from .evidence import Evidence, EvidenceSpec, Judgement, Locate, in_memory, load_evidence_file, read_evidence
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
 from .exprcheck import walk
-from .graph import BELOW_PASS, REGULAR, TOTAL, Graph, Node, compile_graph, item_id
+from .graph import REGULAR, TOTAL, Graph, Node, compile_graph, item_id
 from .model import Rubric
 from .checker import clause_expressions
 from .numbers import Exact, Grid, format_decimal, half_up
@@ -27,7 +27,7 @@ from .report import Reporter
 from .result import ClauseTrace, ItemResult, Result, SectionResult, VetoResult
 from .sourcetext import SourceTexts, Template, show_value
 
-Slots = tuple[tuple[str, str], ...]  # (shown name, value key) of the names a rule reads
+Slots = tuple[str, ...]  # the value keys a rule reads (a name, `@名称`, 总分 or 未达标类型数)
 
 
 class _Run:
@@ -66,7 +66,7 @@ class _Rule:
     def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator,
               quantity: Value | None = None) -> ClauseTrace:
         """`quantity`: the value of a 每 … or 得分 = expression, shown unless it is a bare name."""
-        values = tuple((shown, run.values[key]) for shown, key in self.slots if key in run.values)
+        values = tuple((key, run.values[key]) for key in self.slots if key in run.values)
         because = self.template.render(run.values.__getitem__) if fired and self.template is not None else None
         if because is not None and quantity is not None and not self.bare_name:
             because += f" = {show_value(quantity)}"
@@ -324,7 +324,7 @@ class Evaluator:
 
     def slots(self, expr: ast.Expr) -> Slots:
         found = [e for e in walk(expr) if _reads_value(e, self.facts, self.lets_names)]
-        return tuple(dict.fromkeys((_shown(e), value_key(e)) for e in found))  # type: ignore[arg-type]
+        return tuple(dict.fromkeys(value_key(e) for e in found))  # type: ignore[arg-type]
 
     def template(self, expr: ast.Expr) -> Template:
         found = [e for e in walk(expr) if _reads_value(e, self.facts, self.lets_names)]
@@ -447,14 +447,6 @@ def _reads_value(expr: ast.Expr, facts: Mapping[str, object], lets: list[str]) -
     if isinstance(expr, ast.NameRef):
         return expr.name in facts or expr.name in lets
     return isinstance(expr, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))
-
-
-def _shown(expr: ast.NameRef | ast.ScoreRef | ast.TotalRef | ast.BelowPassRef) -> str:
-    if isinstance(expr, ast.NameRef):
-        return expr.name
-    if isinstance(expr, ast.ScoreRef):
-        return f"@{expr.name}"
-    return TOTAL if isinstance(expr, ast.TotalRef) else BELOW_PASS
 
 
 def _node_exprs(node: Node) -> list[ast.Expr]:

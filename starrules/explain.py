@@ -19,32 +19,25 @@ def clause_sentence(t: ClauseTrace) -> str | None:
     """What one fired clause did, in words; None for clauses that changed nothing."""
     if not t.fired or t.kind == "base":
         return None
-    where = f"(第 {t.line} 行)"
-    amount = pts(-t.points if t.points < 0 else t.points)
-    because = f",因为 {t.because}" if t.because else ""
-    if t.kind in ("deduct", "deduct_per"):
-        return f"扣 {amount} 分{because}{where}"
-    if t.kind == "award":
-        return f"加 {amount} 分{because}{where}"
-    if t.kind == "zero":
-        return f"不得分{because}{where}"
-    if t.kind == "not_applicable":
-        return f"不适用{because}{where}"
-    if t.kind == "score":
-        return f"得分 {pts(t.points)} 分,按 {t.because}{where}"
-    if t.kind == "start":
-        return f"起评 {pts(t.points)} 分{where}"
     if t.kind in ("judged", "grades"):
         head = f"{t.because},得 {pts(t.points)} 分" if t.kind == "grades" else f"酌情给 {pts(t.points)} 分"
         who = ":".join(x for x in (t.rater, t.reason) if x)
         return f"{head}{f'({who})' if who else ''}"
-    if t.kind == "max_deduct":
-        return f"{t.text},退回 {amount} 分{where}"
-    if t.kind == "floor_zero":
-        return f"扣完为止,退回 {amount} 分"
-    if t.kind == "cap":
-        return f"不超过分值,超出的 {amount} 分不计"
-    return None
+    template = _SENTENCES.get(t.kind)
+    if template is None:
+        return None
+    return template.format(amount=pts(-t.points if t.points < 0 else t.points), value=pts(t.points),
+                           because=f",因为 {t.because}" if t.because else "", formula=t.because or "",
+                           text=t.text, where=f"(第 {t.line} 行)")
+
+
+_SENTENCES = {
+    "deduct": "扣 {amount} 分{because}{where}", "deduct_per": "扣 {amount} 分{because}{where}",
+    "award": "加 {amount} 分{because}{where}", "zero": "不得分{because}{where}",
+    "not_applicable": "不适用{because}{where}", "score": "得分 {value} 分,按 {formula}{where}",
+    "start": "起评 {value} 分{where}", "max_deduct": "{text},退回 {amount} 分{where}",
+    "floor_zero": "扣完为止,退回 {amount} 分", "cap": "不超过分值,超出的 {amount} 分不计",
+}
 
 
 def item_reasons(item: ItemResult) -> list[str]:

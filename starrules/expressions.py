@@ -2,7 +2,8 @@
 
 Values are exact: whole numbers stay ints, others are Fractions, conditions are bools and
 choice values are strings. Names read a values mapping: facts and derived values by name,
-scores as `@名称`, the total as `#总分`, the count of failing sections as `#未达标类型数`.
+scores as `@名称`, the total as `总分`, the count of failing sections as `未达标类型数` (both are
+keywords, so no fact can take those names).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .source import Span
 Value = bool | int | Fraction | str
 Values = Mapping[str, Value]
 Compiled = Callable[[Values], Value]
-TOTAL_KEY, BELOW_PASS_KEY = "#总分", "#未达标类型数"
+TOTAL_KEY, BELOW_PASS_KEY = "总分", "未达标类型数"
 
 
 class DivisionByZero(Exception):
