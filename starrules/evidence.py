@@ -132,7 +132,9 @@ class EvidenceSpec:
                        if isinstance(c, ast.Judged)}
         self.levels = {name: {g.name: self.grid.units(g.points.value) for g in c.levels}
                        for name, c in self.clauses.items() if isinstance(c, ast.Grades)}
+        self.unit_ranges = {name: (self.grid.units(low), self.grid.units(high)) for name, (low, high) in self.ranges.items()}
         self.defaults = {name: _default_value(f.default) for name, f in self.facts.items() if f.default is not None}
+        self.accept = {name: _accepts(f) for name, f in self.facts.items()}
         self.required_judged = [name for name, item in self.judged.items() if not may_be_left_out(item)]
 
 
@@ -172,10 +174,13 @@ class _Reader:
         spec = self.spec
         values: dict[str, Value] = {}
         judgements: dict[str, Judgement] = {}
+        accepts = spec.accept
         for key, raw in data.items():
-            key = str(key)
-            if key in spec.facts:
-                value = self.fact(spec.facts[key], raw)
+            if type(key) is not str:  # noqa: E721
+                key = str(key)
+            accept = accepts.get(key)
+            if accept is not None:
+                value = raw if accept(raw) else self.fact(spec.facts[key], raw)
                 if value is not None:
                     values[key] = value
             elif key in spec.judged:
@@ -196,7 +201,7 @@ class _Reader:
         for name in spec.required_judged:
             if name not in data:
                 self.problem("E501", name, f"缺少项目“{name}”的评分({_judged_word(spec.judged[name])})")
-        extra = {k: v for k, v in data.items() if k in RESERVED_KEYS}
+        extra = {k: data[k] for k in RESERVED_KEYS if k in data}
         return Evidence(values, judgements, extra)
 
     def unknown(self, key: str) -> None:
@@ -241,7 +246,7 @@ class _Reader:
     def judgement(self, name: str, raw: object) -> Judgement | None:
         spec = self.spec
         reason = rater = None
-        if isinstance(raw, Mapping):
+        if type(raw) is not int and type(raw) is not float and isinstance(raw, Mapping):  # noqa: E721
             fields = {str(k): v for k, v in raw.items()}
             for key in fields:
                 if key not in (*SCORE_KEYS, *REASON_KEYS, *RATER_KEYS):
@@ -255,11 +260,18 @@ class _Reader:
             raw = score
         if name in spec.levels:
             return self.grade(name, spec.levels[name], raw, reason, rater)
+        if type(raw) is float and math.isfinite(raw):  # the common JSON case, kept off Fraction  # noqa: E721
+            units = spec.grid.decimal_units(Decimal(repr(raw)))
+            if units is not None and spec.unit_ranges[name][0] <= units <= spec.unit_ranges[name][1]:
+                return Judgement(units, None, reason, rater)
         number = _number(raw, percent=False)
         if number is None:
             self.problem("E503", name, f"项目“{name}”的酌情得分应为数值,这里是{_json_type(raw)} {_preview(raw)}")
             return None
         low, high = spec.ranges[name]
+        units = spec.grid.try_units(number)
+        if units is not None and spec.unit_ranges[name][0] <= units <= spec.unit_ranges[name][1]:
+            return Judgement(units, None, reason, rater)
         if not low <= number <= high:
             self.problem("E507", name, f"项目“{name}”的酌情得分 {_shown(number)} 分不在 {format_decimal(low)}–"
                          f"{format_decimal(high)} 分之内")
@@ -279,6 +291,22 @@ class _Reader:
                          did_you_mean(shown, list(levels)) if isinstance(raw, str) else None)
             return None
         return Judgement(levels[raw], raw, reason, rater)
+
+
+def _accepts(fact: ast.Fact) -> Callable[[object], bool]:
+    """A quick test for values already in their final form (a JSON true, a whole count, an
+    int, a listed choice); anything else goes through the full conversion and its messages."""
+    kind = fact.type.kind
+    if kind == "bool":
+        return lambda raw: raw is True or raw is False
+    if kind == "count":
+        return lambda raw: type(raw) is int and raw >= 0  # noqa: E721 (bool is an int subclass)
+    if kind == "number":
+        return lambda raw: type(raw) is int  # noqa: E721
+    if kind == "ratio":
+        return lambda raw: raw == 0 or raw == 1 if type(raw) is int else False  # noqa: E721
+    choices = frozenset(fact.type.choices)
+    return lambda raw: type(raw) is str and raw in choices  # noqa: E721
 
 
 def _judged_word(item: ast.Item) -> str:
@@ -316,14 +344,17 @@ def _bool(raw: object) -> bool | None:
 
 def _number(raw: object, *, percent: bool) -> Exact | None:
     """An exact number from JSON/Python/CSV forms; None when it is not one."""
+    kind = type(raw)
+    if kind is int:
+        return raw  # type: ignore[return-value]
+    if kind is float:
+        return exact(Fraction(Decimal(repr(raw)))) if math.isfinite(raw) else None  # type: ignore[arg-type]
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
         return raw
     if isinstance(raw, Fraction):
         return exact(raw)
-    if isinstance(raw, float):
-        return exact(Fraction(Decimal(repr(raw)))) if math.isfinite(raw) else None
     if isinstance(raw, Decimal):
         return exact(Fraction(raw)) if raw.is_finite() else None
     if isinstance(raw, str):

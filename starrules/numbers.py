@@ -82,6 +82,12 @@ class Grid:
             units, rest = divmod(value.numerator * self._den, value.denominator * self._num)
         return None if rest else units
 
+    def decimal_units(self, value: Decimal) -> int | None:
+        """Grid units of a finite Decimal, or None when it is off the grid."""
+        units = value * self._den / self._num
+        whole = units.to_integral_value()
+        return int(whole) if units == whole else None
+
     def round_units(self, value: Exact) -> int:
         """四舍五入 a computed value to the grid: the one place a value becomes points."""
         return half_up(Fraction(value) / self.step)
