@@ -31,10 +31,10 @@ def check_program(program: Program, reporter: Reporter) -> CheckReport:
     for ranking in program.rankings.values():
         _check_ranking_levels(ranking, schemes, reporter)
     rubrics: dict[str, Rubric] = {}
+    sources = {name: module.text for name, module in program.modules.items()}
     for rubric in program.rubrics.values():
         _check_settings_once(rubric, reporter)
         flat = flatten(rubric, program.rubrics, reporter)
-        sources = {name: module.text for name, module in program.modules.items()}
         rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter).run(), sources=sources)
     return CheckReport(tuple(reporter.diagnostics), rubrics, schemes)
 

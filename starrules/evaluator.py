@@ -21,8 +21,7 @@ from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, Ex
 from .exprcheck import walk
 from .graph import REGULAR, TOTAL, Graph, Node, compile_graph, item_id
 from .model import Rubric
-from .checker import clause_expressions
-from .numbers import Exact, Grid, format_decimal, half_up
+from .numbers import Exact, Grid, exact, format_decimal, half_up
 from .report import Reporter
 from .result import ClauseTrace, ItemResult, Result, SectionResult, VetoResult
 from .sourcetext import SourceTexts, Template, show_value
@@ -59,8 +58,10 @@ class _Rule:
         self.expr: Compiled | None = ev.compiler.compile(expr) if expr is not None else None
         self.units, self.step = units, step
         self.text, self.line = ev.sources.text(clause.span), clause.span.line
-        self.slots: Slots = ev.slots(expr) if expr is not None else ()
-        self.template: Template | None = ev.template(expr) if expr is not None else None
+        reads = ev.reads(expr) if expr is not None else []
+        self.slots: Slots = tuple(dict.fromkeys(value_key(e) for e in reads))
+        self.template: Template | None = None if expr is None else \
+            ev.sources.template(expr.span, [(e.span, value_key(e)) for e in reads])
         self.bare_name = isinstance(expr, (ast.NameRef, ast.ScoreRef))
 
     def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator,
@@ -79,7 +80,7 @@ class _ItemPlan:
     def __init__(self, ev: Evaluator, node: Node, container_kind: str) -> None:
         item = node.payload
         assert isinstance(item, ast.Item)
-        self.ev, self.id, self.name, self.kind = ev, node.id, item.name, container_kind
+        self.ev, self.id, self.name, self.kind, self.item = ev, node.id, item.name, container_kind, item
         self.line = item.span.line
         grid = ev.grid
         self.max = grid.units(item.points.value)
@@ -278,12 +279,8 @@ class _SectionPlan:
         passed = None if self.pass_line is None else score >= self.pass_line
         return SectionResult(self.name, self.kind, grid.points(score), grid.points(run.maxima[self.id]), passed,
                              None if self.pass_line is None else grid.points(self.pass_line),
-                             None if self.weight is None else _exact_fraction(self.weight),
+                             None if self.weight is None else exact(self.weight),
                              tuple(run.items[i] for i in self.items))
-
-
-def _exact_fraction(value: Fraction) -> Exact:
-    return value.numerator if value.denominator == 1 else value
 
 
 class Evaluator:
@@ -296,12 +293,10 @@ class Evaluator:
         self.lets_names = [n.name for n in graph.of_kind("let")]
         self.compiler = ExprCompiler({*self.facts, *self.lets_names})
         self.sources = SourceTexts(graph.sources)
-        self.referenced = {value_key(e) for n in graph.nodes for e in _node_exprs(n)
-                           if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))}
-        self.items_by_id: dict[str, ast.Item] = {}
+        self.referenced = _score_keys_read(graph)
         self.item_plans: dict[str, _ItemPlan] = {}
         self.sections: list[_SectionPlan] = []
-        self.vetoes: list[tuple[_Rule, str]] = []
+        self.vetoes: list[_Rule] = []
         self.steps: list[Callable[[_Run], None]] = [step for node in graph.nodes if (step := self._step(node))]
         self.evidence_spec = EvidenceSpec(self)
         self.sections.sort(key=lambda plan: (plan.kind != "regular", plan.node.span.line, plan.node.span.column))
@@ -320,15 +315,12 @@ class Evaluator:
 
     @property
     def items(self) -> tuple[ast.Item, ...]:
-        return tuple(self.items_by_id.values())
+        return tuple(plan.item for plan in self.item_plans.values())
 
-    def slots(self, expr: ast.Expr) -> Slots:
-        found = [e for e in walk(expr) if _reads_value(e, self.facts, self.lets_names)]
-        return tuple(dict.fromkeys(value_key(e) for e in found))  # type: ignore[arg-type]
-
-    def template(self, expr: ast.Expr) -> Template:
-        found = [e for e in walk(expr) if _reads_value(e, self.facts, self.lets_names)]
-        return self.sources.template(expr.span, [(e.span, value_key(e)) for e in found])  # type: ignore[arg-type]
+    def reads(self, expr: ast.Expr) -> list[ast.NameRef | ast.ScoreRef | ast.TotalRef | ast.BelowPassRef]:
+        """The parts of an expression that read a value: facts, derived values, scores."""
+        return [e for e in walk(expr) if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))
+                or isinstance(e, ast.NameRef) and (e.name in self.facts or e.name in self.lets_names)]
 
     def _step(self, node: Node) -> Callable[[_Run], None] | None:
         if node.kind == "let":
@@ -339,8 +331,6 @@ class Evaluator:
                 run.values[name] = expr(run.values)
             return let
         if node.kind == "item":
-            assert isinstance(node.payload, ast.Item)
-            self.items_by_id[node.id] = node.payload
             kind = self.graph[node.parent].kind if node.parent else "section"
             self.item_plans[node.id] = _ItemPlan(self, node, "regular" if kind == "section" else kind)
             return self.item_plans[node.id].run
@@ -356,7 +346,7 @@ class Evaluator:
             return self._total
         if node.kind == "veto":
             assert isinstance(node.payload, ast.Veto)
-            self.vetoes.append((_Rule(self, node.payload, node.payload.condition), node.id))  # type: ignore[arg-type]
+            self.vetoes.append(_Rule(self, node.payload, node.payload.condition))  # type: ignore[arg-type]
         return None
 
     def _below_pass(self, run: _Run) -> None:
@@ -408,7 +398,7 @@ class Evaluator:
         try:
             for step in self.steps:
                 step(run)
-            vetoes = [(rule, bool(rule.expr(run.values))) for rule, _ in self.vetoes]  # type: ignore[misc]
+            vetoes = [(rule, bool(rule.expr(run.values))) for rule in self.vetoes]  # type: ignore[misc]
         except DivisionByZero as exc:
             self._raise_division(exc)
         if run.missing:
@@ -443,18 +433,16 @@ def _veto_result(rule: _Rule, fired: bool, run: _Run, ev: Evaluator) -> VetoResu
     return VetoResult(trace.text, trace.line, fired, trace.because, trace.values)
 
 
-def _reads_value(expr: ast.Expr, facts: Mapping[str, object], lets: list[str]) -> bool:
-    if isinstance(expr, ast.NameRef):
-        return expr.name in facts or expr.name in lets
-    return isinstance(expr, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))
-
-
-def _node_exprs(node: Node) -> list[ast.Expr]:
-    payload = node.payload
-    if isinstance(payload, ast.Let):
-        return list(walk(payload.expr))
-    if isinstance(payload, ast.Veto):
-        return list(walk(payload.condition))
-    if isinstance(payload, ast.Item):
-        return [e for c in payload.clauses for top, _, _ in clause_expressions(c) for e in walk(top)]
-    return []
+def _score_keys_read(graph: Graph) -> set[str]:
+    """Value keys (`@名称`, 总分, 未达标类型数) that some derived value, clause or veto reads,
+    from the graph's edges: only those scores are converted to points during a run."""
+    keys: set[str] = set()
+    for node in graph.nodes:
+        if node.kind not in ("let", "clause", "veto"):
+            continue
+        for source in filter(None, map(graph.get, node.inputs)):
+            if source.kind in ("item", "section", "bonus", "penalty"):
+                keys.add(f"@{source.name}")
+            elif source.kind in ("total", "below_pass"):
+                keys.add(source.name)
+    return keys

@@ -19,7 +19,7 @@ import attrs
 
 from . import ast
 from .diagnostics import EvidenceError
-from .numbers import Exact, Grid, exact, format_decimal
+from .numbers import Exact, Grid, exact, exact_number, format_decimal
 from .report import Reporter, did_you_mean
 from .source import Span, decode
 
@@ -343,20 +343,7 @@ def _bool(raw: object) -> bool | None:
 
 
 def _number(raw: object, *, percent: bool) -> Exact | None:
-    """An exact number from JSON/Python/CSV forms; None when it is not one."""
-    kind = type(raw)
-    if kind is int:
-        return raw  # type: ignore[return-value]
-    if kind is float:
-        return exact(Fraction(Decimal(repr(raw)))) if math.isfinite(raw) else None  # type: ignore[arg-type]
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, Fraction):
-        return exact(raw)
-    if isinstance(raw, Decimal):
-        return exact(Fraction(raw)) if raw.is_finite() else None
+    """An exact number from JSON/Python/CSV forms (numbers, or decimal text); None otherwise."""
     if isinstance(raw, str):
         text = raw.strip()
         scale = Fraction(1)
@@ -367,7 +354,8 @@ def _number(raw: object, *, percent: bool) -> Exact | None:
                 return exact(Fraction(Decimal(text)) * scale)
             except InvalidOperation:
                 return None
-    return None
+        return None
+    return exact_number(raw)
 
 
 def _shown(number: Exact) -> str:

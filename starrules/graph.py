@@ -51,9 +51,17 @@ class Graph:
     rescale: Fraction | None
     nodes: tuple[Node, ...]  # topologically ordered: every input comes before its reader
     sources: dict[str, str] = attrs.field(eq=False, repr=False)  # file → text, for rule text
+    _index: dict[str, Node] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_index", {n.id: n for n in self.nodes})
 
     def __getitem__(self, node_id: str) -> Node:
-        return next(n for n in self.nodes if n.id == node_id)
+        return self._index[node_id]
+
+    def get(self, node_id: str) -> Node | None:
+        """The node, or None for an input that is not a node (an assessor's 酌情 / 分档 entry)."""
+        return self._index.get(node_id)
 
     def of_kind(self, *kinds: str) -> Iterator[Node]:
         return (n for n in self.nodes if n.kind in kinds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from fractions import Fraction
 
@@ -52,6 +53,25 @@ Exact = int | Fraction  # an exact number; whole values stay ints so common arit
 def exact(value: Fraction) -> Exact:
     """A Fraction with denominator 1 as an int, anything else unchanged."""
     return value.numerator if value.denominator == 1 else value
+
+
+def exact_number(raw: object) -> Exact | None:
+    """An exact value of a Python or JSON number (floats through their decimal text); None for
+    anything else, including bools and non-finite values."""
+    kind = type(raw)
+    if kind is int:
+        return raw  # type: ignore[return-value]
+    if kind is float:
+        return exact(Fraction(Decimal(repr(raw)))) if math.isfinite(raw) else None  # type: ignore[arg-type]
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, Fraction):
+        return exact(raw)
+    if isinstance(raw, Decimal):
+        return exact(Fraction(raw)) if raw.is_finite() else None
+    return None
 
 
 class Grid:

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from .numbers import Exact, exact, format_decimal
+from .numbers import Exact, exact_number, format_decimal
 from .resources import RESULT_SCHEMA_PATH
 
 SCHEMA_VERSION = 1
@@ -150,13 +150,10 @@ def json_number(value: Exact) -> int | float:
 
 
 def _exact(value: object) -> Exact:
-    if isinstance(value, bool):
-        raise TypeError("a number was expected")
-    if isinstance(value, (float, Decimal)):
-        return exact(Fraction(Decimal(repr(value)) if isinstance(value, float) else value))
-    if isinstance(value, int):
-        return value
-    raise TypeError(f"a number was expected, not {type(value).__name__}")
+    number = exact_number(value)
+    if number is None:
+        raise TypeError(f"a number was expected, not {type(value).__name__}")
+    return number
 
 
 def _scalar_json(value: Scalar) -> bool | int | float | str:
