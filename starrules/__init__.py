@@ -11,13 +11,17 @@
 from .api import check_file, check_text, load, loads, parse
 from .diagnostics import Diagnostic, EvidenceError, RubricCheckError, RubricError, RubricSyntaxError, Severity, \
     StarrulesError
+from .batch import evaluate_batch
 from .model import CheckedScheme, CheckReport, Rubric
-from .result import ClauseTrace, ItemResult, Result, SectionResult, VetoResult, result_schema
+from .ranking import RankedBranch, Ranking, rank
+from .result import ClauseTrace, Consequence, Fix, Gap, ItemResult, LevelResult, Result, SectionResult, VetoResult, \
+    result_schema
 from .source import Span
 
 __all__ = [
-    "CheckReport", "CheckedScheme", "ClauseTrace", "Diagnostic", "EvidenceError", "ItemResult", "Result", "Rubric",
-    "RubricCheckError", "RubricError", "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError",
-    "VetoResult", "check_file", "check_text", "load", "loads", "parse", "result_schema",
+    "CheckReport", "CheckedScheme", "ClauseTrace", "Consequence", "Diagnostic", "EvidenceError", "Fix", "Gap",
+    "ItemResult", "LevelResult", "RankedBranch", "Ranking", "Result", "Rubric", "RubricCheckError", "RubricError",
+    "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError", "VetoResult", "check_file",
+    "check_text", "evaluate_batch", "load", "loads", "parse", "rank", "result_schema",
 ]
 __version__ = "0.1.0"

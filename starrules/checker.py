@@ -35,7 +35,8 @@ def check_program(program: Program, reporter: Reporter) -> CheckReport:
     for rubric in program.rubrics.values():
         _check_settings_once(rubric, reporter)
         flat = flatten(rubric, program.rubrics, reporter)
-        rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter).run(), sources=sources)
+        rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter).run(), sources=sources,
+                                            known_schemes=schemes)
     return CheckReport(tuple(reporter.diagnostics), rubrics, schemes)
 
 
@@ -333,11 +334,7 @@ class _RubricChecker:
                                      default.span, _DEFAULT_HINTS[kind])
 
     def _check_lets(self) -> None:
-        order = _let_order(self.lets)
-        for name in order:
-            let = self.lets[name]
-            self.scope.lets[name] = Type(UNKNOWN)  # a self-reference is caught as a cycle
-            self.scope.lets[name] = self.exprs.check(let.expr)
+        _type_lets(self.lets, self.exprs)
 
     # sections and items
     def _check_section(self, section: ast.Section) -> None:
@@ -474,27 +471,8 @@ class _RubricChecker:
                                      did_you_mean(name, list(self.all_schemes)) or "先定义或引用它")
                 continue
             found[name] = scheme
-            self._check_scheme_expressions(scheme)
+            check_scheme_expressions(self.exprs, scheme)
         return found
-
-    def _check_scheme_expressions(self, scheme: CheckedScheme) -> None:
-        while True:
-            for statement in scheme.definition.body:
-                if isinstance(statement, ast.Level):
-                    for condition in statement.conditions:
-                        self.exprs.expect(condition, BOOL, "等级条件")
-                elif isinstance(statement, ast.Downgrade):
-                    self.exprs.expect(statement.condition, BOOL, "降档条件")
-            if scheme.ranking is not None:
-                for rule in scheme.ranking.body:
-                    if isinstance(rule, ast.ForcedShare) and rule.when is not None:
-                        self.exprs.expect(rule.when, BOOL, "倒排的范围条件")
-                    elif isinstance(rule, ast.TieBreak):
-                        for key in rule.keys:
-                            self.exprs.expect(key, NUMERIC, "并列比较项")
-            if scheme.base is None:
-                return
-            scheme = scheme.base
 
     # dependency cycles among derived values, items and sections
     def _check_cycles(self) -> None:
@@ -556,6 +534,42 @@ _CLAUSE_WORDS: dict[type, str] = {
 }
 _DEFAULT_HINTS = {"bool": "是否型的默认值写“是”或“否”", "count": "计数型的默认值是不小于 0 的整数",
                   "number": "数值型的默认值是一个数", "ratio": "比例型的默认值在 0 到 1 之间,可以写成百分数"}
+
+
+def _type_lets(lets: dict[str, ast.Let], exprs: ExprChecker) -> None:
+    for name in _let_order(lets):
+        exprs.scope.lets[name] = Type(UNKNOWN)  # a self-reference is caught as a cycle
+        exprs.scope.lets[name] = exprs.check(lets[name].expr)
+
+
+def check_scheme_expressions(exprs: ExprChecker, scheme: CheckedScheme) -> None:
+    """Type-check a scheme's level conditions, downgrades and ranking keys (and its base's)
+    against one rubric's names."""
+    while True:
+        for statement in scheme.definition.body:
+            if isinstance(statement, ast.Level):
+                for condition in statement.conditions:
+                    exprs.expect(condition, BOOL, "等级条件")
+            elif isinstance(statement, ast.Downgrade):
+                exprs.expect(statement.condition, BOOL, "降档条件")
+        if scheme.ranking is not None:
+            for rule in scheme.ranking.body:
+                if isinstance(rule, ast.ForcedShare) and rule.when is not None:
+                    exprs.expect(rule.when, BOOL, "倒排的范围条件")
+                elif isinstance(rule, ast.TieBreak):
+                    for key in rule.keys:
+                        exprs.expect(key, NUMERIC, "并列比较项")
+        if scheme.base is None:
+            return
+        scheme = scheme.base
+
+
+def check_scheme_for(rubric: Rubric, scheme: CheckedScheme, reporter: Reporter) -> None:
+    """Check a scheme the rubric did not name (graded on request) against its names."""
+    scores = {c.display_name for c in rubric.containers} | {i.name for i in rubric.items}
+    exprs = ExprChecker(Scope(facts=dict(rubric.facts), scores=scores), reporter)
+    _type_lets(rubric.lets, exprs)
+    check_scheme_expressions(exprs, scheme)
 
 
 def _default_fits(kind: str, default: ast.Literal) -> bool:

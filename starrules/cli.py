@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TextIO
 
 from .api import check_file, load
+from .batch import BATCH_SUFFIXES, evaluate_batch
 from .diagnostics import RubricError, StarrulesError, render_all
-from .explain import explain, table
+from .explain import explain, ranking_table, table
 from .formatter import format_text
 from .graph_text import FORMATS, render
 from .loader import read_text
 from .model import Rubric
+from .ranking import rank
 from .numbers import format_decimal
 from .ranges import Bound, Interval
 from .report import Reporter
@@ -57,13 +59,22 @@ def _parser() -> argparse.ArgumentParser:
     fmt.set_defaults(run=_fmt)
     evaluate = commands.add_parser("eval", help="按评分标准给一个党支部打分")
     _rubric_arguments(evaluate)
-    evaluate.add_argument("evidence", metavar="EVIDENCE.json", help="证据文件(JSON 对象:事实名 → 值)")
-    evaluate.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 结果")
+    evaluate.add_argument("evidence", metavar="EVIDENCE",
+                          help="证据文件:.json 一个党支部;.jsonl 或 .csv 多个党支部(每条记录要有 id)")
+    _scheme_argument(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 结果(多个党支部时是数组)")
     evaluate.set_defaults(run=_eval)
     why = commands.add_parser("explain", help="逐条说明每一分是怎么得来、怎么扣掉的")
     _rubric_arguments(why)
     why.add_argument("evidence", metavar="EVIDENCE.json")
+    _scheme_argument(why)
     why.set_defaults(run=_explain)
+    ranking = commands.add_parser("rank", help="按等级方案对一批党支部排名,执行名额和倒排规则")
+    _rubric_arguments(ranking)
+    ranking.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl 或 .csv,每条记录要有 id)")
+    ranking.add_argument("--scheme", required=True, metavar="S", help="按哪个等级方案排名")
+    ranking.add_argument("--json", action="store_true", help="只在标准输出打印 JSON")
+    ranking.set_defaults(run=_rank)
     schema = commands.add_parser("schema", help="打印证据的 JSON Schema(draft 2020-12)")
     _rubric_arguments(schema)
     schema.set_defaults(run=_schema)
@@ -79,6 +90,11 @@ def _rubric_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--rubric", metavar="NAME", help="文件中有多个标准时,指定用哪一个")
 
 
+def _scheme_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--scheme", action="append", metavar="S",
+                         help="按这个等级方案评定(可写多次;默认用标准中“等级”一行列出的方案)")
+
+
 def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str]) -> int:
     """Load the rubric, run the command, print its output; any input error → diagnostics, exit 1."""
     try:
@@ -91,14 +107,33 @@ def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str]) -> int
 
 
 def _eval(args: argparse.Namespace) -> int:
+    path = _evidence_path(args.evidence, BATCH_SUFFIXES)
+
     def run(rubric: Rubric) -> str:
-        result = rubric.evaluate(_evidence_path(args.evidence))
+        if path.suffix.lower() in BATCH_SUFFIXES:
+            results = evaluate_batch(rubric, path, args.scheme)
+            if args.json:
+                return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2)
+            return "\n\n".join(table(r) for r in results)
+        result = rubric.evaluate(path, schemes=args.scheme)
         return result.to_json() if args.json else table(result)
     return _with_rubric(args, run)
 
 
 def _explain(args: argparse.Namespace) -> int:
-    return _with_rubric(args, lambda rubric: explain(rubric.evaluate(_evidence_path(args.evidence))))
+    path = _evidence_path(args.evidence)
+    return _with_rubric(args, lambda rubric: explain(rubric.evaluate(path, schemes=args.scheme)))
+
+
+def _rank(args: argparse.Namespace) -> int:
+    path = Path(args.batch)
+    if path.suffix.lower() not in BATCH_SUFFIXES:
+        raise _UsageError(f"批量证据文件应为 .jsonl 或 .csv,这里是“{args.batch}”")
+
+    def run(rubric: Rubric) -> str:
+        ranked = rank(evaluate_batch(rubric, path, [args.scheme], explain=False), args.scheme, rubric=rubric)
+        return ranked.to_json() if args.json else ranking_table(ranked)
+    return _with_rubric(args, run)
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -109,10 +144,11 @@ def _graph(args: argparse.Namespace) -> int:
     return _with_rubric(args, lambda rubric: render(rubric.graph, args.format).rstrip("\n"))
 
 
-def _evidence_path(file: str) -> Path:
+def _evidence_path(file: str, batch: tuple[str, ...] = ()) -> Path:
     path = Path(file)
-    if path.suffix.lower() != ".json":
-        raise _UsageError(f"证据文件应为 .json(一个党支部的事实),这里是“{file}”")
+    if path.suffix.lower() != ".json" and path.suffix.lower() not in batch:
+        many = "," + "、".join(batch) + "(多个党支部)" if batch else ""
+        raise _UsageError(f"证据文件应为 .json(一个党支部的事实){many},这里是“{file}”")
     return path
 
 

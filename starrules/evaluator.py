@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 from . import ast
 from .diagnostics import EvidenceError
-from .evidence import Evidence, EvidenceSpec, Judgement, Locate, in_memory, load_evidence_file, read_evidence
+from .evidence import Evidence, EvidenceSpec, Judgement, Locate, open_evidence, read_evidence
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
 from .exprcheck import walk
 from .graph import REGULAR, TOTAL, Graph, Node, compile_graph, item_id
@@ -388,11 +387,10 @@ class Evaluator:
 
     # evaluation
     def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True) -> Result:
-        reporter = Reporter()
-        locate: Locate = in_memory()
-        data: object = evidence
-        if isinstance(evidence, (str, os.PathLike)):
-            data, locate, reporter = load_evidence_file(Path(evidence))
+        """Score one fact sheet (no raters, no levels: see `Rubric.evaluate`)."""
+        return self.run(*open_evidence(evidence), explain)
+
+    def run(self, data: object, locate: Locate, reporter: Reporter, explain: bool) -> Result:
         read = read_evidence(self.evidence_spec, data, locate, reporter)
         run = _Run(read, explain)
         try:
@@ -425,12 +423,29 @@ class Evaluator:
         identifier = evidence.extra.get("id")
         return Result(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]), grid.points(run.regular_max),
                       any(fired for _, fired in vetoes), sections, veto_results, facts, derived,
-                      id=None if identifier is None else str(identifier))
+                      id=None if identifier is None else str(identifier), history=evidence.history)
+
+    def total_with(self, result: Result, scores: Mapping[str, Exact]) -> Exact:
+        """The total `result` would have with some items' scores replaced (by item name):
+        sections, weights, 折算 and bonus/penalty caps as in a real run."""
+        grid = self.grid
+        run = _Run(Evidence({}, {}, {}), explain=False)
+        for item in result.items:
+            key = item_id(item.name)
+            run.units[key] = grid.units(scores.get(item.name, item.score))
+            if not item.applicable:
+                run.left_out.add(key)
+        for plan in self.sections:
+            plan.run(run)
+        self._regular(run)
+        self._total(run)
+        return grid.points(run.units[TOTAL])
 
 
 def _veto_result(rule: _Rule, fired: bool, run: _Run, ev: Evaluator) -> VetoResult:
     trace = rule.trace(run, "veto", 0, fired, ev)
-    return VetoResult(trace.text, trace.line, fired, trace.because, trace.values)
+    assert isinstance(rule.clause, ast.Veto)
+    return VetoResult(trace.text, trace.line, fired, trace.because, trace.values, rule.clause.highest)
 
 
 def _score_keys_read(graph: Graph) -> set[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ from .source import Span, decode
 
 Value = bool | int | Fraction | str  # a fact or derived value during evaluation
 RESERVED_KEYS = frozenset({"id", "名称", "name", "历史", "history"})  # carried along, not facts
+HISTORY_KEYS = ("历史", "history")
 SCORE_KEYS, REASON_KEYS, RATER_KEYS = ("得分", "score"), ("理由", "reason"), ("评分人", "rater")
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _TRUE, _FALSE = frozenset({"是", "true"}), frozenset({"否", "false"})
@@ -62,11 +64,19 @@ class Evidence:
     values: dict[str, Value]  # every fact, defaults filled in
     judgements: dict[str, Judgement]
     extra: dict[str, object]  # reserved keys (id, 名称, 历史), passed through
+    history: dict[str, dict[int, str]] = attrs.Factory(dict)  # scheme → year → level (§5)
 
 
 def in_memory(label: str = "<证据>") -> Locate:
     """Locations for evidence given as a Python mapping: the key path only, no line."""
     return lambda path: Span(label, 0, 0, 0, 0)
+
+
+def open_evidence(evidence: object) -> tuple[object, Locate, Reporter]:
+    """Evidence given as a mapping, or as the path of a JSON file (read and located)."""
+    if isinstance(evidence, (str, os.PathLike)):
+        return load_evidence_file(Path(evidence))
+    return evidence, in_memory(), Reporter()
 
 
 def load_evidence_file(path: Path) -> tuple[object, Locate, Reporter]:
@@ -77,7 +87,7 @@ def load_evidence_file(path: Path) -> tuple[object, Locate, Reporter]:
     try:
         text = decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
-        reporter.report("E511", f"无法读取证据文件“{path}”:{_os_reason(exc)}", Span(file, 0, 0, 0, 0))
+        reporter.report("E511", f"无法读取证据文件“{path}”:{os_reason(exc)}", Span(file, 0, 0, 0, 0))
         raise EvidenceError(reporter.diagnostics) from None
     reporter.add_source(file, text)
     try:
@@ -86,14 +96,14 @@ def load_evidence_file(path: Path) -> tuple[object, Locate, Reporter]:
         line, column = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
         reporter.report("E511", f"证据文件不是有效的 JSON:{_json_reason(exc)}", Span(file, line, column, line, column + 1))
         raise EvidenceError(reporter.diagnostics) from None
-    return data, _text_locator(file, text), reporter
+    return data, text_locator(file, text), reporter
 
 
 def _reject_constant(name: str) -> object:
     raise ValueError(f"不支持 {name}")
 
 
-def _os_reason(exc: Exception) -> str:
+def os_reason(exc: Exception) -> str:
     if isinstance(exc, FileNotFoundError):
         return "文件不存在"
     if isinstance(exc, UnicodeDecodeError):
@@ -105,14 +115,15 @@ def _json_reason(exc: Exception) -> str:
     return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
 
 
-def _text_locator(file: str, text: str) -> Locate:
-    """The position of a key (`a` or `a.b` → the innermost) as first written in the JSON text."""
+def text_locator(file: str, text: str, first_line: int = 1) -> Locate:
+    """The position of a key (`a` or `a.b` → the innermost) as first written in JSON `text`,
+    which starts at line `first_line` of the file (a JSONL record); its first line when absent."""
     def locate(path: str) -> Span:
         key = path.rsplit(".", 1)[-1]
         match = re.search(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:", text)
         if match is None:
-            return Span(file, 0, 0, 0, 0)
-        line = text.count("\n", 0, match.start()) + 1
+            return Span(file, 0, 0, 0, 0) if first_line == 1 else Span(file, first_line, 1, first_line, 2)
+        line = text.count("\n", 0, match.start()) + first_line
         column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
         return Span(file, line, column, line, column + len(key) + 2)
     return locate
@@ -147,6 +158,12 @@ def read_evidence(spec: EvidenceSpec, data: object, locate: Locate, reporter: Re
     return evidence
 
 
+def read_history(data: Mapping[str, object], locate: Locate, reporter: Reporter) -> dict[str, dict[int, str]]:
+    """The 历史 of evidence whose other keys are not facts (one sheet per rater)."""
+    reader = _Reader(None, locate, reporter)
+    return next((reader.history(key, data[key]) for key in HISTORY_KEYS if key in data), {})
+
+
 def judged_items(rubric: RubricShape) -> dict[str, ast.Item]:
     """Items whose base the assessor enters (酌情 or 分档), by name."""
     return {i.name: i for i in rubric.items if any(isinstance(c, (ast.Judged, ast.Grades)) for c in i.clauses)}
@@ -161,8 +178,9 @@ def judged_range(item: ast.Item, clause: ast.Judged) -> tuple[Fraction, Fraction
 
 
 class _Reader:
-    def __init__(self, spec: EvidenceSpec, locate: Locate, reporter: Reporter) -> None:
-        self.spec, self.locate, self.reporter = spec, locate, reporter
+    def __init__(self, spec: EvidenceSpec | None, locate: Locate, reporter: Reporter) -> None:
+        self.spec: EvidenceSpec = spec  # type: ignore[assignment]  # None only for read_history
+        self.locate, self.reporter = locate, reporter
 
     def problem(self, code: str, path: str, message: str, hint: str | None = None) -> None:
         self.reporter.report(code, message, self.locate(path), hint)
@@ -202,7 +220,29 @@ class _Reader:
             if name not in data:
                 self.problem("E501", name, f"缺少项目“{name}”的评分({_judged_word(spec.judged[name])})")
         extra = {k: data[k] for k in RESERVED_KEYS if k in data}
-        return Evidence(values, judgements, extra)
+        history = next((self.history(key, data[key]) for key in HISTORY_KEYS if key in data), {})
+        return Evidence(values, judgements, extra, history)
+
+    def history(self, key: str, raw: object) -> dict[str, dict[int, str]]:
+        """`{"等次": {"2022": "后进"}}`: levels by scheme and year; the level names are
+        checked against the scheme when a result is graded."""
+        shape = f"“{key}”应为 {{\"方案名\": {{\"年份\": \"等级\"}}}},"
+        if not isinstance(raw, Mapping):
+            self.problem("E512", key, shape + f"这里是{_json_type(raw)}")
+            return {}
+        history: dict[str, dict[int, str]] = {}
+        for scheme, years in raw.items():
+            if not isinstance(years, Mapping):
+                self.problem("E512", f"{key}.{scheme}", shape + f"“{scheme}”下是{_json_type(years)}")
+                continue
+            history[str(scheme)] = {}
+            for year, level in years.items():
+                if not re.fullmatch(r"\d{4}", str(year)) or not isinstance(level, str):
+                    self.problem("E512", f"{key}.{scheme}", shape + f"“{scheme}”下的 {_preview(year)}: "
+                                 f"{_preview(level)} 不是“四位年份: 等级名”")
+                    continue
+                history[str(scheme)][int(str(year))] = level
+        return history
 
     def unknown(self, key: str) -> None:
         if key in self.spec.item_names:

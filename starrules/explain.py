@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .numbers import Exact, format_decimal
+from .ranking import Ranking
 from .result import ClauseTrace, ItemResult, Result, SectionResult
 from .source import display_width
 
@@ -67,7 +68,33 @@ def explain(result: Result) -> str:
         lines.append(section_heading(section))
         lines.extend(f"  {item_sentence(item)}" for item in section.items)
     lines.extend(_veto_lines(result))
+    lines.extend(grading_lines(result))
     return "\n".join(lines)
+
+
+def grading_lines(result: Result, detailed: bool = True) -> list[str]:
+    """Each scheme's level with its reasons, the measures, and the gap to the next level
+    (in brief: one line per scheme)."""
+    lines: list[str] = []
+    for name, level in result.levels.items():
+        lines.append(f"等级 {name}:{level.level}" + (f"(按分数为 {level.by_score})" if level.by_score != level.level else ""))
+        gap = result.gap.get(name)
+        if not detailed:
+            if gap is not None and gap.next_level is not None:
+                lines[-1] += f",距“{gap.next_level}”还差 {pts(gap.points_needed)} 分"
+            continue
+        lines.extend(f"  {reason}" for reason in level.reasons)
+        if gap is not None and gap.next_level is not None:
+            lines.append(f"  距“{gap.next_level}”还差 {pts(gap.points_needed)} 分" +
+                         ("" if gap.reachable else "(按下列改进仍不能达到)"))
+            lines.extend(f"    改进 {fix.section}/{fix.item}:+{pts(fix.points)} 分({';'.join(fix.clauses)},"
+                         f"第 {'、'.join(map(str, fix.lines))} 行)" for fix in gap.fixes)
+            lines.extend(f"    阻碍:{reason}" for reason in gap.blocking)
+    lines.extend(f"措施({c.scheme} {c.level}{f' 连续 {c.years} 年' if c.years else ''}):{c.text}"
+                 for c in result.consequences)
+    if result.raters:
+        lines.append("评价主体:" + ";".join(f"{name} {pts(r.total)} 分" for name, r in result.raters.items()))
+    return lines
 
 
 def _veto_lines(result: Result) -> list[str]:
@@ -92,6 +119,20 @@ def table(result: Result) -> str:
             _pad(maximum, widths[2], right=True)
         lines.append((line + "  " + note).rstrip())
     lines.extend(_veto_lines(result))
+    lines.extend(grading_lines(result, detailed=False))
+    return "\n".join(lines)
+
+
+def ranking_table(ranking: Ranking) -> str:
+    """`starrules rank`: one row per branch in rank order, with quota moves and marks."""
+    rows = [("排名", "编号", "总分", "等级", "标记", "说明")]
+    rows += [(str(b.rank), b.id or "", pts(b.total), b.level + ("" if b.level == b.scored_level else f"(原{b.scored_level})"),
+              "、".join(b.marks), ";".join(b.reasons)) for b in ranking.branches]
+    widths = [max(display_width(r[c]) for r in rows) for c in range(5)]
+    lines = [f"按“{ranking.scheme}”排名,共 {len(ranking.branches)} 个党支部"]
+    for row in rows:
+        cells = [_pad(cell, widths[c], right=c in (0, 2)) for c, cell in enumerate(row[:5])]
+        lines.append(("  ".join(cells) + "  " + row[5]).rstrip())
     return "\n".join(lines)
 
 

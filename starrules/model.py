@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from .ranges import Ranges
 
 if TYPE_CHECKING:  # the evaluator depends on this module, not the other way round
     from .evaluator import Evaluator
+    from .grading import SchemeGrader
     from .graph import Graph
     from .result import Result
 
@@ -56,16 +57,36 @@ class Rubric:
     ranges: Ranges
     warnings: tuple[Diagnostic, ...]
     sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)  # file → text, for rule text
+    known_schemes: dict[str, CheckedScheme] = attrs.field(factory=dict, eq=False, repr=False)  # the whole program's
     _evaluator: Evaluator | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    _graders: dict[str, SchemeGrader] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.definition.name
 
-    def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True) -> Result:
-        """Score one branch. `evidence` is a mapping or the path of a JSON file; raises
-        EvidenceError listing every problem. `explain=False` skips the trace."""
-        return self.evaluator.evaluate(evidence, explain=explain)
+    def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True,
+                 schemes: Iterable[str] | None = None) -> Result:
+        """Score one branch and grade it under `schemes` (default: the rubric's 等级 line).
+        `evidence` is a mapping or the path of a JSON file; raises EvidenceError listing
+        every problem. `explain=False` skips the trace and the gap to the next level."""
+        from .grading import grade_result
+        from .raters import evaluate_branch
+        return grade_result(self, evaluate_branch(self, evidence, explain), schemes, explain)
+
+    def scheme(self, name: str) -> CheckedScheme:
+        """A scheme by name: this rubric's, its file's, or a built-in one; checked against
+        this rubric's names (RubricCheckError when it reads a fact the rubric lacks)."""
+        from .schemes import resolve_scheme
+        return resolve_scheme(self, name)
+
+    def grader(self, name: str) -> SchemeGrader:
+        """The compiled form of a scheme for this rubric, built once and kept."""
+        grader = self._graders.get(name)
+        if grader is None:
+            from .grading import SchemeGrader
+            grader = self._graders[name] = SchemeGrader(self.scheme(name), self)
+        return grader
 
     def evidence_schema(self) -> dict[str, Any]:
         """A JSON Schema (draft 2020-12) of this rubric's evidence, for input forms."""

@@ -10,12 +10,15 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .numbers import Exact, exact_number, format_decimal
 from .resources import RESULT_SCHEMA_PATH
+
+if TYPE_CHECKING:
+    from .model import Rubric
 
 SCHEMA_VERSION = 1
 Scalar = bool | int | Fraction | str  # a fact's or derived value's value
@@ -70,6 +73,53 @@ class VetoResult:
     fired: bool
     because: str | None = None
     values: tuple[tuple[str, Scalar], ...] = ()
+    highest: str | None = None  # 否决 … 最高 <level>: the veto caps rather than floors
+
+
+@attrs.frozen
+class LevelResult:
+    """A result's level under one scheme, and why (LANGUAGE.md §4, §11)."""
+
+    scheme: str
+    level: str
+    by_score: str  # the level the total and the level conditions reach, before 降档 / 逐级晋升 / 否决
+    downgrade: int  # levels moved down by 降档
+    vetoed: bool
+    reasons: tuple[str, ...]
+
+
+@attrs.frozen
+class Consequence:
+    """A measure (措施) that applies to this result's level, or to a run of years at it."""
+
+    scheme: str
+    level: str
+    text: str
+    years: int | None = None  # 连续 N 年
+
+
+@attrs.frozen
+class Fix:
+    """Points an item could win back: deductions or zeroing removed, 酌情 raised to its top,
+    a penalty avoided. `points` is the gain in the total (after section caps and weights)."""
+
+    item: str
+    section: str
+    points: Exact
+    clauses: tuple[str, ...]  # the rule texts the fix removes or raises
+    lines: tuple[int, ...]
+
+
+@attrs.frozen
+class Gap:
+    """How far the result is from the next level up under one scheme (晋位升级)."""
+
+    scheme: str
+    next_level: str | None  # None at the top level
+    points_needed: Exact
+    fixes: tuple[Fix, ...]  # the fewest fixes that close the gap, largest first
+    reachable: bool  # the fixes (and nothing blocking) reach the next level
+    blocking: tuple[str, ...] = ()  # what points cannot fix: vetoes, failed conditions, 降档
 
 
 @attrs.frozen
@@ -83,10 +133,24 @@ class Result:
     vetoes: tuple[VetoResult, ...] = ()
     facts: tuple[tuple[str, Scalar], ...] = ()
     derived: tuple[tuple[str, Scalar], ...] = ()
-    levels: Mapping[str, Any] = attrs.Factory(dict)
-    consequences: tuple[str, ...] = ()
-    gap: Mapping[str, Any] = attrs.Factory(dict)
+    levels: Mapping[str, LevelResult] = attrs.Factory(dict)
+    consequences: tuple[Consequence, ...] = ()
+    gap: Mapping[str, Gap] = attrs.Factory(dict)
     id: str | None = None
+    history: Mapping[str, Mapping[int, str]] = attrs.Factory(dict)  # scheme → year → level, from the evidence
+    raters: Mapping[str, Result] = attrs.Factory(dict)  # with 综合: each rater's own result
+    _rubric: Rubric | None = attrs.field(default=None, eq=False, repr=False, alias="graded_by")
+
+    def level(self, scheme: str, rubric: Rubric | None = None) -> LevelResult:
+        """This result's level under any scheme, named by the rubric or not. A result read
+        back from JSON needs the `rubric` it came from."""
+        if scheme in self.levels:
+            return self.levels[scheme]
+        source = rubric or self._rubric
+        if source is None:
+            raise ValueError(f"result of “{self.rubric}” was not made by a loaded rubric; pass rubric=")
+        from .grading import grade_level
+        return grade_level(source, self, scheme)
 
     def section(self, name: str) -> SectionResult:
         return next(s for s in self.sections if s.name == name)
@@ -108,7 +172,14 @@ class Result:
                      "sections": [_section_dict(s) for s in self.sections],
                      "vetoes": [_veto_dict(v) for v in self.vetoes],
                      "facts": _values_dict(self.facts), "derived": _values_dict(self.derived),
-                     "levels": dict(self.levels), "consequences": list(self.consequences), "gap": dict(self.gap)})
+                     "levels": {name: _level_dict(lv) for name, lv in self.levels.items()},
+                     "consequences": [_consequence_dict(c) for c in self.consequences],
+                     "gap": {name: _gap_dict(g) for name, g in self.gap.items()}})
+        if self.history:
+            data["history"] = {scheme: {str(year): level for year, level in years.items()}
+                               for scheme, years in self.history.items()}
+        if self.raters:
+            data["raters"] = {name: result.to_dict() for name, result in self.raters.items()}
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -121,10 +192,16 @@ class Result:
                    max=_exact(data["max"]), vetoed=data["vetoed"],
                    sections=tuple(_section_from(s) for s in data["sections"]),
                    vetoes=tuple(VetoResult(v["text"], v["line"], v["fired"], v.get("because"),
-                                           _values_from(v.get("values", {}))) for v in data.get("vetoes", [])),
+                                           _values_from(v.get("values", {})), v.get("highest"))
+                                for v in data.get("vetoes", [])),
                    facts=_values_from(data.get("facts", {})), derived=_values_from(data.get("derived", {})),
-                   levels=dict(data.get("levels", {})), consequences=tuple(data.get("consequences", [])),
-                   gap=dict(data.get("gap", {})), id=data.get("id"))
+                   levels={name: _level_from(name, lv) for name, lv in data.get("levels", {}).items()},
+                   consequences=tuple(Consequence(c["scheme"], c["level"], c["text"], c.get("years"))
+                                      for c in data.get("consequences", [])),
+                   gap={name: _gap_from(name, g) for name, g in data.get("gap", {}).items()}, id=data.get("id"),
+                   history={scheme: {int(year): level for year, level in years.items()}
+                            for scheme, years in data.get("history", {}).items()},
+                   raters={name: cls.from_dict(r) for name, r in data.get("raters", {}).items()})
 
     @classmethod
     def from_json(cls, text: str) -> Result:
@@ -200,7 +277,34 @@ def _veto_dict(v: VetoResult) -> dict[str, Any]:
     data: dict[str, Any] = {"text": v.text, "line": v.line, "fired": v.fired}
     if v.values:
         data["values"] = _values_dict(v.values)
-    return _optional(data, because=v.because)
+    return _optional(data, because=v.because, highest=v.highest)
+
+
+def _level_dict(lv: LevelResult) -> dict[str, Any]:
+    return {"level": lv.level, "by_score": lv.by_score, "downgrade": lv.downgrade, "vetoed": lv.vetoed,
+            "reasons": list(lv.reasons)}
+
+
+def _level_from(scheme: str, data: Mapping[str, Any]) -> LevelResult:
+    return LevelResult(scheme, data["level"], data["by_score"], data["downgrade"],
+                       data["vetoed"], tuple(data["reasons"]))
+
+
+def _consequence_dict(c: Consequence) -> dict[str, Any]:
+    return {"scheme": c.scheme, "level": c.level, "years": c.years, "text": c.text}
+
+
+def _gap_dict(g: Gap) -> dict[str, Any]:
+    return {"next_level": g.next_level, "points_needed": json_number(g.points_needed), "reachable": g.reachable,
+            "blocking": list(g.blocking),
+            "fixes": [{"item": f.item, "section": f.section, "points": json_number(f.points),
+                       "clauses": list(f.clauses), "lines": list(f.lines)} for f in g.fixes]}
+
+
+def _gap_from(scheme: str, data: Mapping[str, Any]) -> Gap:
+    return Gap(scheme, data["next_level"], _exact(data["points_needed"]),
+               tuple(Fix(f["item"], f["section"], _exact(f["points"]), tuple(f["clauses"]), tuple(f["lines"]))
+                     for f in data["fixes"]), data["reachable"], tuple(data["blocking"]))
 
 
 def _trace_from(t: Mapping[str, Any]) -> ClauseTrace:

@@ -9,6 +9,7 @@ import pytest
 from starrules import RubricCheckError, check_file, check_text, loads
 from starrules.diagnostics import CODES
 from tests.test_evidence import EVIDENCE_CODES
+from tests.test_rank_cli import THRESHOLD_CODES
 
 
 def at(text: str, marker: str, occurrence: int = 1) -> tuple[int, int]:
@@ -117,7 +118,7 @@ def test_e108_no_rubric_to_load() -> None:
 
 
 def test_every_code_has_a_test() -> None:
-    tested = {c[0] for c in CASES} | {"E003", "E007", "E101", "E102", "E108"} | EVIDENCE_CODES
+    tested = {c[0] for c in CASES} | {"E003", "E007", "E101", "E102", "E108"} | EVIDENCE_CODES | THRESHOLD_CODES
     assert tested == set(CODES)
 
 

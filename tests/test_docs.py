@@ -41,7 +41,7 @@ CONSOLE_EXAMPLES = [b for p in sorted(DOCS.glob("*.md")) for b in CONSOLE.findal
 
 def test_every_command_is_documented_with_a_running_example() -> None:
     commands = {block.split()[2] for block in CONSOLE_EXAMPLES}
-    assert {"check", "eval", "explain", "schema", "graph"} <= commands
+    assert {"check", "eval", "explain", "schema", "graph", "rank"} <= commands
 
 
 @pytest.mark.parametrize("block", CONSOLE_EXAMPLES, ids=[b.split()[2] for b in CONSOLE_EXAMPLES])
@@ -63,8 +63,9 @@ def test_console_examples_print_what_the_docs_show(block: str, monkeypatch: pyte
 def test_result_schema_examples_match_real_output() -> None:
     from starrules import load
     text = (DOCS / "result-schema.md").read_text("utf-8")
-    top, first_item = (json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.DOTALL))
+    top, first_item, grading = (json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.DOTALL))
     result = load(DOCS.parent / "rubrics" / "两新争先创优.rubric").evaluate(
         DOCS.parent / "rubrics" / "examples" / "两新-示例支部.json").to_dict()
     assert {k: result[k] for k in top} == top
     assert result["sections"][0]["items"][0] == first_item
+    assert {k: result[k] for k in grading} == grading

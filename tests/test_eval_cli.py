@@ -22,7 +22,10 @@ def test_eval_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "“两新”党组织争先创优活动评定标准"
     assert "扣 2 分,因为 党员学习学时 30 少于 32(第 80 行)" in out
-    assert out.rstrip().splitlines()[-1].split() == ["总分", "83.5", "100"]
+    lines = out.rstrip().splitlines()
+    assert lines[-2].split() == ["总分", "83.5", "100"]
+    # 争先创优 (illustrative bands 90/80/60): 83.5 is 良好; 优秀 needs 90 − 83.5 = 6.5 more
+    assert lines[-1] == "等级 争先创优:良好,距“优秀”还差 6.5 分"
 
 
 def test_eval_json_prints_only_the_result(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,7 +65,7 @@ def test_rubric_errors_exit_one(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_usage_errors_exit_two(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        main(["eval", str(RUBRIC), "branch.csv"])
+        main(["eval", str(RUBRIC), "branch.xml"])
     assert info.value.code == 2 and "证据文件应为 .json" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["eval", str(RUBRIC)])

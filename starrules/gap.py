@@ -1,0 +1,111 @@
+"""The gap to the next level up (晋位升级): points needed, and the fewest fixes that close it.
+
+A fix is what a branch could put right in one item: remove the deductions and zeroing that
+fired, raise a 酌情 / 分档 base to its top, avoid a penalty. Each fix's worth is measured on
+the total through the evaluator (section caps, weights and 折算 included); fixes are taken
+largest first, which for gains that add up is the smallest set that reaches the bound.
+Vetoes, failed level conditions and 降档 cannot be bought with points: they are listed as
+blocking.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .model import Rubric
+from .numbers import Exact, exact, format_decimal
+from .result import Fix, Gap, ItemResult, LevelResult, Result
+from .grading import result_values
+
+_REMOVABLE = frozenset({"deduct", "deduct_per", "zero"})
+_REFUNDS = frozenset({"max_deduct", "floor_zero", "cap"})  # only there because of deductions or the cap
+_JUDGED = frozenset({"judged", "grades"})
+
+
+def gap_to_next(rubric: Rubric, result: Result, scheme: str) -> Gap:
+    grader = rubric.grader(scheme)
+    level = result.levels[scheme] if scheme in result.levels else result.level(scheme, rubric)
+    index = grader.levels.index(level.level)
+    if index == 0:
+        return Gap(scheme, None, 0, (), True)
+    target = grader.levels[index - 1]
+    bound = grader.bound(target)
+    needed = max(Fraction(bound) - result.total, Fraction(0)) if bound is not None else Fraction(0)
+    blocking = _blocking(rubric, result, scheme, level, target)
+    fixes, reached = _fixes(rubric, result, bound) if needed else ((), True)
+    return Gap(scheme, target, exact(needed), fixes, reached and not blocking, tuple(blocking))
+
+
+def _blocking(rubric: Rubric, result: Result, scheme: str, level: LevelResult, target: str) -> list[str]:
+    grader = rubric.grader(scheme)
+    found = [f"一票否决:{v.because or v.text}" for v in result.vetoes if v.fired] if level.vetoed else []
+    values = result_values(result)
+    found += [f"“{target}”的条件不成立:{c.shown(values)}" for c in grader.conditions(target) if not c.holds(values)]
+    if level.downgrade:
+        found += [f"降档:类型“{s.name}”得 {format_decimal(Fraction(s.score))} 分,未达到达标线 "
+                  f"{format_decimal(Fraction(s.pass_line))} 分" for s in result.sections
+                  if s.passed is False and s.pass_line is not None]
+    found += [r for r in level.reasons if r.startswith("逐级晋升")]
+    return found
+
+
+def _fixes(rubric: Rubric, result: Result, bound: Fraction | None) -> tuple[tuple[Fix, ...], bool]:
+    evaluator = rubric.evaluator
+    candidates = [c for c in (_candidate(rubric, section, kind, item) for section, kind, item in _items(result))
+                  if c is not None]
+    if bound is None:
+        return (), True
+
+    def gain(chosen: dict[str, Exact]) -> Fraction:
+        return Fraction(evaluator.total_with(result, chosen)) - result.total
+
+    alone = sorted(((gain({name: score}), order, name, score, fix) for order, (name, score, fix)
+                    in enumerate(candidates)), key=lambda c: (-c[0], c[1]))
+    chosen: dict[str, Exact] = {}
+    fixes: list[Fix] = []
+    reached = Fraction(0)
+    for worth, _, name, score, fix in alone:
+        if worth <= 0 or result.total + reached >= bound:
+            break
+        chosen[name] = score
+        now = gain(chosen)
+        fixes.append(Fix(fix.item, fix.section, exact(now - reached), fix.clauses, fix.lines))
+        reached = now
+    return tuple(fixes), result.total + reached >= bound
+
+
+def _items(result: Result) -> list[tuple[str, str, ItemResult]]:
+    return [(s.name, s.kind, i) for s in result.sections for i in s.items if i.applicable and s.kind != "bonus"]
+
+
+def _candidate(rubric: Rubric, section: str, kind: str, item: ItemResult) -> tuple[str, Exact, Fix] | None:
+    """(item, the score it would have once fixed, the fix) — None when nothing is fixable."""
+    removed = [t for t in item.trace if t.fired and t.kind in _REMOVABLE]
+    if kind == "penalty":
+        if not item.score:
+            return None
+        return item.name, 0, Fix(item.name, section, item.score, tuple(t.text for t in removed),
+                                 tuple(t.line for t in removed))
+    judged = [t for t in item.trace if t.kind in _JUDGED]
+    top = _judged_top(rubric, item.name) if judged else None
+    raised = [t for t in judged if top is not None and t.points < top]
+    if not removed and not raised:
+        return None
+    kept = sum((Fraction(t.points) for t in item.trace if t.kind not in _REMOVABLE | _REFUNDS | _JUDGED), Fraction(0))
+    fixed = min(kept + (top if top is not None else 0), Fraction(item.max))
+    if fixed <= item.score:
+        return None
+    changed = [*removed, *raised]
+    return item.name, exact(fixed), Fix(item.name, section, exact(fixed - item.score),
+                                          tuple(t.text for t in changed), tuple(t.line for t in changed))
+
+
+def _judged_top(rubric: Rubric, name: str) -> Fraction | None:
+    spec = rubric.evaluator.evidence_spec
+    if name in spec.ranges:
+        return spec.ranges[name][1]
+    if name in spec.levels:
+        return Fraction(spec.grid.points(max(spec.levels[name].values())))
+    return None
+
+

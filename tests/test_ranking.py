@@ -1,0 +1,122 @@
+"""Cohort rules (LANGUAGE.md §10) worked by hand: ranks, quotas, forced bottom shares."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from starrules import loads, rank
+
+RANKED = """
+排名 星级 {{
+    {rules}
+}}
+排名 分类定级 {{
+    倒排 10% 为 相对后进 当 领域 属于 [国有企业, 非公企业]
+    倒排 5% 为 相对后进 其他
+}}
+标准 排 {{
+    满分 100
+    等级 星级
+    事实 领域: 选项(农村, 社区, 机关, 国有企业, 非公企业) 默认 农村
+    类型 甲 50分 {{ 项目 甲项 50分 {{ 酌情 }} }}
+    类型 乙 50分 {{ 项目 乙项 50分 {{ 酌情 }} }}
+}}
+"""
+PLAN_000 = "名额 五星级 1, 四星级 2, 三星级 1"  # seed 000: 五星级 1 个、四星级 2 个、三星级 1 个
+
+
+def batch(pairs: Sequence[tuple[float, float]], rules: str = PLAN_000, field: str = "农村") -> list:
+    rubric = loads(RANKED.format(rules=rules))
+    return [rubric.evaluate({"id": f"支部{n}", "甲项": a, "乙项": b, "领域": field}) for n, (a, b) in enumerate(pairs, 1)]
+
+
+def test_quota_plan_of_seed_000() -> None:
+    # totals 98, 96, 93, 91, 90.5, 85 → by score 五 五 四 四 四 三
+    results = batch([(50, 48), (48, 48), (45, 48), (45, 46), (45, 45.5), (40, 45)])
+    ranked = rank(results, "星级")
+    assert [b.scored_level for b in ranked.branches] == ["五星级", "五星级", "四星级", "四星级", "四星级", "三星级"]
+    # 五星级 1: 96 falls to 四星级; 四星级 2 of (96, 93, 91, 90.5): 91 and 90.5 fall; 三星级 1 of (91, 90.5, 85)
+    assert [b.level for b in ranked.branches] == ["五星级", "四星级", "四星级", "三星级", "二星级", "二星级"]
+    assert ranked.branch("支部2").reasons == ("“五星级”名额 1 个,排名第 2 名未入选,降为“四星级”",)
+    assert len(ranked.branch("支部5").reasons) == 2  # fell twice
+
+
+def test_a_tie_at_the_quota_cut_lets_none_of_the_tied_in() -> None:
+    ranked = rank(batch([(50, 48), (48, 49), (49, 48)]), "星级", )  # 98, 97, 97
+    assert [b.rank for b in ranked.branches] == [1, 2, 2]
+    assert [b.level for b in ranked.branches] == ["五星级", "四星级", "四星级"]
+
+
+def test_tie_breakers_order_and_separate_equal_totals() -> None:
+    ranked = rank(batch([(45, 45), (40, 50), (50, 40), (30, 30)], rules="并列 依次比较 @甲"), "星级")
+    assert [b.id for b in ranked.branches] == ["支部3", "支部1", "支部2", "支部4"]
+    assert [b.rank for b in ranked.branches] == [1, 2, 3, 4]
+    shared = rank(batch([(45, 45), (40, 50), (40, 50), (30, 30)], rules="并列 依次比较 @甲"), "星级")
+    assert [b.rank for b in shared.branches] == [1, 2, 2, 4]
+
+
+def test_share_quota_allows_the_floor_of_p_n() -> None:
+    ten = batch([(50, 48)] * 10, rules="名额 五星级 30%")  # ⌊0.3 × 10⌋ = 3, but all ten tie …
+    assert sum(b.level == "五星级" for b in rank(ten, "星级").branches) == 0  # … so none gets in
+    seven = batch([(50, 50 - n / 2) for n in range(7)], rules="名额 五星级 30%")  # 100, 99.5, … 97
+    assert sum(b.level == "五星级" for b in rank(seven, "星级").branches) == 2  # ⌊2.1⌋
+
+
+def test_forced_bottom_share_rounds_up() -> None:
+    results = batch([(50, 50 - n) for n in range(23)])  # 23 distinct totals 100 … 78
+    ranked = rank(results, "分类定级")
+    marked = [b.id for b in ranked.branches if "相对后进" in b.marks]
+    assert marked == ["支部22", "支部23"]  # ⌈5% × 23⌉ = ⌈1.15⌉ = 2
+
+
+def test_a_tie_at_the_forced_cut_marks_one_more() -> None:
+    pairs = [(50, 50 - n) for n in range(21)] + [(30, 30), (30, 30)]  # the bottom two tie, 23 in all
+    pairs[20] = (30, 30)  # three-way tie at the bottom
+    ranked = rank(batch(pairs), "分类定级")
+    assert sum("相对后进" in b.marks for b in ranked.branches) == 3
+    assert ranked.branches[-1].reasons[-1] == "全部 23 个党支部中倒排 5%(至少 2 个):第 21 名,标为“相对后进”"
+
+
+def test_forced_shares_per_group() -> None:
+    rubric = loads(RANKED.format(rules=PLAN_000))
+    firms = [rubric.evaluate({"id": f"企{n}", "甲项": 50, "乙项": 49 - n, "领域": "国有企业"}) for n in range(11)]
+    villages = [rubric.evaluate({"id": f"村{n}", "甲项": 50, "乙项": 49 - n, "领域": "农村"}) for n in range(19)]
+    ranked = rank(firms + villages, "分类定级")
+    marked = sorted(b.id for b in ranked.branches if b.marks)
+    # firms: ⌈10% × 11⌉ = 2 (企9, 企10); others: ⌈5% × 19⌉ = 1 (村18)
+    assert marked == ["企10", "企9", "村18"]
+
+
+def test_ranking_to_json() -> None:
+    ranked = rank(batch([(50, 48), (48, 48)]), "星级")
+    data = ranked.to_dict()
+    assert data["scheme"] == "星级"
+    assert data["branches"][1] == {"id": "支部2", "total": 96, "rank": 2, "level": "四星级", "scored_level": "五星级",
+                                   "marks": [], "reasons": ["“五星级”名额 1 个,排名第 2 名未入选,降为“四星级”"]}
+
+
+TOTALS = st.lists(st.integers(min_value=0, max_value=200), min_size=0, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(TOTALS, st.integers(min_value=0, max_value=4), st.integers(min_value=0, max_value=4))
+def test_quotas_are_never_exceeded(halves: list[int], five: int, four: int) -> None:
+    results = batch([(min(h, 100) / 2, max(h - 100, 0) / 2) for h in halves], rules=f"名额 五星级 {five}, 四星级 {four}")
+    levels = [b.level for b in rank(results, "星级").branches]
+    assert levels.count("五星级") <= five and levels.count("四星级") <= four
+
+
+@settings(max_examples=40, deadline=None)
+@given(TOTALS)
+def test_forced_share_marks_at_least_the_ceiling_and_only_the_bottom(halves: list[int]) -> None:
+    results = batch([(min(h, 100) / 2, max(h - 100, 0) / 2) for h in halves])
+    branches = rank(results, "分类定级").branches
+    marked = [b for b in branches if b.marks]
+    assert len(marked) >= math.ceil(len(branches) * 5 / 100)
+    unmarked = [b for b in branches if not b.marks]
+    if marked and unmarked:
+        assert max(m.total for m in marked) < min(b.total for b in unmarked)  # ties at the cut are all marked
