@@ -15,13 +15,13 @@ from pathlib import Path
 import attrs
 
 from .diagnostics import Diagnostic, EvidenceError
-from .evidence import Locate, os_reason, text_locator
+from .evidence import Locate, read_evidence_text, text_locator
 from .grading import grade_result
 from .model import Rubric
 from .raters import evaluate_located
 from .report import Reporter
 from .result import Result
-from .source import Span, decode
+from .source import Span
 
 BATCH_SUFFIXES = (".jsonl", ".csv")
 
@@ -36,14 +36,8 @@ class Record:
 def read_batch(file_path: str | os.PathLike[str]) -> tuple[list[Record], Reporter]:
     """The records of a .jsonl or .csv file, and a reporter that knows its text."""
     path = Path(file_path)
-    reporter = Reporter()
     file = str(path)
-    try:
-        text = decode(path.read_bytes())
-    except (OSError, UnicodeDecodeError) as exc:
-        reporter.report("E511", f"无法读取批量文件“{path}”:{os_reason(exc)}", Span(file, 0, 0, 0, 0))
-        raise EvidenceError(reporter.diagnostics) from None
-    reporter.add_source(file, text)
+    text, reporter = read_evidence_text(path, "批量文件")
     records = list(_csv(file, text, reporter) if path.suffix.lower() == ".csv" else _jsonl(file, text, reporter))
     _check_ids(file, records, reporter)
     if reporter.errors:

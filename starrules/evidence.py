@@ -79,17 +79,23 @@ def open_evidence(evidence: object) -> tuple[object, Locate, Reporter]:
     return evidence, in_memory(), Reporter()
 
 
-def load_evidence_file(path: Path) -> tuple[object, Locate, Reporter]:
-    """Parse a JSON evidence file; returns the data, a key locator and a reporter that knows
-    the text (so diagnostics show the line). Raises EvidenceError (E511) when unreadable."""
+def read_evidence_text(path: Path, what: str = "证据文件") -> tuple[str, Reporter]:
+    """A file's text and a reporter that knows it (so diagnostics show the line);
+    EvidenceError (E511) when it cannot be read."""
     reporter = Reporter()
-    file = str(path)
     try:
         text = decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
-        reporter.report("E511", f"无法读取证据文件“{path}”:{os_reason(exc)}", Span(file, 0, 0, 0, 0))
+        reporter.report("E511", f"无法读取{what}“{path}”:{os_reason(exc)}", Span(str(path), 0, 0, 0, 0))
         raise EvidenceError(reporter.diagnostics) from None
-    reporter.add_source(file, text)
+    reporter.add_source(str(path), text)
+    return text, reporter
+
+
+def load_evidence_file(path: Path) -> tuple[object, Locate, Reporter]:
+    """Parse a JSON evidence file; returns the data, a key locator and a reporter."""
+    text, reporter = read_evidence_text(path)
+    file = str(path)
     try:
         data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except (json.JSONDecodeError, ValueError) as exc:
