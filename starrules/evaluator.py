@@ -390,7 +390,9 @@ class Evaluator:
         """Score one fact sheet (no raters, no levels: see `Rubric.evaluate`)."""
         return self.run(*open_evidence(evidence), explain)
 
-    def run(self, data: object, locate: Locate, reporter: Reporter, explain: bool) -> Result:
+    def run(self, data: object, locate: Locate, reporter: Reporter, explain: bool,
+            rubric: Rubric | None = None) -> Result:
+        """`rubric`: the loaded rubric the result is kept with, so it can be graded later."""
         read = read_evidence(self.evidence_spec, data, locate, reporter)
         run = _Run(read, explain)
         try:
@@ -403,7 +405,7 @@ class Evaluator:
             for name in run.missing:
                 reporter.report("E501", f"缺少项目“{name}”的评分(它不属于不适用的情形)", locate(name))
             raise EvidenceError(reporter.diagnostics)
-        return self._result(run, read, vetoes)
+        return self._result(run, read, vetoes, rubric)
 
     def _raise_division(self, exc: DivisionByZero) -> None:
         reporter = Reporter()
@@ -412,7 +414,8 @@ class Evaluator:
         reporter.report("E510", "按这份证据计算时除数为 0", exc.span, "检查作为除数的事实,或在标准中用“若 … 则 … 否则”避开 0")
         raise EvidenceError(reporter.diagnostics)
 
-    def _result(self, run: _Run, evidence: Evidence, vetoes: list[tuple[_Rule, bool]]) -> Result:
+    def _result(self, run: _Run, evidence: Evidence, vetoes: list[tuple[_Rule, bool]],
+                rubric: Rubric | None) -> Result:
         grid = self.grid
         if not run.explain:
             run.items = {i: plan.result(run) for i, plan in self.item_plans.items()}
@@ -423,23 +426,26 @@ class Evaluator:
         identifier = evidence.extra.get("id")
         return Result(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]), grid.points(run.regular_max),
                       any(fired for _, fired in vetoes), sections, veto_results, facts, derived,
-                      id=None if identifier is None else str(identifier), history=evidence.history)
+                      id=None if identifier is None else str(identifier), history=evidence.history, graded_by=rubric)
 
-    def total_with(self, result: Result, scores: Mapping[str, Exact]) -> Exact:
-        """The total `result` would have with some items' scores replaced (by item name):
-        sections, weights, 折算 and bonus/penalty caps as in a real run."""
+    def item_units(self, result: Result) -> tuple[dict[str, int], set[str]]:
+        """A result's item scores in grid units by item id, and the ids of 不适用 items."""
         grid = self.grid
+        units = {item_id(i.name): grid.units(i.score) for i in result.items}
+        return units, {item_id(i.name) for i in result.items if not i.applicable}
+
+    def total_with(self, units: Mapping[str, int], left_out: set[str], scores: Mapping[str, Exact]) -> Exact:
+        """The total with these item units (from `item_units`) and some items' scores replaced
+        (by item name): sections, weights, 折算 and bonus/penalty caps as in a real run."""
         run = _Run(Evidence({}, {}, {}), explain=False)
-        for item in result.items:
-            key = item_id(item.name)
-            run.units[key] = grid.units(scores.get(item.name, item.score))
-            if not item.applicable:
-                run.left_out.add(key)
+        run.units.update(units)
+        run.units.update((item_id(name), self.grid.units(score)) for name, score in scores.items())
+        run.left_out = left_out
         for plan in self.sections:
             plan.run(run)
         self._regular(run)
         self._total(run)
-        return grid.points(run.units[TOTAL])
+        return self.grid.points(run.units[TOTAL])
 
 
 def _veto_result(rule: _Rule, fired: bool, run: _Run, ev: Evaluator) -> VetoResult:

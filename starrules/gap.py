@@ -22,56 +22,67 @@ _REFUNDS = frozenset({"max_deduct", "floor_zero", "cap"})  # only there because 
 _JUDGED = frozenset({"judged", "grades"})
 
 
-def gap_to_next(rubric: Rubric, result: Result, scheme: str) -> Gap:
-    grader = rubric.grader(scheme)
-    level = result.levels[scheme] if scheme in result.levels else result.level(scheme, rubric)
-    index = grader.levels.index(level.level)
-    if index == 0:
-        return Gap(scheme, None, 0, (), True)
-    target = grader.levels[index - 1]
-    bound = grader.bound(target)
-    needed = max(Fraction(bound) - result.total, Fraction(0)) if bound is not None else Fraction(0)
-    blocking = _blocking(rubric, result, scheme, level, target)
-    fixes, reached = _fixes(rubric, result, bound) if needed else ((), True)
-    return Gap(scheme, target, exact(needed), fixes, reached and not blocking, tuple(blocking))
+class GapFinder:
+    """The gaps of one result under any number of schemes; the fixes are valued once."""
 
+    def __init__(self, rubric: Rubric, result: Result) -> None:
+        self.rubric, self.result = rubric, result
+        self.values = result_values(result)
+        self.units, self.left_out = rubric.evaluator.item_units(result)
+        self._ranked: list[tuple[Fraction, str, Exact, Fix]] | None = None
 
-def _blocking(rubric: Rubric, result: Result, scheme: str, level: LevelResult, target: str) -> list[str]:
-    grader = rubric.grader(scheme)
-    found = [f"一票否决:{v.because or v.text}" for v in result.vetoes if v.fired] if level.vetoed else []
-    values = result_values(result)
-    found += [f"“{target}”的条件不成立:{c.shown(values)}" for c in grader.conditions(target) if not c.holds(values)]
-    if level.downgrade:
-        found += [f"降档:类型“{s.name}”得 {format_decimal(Fraction(s.score))} 分,未达到达标线 "
-                  f"{format_decimal(Fraction(s.pass_line))} 分" for s in result.sections
-                  if s.passed is False and s.pass_line is not None]
-    found += [r for r in level.reasons if r.startswith("逐级晋升")]
-    return found
+    def gap(self, scheme: str) -> Gap:
+        result, grader = self.result, self.rubric.grader(scheme)
+        level = result.levels[scheme] if scheme in result.levels else result.level(scheme, self.rubric)
+        index = grader.levels.index(level.level)
+        if index == 0:
+            return Gap(scheme, None, 0, (), True)
+        target = grader.levels[index - 1]
+        bound = grader.bound(target)
+        needed = max(Fraction(bound) - result.total, Fraction(0)) if bound is not None else Fraction(0)
+        blocking = self._blocking(scheme, level, target)
+        fixes, reached = self._fixes(bound) if bound is not None and needed else ((), True)
+        return Gap(scheme, target, exact(needed), fixes, reached and not blocking, tuple(blocking))
 
+    def _blocking(self, scheme: str, level: LevelResult, target: str) -> list[str]:
+        result, values = self.result, self.values
+        found = [f"一票否决:{v.because or v.text}" for v in result.vetoes if v.fired] if level.vetoed else []
+        found += [f"“{target}”的条件不成立:{c.shown(values)}"
+                  for c in self.rubric.grader(scheme).conditions(target) if not c.holds(values)]
+        if level.downgrade:
+            found += [f"降档:类型“{s.name}”得 {format_decimal(Fraction(s.score))} 分,未达到达标线 "
+                      f"{format_decimal(Fraction(s.pass_line))} 分" for s in result.sections
+                      if s.passed is False and s.pass_line is not None]
+        found += [r for r in level.reasons if r.startswith("逐级晋升")]
+        return found
 
-def _fixes(rubric: Rubric, result: Result, bound: Fraction | None) -> tuple[tuple[Fix, ...], bool]:
-    evaluator = rubric.evaluator
-    candidates = [c for c in (_candidate(rubric, section, kind, item) for section, kind, item in _items(result))
-                  if c is not None]
-    if bound is None:
-        return (), True
+    def _gain(self, chosen: dict[str, Exact]) -> Fraction:
+        return Fraction(self.rubric.evaluator.total_with(self.units, self.left_out, chosen)) - self.result.total
 
-    def gain(chosen: dict[str, Exact]) -> Fraction:
-        return Fraction(evaluator.total_with(result, chosen)) - result.total
+    def _fixes_by_worth(self) -> list[tuple[Fraction, str, Exact, Fix]]:
+        """Every fixable item with what fixing it alone adds to the total, largest first."""
+        if self._ranked is None:
+            candidates = [c for c in (_candidate(self.rubric, section, kind, item)
+                                      for section, kind, item in _items(self.result)) if c is not None]
+            valued = [(self._gain({name: score}), order, name, score, fix)
+                      for order, (name, score, fix) in enumerate(candidates)]
+            valued.sort(key=lambda c: (-c[0], c[1]))
+            self._ranked = [(worth, name, score, fix) for worth, _, name, score, fix in valued if worth > 0]
+        return self._ranked
 
-    alone = sorted(((gain({name: score}), order, name, score, fix) for order, (name, score, fix)
-                    in enumerate(candidates)), key=lambda c: (-c[0], c[1]))
-    chosen: dict[str, Exact] = {}
-    fixes: list[Fix] = []
-    reached = Fraction(0)
-    for worth, _, name, score, fix in alone:
-        if worth <= 0 or result.total + reached >= bound:
-            break
-        chosen[name] = score
-        now = gain(chosen)
-        fixes.append(Fix(fix.item, fix.section, exact(now - reached), fix.clauses, fix.lines))
-        reached = now
-    return tuple(fixes), result.total + reached >= bound
+    def _fixes(self, bound: Fraction) -> tuple[tuple[Fix, ...], bool]:
+        total = self.result.total
+        chosen: dict[str, Exact] = {}
+        fixes: list[Fix] = []
+        reached = Fraction(0)
+        for _, name, score, fix in self._fixes_by_worth():
+            if total + reached >= bound:
+                break
+            chosen[name] = score
+            now = self._gain(chosen)
+            fixes.append(Fix(fix.item, fix.section, exact(now - reached), fix.clauses, fix.lines))
+            reached = now
+        return tuple(fixes), total + reached >= bound
 
 
 def _items(result: Result) -> list[tuple[str, str, ItemResult]]:

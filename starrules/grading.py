@@ -214,8 +214,10 @@ def grade_level(rubric: Rubric, result: Result, scheme: str) -> LevelResult:
 
 def grade_result(rubric: Rubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:
     """The result with its levels, measures and (when explaining) the gap to the next level."""
-    from .gap import gap_to_next  # the gap re-totals through the evaluator
+    from .gap import GapFinder  # the gap re-totals through the evaluator
     names = list(rubric.schemes) if schemes is None else list(dict.fromkeys(schemes))
+    if not names:
+        return result
     values = result_values(result)
     levels: dict[str, LevelResult] = {}
     consequences: list[Consequence] = []
@@ -223,7 +225,8 @@ def grade_result(rubric: Rubric, result: Result, schemes: Iterable[str] | None, 
         grader = rubric.grader(name)
         levels[name] = grader.grade(result, values)
         consequences += grader.measures(result, levels[name].level)
-    graded = attrs.evolve(result, levels=levels, consequences=tuple(consequences), graded_by=rubric)
+    graded = attrs.evolve(result, levels=levels, consequences=tuple(consequences))
     if explain:
-        graded = attrs.evolve(graded, gap={name: gap_to_next(rubric, graded, name) for name in names})
+        finder = GapFinder(rubric, graded)
+        graded = attrs.evolve(graded, gap={name: finder.gap(name) for name in names})
     return graded

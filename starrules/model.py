@@ -65,6 +65,16 @@ class Rubric:
     def name(self) -> str:
         return self.definition.name
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Compiled graders hold closures: they are rebuilt after unpickling, not pickled."""
+        state = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+        state["_graders"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True,
                  schemes: Iterable[str] | None = None) -> Result:
         """Score one branch and grade it under `schemes` (default: the rubric's 等级 line).

@@ -27,7 +27,7 @@ def evaluate_branch(rubric: Rubric, evidence: Mapping[str, Any] | str | os.PathL
 
 def evaluate_located(rubric: Rubric, data: object, locate: Locate, reporter: Reporter, explain: bool) -> Result:
     if rubric.raters is None:
-        return rubric.evaluator.run(data, locate, reporter, explain)
+        return rubric.evaluator.run(data, locate, reporter, explain, rubric)
     return _combined(rubric, rubric.raters, data, locate, reporter, explain)
 
 
@@ -40,7 +40,7 @@ def _combined(rubric: Rubric, raters: ast.Raters, data: object, locate: Locate, 
     history = read_history(sheets, locate, reporter) if isinstance(data, Mapping) else {}
     if reporter.errors:
         raise EvidenceError(reporter.errors)
-    results = {name: rubric.evaluator.run(sheets[name], _within(name, locate), reporter, explain)
+    results = {name: rubric.evaluator.run(sheets[name], _within(name, locate), reporter, explain, rubric)
                for name in names if name in sheets}
     identifier = sheets.get("id")
     combined = results[override] if override is not None and override in results else \

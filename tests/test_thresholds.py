@@ -110,7 +110,7 @@ def test_five_good_needs_96_and_the_basic_conditions() -> None:
 
 
 def test_five_good_downgrade_when_a_section_misses_its_pass_line() -> None:
-    # 50 + 46 = 96 passes, but 乙 46 ≥ 40 … so make 甲 miss: 甲 39.5 < 40 while the total stays 89.5
+    # seed 002: 总分达标但各分项得分有1项及以上未达标准要求的 … 降档评定
     rubric = loads(FIVE_GOOD.replace("达标 40分", "达标 48分", 1))
     result = rubric.evaluate({**ROOMS, "甲项": 47, "乙项": 50})  # 97 ≥ 96, but 甲 47 < 48
     five = result.levels["五好"]
@@ -369,3 +369,13 @@ def test_gap_fixes_reach_the_next_level_when_reachable(halves: int) -> None:
         return
     assert gap.reachable and gap.points_needed == MONOTONE.grader("星级").bound(gap.next_level) - result.total
     assert [f.points for f in gap.fixes] == [100 - result.total]
+
+
+def test_graded_rubrics_and_results_pickle() -> None:
+    import pickle
+    rubric = loads(FIVE_GOOD)
+    result = rubric.evaluate({**ROOMS, "甲项": 48, "乙项": 48})  # builds the 五好 grader, closures and all
+    clone = pickle.loads(pickle.dumps(result))
+    assert clone == result and clone.level("等次").level == "先进"  # 96 → 五星级 → 先进, graded after unpickling
+    again = pickle.loads(pickle.dumps(rubric)).evaluate({**ROOMS, "甲项": 48, "乙项": 47.5})
+    assert again.levels["五好"].level == "未达标"
