@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from typing import NoReturn
 
 import attrs
 
@@ -190,7 +191,7 @@ def _consecutive(years: Mapping[int, str], level: str, count: int) -> bool:
     return all(years.get(latest - back) == level for back in range(count))
 
 
-def _history_error(message: str) -> None:
+def _history_error(message: str) -> NoReturn:
     reporter = Reporter()
     reporter.report("E513", message, REQUEST, "在证据中写 \"历史\": {\"方案名\": {\"年份\": \"等级\"}}")
     raise EvidenceError(reporter.diagnostics)
