@@ -17,7 +17,6 @@ from . import ast
 from .diagnostics import EvidenceError
 from .evidence import Evidence, EvidenceSpec, Judgement, Locate, open_evidence, read_evidence
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
-from .exprcheck import walk
 from .graph import REGULAR, TOTAL, Graph, Node, compile_graph, item_id
 from .model import Rubric
 from .numbers import Exact, Grid, exact, format_decimal, half_up
@@ -57,7 +56,7 @@ class _Rule:
         self.expr: Compiled | None = ev.compiler.compile(expr) if expr is not None else None
         self.units, self.step = units, step
         self.text, self.line = ev.sources.text(clause.span), clause.span.line
-        reads = ev.reads(expr) if expr is not None else []
+        reads = ev.compiler.reads(expr) if expr is not None else []
         self.slots: Slots = tuple(dict.fromkeys(value_key(e) for e in reads))
         self.template: Template | None = None if expr is None else \
             ev.sources.template(expr.span, [(e.span, value_key(e)) for e in reads])
@@ -315,11 +314,6 @@ class Evaluator:
     @property
     def items(self) -> tuple[ast.Item, ...]:
         return tuple(plan.item for plan in self.item_plans.values())
-
-    def reads(self, expr: ast.Expr) -> list[ast.NameRef | ast.ScoreRef | ast.TotalRef | ast.BelowPassRef]:
-        """The parts of an expression that read a value: facts, derived values, scores."""
-        return [e for e in walk(expr) if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))
-                or isinstance(e, ast.NameRef) and (e.name in self.facts or e.name in self.lets_names)]
 
     def _step(self, node: Node) -> Callable[[_Run], None] | None:
         if node.kind == "let":

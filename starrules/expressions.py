@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 
 from . import ast
+from .exprcheck import walk
 from .numbers import exact
 from .source import Span
 
@@ -51,6 +52,11 @@ class ExprCompiler:
 
     def __init__(self, names: set[str]) -> None:
         self.names = names
+
+    def reads(self, expr: ast.Expr) -> list[ast.NameRef | ast.ScoreRef | ast.TotalRef | ast.BelowPassRef]:
+        """The parts of an expression that read a value: facts, derived values, scores."""
+        return [e for e in walk(expr) if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))
+                or isinstance(e, ast.NameRef) and e.name in self.names]
 
     def compile(self, expr: ast.Expr) -> Compiled:
         method: Callable[[ast.Expr], Compiled] = getattr(self, f"_{type(expr).__name__}")

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import attrs
+
+from .expressions import Value
 from .model import Rubric
 from .numbers import Exact, exact, format_decimal
-from .result import Fix, Gap, ItemResult, LevelResult, Result
-from .grading import result_values
+from .result import ClauseTrace, Fix, Gap, ItemResult, LevelResult, Result
 
 _REMOVABLE = frozenset({"deduct", "deduct_per", "zero"})
 _REFUNDS = frozenset({"max_deduct", "floor_zero", "cap"})  # only there because of deductions or the cap
@@ -25,11 +27,11 @@ _JUDGED = frozenset({"judged", "grades"})
 class GapFinder:
     """The gaps of one result under any number of schemes; the fixes are valued once."""
 
-    def __init__(self, rubric: Rubric, result: Result) -> None:
-        self.rubric, self.result = rubric, result
-        self.values = result_values(result)
+    def __init__(self, rubric: Rubric, result: Result, values: dict[str, Value]) -> None:
+        """`values`: what the result's scheme conditions read (`grading.result_values`)."""
+        self.rubric, self.result, self.values = rubric, result, values
         self.units, self.left_out = rubric.evaluator.item_units(result)
-        self._ranked: list[tuple[Fraction, str, Exact, Fix]] | None = None
+        self._ranked: list[tuple[Fraction, _Candidate]] | None = None
 
     def gap(self, scheme: str) -> Gap:
         result, grader = self.result, self.rubric.grader(scheme)
@@ -59,15 +61,14 @@ class GapFinder:
     def _gain(self, chosen: dict[str, Exact]) -> Fraction:
         return Fraction(self.rubric.evaluator.total_with(self.units, self.left_out, chosen)) - self.result.total
 
-    def _fixes_by_worth(self) -> list[tuple[Fraction, str, Exact, Fix]]:
+    def _fixes_by_worth(self) -> list[tuple[Fraction, _Candidate]]:
         """Every fixable item with what fixing it alone adds to the total, largest first."""
         if self._ranked is None:
             candidates = [c for c in (_candidate(self.rubric, section, kind, item)
                                       for section, kind, item in _items(self.result)) if c is not None]
-            valued = [(self._gain({name: score}), order, name, score, fix)
-                      for order, (name, score, fix) in enumerate(candidates)]
-            valued.sort(key=lambda c: (-c[0], c[1]))
-            self._ranked = [(worth, name, score, fix) for worth, _, name, score, fix in valued if worth > 0]
+            valued = [(self._gain({c.item: c.score}), c) for c in candidates]
+            valued.sort(key=lambda pair: -pair[0])  # stable: equal worth keeps the file order
+            self._ranked = [(worth, c) for worth, c in valued if worth > 0]
         return self._ranked
 
     def _fixes(self, bound: Fraction) -> tuple[tuple[Fix, ...], bool]:
@@ -75,12 +76,13 @@ class GapFinder:
         chosen: dict[str, Exact] = {}
         fixes: list[Fix] = []
         reached = Fraction(0)
-        for _, name, score, fix in self._fixes_by_worth():
+        for _, candidate in self._fixes_by_worth():
             if total + reached >= bound:
                 break
-            chosen[name] = score
+            chosen[candidate.item] = candidate.score
             now = self._gain(chosen)
-            fixes.append(Fix(fix.item, fix.section, exact(now - reached), fix.clauses, fix.lines))
+            fixes.append(Fix(candidate.item, candidate.section, exact(now - reached),
+                             tuple(t.text for t in candidate.changes), tuple(t.line for t in candidate.changes)))
             reached = now
         return tuple(fixes), total + reached >= bound
 
@@ -89,14 +91,19 @@ def _items(result: Result) -> list[tuple[str, str, ItemResult]]:
     return [(s.name, s.kind, i) for s in result.sections for i in s.items if i.applicable and s.kind != "bonus"]
 
 
-def _candidate(rubric: Rubric, section: str, kind: str, item: ItemResult) -> tuple[str, Exact, Fix] | None:
-    """(item, the score it would have once fixed, the fix) — None when nothing is fixable."""
+@attrs.frozen
+class _Candidate:
+    section: str
+    item: str
+    score: Exact  # the item's score once fixed
+    changes: tuple[ClauseTrace, ...]  # the clauses removed or raised
+
+
+def _candidate(rubric: Rubric, section: str, kind: str, item: ItemResult) -> _Candidate | None:
+    """What fixing one item would mean; None when nothing in it is fixable."""
     removed = [t for t in item.trace if t.fired and t.kind in _REMOVABLE]
     if kind == "penalty":
-        if not item.score:
-            return None
-        return item.name, 0, Fix(item.name, section, item.score, tuple(t.text for t in removed),
-                                 tuple(t.line for t in removed))
+        return _Candidate(section, item.name, 0, tuple(removed)) if item.score else None
     judged = [t for t in item.trace if t.kind in _JUDGED]
     top = _judged_top(rubric, item.name) if judged else None
     raised = [t for t in judged if top is not None and t.points < top]
@@ -106,9 +113,7 @@ def _candidate(rubric: Rubric, section: str, kind: str, item: ItemResult) -> tup
     fixed = min(kept + (top if top is not None else 0), Fraction(item.max))
     if fixed <= item.score:
         return None
-    changed = [*removed, *raised]
-    return item.name, exact(fixed), Fix(item.name, section, exact(fixed - item.score),
-                                          tuple(t.text for t in changed), tuple(t.line for t in changed))
+    return _Candidate(section, item.name, exact(fixed), (*removed, *raised))
 
 
 def _judged_top(rubric: Rubric, name: str) -> Fraction | None:

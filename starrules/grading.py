@@ -17,7 +17,6 @@ import attrs
 from . import ast
 from .diagnostics import EvidenceError
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, ExprCompiler, Value, value_key
-from .exprcheck import walk
 from .model import CheckedScheme, Rubric
 from .numbers import format_decimal
 from .report import Reporter
@@ -54,13 +53,10 @@ class SchemeGrader:
     def __init__(self, scheme: CheckedScheme, rubric: Rubric) -> None:
         self.scheme, self.name, self.levels = scheme, scheme.name, scheme.levels
         self.base = rubric.grader(scheme.base.name) if scheme.base is not None else None
-        names = {*rubric.facts, *rubric.lets}
-        compiler, texts = ExprCompiler(names), SourceTexts(scheme_sources(rubric))
+        compiler, texts = ExprCompiler({*rubric.facts, *rubric.lets}), SourceTexts(scheme_sources(rubric))
 
         def condition(expr: ast.Expr) -> _Condition:
-            reads = [(e.span, value_key(e)) for e in walk(expr)
-                     if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))
-                     or isinstance(e, ast.NameRef) and e.name in names]
+            reads = [(e.span, value_key(e)) for e in compiler.reads(expr)]
             return _Condition(compiler.compile(expr), texts.text(expr.span), texts.template(expr.span, reads))
 
         body = scheme.definition.body
@@ -185,9 +181,7 @@ def _consecutive(years: Mapping[int, str], level: str, count: int) -> bool:
     """The latest `count` years of history are consecutive and all at `level`."""
     if count <= 0:
         return True
-    if len(years) < count:
-        return False
-    latest = max(years)
+    latest = max(years, default=0)
     return all(years.get(latest - back) == level for back in range(count))
 
 
@@ -228,6 +222,6 @@ def grade_result(rubric: Rubric, result: Result, schemes: Iterable[str] | None, 
         consequences += grader.measures(result, levels[name].level)
     graded = attrs.evolve(result, levels=levels, consequences=tuple(consequences))
     if explain:
-        finder = GapFinder(rubric, graded)
+        finder = GapFinder(rubric, graded, values)
         graded = attrs.evolve(graded, gap={name: finder.gap(name) for name in names})
     return graded

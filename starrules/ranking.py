@@ -22,10 +22,11 @@ import attrs
 
 from . import ast
 from .expressions import Compiled, ExprCompiler
-from .grading import result_values
+from .grading import Values, result_values
 from .model import Rubric
 from .numbers import Exact, format_decimal
 from .result import Result, json_number
+from .schemes import scheme_sources
 from .sourcetext import SourceTexts
 
 
@@ -63,6 +64,7 @@ class Ranking:
 @attrs.define
 class _Entry:
     result: Result
+    values: Values  # what rule conditions and tie-breakers read
     order: int
     key: tuple[Fraction, ...]  # larger is better
     level: str
@@ -89,18 +91,16 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
     entries = []
     for order, result in enumerate(batch):
         values = result_values(result)
-        level = result.level(scheme, source).level
+        level = (result.levels.get(scheme) or grader.grade(result, values)).level
         key = (Fraction(result.total), *(Fraction(b(values)) for b in breakers))  # type: ignore[arg-type]
-        entries.append(_Entry(result, order, key, level, level))
+        entries.append(_Entry(result, values, order, key, level, level))
     entries.sort(key=lambda e: (tuple(-k for k in e.key), e.order))
     for position, entry in enumerate(entries):
         same = position > 0 and entries[position - 1].key == entry.key
         entry.rank = entries[position - 1].rank if same else position + 1
-    quotas = [q for s in statements if isinstance(s, ast.Quota) for q in s.entries]
-    if quotas:
-        _quotas(quotas, entries, grader.levels)
+    _quotas([q for s in statements if isinstance(s, ast.Quota) for q in s.entries], entries, grader.levels)
     _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler,
-                   SourceTexts(source.sources))
+                   SourceTexts(scheme_sources(source)))
     return Ranking(scheme, tuple(RankedBranch(e.result.id, e.result.total, e.rank, e.level, e.scored,
                                               tuple(e.marks), tuple(e.reasons), e.result) for e in entries))
 
@@ -133,7 +133,7 @@ def _forced_shares(rules: list[ast.ForcedShare], entries: Sequence[_Entry], comp
     for rule in rules:
         if rule.when is not None:
             test: Compiled = compiler.compile(rule.when)
-            group = [e for e in entries if e.order not in grouped and test(result_values(e.result))]
+            group = [e for e in entries if e.order not in grouped and test(e.values)]
             scope = f"“{texts.text(rule.when.span)}”的"
         else:
             group = [e for e in entries if e.order not in grouped]
