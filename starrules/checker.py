@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 
 import attrs
@@ -237,12 +237,9 @@ class _RubricChecker:
         self.precision_node = precision
         self.precision = precision.value if precision is not None and precision.value > 0 else DEFAULT_PRECISION
         self.scheme_names = next((s for s in body if isinstance(s, ast.DefaultSchemes)), None)
-        self.scope = Scope(facts=self.facts, scores=self._score_names())
+        self.scope = Scope(facts=self.facts, scores=_score_names(self.containers))
         self.exprs = ExprChecker(self.scope, reporter)
         self.first_diagnostic = len(reporter.diagnostics)
-
-    def _score_names(self) -> set[str]:
-        return {c.display_name for c in self.containers} | {i.name for c in self.containers for i in c.items}
 
     def run(self) -> Rubric:
         self._check_names()
@@ -536,6 +533,11 @@ _DEFAULT_HINTS = {"bool": "是否型的默认值写“是”或“否”", "coun
                   "number": "数值型的默认值是一个数", "ratio": "比例型的默认值在 0 到 1 之间,可以写成百分数"}
 
 
+def _score_names(containers: Iterable[ast.Container]) -> set[str]:
+    """What `@名称` may name: sections (by display name) and items."""
+    return {name for c in containers for name in (c.display_name, *(i.name for i in c.items))}
+
+
 def _type_lets(lets: dict[str, ast.Let], exprs: ExprChecker) -> None:
     for name in _let_order(lets):
         exprs.scope.lets[name] = Type(UNKNOWN)  # a self-reference is caught as a cycle
@@ -566,8 +568,7 @@ def check_scheme_expressions(exprs: ExprChecker, scheme: CheckedScheme) -> None:
 
 def check_scheme_for(rubric: Rubric, scheme: CheckedScheme, reporter: Reporter) -> None:
     """Check a scheme the rubric did not name (graded on request) against its names."""
-    scores = {c.display_name for c in rubric.containers} | {i.name for i in rubric.items}
-    exprs = ExprChecker(Scope(facts=dict(rubric.facts), scores=scores), reporter)
+    exprs = ExprChecker(Scope(facts=dict(rubric.facts), scores=_score_names(rubric.containers)), reporter)
     _type_lets(rubric.lets, exprs)
     check_scheme_expressions(exprs, scheme)
 

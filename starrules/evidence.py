@@ -165,9 +165,33 @@ def read_evidence(spec: EvidenceSpec, data: object, locate: Locate, reporter: Re
 
 
 def read_history(data: Mapping[str, object], locate: Locate, reporter: Reporter) -> dict[str, dict[int, str]]:
-    """The 历史 of evidence whose other keys are not facts (one sheet per rater)."""
-    reader = _Reader(None, locate, reporter)
-    return next((reader.history(key, data[key]) for key in HISTORY_KEYS if key in data), {})
+    """`{"历史": {"等次": {"2022": "后进"}}}`: levels by scheme and year (E512 when malformed);
+    the level names are checked against the scheme when a result is graded."""
+    key = next((k for k in HISTORY_KEYS if k in data), None)
+    if key is None:
+        return {}
+    raw = data[key]
+
+    def problem(path: str, message: str) -> None:
+        reporter.report("E512", message, locate(path))
+
+    shape = f"“{key}”应为 {{\"方案名\": {{\"年份\": \"等级\"}}}},"
+    if not isinstance(raw, Mapping):
+        problem(key, shape + f"这里是{_json_type(raw)}")
+        return {}
+    history: dict[str, dict[int, str]] = {}
+    for scheme, years in raw.items():
+        if not isinstance(years, Mapping):
+            problem(f"{key}.{scheme}", shape + f"“{scheme}”下是{_json_type(years)}")
+            continue
+        history[str(scheme)] = {}
+        for year, level in years.items():
+            if not re.fullmatch(r"\d{4}", str(year)) or not isinstance(level, str):
+                problem(f"{key}.{scheme}", shape + f"“{scheme}”下的 {_preview(year)}: {_preview(level)} "
+                        "不是“四位年份: 等级名”")
+                continue
+            history[str(scheme)][int(str(year))] = level
+    return history
 
 
 def judged_items(rubric: RubricShape) -> dict[str, ast.Item]:
@@ -184,9 +208,8 @@ def judged_range(item: ast.Item, clause: ast.Judged) -> tuple[Fraction, Fraction
 
 
 class _Reader:
-    def __init__(self, spec: EvidenceSpec | None, locate: Locate, reporter: Reporter) -> None:
-        self.spec: EvidenceSpec = spec  # type: ignore[assignment]  # None only for read_history
-        self.locate, self.reporter = locate, reporter
+    def __init__(self, spec: EvidenceSpec, locate: Locate, reporter: Reporter) -> None:
+        self.spec, self.locate, self.reporter = spec, locate, reporter
 
     def problem(self, code: str, path: str, message: str, hint: str | None = None) -> None:
         self.reporter.report(code, message, self.locate(path), hint)
@@ -226,29 +249,8 @@ class _Reader:
             if name not in data:
                 self.problem("E501", name, f"缺少项目“{name}”的评分({_judged_word(spec.judged[name])})")
         extra = {k: data[k] for k in RESERVED_KEYS if k in data}
-        history = next((self.history(key, data[key]) for key in HISTORY_KEYS if key in data), {})
+        history = read_history(data, self.locate, self.reporter)
         return Evidence(values, judgements, extra, history)
-
-    def history(self, key: str, raw: object) -> dict[str, dict[int, str]]:
-        """`{"等次": {"2022": "后进"}}`: levels by scheme and year; the level names are
-        checked against the scheme when a result is graded."""
-        shape = f"“{key}”应为 {{\"方案名\": {{\"年份\": \"等级\"}}}},"
-        if not isinstance(raw, Mapping):
-            self.problem("E512", key, shape + f"这里是{_json_type(raw)}")
-            return {}
-        history: dict[str, dict[int, str]] = {}
-        for scheme, years in raw.items():
-            if not isinstance(years, Mapping):
-                self.problem("E512", f"{key}.{scheme}", shape + f"“{scheme}”下是{_json_type(years)}")
-                continue
-            history[str(scheme)] = {}
-            for year, level in years.items():
-                if not re.fullmatch(r"\d{4}", str(year)) or not isinstance(level, str):
-                    self.problem("E512", f"{key}.{scheme}", shape + f"“{scheme}”下的 {_preview(year)}: "
-                                 f"{_preview(level)} 不是“四位年份: 等级名”")
-                    continue
-                history[str(scheme)][int(str(year))] = level
-        return history
 
     def unknown(self, key: str) -> None:
         if key in self.spec.item_names:

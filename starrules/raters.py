@@ -37,7 +37,7 @@ def _combined(rubric: Rubric, raters: ast.Raters, data: object, locate: Locate, 
     override = next((e.name for e in raters.entries if isinstance(e, ast.RaterOverride)), None)
     names = [*weights, *([override] if override else [])]
     sheets = _sheets(data, names, weights, locate, reporter)
-    history = read_history(sheets, locate, reporter) if isinstance(data, Mapping) else {}
+    history = read_history(sheets, locate, reporter)
     if reporter.errors:
         raise EvidenceError(reporter.errors)
     results = {name: rubric.evaluator.run(sheets[name], _within(name, locate), reporter, explain, rubric)
