@@ -11,7 +11,7 @@
 from .api import check_file, check_text, load, loads, parse
 from .diagnostics import Diagnostic, EvidenceError, RubricCheckError, RubricError, RubricSyntaxError, Severity, \
     StarrulesError
-from .batch import evaluate_batch
+from .batch import RowError, evaluate_batch, evaluate_many
 from .model import CheckedScheme, CheckReport, Rubric
 from .ranking import RankedBranch, Ranking, rank
 from .result import ClauseTrace, Consequence, Fix, Gap, ItemResult, LevelResult, Result, SectionResult, VetoResult, \
@@ -20,8 +20,8 @@ from .source import Span
 
 __all__ = [
     "CheckReport", "CheckedScheme", "ClauseTrace", "Consequence", "Diagnostic", "EvidenceError", "Fix", "Gap",
-    "ItemResult", "LevelResult", "RankedBranch", "Ranking", "Result", "Rubric", "RubricCheckError", "RubricError",
+    "ItemResult", "LevelResult", "RankedBranch", "Ranking", "Result", "RowError", "Rubric", "RubricCheckError", "RubricError",
     "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError", "VetoResult", "check_file",
-    "check_text", "evaluate_batch", "load", "loads", "parse", "rank", "result_schema",
+    "check_text", "evaluate_batch", "evaluate_many", "load", "loads", "parse", "rank", "result_schema",
 ]
 __version__ = "0.1.0"

@@ -1,21 +1,23 @@
-"""Many branches from one file: JSON Lines (one evidence object per line) or CSV (a header
-row of fact names, one branch per row; empty cells are left out so defaults apply). Every
-record needs an `id`. Problems in any record are all reported, by file and line."""
+"""Many branches at once: JSON Lines (one evidence object per line) or CSV (a header row of fact
+names, one branch per row; empty cells are left out so defaults apply) read record by record,
+or any iterable of evidence mappings. Every file record needs a unique `id`. Records are scored
+as they are read, so memory stays flat however long the file is (only the ids seen are kept).
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Literal, TextIO
 
 import attrs
 
 from .diagnostics import Diagnostic, EvidenceError
-from .evidence import Locate, read_evidence_text, text_locator
+from .evidence import Locate, in_memory, os_reason, text_locator
 from .grading import grade_result
 from .model import Rubric
 from .raters import evaluate_located
@@ -24,88 +26,142 @@ from .result import Result
 from .source import Span
 
 BATCH_SUFFIXES = (".jsonl", ".csv")
+Errors = Literal["raise", "collect"]
 
 
 @attrs.frozen
-class Record:
-    line: int
-    data: dict[str, object]
+class RowError:
+    """A record that could not be scored: its position (the line, for a file), id and problems."""
+
+    row: int
+    id: str | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@attrs.frozen
+class _Record:
+    row: int
+    data: Mapping[str, Any] | None  # None when the record itself is malformed
     locate: Locate = attrs.field(eq=False)
+    reporter: Reporter = attrs.field(eq=False)
 
 
-def read_batch(file_path: str | os.PathLike[str]) -> tuple[list[Record], Reporter]:
-    """The records of a .jsonl or .csv file, and a reporter that knows its text."""
-    path = Path(file_path)
+def evaluate_many(rubric: Rubric, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], *,
+                  schemes: Iterable[str] | None = None, explain: bool = False,
+                  errors: Errors = "raise") -> Iterator[Result | RowError]:
+    """Score and grade every record, yielding each result as it is made. `data` is an iterable of
+    evidence mappings or the path of a .jsonl / .csv file. With errors="raise" the first bad
+    record raises its EvidenceError; with "collect" it is yielded as a `RowError` in its place."""
+    if errors not in ("raise", "collect"):
+        raise ValueError(f'errors must be "raise" or "collect", not {errors!r}')
+    names = None if schemes is None else list(schemes)
+    for record in _records(data):
+        try:
+            if record.data is None:
+                raise EvidenceError(record.reporter.errors)
+            result = evaluate_located(rubric, record.data, record.locate, record.reporter, explain)
+            yield grade_result(rubric, result, names, explain)
+        except EvidenceError as exc:
+            if errors == "raise":
+                raise
+            identifier = None if record.data is None else record.data.get("id")
+            yield RowError(record.row, None if identifier is None else str(identifier), tuple(exc.diagnostics))
+
+
+def evaluate_batch(rubric: Rubric, path: str | os.PathLike[str], schemes: Iterable[str] | None = None,
+                   explain: bool = True) -> list[Result]:
+    """Every record of a file scored and graded; one EvidenceError listing the problems of all records."""
+    results: list[Result] = []
+    problems: list[Diagnostic] = []
+    for outcome in evaluate_many(rubric, path, schemes=schemes, explain=explain, errors="collect"):
+        if isinstance(outcome, RowError):
+            problems.extend(outcome.diagnostics)
+        else:
+            results.append(outcome)
+    if problems:
+        raise EvidenceError(problems)
+    return results
+
+
+def _records(data: Iterable[Mapping[str, Any]] | str | os.PathLike[str]) -> Iterator[_Record]:
+    if not isinstance(data, (str, os.PathLike)):
+        for row, evidence in enumerate(data, 1):
+            yield _Record(row, evidence, in_memory(f"<第 {row} 条证据>"), Reporter())
+        return
+    path = Path(data)
     file = str(path)
-    text, reporter = read_evidence_text(path, "批量文件")
-    records = list(_csv(file, text, reporter) if path.suffix.lower() == ".csv" else _jsonl(file, text, reporter))
-    _check_ids(file, records, reporter)
-    if reporter.errors:
-        raise EvidenceError(reporter.errors)
-    return records, reporter
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            reader = _csv if path.suffix.lower() == ".csv" else _jsonl
+            yield from _check_ids(file, reader(file, stream))
+    except (OSError, UnicodeDecodeError) as exc:
+        reporter = Reporter()
+        reporter.report("E511", f"无法读取批量文件“{path}”:{os_reason(exc)}", Span(file, 0, 0, 0, 0))
+        raise EvidenceError(reporter.diagnostics) from None
 
 
-def _jsonl(file: str, text: str, reporter: Reporter) -> Iterable[Record]:
-    for number, line in enumerate(text.splitlines(), 1):
+def _line_reporter(file: str, row: int, text: str) -> Reporter:
+    reporter = Reporter()
+    reporter.add_line(file, row, text)
+    return reporter
+
+
+def _jsonl(file: str, stream: TextIO) -> Iterator[_Record]:
+    for row, line in enumerate(stream, 1):
+        line = line.rstrip("\r\n")
         if not line.strip():
             continue
+        reporter = _line_reporter(file, row, line)
         try:
             data = json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError as exc:
-            reporter.report("E514", f"第 {number} 行不是有效的 JSON:{exc.msg}",
-                            Span(file, number, exc.colno, number, exc.colno + 1))
-            continue
-        if not isinstance(data, dict):
-            reporter.report("E514", f"第 {number} 行应当是一个对象({{\"id\": …, 事实名: 值, …}})",
-                            Span(file, number, 1, number, 2))
-            continue
-        yield Record(number, data, text_locator(file, line, number))
+            reporter.report("E514", f"第 {row} 行不是有效的 JSON:{exc.msg}", Span(file, row, exc.colno, row, exc.colno + 1))
+            data = None
+        if data is not None and not isinstance(data, dict):
+            reporter.report("E514", f"第 {row} 行应当是一个对象({{\"id\": …, 事实名: 值, …}})", Span(file, row, 1, row, 2))
+            data = None
+        yield _Record(row, data, text_locator(file, line, row), reporter)
 
 
-def _csv(file: str, text: str, reporter: Reporter) -> Iterable[Record]:
-    reader = csv.DictReader(io.StringIO(text))
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            reporter.report("E514", f"第 {line} 行的列数多于表头", Span(file, line, 1, line, 2))
+def _csv(file: str, stream: TextIO) -> Iterator[_Record]:
+    raw: list[str] = []  # the text of the row being read, for the caret under a problem
+
+    def lines() -> Iterator[str]:
+        for line in stream:
+            raw.append(line.rstrip("\r\n"))
+            yield line
+    reader = csv.DictReader(lines())
+    reader.fieldnames  # noqa: B018  (reads the header row)
+    raw.clear()
+    for data in reader:
+        row = reader.line_num - len(raw) + 1
+        reporter = _line_reporter(file, row, raw[0] if raw else "")
+        raw.clear()
+        if None in data:
+            reporter.report("E514", f"第 {row} 行的列数多于表头", Span(file, row, 1, row, 2))
+            yield _Record(row, None, _row_locator(file, row), reporter)
             continue
-        data = {key: value for key, value in row.items() if key and value not in (None, "")}
-        yield Record(line, data, _row_locator(file, line))
+        values = {key: value for key, value in data.items() if key and value not in (None, "")}
+        yield _Record(row, values, _row_locator(file, row), reporter)
 
 
 def _row_locator(file: str, line: int) -> Locate:
     return lambda path: Span(file, line, 1, line, 2)
 
 
-def _check_ids(file: str, records: list[Record], reporter: Reporter) -> None:
+def _check_ids(file: str, records: Iterable[_Record]) -> Iterator[_Record]:
     seen: dict[str, int] = {}
     for record in records:
-        identifier = record.data.get("id")
-        if identifier is None or str(identifier).strip() == "":
-            reporter.report("E515", f"第 {record.line} 行缺少编号“id”", Span(file, record.line, 1, record.line, 2),
-                            "每条记录都要有唯一的 id,用来在结果和排名中认出它")
-        elif str(identifier) in seen:
-            reporter.report("E515", f"编号“{identifier}”重复(第 {seen[str(identifier)]} 行已经用过)",
-                            record.locate("id"))
-        else:
-            seen[str(identifier)] = record.line
-
-
-def evaluate_batch(rubric: Rubric, path: str | os.PathLike[str], schemes: Iterable[str] | None = None,
-                   explain: bool = True) -> list[Result]:
-    """Every record scored and graded; one EvidenceError listing the problems of all records."""
-    records, reporter = read_batch(path)
-    names = None if schemes is None else list(schemes)
-    results: list[Result] = []
-    problems: list[Diagnostic] = []
-    for record in records:
-        own = Reporter()
-        own.texts = reporter.texts
-        try:
-            result = evaluate_located(rubric, record.data, record.locate, own, explain)
-            results.append(grade_result(rubric, result, names, explain))
-        except EvidenceError as exc:
-            problems.extend(exc.diagnostics)
-    if problems:
-        raise EvidenceError(problems)
-    return results
+        if record.data is not None:
+            identifier = record.data.get("id")
+            if identifier is None or str(identifier).strip() == "":
+                record.reporter.report("E515", f"第 {record.row} 行缺少编号“id”", Span(file, record.row, 1, record.row, 2),
+                                       "每条记录都要有唯一的 id,用来在结果和排名中认出它")
+                record = attrs.evolve(record, data=None)
+            elif str(identifier) in seen:
+                record.reporter.report("E515", f"编号“{identifier}”重复(第 {seen[str(identifier)]} 行已经用过)",
+                                       record.locate("id"))
+                record = attrs.evolve(record, data=None)
+            else:
+                seen[str(identifier)] = record.row
+        yield record

@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import TextIO
 
 from .api import check_file, load
-from .batch import BATCH_SUFFIXES, evaluate_batch
-from .diagnostics import RubricError, StarrulesError, render_all
+from .batch import BATCH_SUFFIXES, RowError, evaluate_batch, evaluate_many
+from .diagnostics import EvidenceError, RubricError, StarrulesError, render_all
+from .evidence import os_reason
 from .explain import explain, ranking_table, table
 from .formatter import format_text
 from .graph_text import FORMATS, render
 from .loader import read_text
 from .model import Rubric
+from .output import OUTPUT_SUFFIXES, RowWriter, count_records
+from .progress import Progress
 from .ranking import rank
 from .numbers import format_decimal
 from .ranges import Bound, Interval
@@ -63,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="证据文件:.json 一个党支部;.jsonl 或 .csv 多个党支部(每条记录要有 id)")
     _scheme_argument(evaluate)
     evaluate.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 结果(多个党支部时是数组)")
+    evaluate.add_argument("-o", "--output", metavar="OUT",
+                          help="批量评分时把每个党支部的一行结果边算边写入 OUT(.jsonl 或 .csv),有进度条")
+    evaluate.add_argument("--quiet", action="store_true", help="与 -o 同用:不显示进度和汇总")
     evaluate.set_defaults(run=_eval)
     why = commands.add_parser("explain", help="逐条说明每一分是怎么得来、怎么扣掉的")
     _rubric_arguments(why)
@@ -108,6 +114,8 @@ def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str]) -> int
 
 def _eval(args: argparse.Namespace) -> int:
     path = _evidence_path(args.evidence, BATCH_SUFFIXES)
+    if args.output is not None:
+        return _eval_to_file(args, path)
 
     def run(rubric: Rubric) -> str:
         if path.suffix.lower() in BATCH_SUFFIXES:
@@ -118,6 +126,37 @@ def _eval(args: argparse.Namespace) -> int:
         result = rubric.evaluate(path, schemes=args.scheme)
         return result.to_json() if args.json else table(result)
     return _with_rubric(args, run)
+
+
+def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
+    """Stream a batch file's rows into OUT; bad records go to stderr and the rest are still written."""
+    output = Path(args.output)
+    if path.suffix.lower() not in BATCH_SUFFIXES or output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise _UsageError("-o 用于批量评分:证据应为 .jsonl 或 .csv,输出文件也应为 .jsonl 或 .csv")
+    try:
+        rubric = load(args.rubric_file, args.rubric)
+        progress = Progress(None if args.quiet or not sys.stderr.isatty() else count_records(path),
+                            enabled=False if args.quiet else None)
+        failed = 0
+        with RowWriter(output) as writer:
+            for outcome in evaluate_many(rubric, path, schemes=args.scheme, errors="collect"):
+                if isinstance(outcome, RowError):
+                    failed += 1
+                    print(str(EvidenceError(list(outcome.diagnostics))), file=sys.stderr)
+                else:
+                    writer.write(outcome.to_row())
+                progress.advance()
+        progress.finish()
+    except StarrulesError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERRORS
+    except OSError as exc:
+        print(f"无法写入“{output}”:{os_reason(exc)}", file=sys.stderr)
+        return EXIT_ERRORS
+    if not args.quiet:
+        print(f"已写出 {writer.count} 条结果到 {output}" + (f";{failed} 条有错误,见上" if failed else ""),
+              file=sys.stderr)
+    return EXIT_ERRORS if failed else EXIT_OK
 
 
 def _explain(args: argparse.Namespace) -> int:

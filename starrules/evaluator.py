@@ -16,12 +16,13 @@ from typing import Any
 from . import ast
 from .diagnostics import EvidenceError
 from .evidence import Evidence, EvidenceSpec, Judgement, Locate, open_evidence, read_evidence
+from .fastpath import FastPath, FastState
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
 from .graph import REGULAR, TOTAL, Graph, Node, compile_graph, item_id
 from .model import Rubric
 from .numbers import Exact, Grid, exact, format_decimal, half_up
 from .report import Reporter
-from .result import ClauseTrace, ItemResult, Result, SectionResult, VetoResult
+from .result import ClauseTrace, ItemResult, Later, Result, SectionResult, VetoResult
 from .sourcetext import SourceTexts, Template, show_value
 
 Slots = tuple[str, ...]  # the value keys a rule reads (a name, `@名称`, 总分 or 未达标类型数)
@@ -48,11 +49,11 @@ class _Run:
 class _Rule:
     """One clause's compiled parts: its condition or quantity, its text, what it reads."""
 
-    __slots__ = ("clause", "expr", "units", "step", "text", "line", "template", "slots", "bare_name")
+    __slots__ = ("clause", "source", "expr", "units", "step", "text", "line", "template", "slots", "bare_name")
 
     def __init__(self, ev: Evaluator, clause: ast.Clause, expr: ast.Expr | None, units: int = 0,
                  step: Fraction | None = None) -> None:
-        self.clause = clause
+        self.clause, self.source = clause, expr
         self.expr: Compiled | None = ev.compiler.compile(expr) if expr is not None else None
         self.units, self.step = units, step
         self.text, self.line = ev.sources.text(clause.span), clause.span.line
@@ -281,6 +282,37 @@ class _SectionPlan:
                              tuple(run.items[i] for i in self.items))
 
 
+class RegularSum:
+    """The regular sections' sum and maximum: raw, or weighted, or rescaled (折算), each rounded
+    once. Shared by the traced evaluator and the generated fast path."""
+
+    def __init__(self, graph: Graph, sections: list[_SectionPlan]) -> None:
+        grid = Grid(graph.precision)
+        self.points = [p.points for p in sections]
+        self.weights = [p.weight for p in sections] if any(p.weight is not None for p in sections) else None
+        self.scale = grid.units(graph.max_score if graph.max_score is not None else Fraction(100))
+        self.target = None if graph.rescale is None else grid.units(graph.rescale)
+
+    @property
+    def plain(self) -> bool:
+        """A plain sum of whole grid units (no weights, no 折算)."""
+        return self.weights is None and self.target is None
+
+    def combine(self, scores: list[int], maxima: list[int]) -> tuple[int, int]:
+        score: Exact
+        maximum: Exact
+        if self.weights is not None:
+            score, maximum = (sum((Fraction(u * self.scale, p) * (w or 0)
+                                   for u, p, w in zip(units, self.points, self.weights) if p), Fraction(0))
+                              for units in (scores, maxima))
+        else:
+            score, maximum = sum(scores), sum(maxima)
+        if self.target is not None:
+            score = Fraction(score * self.target, maximum) if maximum else 0
+            maximum = self.target
+        return half_up(score), half_up(maximum)
+
+
 class Evaluator:
     """Functions built once from the graph; `evaluate` keeps all its state in locals."""
 
@@ -298,6 +330,9 @@ class Evaluator:
         self.steps: list[Callable[[_Run], None]] = [step for node in graph.nodes if (step := self._step(node))]
         self.evidence_spec = EvidenceSpec(self)
         self.sections.sort(key=lambda plan: (plan.kind != "regular", plan.node.span.line, plan.node.span.column))
+        self.regular = [p for p in self.sections if p.kind == "regular"]
+        self.regular_sum = RegularSum(self.graph, self.regular)
+        self.fast = FastPath(self)
 
     @classmethod
     def compile(cls, rubric: Rubric) -> Evaluator:
@@ -347,26 +382,8 @@ class Evaluator:
                                          and plan.pass_line is not None and run.units[plan.id] < plan.pass_line)
 
     def _regular(self, run: _Run) -> None:
-        """The regular sections' sum: raw, or weighted, or rescaled (折算), rounded once."""
-        graph, grid = self.graph, self.grid
-        regular = [p for p in self.sections if p.kind == "regular"]
-        scale = grid.units(graph.max_score if graph.max_score is not None else Fraction(100))
-        score: Exact
-        maximum: Exact
-        if any(p.weight is not None for p in regular):
-            score = sum((Fraction(run.units[p.id] * scale, p.points) * (p.weight or 0) for p in regular if p.points),
-                        Fraction(0))
-            maximum = sum((Fraction(run.maxima[p.id] * scale, p.points) * (p.weight or 0) for p in regular
-                           if p.points), Fraction(0))
-        else:
-            score = sum(run.units[p.id] for p in regular)
-            maximum = sum(run.maxima[p.id] for p in regular)
-        if graph.rescale is not None:
-            target = grid.units(graph.rescale)
-            score = Fraction(score * target, maximum) if maximum else 0
-            maximum = target
-        run.units[REGULAR] = half_up(score)
-        run.regular_max = half_up(maximum)
+        run.units[REGULAR], run.regular_max = self.regular_sum.combine(
+            [run.units[p.id] for p in self.regular], [run.maxima[p.id] for p in self.regular])
 
     def _total(self, run: _Run) -> None:
         total = run.units[REGULAR]
@@ -387,19 +404,28 @@ class Evaluator:
     def run(self, data: object, locate: Locate, reporter: Reporter, explain: bool,
             rubric: Rubric | None = None) -> Result:
         """`rubric`: the loaded rubric the result is kept with, so it can be graded later."""
+        if type(data) is dict:  # noqa: E721
+            state = self.fast(data)
+            if state is not None:
+                return self._fast_result(state, data, explain, rubric)
         read = read_evidence(self.evidence_spec, data, locate, reporter)
-        run = _Run(read, explain)
+        run, vetoes = self._trace(read, explain)
+        if run.missing:
+            for name in run.missing:
+                reporter.report("E501", f"缺少项目“{name}”的评分(它不属于不适用的情形)", locate(name))
+            raise EvidenceError(reporter.diagnostics)
+        return self._result(run, read, vetoes, rubric)
+
+    def _trace(self, evidence: Evidence, explain: bool) -> tuple[_Run, list[tuple[_Rule, bool]]]:
+        """The reference: every node in order, with the trace when `explain`."""
+        run = _Run(evidence, explain)
         try:
             for step in self.steps:
                 step(run)
             vetoes = [(rule, bool(rule.expr(run.values))) for rule in self.vetoes]  # type: ignore[misc]
         except DivisionByZero as exc:
             self._raise_division(exc)
-        if run.missing:
-            for name in run.missing:
-                reporter.report("E501", f"缺少项目“{name}”的评分(它不属于不适用的情形)", locate(name))
-            raise EvidenceError(reporter.diagnostics)
-        return self._result(run, read, vetoes, rubric)
+        return run, vetoes
 
     def _raise_division(self, exc: DivisionByZero) -> None:
         reporter = Reporter()
@@ -411,16 +437,46 @@ class Evaluator:
     def _result(self, run: _Run, evidence: Evidence, vetoes: list[tuple[_Rule, bool]],
                 rubric: Rubric | None) -> Result:
         grid = self.grid
-        if not run.explain:
-            run.items = {i: plan.result(run) for i, plan in self.item_plans.items()}
-        sections = tuple(plan.result(run) for plan in self.sections)
-        veto_results = tuple(_veto_result(rule, fired, run, self) for rule, fired in vetoes)
+        sections, veto_results = self._detail(run, vetoes)
         facts = tuple((name, run.values[name]) for name in self.facts)
         derived = tuple((name, run.values[name]) for name in self.lets_names)
         identifier = evidence.extra.get("id")
         return Result(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]), grid.points(run.regular_max),
                       any(fired for _, fired in vetoes), sections, veto_results, facts, derived,
                       id=None if identifier is None else str(identifier), history=evidence.history, graded_by=rubric)
+
+    def _detail(self, run: _Run, vetoes: list[tuple[_Rule, bool]]) -> tuple[tuple[SectionResult, ...],
+                                                                            tuple[VetoResult, ...]]:
+        if not run.explain:
+            run.items = {i: plan.result(run) for i, plan in self.item_plans.items()}
+        return (tuple(plan.result(run) for plan in self.sections),
+                tuple(_veto_result(rule, fired, run, self) for rule, fired in vetoes))
+
+    def _fast_result(self, state: FastState, data: Mapping[str, Any], explain: bool, rubric: Rubric | None) -> Result:
+        """The fast path's scores; the parts of the result are made when first read."""
+        parts = _FastParts(self, state, explain)
+        identifier = data.get("id")
+        return Result(self.graph.rubric, self.graph.title, self.grid.points(state.total),
+                      self.grid.points(state.regular_max), True in state.vetoes, Later(parts.sections),
+                      Later(parts.vetoes), Later(parts.facts), Later(parts.derived),
+                      id=None if identifier is None else str(identifier), graded_by=rubric)
+
+    def _state_run(self, state: FastState) -> tuple[_Run, list[tuple[_Rule, bool]]]:
+        """A finished untraced run rebuilt from the fast path's state."""
+        grid = self.grid
+        values: dict[str, Value] = {**dict(zip(self.facts, state.facts)), **dict(zip(self.lets_names, state.lets))}
+        run = _Run(Evidence(values, {}, {}), explain=False)
+        for plan, units, left_out in zip(self.item_plans.values(), state.items, state.left_out):
+            run.units[plan.id] = units
+            run.values[f"@{plan.name}"] = grid.points(units)
+            if left_out:
+                run.left_out.add(plan.id)
+        for section, units, maximum in zip(self.sections, state.sections, state.maxima):
+            run.units[section.id], run.maxima[section.id] = units, maximum
+            run.values[f"@{section.name}"] = grid.points(units)
+        run.units[TOTAL], run.regular_max = state.total, state.regular_max
+        run.values[TOTAL_KEY], run.values[BELOW_PASS_KEY] = grid.points(state.total), state.below_pass
+        return run, list(zip(self.vetoes, state.vetoes))
 
     def item_units(self, result: Result) -> tuple[dict[str, int], set[str]]:
         """A result's item scores in grid units by item id, and the ids of 不适用 items."""
@@ -440,6 +496,46 @@ class Evaluator:
         self._regular(run)
         self._total(run)
         return self.grid.points(run.units[TOTAL])
+
+
+class _FastParts:
+    """A fast result's sections and vetoes (from the state, or traced by the reference when
+    explaining), facts and derived values, each made once on first read."""
+
+    __slots__ = ("ev", "state", "explain", "_detail", "_facts", "_derived")
+
+    def __init__(self, ev: Evaluator, state: FastState, explain: bool) -> None:
+        self.ev, self.state, self.explain = ev, state, explain
+        self._detail: tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]] | None = None
+        self._facts: tuple[tuple[str, Value], ...] | None = None
+        self._derived: tuple[tuple[str, Value], ...] | None = None
+
+    def detail(self) -> tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]]:
+        if self._detail is None:
+            ev, state = self.ev, self.state
+            if self.explain:
+                judgements = {name: Judgement(units, level, None, None)
+                              for name, (units, level) in zip(ev.evidence_spec.judged, state.judged) if units is not None}
+                self._detail = ev._detail(*ev._trace(Evidence(dict(self.facts()), judgements, {}), True))
+            else:
+                self._detail = ev._detail(*ev._state_run(state))
+        return self._detail
+
+    def sections(self) -> tuple[SectionResult, ...]:
+        return self.detail()[0]
+
+    def vetoes(self) -> tuple[VetoResult, ...]:
+        return self.detail()[1]
+
+    def facts(self) -> tuple[tuple[str, Value], ...]:
+        if self._facts is None:
+            self._facts = tuple(zip(self.ev.facts, self.state.facts))
+        return self._facts
+
+    def derived(self) -> tuple[tuple[str, Value], ...]:
+        if self._derived is None:
+            self._derived = tuple(zip(self.ev.lets_names, self.state.lets))
+        return self._derived
 
 
 def _veto_result(rule: _Rule, fired: bool, run: _Run, ev: Evaluator) -> VetoResult:

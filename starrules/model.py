@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -14,6 +14,7 @@ from .diagnostics import Diagnostic
 from .ranges import Ranges
 
 if TYPE_CHECKING:  # the evaluator depends on this module, not the other way round
+    from .batch import RowError
     from .evaluator import Evaluator
     from .grading import SchemeGrader
     from .graph import Graph
@@ -84,6 +85,14 @@ class Rubric:
         from .raters import evaluate_branch
         return grade_result(self, evaluate_branch(self, evidence, explain), schemes, explain)
 
+    def evaluate_many(self, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], *,
+                      schemes: Iterable[str] | None = None, explain: bool = False,
+                      errors: Literal["raise", "collect"] = "raise") -> Iterator[Result | RowError]:
+        """Score and grade many branches (dicts, or a .jsonl / .csv file), yielding each result as
+        it is made; see `starrules.batch.evaluate_many`."""
+        from .batch import evaluate_many
+        return evaluate_many(self, data, schemes=schemes, explain=explain, errors=errors)
+
     def scheme(self, name: str) -> CheckedScheme:
         """A scheme by name: this rubric's, its file's, or a built-in one; checked against
         this rubric's names (RubricCheckError when it reads a fact the rubric lacks)."""
@@ -106,6 +115,11 @@ class Rubric:
     @property
     def graph(self) -> Graph:
         return self.evaluator.graph
+
+    @property
+    def fast_source(self) -> str:
+        """The Python source of this rubric's generated fast path (see docs/performance.md)."""
+        return self.evaluator.fast.source
 
     @property
     def evaluator(self) -> Evaluator:

@@ -11,10 +11,14 @@ from .source import Span, source_line
 class Reporter:
     def __init__(self) -> None:
         self.texts: dict[str, str] = {}
+        self.lines: dict[tuple[str, int], str] = {}  # single lines of files too long to keep whole
         self.diagnostics: list[Diagnostic] = []
 
     def add_source(self, file: str, text: str) -> None:
         self.texts[file] = text
+
+    def add_line(self, file: str, line: int, text: str) -> None:
+        self.lines[(file, line)] = text
 
     def note(self, span: Span, message: str) -> Note:
         return Note(span, message, self._line(span))
@@ -33,7 +37,8 @@ class Reporter:
         return [d for d in self.diagnostics if d.is_error]
 
     def _line(self, span: Span) -> str:
-        return source_line(self.texts.get(span.file, ""), span.line)
+        line = self.lines.get((span.file, span.line))
+        return line if line is not None else source_line(self.texts.get(span.file, ""), span.line)
 
 
 def did_you_mean(name: str, candidates: Sequence[str]) -> str | None:

@@ -7,7 +7,7 @@ from their exact decimal text, and `Result.from_dict` reads them back exactly.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -122,6 +122,39 @@ class Gap:
     blocking: tuple[str, ...] = ()  # what points cannot fix: vetoes, failed conditions, 降档
 
 
+class Later:
+    """Part of a result built on first use: a fast evaluation's sections, vetoes and values
+    are made only when read. Compares, prints and pickles as its value; `make` is called on
+    every read and must remember its answer."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+
+    def get(self) -> Any:
+        return self._make()
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.get() == (other.get() if isinstance(other, Later) else other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.get())
+
+    def __reduce__(self) -> tuple[Callable[[Any], Any], tuple[Any]]:
+        return (_itself, (self.get(),))
+
+
+def _itself(value: Any) -> Any:
+    return value
+
+
+def _now(value: Any) -> Any:
+    return value.get() if isinstance(value, Later) else value
+
+
 @attrs.frozen
 class Result:
     rubric: str
@@ -129,10 +162,10 @@ class Result:
     total: Exact
     max: Exact
     vetoed: bool
-    sections: tuple[SectionResult, ...]
-    vetoes: tuple[VetoResult, ...] = ()
-    facts: tuple[tuple[str, Scalar], ...] = ()
-    derived: tuple[tuple[str, Scalar], ...] = ()
+    _sections: tuple[SectionResult, ...] | Later = attrs.field(alias="sections")
+    _vetoes: tuple[VetoResult, ...] | Later = attrs.field(default=(), alias="vetoes")
+    _facts: tuple[tuple[str, Scalar], ...] | Later = attrs.field(default=(), alias="facts")
+    _derived: tuple[tuple[str, Scalar], ...] | Later = attrs.field(default=(), alias="derived")
     levels: Mapping[str, LevelResult] = attrs.Factory(dict)
     consequences: tuple[Consequence, ...] = ()
     gap: Mapping[str, Gap] = attrs.Factory(dict)
@@ -140,6 +173,22 @@ class Result:
     history: Mapping[str, Mapping[int, str]] = attrs.Factory(dict)  # scheme → year → level, from the evidence
     raters: Mapping[str, Result] = attrs.Factory(dict)  # with 综合: each rater's own result
     _rubric: Rubric | None = attrs.field(default=None, eq=False, repr=False, alias="graded_by")
+
+    @property
+    def sections(self) -> tuple[SectionResult, ...]:
+        return _now(self._sections)  # type: ignore[no-any-return]
+
+    @property
+    def vetoes(self) -> tuple[VetoResult, ...]:
+        return _now(self._vetoes)  # type: ignore[no-any-return]
+
+    @property
+    def facts(self) -> tuple[tuple[str, Scalar], ...]:
+        return _now(self._facts)  # type: ignore[no-any-return]
+
+    @property
+    def derived(self) -> tuple[tuple[str, Scalar], ...]:
+        return _now(self._derived)  # type: ignore[no-any-return]
 
     def level(self, scheme: str, rubric: Rubric | None = None) -> LevelResult:
         """This result's level under any scheme, named by the rubric or not. A result read
@@ -181,6 +230,17 @@ class Result:
         if self.raters:
             data["raters"] = {name: result.to_dict() for name, result in self.raters.items()}
         return data
+
+    def to_row(self) -> dict[str, Any]:
+        """One flat record: id, total, max, vetoed, then `section:名称`, `item:名称` and
+        `level:方案` columns, in the rubric's order (the rows `starrules eval -o` writes)."""
+        row: dict[str, Any] = {"id": self.id, "total": json_number(self.total), "max": json_number(self.max),
+                               "vetoed": self.vetoed}
+        for section in self.sections:
+            row[f"section:{section.name}"] = json_number(section.score)
+            row.update((f"item:{item.name}", json_number(item.score)) for item in section.items)
+        row.update((f"level:{name}", level.level) for name, level in self.levels.items())
+        return row
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
