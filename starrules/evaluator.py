@@ -3,7 +3,9 @@
 Points are whole numbers of the rubric's grid (精度), so sums and clamps are int arithmetic;
 a computed value becomes points once, by 四舍五入. The evaluator holds only functions built
 from the graph; each call keeps its state in a fresh `_Run`, so one evaluator serves many
-threads at once.
+threads at once. The traced run here is the reference; a `dict` of evidence in final form is
+first offered to the generated fast path (fastpath.py), whose result fills in its sections
+from the fast path's scores, or from the reference with the trace, when first read.
 """
 
 from __future__ import annotations

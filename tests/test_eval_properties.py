@@ -102,22 +102,28 @@ def rubric_text(draw: st.DrawFn) -> str:
 @st.composite
 def rubric_and_evidence(draw: st.DrawFn) -> tuple[Rubric, dict[str, Any]]:
     rubric = loads(draw(rubric_text()))
-    grid = rubric.precision
     evidence: dict[str, Any] = {b: draw(st.booleans()) for b in BOOLS}
     evidence.update(c1=draw(st.integers(0, 6)), c2=draw(st.integers(0, 6)),
                     n1=draw(st.integers(0, 150)) / 10,  # a Python float, read through its decimal text
                     r1=draw(st.sampled_from(["0%", "25%", "50%", "87.5%", "100%", 0.3, "0.65"])),
                     ch=draw(st.sampled_from(["甲", "乙", "丙"])))
+    for name, entry in draw_judgements(draw, rubric).items():
+        evidence[name] = str(float(entry)) if isinstance(entry, Fraction) else {"得分": entry, "理由": "示例"}
+    return rubric, evidence
+
+
+def draw_judgements(draw: st.DrawFn, rubric: Rubric) -> dict[str, Fraction | str]:
+    """For every item the assessor scores: a 酌情 score on the grid, or a 分档 level name."""
+    entries: dict[str, Fraction | str] = {}
     for item in rubric.items:
         for clause in item.clauses:
             if type(clause).__name__ == "Judged":
                 low = clause.low.value if clause.low else Fraction(0)
                 high = clause.high.value if clause.high else item.points.value
-                value = low + grid * draw(st.integers(0, int((high - low) / grid)))
-                evidence[item.name] = str(float(value))
+                entries[item.name] = low + rubric.precision * draw(st.integers(0, int((high - low) / rubric.precision)))
             elif type(clause).__name__ == "Grades":
-                evidence[item.name] = {"得分": draw(st.sampled_from([g.name for g in clause.levels])), "理由": "示例"}
-    return rubric, evidence
+                entries[item.name] = draw(st.sampled_from([g.name for g in clause.levels]))
+    return entries
 
 
 COMMON = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from starrules import EvidenceError, Rubric, loads
-from tests.test_eval_properties import BOOLS, rubric_text
+from tests.test_eval_properties import BOOLS, draw_judgements, rubric_text
 
 # score references, the total, 未达标类型数, division, 取整, 若 … 则 and a veto reading them
 EXTRA = ("令 半 = @类0 / 2 令 差 = 未达标类型数 + 取整(n1) 令 档 = 若 b0 则 最小(c1, 3) 否则 最大(c2, 1) "
@@ -31,20 +31,13 @@ def fast_case(draw: st.DrawFn) -> tuple[Rubric, dict[str, Any]]:
     if draw(st.booleans()):
         text = text[:text.rindex("}")] + EXTRA + " }"
     rubric = loads(text)
-    grid = rubric.precision
     evidence: dict[str, Any] = {b: draw(st.booleans()) for b in BOOLS}
     evidence.update(c1=draw(st.integers(0, 6)), c2=draw(st.integers(0, 6)),
                     n1=draw(st.sampled_from([0, 3, 5.5, 7.25, 15])), r1=draw(st.sampled_from([0, 1, 0.3, 0.875])),
                     ch=draw(st.sampled_from(["甲", "乙", "丙"])))
-    for item in rubric.items:
-        for clause in item.clauses:
-            if type(clause).__name__ == "Judged":
-                low = clause.low.value if clause.low else Fraction(0)
-                high = clause.high.value if clause.high else item.points.value
-                value = low + grid * draw(st.integers(0, int((high - low) / grid)))
-                evidence[item.name] = int(value) if value.denominator == 1 and draw(st.booleans()) else float(value)
-            elif type(clause).__name__ == "Grades":
-                evidence[item.name] = draw(st.sampled_from([g.name for g in clause.levels]))
+    for name, entry in draw_judgements(draw, rubric).items():
+        whole = isinstance(entry, Fraction) and entry.denominator == 1 and draw(st.booleans())
+        evidence[name] = int(entry) if whole else float(entry) if isinstance(entry, Fraction) else entry
     return rubric, evidence
 
 
