@@ -516,8 +516,9 @@ class _FastParts:
         if self._detail is None:
             ev, state = self.ev, self.state
             if self.explain:
-                judgements = {name: Judgement(units, level, None, None)
-                              for name, (units, level) in zip(ev.evidence_spec.judged, state.judged) if units is not None}
+                judgements = {name: Judgement(units, level, *(why or (None, None)))
+                              for name, (units, level, why) in zip(ev.evidence_spec.judged, state.judged)
+                              if units is not None}
                 self._detail = ev._detail(*ev._trace(Evidence(dict(self.facts()), judgements, {}), True))
             else:
                 self._detail = ev._detail(*ev._state_run(state))

@@ -264,7 +264,7 @@ class _Reader:
     def fact(self, fact: ast.Fact, raw: object) -> Value | None:
         name, kind = fact.name, fact.type.kind
         if kind == "bool":
-            flag = _bool(raw)
+            flag = read_bool(raw)
             if flag is None:
                 self.wrong_type(name, kind, raw)
             return flag
@@ -301,7 +301,7 @@ class _Reader:
                     self.problem("E502", f"{name}.{key}", f"“{name}”中未知的字段“{key}”",
                                  "可用的字段:得分(score)、理由(reason)、评分人(rater)")
             score = next((fields[k] for k in SCORE_KEYS if k in fields), None)
-            reason, rater = (_text_field(fields, keys) for keys in (REASON_KEYS, RATER_KEYS))
+            reason, rater = (text_field(fields, keys) for keys in (REASON_KEYS, RATER_KEYS))
             if score is None:
                 self.problem("E501", f"{name}", f"项目“{name}”的评分缺少“得分”")
                 return None
@@ -365,7 +365,7 @@ def _judged_word(item: ast.Item) -> str:
     return f"酌情 {format_decimal(low)}–{format_decimal(high)} 分"
 
 
-def _text_field(fields: dict[str, object], keys: tuple[str, str]) -> str | None:
+def text_field(fields: dict[str, object], keys: tuple[str, str]) -> str | None:
     value = next((fields[k] for k in keys if k in fields), None)
     return None if value is None else str(value)
 
@@ -378,7 +378,7 @@ def _default_value(default: ast.Literal) -> Value:
     return exact(default.value)
 
 
-def _bool(raw: object) -> bool | None:
+def read_bool(raw: object) -> bool | None:
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, str):

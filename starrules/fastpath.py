@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import ast
-from .evidence import RESERVED_KEYS, HISTORY_KEYS, may_be_left_out
+from .evidence import (HISTORY_KEYS, RATER_KEYS, REASON_KEYS, RESERVED_KEYS, SCORE_KEYS, may_be_left_out, read_bool,
+                       text_field)
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
 from .numbers import Exact, exact, exact_number, format_decimal, half_up
 
@@ -37,7 +38,8 @@ class FastState:
     vetoes: tuple[bool, ...]
     facts: tuple[Any, ...]
     lets: tuple[Any, ...]
-    judged: tuple[tuple[int | None, str | None], ...]  # (units, 分档 level) per judged item; None: absent
+    # per judged item: units (None when absent), 分档 level, and (reason, rater) when given as an object
+    judged: tuple[tuple[int | None, str | None, tuple[str | None, str | None] | None], ...]
     items: tuple[int, ...]
     left_out: tuple[bool, ...]
     sections: tuple[int, ...]
@@ -116,7 +118,7 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
         return units
 
     return {"Slow": Slow, "State": FastState, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
-            "_number": _number, "_ratio": _ratio, "_div": _divide, "_judged": judged, "_grade": grade,
+            "_number": _number, "_ratio": _ratio, "_bool": _bool, "_entry": _entry, "_div": _divide, "_judged": judged, "_grade": grade,
             "_combine": ev.regular_sum.combine}
 
 
@@ -125,6 +127,27 @@ def _number(raw: object) -> Exact:
     if value is None:
         raise Slow
     return value
+
+
+def _bool(raw: object) -> bool:
+    flag = read_bool(raw)
+    if flag is None:
+        raise Slow
+    return flag
+
+
+_ENTRY_KEYS = frozenset({*SCORE_KEYS, *REASON_KEYS, *RATER_KEYS})
+
+
+def _entry(raw: dict[object, object]) -> tuple[object, tuple[str | None, str | None]]:
+    """`{"得分": 3, "理由": …, "评分人": …}`: the score, and the reason and rater for the trace."""
+    if not _ENTRY_KEYS.issuperset(raw):
+        raise Slow
+    score = next((raw[k] for k in SCORE_KEYS if k in raw), _MISSING)
+    if score is _MISSING or score.__class__ is dict:
+        raise Slow  # the reference reports the missing score
+    fields = {str(k): v for k, v in raw.items()}
+    return score, (text_field(fields, REASON_KEYS), text_field(fields, RATER_KEYS))
 
 
 def _ratio(raw: object) -> Exact:
@@ -222,7 +245,7 @@ class _Writer:
         kind = fact.type.kind
         if kind == "bool":
             self.emit(1, f"if {local} is not True and {local} is not False:")
-            self.emit(2, "raise Slow")
+            self.emit(2, f"{local} = _bool({local})")
         elif kind == "count":
             self.emit(1, f"if {local}.__class__ is not int or {local} < 0:")
             self.emit(2, "raise Slow")
@@ -239,16 +262,19 @@ class _Writer:
     def read_judgements(self) -> None:
         spec = self.ev.evidence_spec
         for index, (name, item) in enumerate(spec.judged.items()):
-            raw, units = f"j{index}", f"u{index}"
+            raw, units, why = f"j{index}", f"u{index}", f"w{index}"
             self.local[f"证据 {name}"] = units
             self.emit(1, f"{raw} = e.get({name!r}, _M)")
+            self.emit(1, f"{why} = None")
+            self.emit(1, f"if {raw}.__class__ is dict:")
+            self.emit(2, f"{raw}, {why} = _entry({raw})")
             if name in spec.levels:
                 self.emit(1, f"{units} = _grade({raw}, {self.const(spec.levels[name])})")
-                self.judged.append(f"({units}, {raw} if {units} is not None else None)")
+                self.judged.append(f"({units}, {raw} if {units} is not None else None, {why})")
             else:
                 low, high = spec.unit_ranges[name]
                 self.emit(1, f"{units} = _judged({raw}, {low}, {high})")
-                self.judged.append(f"({units}, None)")
+                self.judged.append(f"({units}, None, {why})")
             if not may_be_left_out(item):
                 self.emit(1, f"if {units} is None:")
                 self.emit(2, "raise Slow")

@@ -26,18 +26,21 @@ EXTRA = ("令 半 = @类0 / 2 令 差 = 未达标类型数 + 取整(n1) 令 档 
 
 @st.composite
 def fast_case(draw: st.DrawFn) -> tuple[Rubric, dict[str, Any]]:
-    """A generated rubric and evidence in the forms JSON gives: true/false, ints, floats, level names."""
+    """A generated rubric and evidence in the forms JSON gives (true/false or 是/否, ints, floats,
+    level names, scores with reasons)."""
     text = draw(rubric_text())
     if draw(st.booleans()):
         text = text[:text.rindex("}")] + EXTRA + " }"
     rubric = loads(text)
-    evidence: dict[str, Any] = {b: draw(st.booleans()) for b in BOOLS}
+    evidence: dict[str, Any] = {b: draw(st.sampled_from([True, False, "是", "否"])) for b in BOOLS}
     evidence.update(c1=draw(st.integers(0, 6)), c2=draw(st.integers(0, 6)),
                     n1=draw(st.sampled_from([0, 3, 5.5, 7.25, 15])), r1=draw(st.sampled_from([0, 1, 0.3, 0.875])),
                     ch=draw(st.sampled_from(["甲", "乙", "丙"])))
     for name, entry in draw_judgements(draw, rubric).items():
         whole = isinstance(entry, Fraction) and entry.denominator == 1 and draw(st.booleans())
         evidence[name] = int(entry) if whole else float(entry) if isinstance(entry, Fraction) else entry
+        if draw(st.booleans()):
+            evidence[name] = {"得分": evidence[name], "理由": "示例", "评分人": "考核组"}
     return rubric, evidence
 
 
@@ -88,12 +91,32 @@ def test_a_worked_branch_through_the_fast_path() -> None:
 
 
 @pytest.mark.parametrize("changes", [
-    {"达标": "是"},           # text for a bool: the reference reads it
+    {"达标": " 否 "},  # text for a bool, as hand-written evidence has it
+    {"达标": "TRUE"},
+    {"评议": {"得分": 4.5, "理由": "材料齐全", "评分人": "考核组"}},  # a score with its reason and rater
+    {"活动": {"score": "中", "reason": "次数不足"}},
+])
+def test_common_hand_written_forms_stay_on_the_fast_path(changes: dict[str, Any]) -> None:
+    rubric = loads(BENCH)
+    data = evidence(**changes)
+    assert rubric.evaluator.fast(data) is not None
+    assert rubric.evaluate(data) == rubric.evaluate(MappingProxyType(data))  # traces, reasons and raters too
+
+
+def test_a_reason_reaches_the_trace() -> None:
+    result = loads(BENCH).evaluate(evidence(评议={"得分": 4.5, "理由": "材料齐全", "评分人": "考核组"}))
+    base = result.item("评议").trace[0]
+    assert (base.kind, base.points, base.reason, base.rater) == ("judged", Fraction(9, 2), "材料齐全", "考核组")
+
+
+@pytest.mark.parametrize("changes", [
+    {"达标": "也许"},         # not a bool word: the reference reports it
     {"参学率": "95%"},        # a percentage in text
     {"问题": 2.0},            # a whole float for a count
     {"评议": "4.5"},          # a score in text
     {"评议": 0.30000000000000004},  # not the decimal 0.3: the reference rejects it (E508)
-    {"评议": {"得分": 4.5, "理由": "材料齐全"}},  # a reason kept in the trace
+    {"评议": {"理由": "材料齐全"}},  # no score
+    {"评议": {"得分": 4.5, "备注": "x"}},  # an unknown field
     {"id": "甲-1", "历史": {"星级": {"2024": "三星级"}}},
     {"未知": 1},
     {"问题": -1},
