@@ -20,8 +20,8 @@ from .source import Span
 
 __all__ = [
     "CheckReport", "CheckedScheme", "ClauseTrace", "Consequence", "Diagnostic", "EvidenceError", "Fix", "Gap",
-    "ItemResult", "LevelResult", "RankedBranch", "Ranking", "Result", "RowError", "Rubric", "RubricCheckError", "RubricError",
-    "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError", "VetoResult", "check_file",
+    "ItemResult", "LevelResult", "RankedBranch", "Ranking", "Result", "RowError", "Rubric", "RubricCheckError",
+    "RubricError", "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError", "VetoResult", "check_file",
     "check_text", "evaluate_batch", "evaluate_many", "load", "loads", "parse", "rank", "result_schema",
 ]
 __version__ = "0.1.0"

@@ -17,7 +17,7 @@ from typing import Any, Literal, TextIO
 import attrs
 
 from .diagnostics import Diagnostic, EvidenceError
-from .evidence import Locate, in_memory, os_reason, text_locator
+from .evidence import Locate, in_memory, text_locator, unreadable
 from .grading import grade_result
 from .model import Rubric
 from .raters import evaluate_located
@@ -95,9 +95,7 @@ def _records(data: Iterable[Mapping[str, Any]] | str | os.PathLike[str]) -> Iter
             reader = _csv if path.suffix.lower() == ".csv" else _jsonl
             yield from _check_ids(file, reader(file, stream))
     except (OSError, UnicodeDecodeError) as exc:
-        reporter = Reporter()
-        reporter.report("E511", f"无法读取批量文件“{path}”:{os_reason(exc)}", Span(file, 0, 0, 0, 0))
-        raise EvidenceError(reporter.diagnostics) from None
+        raise unreadable(path, "批量文件", exc) from None
 
 
 def _line_reporter(file: str, row: int, text: str) -> Reporter:
@@ -116,8 +114,9 @@ def _jsonl(file: str, stream: TextIO) -> Iterator[_Record]:
             data = json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError as exc:
             reporter.report("E514", f"第 {row} 行不是有效的 JSON:{exc.msg}", Span(file, row, exc.colno, row, exc.colno + 1))
-            data = None
-        if data is not None and not isinstance(data, dict):
+            yield _Record(row, None, text_locator(file, line, row), reporter)
+            continue
+        if not isinstance(data, dict):
             reporter.report("E514", f"第 {row} 行应当是一个对象({{\"id\": …, 事实名: 值, …}})", Span(file, row, 1, row, 2))
             data = None
         yield _Record(row, data, text_locator(file, line, row), reporter)

@@ -135,8 +135,9 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         raise _UsageError("-o 用于批量评分:证据应为 .jsonl 或 .csv,输出文件也应为 .jsonl 或 .csv")
     try:
         rubric = load(args.rubric_file, args.rubric)
-        progress = Progress(None if args.quiet or not sys.stderr.isatty() else count_records(path),
-                            enabled=False if args.quiet else None)
+        progress = Progress(None, enabled=False if args.quiet else None)
+        if progress.enabled:
+            progress.total = count_records(path)
         failed = 0
         with RowWriter(output) as writer:
             for outcome in evaluate_many(rubric, path, schemes=args.scheme, errors="collect"):

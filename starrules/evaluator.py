@@ -463,10 +463,9 @@ class Evaluator:
                       Later(parts.vetoes), Later(parts.facts), Later(parts.derived),
                       id=None if identifier is None else str(identifier), graded_by=rubric)
 
-    def _state_run(self, state: FastState) -> tuple[_Run, list[tuple[_Rule, bool]]]:
-        """A finished untraced run rebuilt from the fast path's state."""
+    def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[_Run, list[tuple[_Rule, bool]]]:
+        """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""
         grid = self.grid
-        values: dict[str, Value] = {**dict(zip(self.facts, state.facts)), **dict(zip(self.lets_names, state.lets))}
         run = _Run(Evidence(values, {}, {}), explain=False)
         for plan, units, left_out in zip(self.item_plans.values(), state.items, state.left_out):
             run.units[plan.id] = units
@@ -521,7 +520,7 @@ class _FastParts:
                               if units is not None}
                 self._detail = ev._detail(*ev._trace(Evidence(dict(self.facts()), judgements, {}), True))
             else:
-                self._detail = ev._detail(*ev._state_run(state))
+                self._detail = ev._detail(*ev._state_run(state, {**dict(self.facts()), **dict(self.derived())}))
         return self._detail
 
     def sections(self) -> tuple[SectionResult, ...]:

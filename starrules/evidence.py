@@ -28,6 +28,7 @@ Value = bool | int | Fraction | str  # a fact or derived value during evaluation
 RESERVED_KEYS = frozenset({"id", "名称", "name", "历史", "history"})  # carried along, not facts
 HISTORY_KEYS = ("历史", "history")
 SCORE_KEYS, REASON_KEYS, RATER_KEYS = ("得分", "score"), ("理由", "reason"), ("评分人", "rater")
+ENTRY_KEYS = frozenset({*SCORE_KEYS, *REASON_KEYS, *RATER_KEYS})  # the fields of {"得分": …, "理由": …}
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _TRUE, _FALSE = frozenset({"是", "true"}), frozenset({"否", "false"})
 _TYPE_WORDS = {"bool": "是否(是/否、true/false)", "count": "计数(不小于 0 的整数)", "number": "数值",
@@ -82,14 +83,20 @@ def open_evidence(evidence: object) -> tuple[object, Locate, Reporter]:
 def read_evidence_text(path: Path, what: str = "证据文件") -> tuple[str, Reporter]:
     """A file's text and a reporter that knows it (so diagnostics show the line);
     EvidenceError (E511) when it cannot be read."""
-    reporter = Reporter()
     try:
         text = decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
-        reporter.report("E511", f"无法读取{what}“{path}”:{os_reason(exc)}", Span(str(path), 0, 0, 0, 0))
-        raise EvidenceError(reporter.diagnostics) from None
+        raise unreadable(path, what, exc) from None
+    reporter = Reporter()
     reporter.add_source(str(path), text)
     return text, reporter
+
+
+def unreadable(path: Path, what: str, exc: Exception) -> EvidenceError:
+    """E511 for an evidence or batch file that cannot be opened or decoded."""
+    reporter = Reporter()
+    reporter.report("E511", f"无法读取{what}“{path}”:{os_reason(exc)}", Span(str(path), 0, 0, 0, 0))
+    return EvidenceError(reporter.diagnostics)
 
 
 def load_evidence_file(path: Path) -> tuple[object, Locate, Reporter]:
@@ -297,7 +304,7 @@ class _Reader:
         if type(raw) is not int and type(raw) is not float and isinstance(raw, Mapping):  # noqa: E721
             fields = {str(k): v for k, v in raw.items()}
             for key in fields:
-                if key not in (*SCORE_KEYS, *REASON_KEYS, *RATER_KEYS):
+                if key not in ENTRY_KEYS:
                     self.problem("E502", f"{name}.{key}", f"“{name}”中未知的字段“{key}”",
                                  "可用的字段:得分(score)、理由(reason)、评分人(rater)")
             score = next((fields[k] for k in SCORE_KEYS if k in fields), None)

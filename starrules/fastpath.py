@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import ast
-from .evidence import (HISTORY_KEYS, RATER_KEYS, REASON_KEYS, RESERVED_KEYS, SCORE_KEYS, may_be_left_out, read_bool,
-                       text_field)
+from .evidence import (ENTRY_KEYS, HISTORY_KEYS, RATER_KEYS, REASON_KEYS, RESERVED_KEYS, SCORE_KEYS, may_be_left_out,
+                       read_bool, text_field)
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
 from .numbers import Exact, exact, exact_number, format_decimal, half_up
 
@@ -45,6 +45,7 @@ class FastState:
     sections: tuple[int, ...]
     maxima: tuple[int, ...]
 
+
 _COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!="}
 _MISSING = object()  # a key absent from the evidence (unlike a JSON null, which the reader rejects)
 
@@ -65,10 +66,6 @@ class FastPath:
             self._function: Callable[[Mapping[str, Any]], FastState] | None = namespace["evaluate"]
         except (SyntaxError, RecursionError, MemoryError):  # too deeply nested for Python's parser
             self._function = None
-
-    @property
-    def available(self) -> bool:
-        return self._function is not None
 
     def __call__(self, evidence: Mapping[str, Any]) -> FastState | None:
         if self._function is None:
@@ -136,12 +133,9 @@ def _bool(raw: object) -> bool:
     return flag
 
 
-_ENTRY_KEYS = frozenset({*SCORE_KEYS, *REASON_KEYS, *RATER_KEYS})
-
-
 def _entry(raw: dict[object, object]) -> tuple[object, tuple[str | None, str | None]]:
     """`{"得分": 3, "理由": …, "评分人": …}`: the score, and the reason and rater for the trace."""
-    if not _ENTRY_KEYS.issuperset(raw):
+    if not ENTRY_KEYS.issuperset(raw):
         raise Slow
     score = next((raw[k] for k in SCORE_KEYS if k in raw), _MISSING)
     if score is _MISSING or score.__class__ is dict:
@@ -174,7 +168,7 @@ class _Writer:
         self.fact_locals: list[str] = []
         self.let_locals: list[str] = []
         self.veto_locals: list[str] = []
-        self.judged: list[str] = []  # (units, level) source per judged item, in judged order
+        self.judged: list[str] = []  # source of each judged item's FastState.judged entry, in judged order
         self.item_locals: dict[str, tuple[str, str | None]] = {}  # item id → (units local, left-out local)
         self.section_locals: dict[str, tuple[str, str]] = {}  # section id → (units, maximum)
 

@@ -70,12 +70,12 @@ def test_the_first_bad_row_stops_the_batch_when_raising() -> None:
 
 def test_a_file_record_problem_is_a_row_error_with_its_line(tmp_path: Path) -> None:
     batch = tmp_path / "b.jsonl"
-    batch.write_text('{"id": "一", "评议": 3}\n不是 JSON\n{"评议": 2}\n{"id": "一", "评议": 1}\n', encoding="utf-8")
+    batch.write_text('{"id": "一", "评议": 3}\n不是 JSON\n{"评议": 2}\n{"id": "一", "评议": 1}\nnull\n', encoding="utf-8")
     outcomes = list(evaluate_many(loads(SMALL), batch, errors="collect"))
     assert isinstance(outcomes[0], Result) and outcomes[0].total == 13
     problems = [(o.row, [d.code for d in o.diagnostics], o.diagnostics[0].span.line) for o in outcomes[1:]
                 if isinstance(o, RowError)]
-    assert problems == [(2, ["E514"], 2), (3, ["E515"], 3), (4, ["E515"], 4)]
+    assert problems == [(2, ["E514"], 2), (3, ["E515"], 3), (4, ["E515"], 4), (5, ["E514"], 5)]
     assert "不是 JSON" in str(EvidenceError(list(outcomes[1].diagnostics)))  # type: ignore[union-attr]  # the caret line
 
 
@@ -142,3 +142,10 @@ def test_progress_line() -> None:
     silent.advance(10)
     silent.finish()
     assert quiet.getvalue() == ""
+
+
+def test_an_unreadable_batch_file(tmp_path: Path) -> None:
+    with pytest.raises(EvidenceError) as caught:
+        list(evaluate_many(loads(SMALL), tmp_path / "没有.jsonl"))
+    assert [d.code for d in caught.value.diagnostics] == ["E511"]
+    assert "无法读取批量文件" in str(caught.value) and "文件不存在" in str(caught.value)
