@@ -1,61 +1,43 @@
-"""Many branches at once: JSON Lines (one evidence object per line) or CSV (a header row of fact
-names, one branch per row; empty cells are left out so defaults apply) read record by record,
-or any iterable of evidence mappings. Every file record needs a unique `id`. Records are scored
-as they are read, so memory stays flat however long the file is (only the ids seen are kept).
-"""
+"""Many branches at once, one result per record (`evaluate_many`), or columns of results per
+chunk of rows from the batch engine (`evaluate_columns`, in `columns.py` and `columnar.py`)."""
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, Literal, TextIO
-
-import attrs
+from typing import Any, Literal
 
 from .diagnostics import Diagnostic, EvidenceError
-from .evidence import Locate, in_memory, text_locator, unreadable
 from .grading import grade_result
 from .model import Rubric
 from .raters import evaluate_located
-from .report import Reporter
+from .records import BATCH_SUFFIXES, RowError, columnar, records
 from .result import Result
-from .source import Span
 
-BATCH_SUFFIXES = (".jsonl", ".csv")
+__all__ = ["BATCH_SUFFIXES", "Errors", "RowError", "evaluate_batch", "evaluate_many"]
 Errors = Literal["raise", "collect"]
 
 
-@attrs.frozen
-class RowError:
-    """A record that could not be scored: its position (the line, for a file), id and problems."""
-
-    row: int
-    id: str | None
-    diagnostics: tuple[Diagnostic, ...]
+def check_errors(errors: str) -> None:
+    if errors not in ("raise", "collect"):
+        raise ValueError(f'errors must be "raise" or "collect", not {errors!r}')
 
 
-@attrs.frozen
-class _Record:
-    row: int
-    data: Mapping[str, Any] | None  # None when the record itself is malformed
-    locate: Locate = attrs.field(eq=False)
-    reporter: Reporter = attrs.field(eq=False)
-
-
-def evaluate_many(rubric: Rubric, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], *,
+def evaluate_many(rubric: Rubric, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str] | Any, *,
                   schemes: Iterable[str] | None = None, explain: bool = False,
                   errors: Errors = "raise") -> Iterator[Result | RowError]:
     """Score and grade every record, yielding each result as it is made. `data` is an iterable of
-    evidence mappings or the path of a .jsonl / .csv file. With errors="raise" the first bad
+    evidence mappings, the path of a .jsonl / .csv / .parquet file, or Arrow, pandas or polars data
+    (through the batch engine: needs numpy and pyarrow). With errors="raise" the first bad
     record raises its EvidenceError; with "collect" it is yielded as a `RowError` in its place."""
-    if errors not in ("raise", "collect"):
-        raise ValueError(f'errors must be "raise" or "collect", not {errors!r}')
+    check_errors(errors)
+    if columnar(data):  # Parquet, Arrow, pandas, polars: read by the batch engine, a chunk at a time
+        from .columnar_batch import evaluate_columns
+        for batch in evaluate_columns(rubric, data, schemes=schemes, errors=errors):
+            yield from batch.results(explain)
+        return
     names = None if schemes is None else list(schemes)
-    for record in _records(data):
+    for record in records(data):  # type: ignore[arg-type]
         try:
             if record.data is None:
                 raise EvidenceError(record.reporter.errors)
@@ -81,86 +63,3 @@ def evaluate_batch(rubric: Rubric, path: str | os.PathLike[str], schemes: Iterab
     if problems:
         raise EvidenceError(problems)
     return results
-
-
-def _records(data: Iterable[Mapping[str, Any]] | str | os.PathLike[str]) -> Iterator[_Record]:
-    if not isinstance(data, (str, os.PathLike)):
-        for row, evidence in enumerate(data, 1):
-            yield _Record(row, evidence, in_memory(f"<第 {row} 条证据>"), Reporter())
-        return
-    path = Path(data)
-    file = str(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            reader = _csv if path.suffix.lower() == ".csv" else _jsonl
-            yield from _check_ids(file, reader(file, stream))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise unreadable(path, "批量文件", exc) from None
-
-
-def _line_reporter(file: str, row: int, text: str) -> Reporter:
-    reporter = Reporter()
-    reporter.add_line(file, row, text)
-    return reporter
-
-
-def _jsonl(file: str, stream: TextIO) -> Iterator[_Record]:
-    for row, line in enumerate(stream, 1):
-        line = line.rstrip("\r\n")
-        if not line.strip():
-            continue
-        reporter = _line_reporter(file, row, line)
-        try:
-            data = json.loads(line, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            reporter.report("E514", f"第 {row} 行不是有效的 JSON:{exc.msg}", Span(file, row, exc.colno, row, exc.colno + 1))
-            yield _Record(row, None, text_locator(file, line, row), reporter)
-            continue
-        if not isinstance(data, dict):
-            reporter.report("E514", f"第 {row} 行应当是一个对象({{\"id\": …, 事实名: 值, …}})", Span(file, row, 1, row, 2))
-            data = None
-        yield _Record(row, data, text_locator(file, line, row), reporter)
-
-
-def _csv(file: str, stream: TextIO) -> Iterator[_Record]:
-    raw: list[str] = []  # the text of the row being read, for the caret under a problem
-
-    def lines() -> Iterator[str]:
-        for line in stream:
-            raw.append(line.rstrip("\r\n"))
-            yield line
-    reader = csv.DictReader(lines())
-    reader.fieldnames  # noqa: B018  (reads the header row)
-    raw.clear()
-    for data in reader:
-        row = reader.line_num - len(raw) + 1
-        reporter = _line_reporter(file, row, raw[0] if raw else "")
-        raw.clear()
-        if None in data:
-            reporter.report("E514", f"第 {row} 行的列数多于表头", Span(file, row, 1, row, 2))
-            yield _Record(row, None, _row_locator(file, row), reporter)
-            continue
-        values = {key: value for key, value in data.items() if key and value not in (None, "")}
-        yield _Record(row, values, _row_locator(file, row), reporter)
-
-
-def _row_locator(file: str, line: int) -> Locate:
-    return lambda path: Span(file, line, 1, line, 2)
-
-
-def _check_ids(file: str, records: Iterable[_Record]) -> Iterator[_Record]:
-    seen: dict[str, int] = {}
-    for record in records:
-        if record.data is not None:
-            identifier = record.data.get("id")
-            if identifier is None or str(identifier).strip() == "":
-                record.reporter.report("E515", f"第 {record.row} 行缺少编号“id”", Span(file, record.row, 1, record.row, 2),
-                                       "每条记录都要有唯一的 id,用来在结果和排名中认出它")
-                record = attrs.evolve(record, data=None)
-            elif str(identifier) in seen:
-                record.reporter.report("E515", f"编号“{identifier}”重复(第 {seen[str(identifier)]} 行已经用过)",
-                                       record.locate("id"))
-                record = attrs.evolve(record, data=None)
-            else:
-                seen[str(identifier)] = record.row
-        yield record

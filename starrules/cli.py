@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .api import check_file, load
-from .batch import BATCH_SUFFIXES, RowError, evaluate_batch, evaluate_many
+from .batch import evaluate_batch
 from .diagnostics import EvidenceError, RubricError, StarrulesError, render_all
 from .evidence import os_reason
 from .explain import explain, ranking_table, table
@@ -19,7 +19,8 @@ from .formatter import format_text
 from .graph_text import FORMATS, render
 from .loader import read_text
 from .model import Rubric
-from .output import OUTPUT_SUFFIXES, RowWriter, count_records
+from .records import BATCH_SUFFIXES, COLUMN_SUFFIXES
+from .output import OUTPUT_SUFFIXES, ResultWriter, count_records
 from .progress import Progress
 from .ranking import rank
 from .numbers import format_decimal
@@ -28,6 +29,7 @@ from .report import Reporter
 from .source import display_width
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+BATCH_FILES = (*BATCH_SUFFIXES, *COLUMN_SUFFIXES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,12 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="按评分标准给一个党支部打分")
     _rubric_arguments(evaluate)
     evaluate.add_argument("evidence", metavar="EVIDENCE",
-                          help="证据文件:.json 一个党支部;.jsonl 或 .csv 多个党支部(每条记录要有 id)")
+                          help="证据文件:.json 一个党支部;.jsonl 或 .csv 多个党支部(每条记录要有 id);"
+                               ".parquet 多个党支部(与 -o 同用)")
     _scheme_argument(evaluate)
     evaluate.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 结果(多个党支部时是数组)")
     evaluate.add_argument("-o", "--output", metavar="OUT",
-                          help="批量评分时把每个党支部的一行结果边算边写入 OUT(.jsonl 或 .csv),有进度条")
+                          help="批量评分:按块读入、评分,把每个党支部的一行结果写入 OUT(.jsonl、.csv 或 .parquet),"
+                               "终端上显示进度")
     evaluate.add_argument("--quiet", action="store_true", help="与 -o 同用:不显示进度和汇总")
+    evaluate.add_argument("--chunk-rows", type=int, default=65_536, metavar="N",
+                          help="与 -o 同用:每块的行数(默认 65536),内存随它而不随文件大小增长")
     evaluate.set_defaults(run=_eval)
     why = commands.add_parser("explain", help="逐条说明每一分是怎么得来、怎么扣掉的")
     _rubric_arguments(why)
@@ -113,9 +119,11 @@ def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str]) -> int
 
 
 def _eval(args: argparse.Namespace) -> int:
-    path = _evidence_path(args.evidence, BATCH_SUFFIXES)
+    path = _evidence_path(args.evidence, BATCH_FILES)
     if args.output is not None:
         return _eval_to_file(args, path)
+    if path.suffix.lower() in COLUMN_SUFFIXES:
+        raise _UsageError("Parquet 文件用 -o 批量评分,例如:-o 结果.parquet")
 
     def run(rubric: Rubric) -> str:
         if path.suffix.lower() in BATCH_SUFFIXES:
@@ -129,28 +137,39 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
-    """Stream a batch file's rows into OUT; bad records go to stderr and the rest are still written."""
+    """Stream a batch file through the batch engine into OUT a chunk at a time; bad records go to
+    stderr and the rest are still written."""
     output = Path(args.output)
-    if path.suffix.lower() not in BATCH_SUFFIXES or output.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise _UsageError("-o 用于批量评分:证据应为 .jsonl 或 .csv,输出文件也应为 .jsonl 或 .csv")
+    if path.suffix.lower() not in BATCH_FILES or output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise _UsageError("-o 用于批量评分:证据应为 .jsonl、.csv 或 .parquet,输出文件也应为 .jsonl、.csv 或 .parquet")
+    if args.chunk_rows < 1:
+        raise _UsageError(f"--chunk-rows 应为正整数,这里是 {args.chunk_rows}")
+    try:
+        from .columnar_batch import evaluate_columns
+    except ImportError:
+        print("批量评分(-o)需要 numpy 和 pyarrow:pip install 'starrules[batch]'", file=sys.stderr)
+        return EXIT_USAGE
     try:
         rubric = load(args.rubric_file, args.rubric)
         progress = Progress(None, enabled=False if args.quiet else None)
         if progress.enabled:
             progress.total = count_records(path)
         failed = 0
-        with RowWriter(output) as writer:
-            for outcome in evaluate_many(rubric, path, schemes=args.scheme, errors="collect"):
-                if isinstance(outcome, RowError):
-                    failed += 1
-                    print(str(EvidenceError(list(outcome.diagnostics))), file=sys.stderr)
-                else:
-                    writer.write(outcome.to_row())
-                progress.advance()
+        with ResultWriter(output) as writer:
+            for batch in evaluate_columns(rubric, path, schemes=args.scheme, errors="collect",
+                                          chunk_rows=args.chunk_rows):
+                for problem in batch.errors:
+                    print(str(EvidenceError(list(problem.diagnostics))), file=sys.stderr)
+                failed += len(batch.errors)
+                writer.write(batch)
+                progress.advance(len(batch))
         progress.finish()
     except StarrulesError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERRORS
+    except ImportError as exc:  # Parquet without pyarrow
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"无法写入“{output}”:{os_reason(exc)}", file=sys.stderr)
         return EXIT_ERRORS

@@ -160,6 +160,8 @@ class EvidenceSpec:
         self.defaults = {name: _default_value(f.default) for name, f in self.facts.items() if f.default is not None}
         self.accept = {name: _accepts(f) for name, f in self.facts.items()}
         self.required_judged = [name for name, item in self.judged.items() if not may_be_left_out(item)]
+        # keys the fast paths read themselves; history and anything unknown goes to the reference reader
+        self.plain_keys = frozenset({*self.facts, *self.judged, *RESERVED_KEYS} - set(HISTORY_KEYS))
 
 
 def read_evidence(spec: EvidenceSpec, data: object, locate: Locate, reporter: Reporter | None = None) -> Evidence:

@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import ast
-from .evidence import (ENTRY_KEYS, HISTORY_KEYS, RATER_KEYS, REASON_KEYS, RESERVED_KEYS, SCORE_KEYS, may_be_left_out,
-                       read_bool, text_field)
+from .evidence import ENTRY_KEYS, RATER_KEYS, REASON_KEYS, SCORE_KEYS, may_be_left_out, read_bool, text_field
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
-from .numbers import Exact, exact, exact_number, format_decimal, half_up
+from .numbers import Exact, exact, exact_number, half_up
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator, _ItemPlan, _SectionPlan
@@ -79,9 +78,7 @@ class FastPath:
 def _helpers(ev: Evaluator) -> dict[str, Any]:
     grid = ev.grid
     num, den = grid.step.numerator, grid.step.denominator
-    # a float is on the grid when the nearest double to a grid value is that float; with a short
-    # step and small scores its shortest decimal text is then the grid value itself
-    floats_direct = len(format_decimal(grid.step).replace(".", "").strip("0")) <= 6
+    floats_direct = grid.short_step
 
     def judged(raw: object, low: int, high: int) -> int | None:
         """Grid units of a 酌情 score in [low, high], None when absent."""
@@ -115,7 +112,7 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
         return units
 
     return {"Slow": Slow, "State": FastState, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
-            "_number": _number, "_ratio": _ratio, "_bool": _bool, "_entry": _entry, "_div": _divide, "_judged": judged, "_grade": grade,
+            "_number": _number, "_ratio": _ratio, "_bool": _bool, "_entry": read_entry, "_div": _divide, "_judged": judged, "_grade": grade,
             "_combine": ev.regular_sum.combine}
 
 
@@ -133,7 +130,7 @@ def _bool(raw: object) -> bool:
     return flag
 
 
-def _entry(raw: dict[object, object]) -> tuple[object, tuple[str | None, str | None]]:
+def read_entry(raw: dict[object, object]) -> tuple[object, tuple[str | None, str | None]]:
     """`{"得分": 3, "理由": …, "评分人": …}`: the score, and the reason and rater for the trace."""
     if not ENTRY_KEYS.issuperset(raw):
         raise Slow
@@ -174,7 +171,7 @@ class _Writer:
 
     def source(self) -> str:
         ev = self.ev
-        self.emit(1, f"if not {self.const(self.known_keys())}.issuperset(e):")
+        self.emit(1, f"if not {self.const(ev.evidence_spec.plain_keys)}.issuperset(e):")
         self.emit(2, "raise Slow")
         for index, (name, fact) in enumerate(ev.facts.items()):
             self.read_fact(index, name, fact)
@@ -224,10 +221,6 @@ class _Writer:
         if isinstance(value, (bool, str)) or type(value) is int:  # noqa: E721
             return repr(value)
         return self.const(value)
-
-    def known_keys(self) -> frozenset[str]:
-        keys = {*self.ev.facts, *self.ev.evidence_spec.judged, *RESERVED_KEYS}
-        return frozenset(keys - set(HISTORY_KEYS))  # history goes through the reference reader
 
     # evidence
     def read_fact(self, index: int, name: str, fact: ast.Fact) -> None:

@@ -54,9 +54,11 @@ class SchemeGrader:
         self.scheme, self.name, self.levels = scheme, scheme.name, scheme.levels
         self.base = rubric.grader(scheme.base.name) if scheme.base is not None else None
         compiler, texts = ExprCompiler({*rubric.facts, *rubric.lets}), SourceTexts(scheme_sources(rubric))
+        read: set[str] = set()
 
         def condition(expr: ast.Expr) -> _Condition:
             reads = [(e.span, value_key(e)) for e in compiler.reads(expr)]
+            read.update(key for _, key in reads)
             return _Condition(compiler.compile(expr), texts.text(expr.span), texts.template(expr.span, reads))
 
         body = scheme.definition.body
@@ -68,6 +70,10 @@ class SchemeGrader:
         self.one_step_up = any(isinstance(s, ast.OneStepUp) for s in body)
         self.chain: set[str] = set(self.levels) | (self.base.chain if self.base else set())
         self.consequences = scheme.consequences.measures if scheme.consequences else ()
+        # what a level depends on besides the total and the vetoes: the batch engine grades
+        # each distinct combination once; 逐级晋升 reads history, so those rows grade one by one
+        self.reads: frozenset[str] = frozenset(read | (self.base.reads if self.base else frozenset()))
+        self.reads_history: bool = self.one_step_up or (self.base is not None and self.base.reads_history)
 
     @property
     def floor(self) -> str:

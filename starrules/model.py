@@ -14,7 +14,8 @@ from .diagnostics import Diagnostic
 from .ranges import Ranges
 
 if TYPE_CHECKING:  # the evaluator depends on this module, not the other way round
-    from .batch import RowError
+    from .records import RowError
+    from .result_batch import ResultBatch
     from .evaluator import Evaluator
     from .grading import SchemeGrader
     from .graph import Graph
@@ -92,6 +93,14 @@ class Rubric:
         it is made; see `starrules.batch.evaluate_many`."""
         from .batch import evaluate_many
         return evaluate_many(self, data, schemes=schemes, explain=explain, errors=errors)
+
+    def evaluate_columns(self, data: object, *, schemes: Iterable[str] | None = None,
+                         errors: Literal["raise", "collect"] = "raise", chunk_rows: int = 65_536) -> Iterator[ResultBatch]:
+        """Score and grade many branches with the batch engine, a `ResultBatch` per chunk of rows
+        (dicts, .jsonl / .csv / .parquet, Arrow, pandas, polars; needs numpy, and pyarrow for
+        Arrow and Parquet); see `starrules.columnar_batch.evaluate_columns`."""
+        from .columnar_batch import evaluate_columns
+        return evaluate_columns(self, data, schemes=schemes, errors=errors, chunk_rows=chunk_rows)
 
     def scheme(self, name: str) -> CheckedScheme:
         """A scheme by name: this rubric's, its file's, or a built-in one; checked against

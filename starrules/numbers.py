@@ -112,6 +112,13 @@ class Grid:
         """四舍五入 a computed value to the grid: the one place a value becomes points."""
         return half_up(Fraction(value) / self.step)
 
+    @property
+    def short_step(self) -> bool:
+        """A step of at most six significant digits: then a float below 1e9 is on the grid exactly
+        when it is the nearest double to a grid value (units = round(x / step), units × step == x),
+        and its shortest decimal text is that grid value."""
+        return len(format_decimal(self.step).replace(".", "").strip("0")) <= 6
+
     def points(self, units: int) -> Exact:
         found = self._points.get(units)
         if found is None:

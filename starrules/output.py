@@ -1,43 +1,81 @@
-"""Writing flat result rows (`Result.to_row()`) to a .jsonl or .csv file as they are made."""
+"""Writing the batch engine's results to a .jsonl, .csv or .parquet file a chunk at a time."""
 
 from __future__ import annotations
 
 import csv
+from concurrent.futures import Future, ThreadPoolExecutor
 import json
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-OUTPUT_SUFFIXES = (".jsonl", ".csv")
+if TYPE_CHECKING:
+    from .result_batch import ResultBatch
+
+OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 
 
-class RowWriter:
-    """Rows to `path`, one at a time; the CSV header is the first row's keys (every row of one
-    rubric and set of schemes has the same keys)."""
+class ResultWriter:
+    """Good rows of each batch to `path`: `Result.to_row()` records as JSON Lines or CSV (the
+    header is the first row's keys: every row of one rubric and set of schemes has the same),
+    or a Parquet table with exact decimal points (`ResultBatch.to_arrow()`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.csv = path.suffix.lower() == ".csv"
-        self.stream: TextIO = path.open("w", encoding="utf-8-sig" if self.csv else "utf-8", newline="")
-        self.writer: Any = None  # csv.DictWriter, made at the first row
+        self.kind = path.suffix.lower()
+        self.stream: TextIO | None = None
+        self.writer: Any = None  # csv.DictWriter or pyarrow.parquet.ParquetWriter, made at the first batch
         self.count = 0
+        self.pending: Future[None] | None = None
+        self.thread: ThreadPoolExecutor
+        if self.kind != ".parquet":
+            self.stream = path.open("w", encoding="utf-8-sig" if self.kind == ".csv" else "utf-8", newline="")
 
-    def write(self, row: dict[str, Any]) -> None:
-        if not self.csv:
-            self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            if self.writer is None:
-                self.writer = csv.DictWriter(self.stream, fieldnames=list(row), lineterminator="\n")
-                self.writer.writeheader()
-            self.writer.writerow({k: _cell(v) for k, v in row.items()})
-        self.count += 1
+    def write(self, batch: ResultBatch) -> None:
+        if self.kind == ".parquet":
+            self._parquet(batch)
+            return
+        assert self.stream is not None
+        for row in batch.to_rows():
+            if self.kind == ".jsonl":
+                self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            else:
+                if self.writer is None:
+                    self.writer = csv.DictWriter(self.stream, fieldnames=list(row), lineterminator="\n")
+                    self.writer.writeheader()
+                self.writer.writerow({k: _cell(v) for k, v in row.items()})
+            self.count += 1
 
-    def __enter__(self) -> RowWriter:
+    def _parquet(self, batch: ResultBatch) -> None:
+        """Arrow writes one chunk in a second thread (it lets go of the GIL) while the next is
+        scored; at most one chunk waits, so memory stays bounded."""
+        from .columns import _pyarrow
+        table = batch.to_arrow()
+        if self.writer is None:
+            self.writer = _pyarrow("parquet").ParquetWriter(self.path, table.schema)
+            self.thread = ThreadPoolExecutor(max_workers=1)
+        self._wait()
+        self.pending = self.thread.submit(self.writer.write_table, table)
+        self.count += table.num_rows
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
+
+    def __enter__(self) -> ResultWriter:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        self.stream.close()
+        if self.stream is not None:
+            self.stream.close()
+        elif self.writer is not None:
+            try:
+                self._wait()
+            finally:
+                self.thread.shutdown()
+                self.writer.close()
 
 
 def _cell(value: object) -> object:
@@ -47,7 +85,11 @@ def _cell(value: object) -> object:
 
 
 def count_records(path: Path) -> int:
-    """Records in a batch file, for the progress display: non-empty lines, less a CSV header."""
+    """Records in a batch file, for the progress display: non-empty lines, less a CSV header;
+    a Parquet file's row count from its footer."""
+    if path.suffix.lower() == ".parquet":
+        from .columns import _pyarrow
+        return int(_pyarrow("parquet").ParquetFile(path).metadata.num_rows)
     with path.open("rb") as stream:
         lines = sum(1 for line in stream if line.strip())
     return max(lines - 1, 0) if path.suffix.lower() == ".csv" else lines

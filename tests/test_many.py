@@ -94,25 +94,35 @@ def test_flat_rows_carry_levels() -> None:
     assert (row["total"], row["level:星级"], row["level:争先创优"]) == (83.5, "三星级", "良好")
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
-def test_cli_streams_a_large_batch_to_a_file(tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("source", "suffix"), [(".jsonl", ".jsonl"), (".jsonl", ".csv"), (".parquet", ".parquet"),
+                                               (".parquet", ".jsonl"), (".jsonl", ".parquet")])
+def test_cli_streams_a_large_batch_to_a_file(tmp_path: Path, source: str, suffix: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """3000 rows in chunks of 700 (five chunks), one bad row in the fourth."""
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
     rubric_file = tmp_path / "小.rubric"
     rubric_file.write_text(SMALL, encoding="utf-8")
-    batch = tmp_path / "many.jsonl"
+    batch = tmp_path / f"many{source}"
     branches = [small_branch(n) for n in range(1, 3001)]
-    branches[1500] = {"id": "坏", "问题": -1, "评议": 1}
-    batch.write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in branches), encoding="utf-8")
+    branches[2500] = {"id": "坏", "问题": -1, "评议": 1.0}
+    if source == ".jsonl":
+        batch.write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in branches), encoding="utf-8")
+    else:
+        pq.write_table(pa.Table.from_pylist(branches), batch, row_group_size=1000)
     out = tmp_path / f"out{suffix}"
-    assert main(["eval", str(rubric_file), str(batch), "-o", str(out)]) == 1  # one bad row
+    assert main(["eval", str(rubric_file), str(batch), "-o", str(out), "--chunk-rows", "700"]) == 1  # one bad row
     err = capsys.readouterr().err
-    assert "E504" in err and "many.jsonl:1501" in err and "已写出 2999 条结果" in err and "1 条有错误" in err
+    where = "many.jsonl:2501" if source == ".jsonl" else "<第 2501 行>"
+    assert "E504" in err and where in err and "已写出 2999 条结果" in err and "1 条有错误" in err
     if suffix == ".jsonl":
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    else:
+    elif suffix == ".csv":
         rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    else:
+        rows = pq.read_table(out).to_pylist()
     assert len(rows) == 2999
     by_id = {row["id"]: row for row in rows}
-    for n in (1, 3, 250, 1500, 2999, 3000):
+    for n in (1, 3, 250, 700, 701, 1500, 2999, 3000):
         b = small_branch(n)
         assert Fraction(str(by_id[b["id"]]["total"])) == expected_total(b["达标"], b["问题"], b["评议"])
 
@@ -127,6 +137,12 @@ def test_cli_output_needs_a_batch_and_a_known_suffix(tmp_path: Path, capsys: pyt
     assert "无法写入" in capsys.readouterr().err
     assert main(["eval", rubric, batch, "-o", str(tmp_path / "out.csv"), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+    with pytest.raises(SystemExit) as info:
+        main(["eval", rubric, batch, "-o", str(tmp_path / "out.csv"), "--chunk-rows", "0"])
+    assert info.value.code == 2 and "--chunk-rows 应为正整数" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["eval", rubric, str(tmp_path / "in.parquet")])
+    assert info.value.code == 2 and "Parquet 文件用 -o 批量评分" in capsys.readouterr().err
 
 
 def test_progress_line() -> None:

@@ -1,0 +1,137 @@
+"""The results of one chunk of rows as columns: what the batch engine gives back.
+
+Scores are held in grid units (exact int64) and shown as points: `to_arrow()` as decimal128
+columns (exact), `to_pandas()` through Arrow (Decimal values), `to_rows()` as the flat records
+of `Result.to_row()`. A row's full `Result`, with its trace, is made on demand by the scalar
+evaluator from the row's evidence (`result(i)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from .columns import Evidence, _pyarrow
+from .diagnostics import EvidenceError
+from .grading import grade_result
+from .numbers import Grid
+from .raters import evaluate_located
+from .records import RowError
+from .result import Result, json_number
+from .vector import Flags, Ints
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .model import Rubric
+
+Grid2 = npt.NDArray[np.int64]
+
+
+@attrs.frozen(eq=False)
+class ResultBatch:
+    """Rows `rows` (file lines or positions from 1) of the input; `ok` is False for rows in
+    `errors`, whose other columns hold zeros."""
+
+    rubric: Rubric
+    schemes: tuple[str, ...]
+    rows: list[int]
+    ids: list[str | None]
+    ok: Flags
+    total: Ints
+    max: Ints
+    vetoed: Flags
+    sections: Grid2  # [section, row]: sections[k] is the k-th section's column, in the rubric's order
+    items: Grid2  # [item, row], in the evaluator's item order
+    applicable: npt.NDArray[np.bool_]  # [item, row]; False where the item is 不适用
+    levels: dict[str, npt.NDArray[np.object_]]  # level names by scheme; None for error rows
+    errors: tuple[RowError, ...]
+    evidence: Callable[[int], Evidence] = attrs.field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def grid(self) -> Grid:
+        return self.rubric.evaluator.grid
+
+    def columns(self) -> Iterator[tuple[str, str, Any]]:
+        """(name, kind, values for the good rows) in `Result.to_row()` order; kind is
+        "text", "points", "flag" or "level"."""
+        good = self.ok
+        ev = self.rubric.evaluator
+        position = {plan.id: k for k, plan in enumerate(ev.item_plans.values())}
+        yield "id", "text", [i for i, g in zip(self.ids, good) if g]
+        yield "total", "points", self.total[good]
+        yield "max", "points", self.max[good]
+        yield "vetoed", "flag", self.vetoed[good]
+        for s, plan in enumerate(ev.sections):
+            yield f"section:{plan.name}", "points", self.sections[s][good]
+            for item in plan.items:
+                k = position[item]
+                yield f"item:{ev.item_plans[item].name}", "points", self.items[k][good]
+        for name in self.schemes:
+            yield f"level:{name}", "level", self.levels[name][good]
+
+    def to_rows(self) -> Iterator[dict[str, Any]]:
+        """The good rows as `Result.to_row()` records."""
+        points = self.grid.points
+        columns = [(name, [json_number(points(int(u))) for u in values] if kind == "points" else list(values))
+                   for name, kind, values in self.columns()]
+        for row in zip(*(values for _, values in columns)):
+            yield {name: value.item() if isinstance(value, np.generic) else value
+                   for (name, _), value in zip(columns, row)}
+
+    def to_arrow(self) -> Any:
+        """A pyarrow Table of the good rows: points as exact decimal128, flags as bool, text as string."""
+        pa = _pyarrow()
+        arrays = {}
+        for name, kind, values in self.columns():
+            if kind == "points":
+                arrays[name] = points_array(values, self.grid)
+            elif kind == "flag":
+                arrays[name] = pa.array(values, pa.bool_())
+            else:
+                arrays[name] = pa.array(list(values), pa.string())
+        return pa.table(arrays)
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
+
+    def result(self, index: int, explain: bool = True) -> Result:
+        """The full result of the row at `index` in this batch, scored again by the scalar evaluator."""
+        data, locate, reporter = self.evidence(index)
+        if data is None:
+            raise EvidenceError(reporter.errors)
+        return grade_result(self.rubric, evaluate_located(self.rubric, data, locate, reporter, explain),
+                            self.schemes, explain)
+
+    def results(self, explain: bool = False) -> Iterator[Result | RowError]:
+        """Every row as a `Result` (scored again by the scalar evaluator) or its `RowError`."""
+        errors = iter(self.errors)
+        for index, good in enumerate(self.ok):
+            yield self.result(index, explain) if good else next(errors)
+
+
+def points_array(units: Ints, grid: Grid) -> Any:
+    """Grid units as an Arrow decimal128 of points, built from the int64s (no Python per value);
+    a grid with no finite decimal (1/3) gives float64."""
+    pa = _pyarrow()
+    step = grid.step
+    twos = fives = 0
+    rest = step.denominator
+    while rest % 2 == 0:
+        rest, twos = rest // 2, twos + 1
+    while rest % 5 == 0:
+        rest, fives = rest // 5, fives + 1
+    if rest != 1:
+        return pa.array(units * (step.numerator / step.denominator), pa.float64())
+    scale = max(twos, fives)
+    scaled = np.asarray(units, dtype=np.int64) * (step.numerator * 10**scale // step.denominator)
+    words = np.empty((len(scaled), 2), dtype=np.int64)  # 128-bit little-endian two's complement
+    words[:, 0], words[:, 1] = scaled, scaled >> 63
+    return pa.Array.from_buffers(pa.decimal128(38, scale), len(scaled), [None, pa.py_buffer(words)])
