@@ -11,7 +11,7 @@ from .diagnostics import Diagnostic, EvidenceError
 from .grading import grade_result
 from .model import Rubric
 from .raters import evaluate_located
-from .records import BATCH_SUFFIXES, RowError, columnar, records
+from .records import BATCH_SUFFIXES, CHUNK_ROWS, Record, RowError, columnar, records
 from .result import Result
 
 __all__ = ["BATCH_SUFFIXES", "Errors", "RowError", "evaluate_batch", "evaluate_many"]
@@ -28,16 +28,16 @@ def evaluate_many(rubric: Rubric, data: Iterable[Mapping[str, Any]] | str | os.P
                   errors: Errors = "raise") -> Iterator[Result | RowError]:
     """Score and grade every record, yielding each result as it is made. `data` is an iterable of
     evidence mappings, the path of a .jsonl / .csv / .parquet file, or Arrow, pandas or polars data
-    (through the batch engine: needs numpy and pyarrow). With errors="raise" the first bad
+    (read with pyarrow). With errors="raise" the first bad
     record raises its EvidenceError; with "collect" it is yielded as a `RowError` in its place."""
     check_errors(errors)
-    if columnar(data):  # Parquet, Arrow, pandas, polars: read by the batch engine, a chunk at a time
-        from .columnar_batch import evaluate_columns
-        for batch in evaluate_columns(rubric, data, schemes=schemes, errors=errors):
-            yield from batch.results(explain)
-        return
+    if columnar(data):  # Parquet, Arrow, pandas, polars: read a batch of rows at a time
+        from .columns import arrow_records
+        rows: Iterator[Record] = arrow_records(data, CHUNK_ROWS)
+    else:
+        rows = records(data)
     names = None if schemes is None else list(schemes)
-    for record in records(data):  # type: ignore[arg-type]
+    for record in rows:
         try:
             if record.data is None:
                 raise EvidenceError(record.reporter.errors)

@@ -19,7 +19,7 @@ from .formatter import format_text
 from .graph_text import FORMATS, render
 from .loader import read_text
 from .model import Rubric
-from .records import BATCH_SUFFIXES, COLUMN_SUFFIXES
+from .records import BATCH_SUFFIXES, CHUNK_ROWS, COLUMN_SUFFIXES
 from .output import OUTPUT_SUFFIXES, ResultWriter, count_records
 from .progress import Progress
 from .ranking import rank
@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="批量评分:按块读入、评分,把每个党支部的一行结果写入 OUT(.jsonl、.csv 或 .parquet),"
                                "终端上显示进度")
     evaluate.add_argument("--quiet", action="store_true", help="与 -o 同用:不显示进度和汇总")
-    evaluate.add_argument("--chunk-rows", type=int, default=65_536, metavar="N",
+    evaluate.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, metavar="N",
                           help="与 -o 同用:每块的行数(默认 65536),内存随它而不随文件大小增长")
     evaluate.set_defaults(run=_eval)
     why = commands.add_parser("explain", help="逐条说明每一分是怎么得来、怎么扣掉的")

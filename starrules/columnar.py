@@ -116,22 +116,24 @@ class _Run:
                       self.item_grid, self.left_grid, self.section_grid, self.values)
 
     # evidence
+    def column(self, name: str) -> Column:
+        """The key's column; a key no row gives is a column of absent values."""
+        return self.chunk.columns.get(name) or Column.absent(self.size)
+
     def fact(self, name: str, fact: ast.Fact) -> Vec:
-        col = self.chunk.columns.get(name)
+        col = self.column(name)
         kind = fact.type.kind
         default = self.ev.evidence_spec.defaults.get(name)
-        if col is None:
-            col = Column.absent(self.size)
         if default is None and not col.complete:
             self.lanes.give_up(~col.present)
         value: Vec
         if kind == "bool":
-            value, _ = self.read(col, "bool", read_bool)
+            value = self.read(col, "bool", read_bool)
             return value if col.complete else np.where(col.present, value, bool(default))
         if kind == "choice":
             names = tuple(fact.type.choices)
             index = {n: i for i, n in enumerate(names)}
-            codes, _ = self.read(col, None, lambda v: index.get(v) if type(v) is str else None)
+            codes = self.read(col, None, lambda v: index.get(v) if type(v) is str else None)
             return Choice(codes if col.complete else np.where(col.present, codes, index.get(str(default), 0)), names)
         value = self.number(col)
         if kind == "count":  # whole ints only, as the fast path reads them
@@ -142,10 +144,10 @@ class _Run:
             return value
         return where(col.present, value, Q.constant(Fraction(default) if default is not None else 0))  # type: ignore[arg-type]
 
-    def read(self, col: Column, native: str | None, convert: Callable[[Any], Any]) -> tuple[np.ndarray[Any, Any], Flags]:
+    def read(self, col: Column, native: str | None, convert: Callable[[Any], Any]) -> np.ndarray[Any, Any]:
         """Values of a bool or choice column; rows given in some other form give up."""
         if col.kind == native:
-            return col.values, col.present
+            return col.values
         out: np.ndarray[Any, Any] = np.zeros(self.size, dtype=np.bool_ if native == "bool" else np.int64)
         ok = np.zeros(self.size, dtype=np.bool_)
         if col.kind == "object":
@@ -154,13 +156,12 @@ class _Run:
                 if value is not None:
                     out[i], ok[i] = value, True
         self.lanes.give_up(col.present & ~ok)
-        return out, ok
+        return out
 
     def number(self, col: Column) -> Q:
         """Exact numbers of a column; rows that are not plain numbers give up."""
         if col.kind == "int":
-            self.lanes.give_up(col.present & ((col.values >= LIMIT) | (col.values <= -LIMIT)))
-            return Q(np.asarray(col.values, dtype=np.int64))
+            return Q(self.lanes.fit(np.asarray(col.values, dtype=np.int64)))
         if col.kind == "float":
             return self.decimals(col)
         num = np.zeros(self.size, dtype=np.int64)
@@ -202,16 +203,14 @@ class _Run:
     def judgement(self, name: str) -> tuple[Ints, Flags]:
         """A 酌情 or 分档 score in grid units, and where it was given."""
         spec = self.ev.evidence_spec
-        col = self.chunk.columns.get(name)
-        if col is None:
-            col = Column.absent(self.size)
+        col = self.column(name)
         if name in spec.required_judged:
             self.lanes.give_up(~col.present)
         if col.kind == "object":
             col = self.scores_of_entries(col)
         if name in spec.levels:
             levels = spec.levels[name]
-            units, _ = self.read(col, None, lambda v: levels.get(v) if type(v) is str else None)
+            units = self.read(col, None, lambda v: levels.get(v) if type(v) is str else None)
             return units, col.present
         grid = self.ev.grid
         low, high = spec.unit_ranges[name]

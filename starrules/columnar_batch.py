@@ -16,12 +16,10 @@ from .expressions import TOTAL_KEY
 from .grading import grade_result
 from .model import Rubric
 from .raters import evaluate_located
-from .records import RowError
+from .records import CHUNK_ROWS, RowError
 from .result import Result
 from .result_batch import ResultBatch
 from .vector import Ints, Q, column
-
-CHUNK_ROWS = 65_536
 
 
 def evaluate_columns(rubric: Rubric, data: object, *, schemes: Iterable[str] | None = None,

@@ -148,7 +148,7 @@ def column_of(values: Sequence[Any]) -> Column:
 
 
 def _parquet_batches(path: Path, size: int) -> Iterator[Any]:
-    parquet = _pyarrow("parquet")
+    parquet = load_pyarrow("parquet")
     try:
         file = parquet.ParquetFile(path)
     except OSError as exc:
@@ -157,7 +157,7 @@ def _parquet_batches(path: Path, size: int) -> Iterator[Any]:
 
 
 def _arrow_batches(data: object) -> Iterator[Any]:
-    pa = _pyarrow()
+    pa = load_pyarrow()
     if isinstance(data, pa.RecordBatch):
         yield data
     elif isinstance(data, pa.Table):
@@ -195,13 +195,27 @@ def _arrow_chunk(batch: Any, keys: frozenset[str], start: int) -> Chunk:
     ids = _ids(batch.column(names.index("id")).to_pylist() if "id" in names else [None] * batch.num_rows)
 
     def evidence(i: int) -> Evidence:
-        row = {k: v for k, v in batch.slice(i, 1).to_pylist()[0].items() if v is not None}
-        return row, in_memory(f"<第 {start + i + 1} 行>"), Reporter()
+        return _row_evidence(batch.slice(i, 1).to_pylist()[0], start + i + 1)
     return Chunk(batch.num_rows, columns, list(range(start + 1, start + batch.num_rows + 1)), ids, scalar, evidence)
 
 
+def arrow_records(data: object, size: int) -> Iterator[Record]:
+    """Arrow-like data or a Parquet path row by row, as the scalar evaluator reads it."""
+    path = Path(data) if isinstance(data, (str, os.PathLike)) else None
+    row = 0
+    for batch in _parquet_batches(path, size) if path is not None else _arrow_batches(data):
+        for values in batch.to_pylist():
+            row += 1
+            yield Record(row, *_row_evidence(values, row))
+
+
+def _row_evidence(values: dict[str, Any], row: int) -> Evidence:
+    """One Arrow row as evidence: a null is a key left out."""
+    return {k: v for k, v in values.items() if v is not None}, in_memory(f"<第 {row} 行>"), Reporter()
+
+
 def _arrow_column(array: Any) -> Column:
-    pa, compute = _pyarrow(), _pyarrow("compute")
+    pa, compute = load_pyarrow(), load_pyarrow("compute")
     kind, size = array.type, len(array)
     if array.null_count:
         present = array.is_valid().to_numpy(zero_copy_only=False)
@@ -223,7 +237,7 @@ def _arrow_column(array: Any) -> Column:
     return Column("object", objects, present)
 
 
-def _pyarrow(module: str = "") -> Any:
+def load_pyarrow(module: str = "") -> Any:
     import importlib
     try:
         return importlib.import_module(f"pyarrow.{module}" if module else "pyarrow")

@@ -12,6 +12,7 @@ import attrs
 from . import ast
 from .diagnostics import Diagnostic
 from .ranges import Ranges
+from .records import CHUNK_ROWS
 
 if TYPE_CHECKING:  # the evaluator depends on this module, not the other way round
     from .records import RowError
@@ -95,7 +96,7 @@ class Rubric:
         return evaluate_many(self, data, schemes=schemes, explain=explain, errors=errors)
 
     def evaluate_columns(self, data: object, *, schemes: Iterable[str] | None = None,
-                         errors: Literal["raise", "collect"] = "raise", chunk_rows: int = 65_536) -> Iterator[ResultBatch]:
+                         errors: Literal["raise", "collect"] = "raise", chunk_rows: int = CHUNK_ROWS) -> Iterator[ResultBatch]:
         """Score and grade many branches with the batch engine, a `ResultBatch` per chunk of rows
         (dicts, .jsonl / .csv / .parquet, Arrow, pandas, polars; needs numpy, and pyarrow for
         Arrow and Parquet); see `starrules.columnar_batch.evaluate_columns`."""

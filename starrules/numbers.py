@@ -26,11 +26,9 @@ def is_multiple(value: Fraction, step: Fraction) -> bool:
     return (value / step).denominator == 1
 
 
-def format_decimal(value: Fraction) -> str:
-    """Exact decimal text for a value with a terminating expansion, else a fraction."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    denominator = value.denominator
+def decimal_places(denominator: int) -> int | None:
+    """How many decimal places a fraction with this (reduced) denominator needs; None when its
+    decimal does not terminate (a factor other than 2 and 5)."""
     twos = fives = 0
     while denominator % 2 == 0:
         denominator //= 2
@@ -38,9 +36,16 @@ def format_decimal(value: Fraction) -> str:
     while denominator % 5 == 0:
         denominator //= 5
         fives += 1
-    if denominator != 1:
+    return max(twos, fives) if denominator == 1 else None
+
+
+def format_decimal(value: Fraction) -> str:
+    """Exact decimal text for a value with a terminating expansion, else a fraction."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    places = decimal_places(value.denominator)
+    if places is None:
         return f"{value.numerator}/{value.denominator}"
-    places = max(twos, fives)
     scaled = value * 10**places
     text = str(abs(scaled.numerator)).rjust(places + 1, "0")
     sign = "-" if value < 0 else ""

@@ -49,10 +49,10 @@ class ResultWriter:
     def _parquet(self, batch: ResultBatch) -> None:
         """Arrow writes one chunk in a second thread (it lets go of the GIL) while the next is
         scored; at most one chunk waits, so memory stays bounded."""
-        from .columns import _pyarrow
+        from .columns import load_pyarrow
         table = batch.to_arrow()
         if self.writer is None:
-            self.writer = _pyarrow("parquet").ParquetWriter(self.path, table.schema)
+            self.writer = load_pyarrow("parquet").ParquetWriter(self.path, table.schema)
             self.thread = ThreadPoolExecutor(max_workers=1)
         self._wait()
         self.pending = self.thread.submit(self.writer.write_table, table)
@@ -88,8 +88,8 @@ def count_records(path: Path) -> int:
     """Records in a batch file, for the progress display: non-empty lines, less a CSV header;
     a Parquet file's row count from its footer."""
     if path.suffix.lower() == ".parquet":
-        from .columns import _pyarrow
-        return int(_pyarrow("parquet").ParquetFile(path).metadata.num_rows)
+        from .columns import load_pyarrow
+        return int(load_pyarrow("parquet").ParquetFile(path).metadata.num_rows)
     with path.open("rb") as stream:
         lines = sum(1 for line in stream if line.strip())
     return max(lines - 1, 0) if path.suffix.lower() == ".csv" else lines

@@ -23,6 +23,7 @@ from .source import Span
 
 BATCH_SUFFIXES = (".jsonl", ".csv")  # read here, record by record
 COLUMN_SUFFIXES = (".parquet",)  # read by columns.py, a row group at a time
+CHUNK_ROWS = 65_536  # rows per chunk of columnar input: memory follows this, not the file's length
 
 
 def arrow_like(data: object) -> bool:

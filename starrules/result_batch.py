@@ -15,10 +15,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from .columns import Evidence, _pyarrow
+from .columns import Evidence, load_pyarrow
 from .diagnostics import EvidenceError
 from .grading import grade_result
-from .numbers import Grid
+from .numbers import Grid, decimal_places
 from .raters import evaluate_located
 from .records import RowError
 from .result import Result, json_number
@@ -88,7 +88,7 @@ class ResultBatch:
 
     def to_arrow(self) -> Any:
         """A pyarrow Table of the good rows: points as exact decimal128, flags as bool, text as string."""
-        pa = _pyarrow()
+        pa = load_pyarrow()
         arrays = {}
         for name, kind, values in self.columns():
             if kind == "points":
@@ -120,17 +120,11 @@ class ResultBatch:
 def points_array(units: Ints, grid: Grid) -> Any:
     """Grid units as an Arrow decimal128 of points, built from the int64s (no Python per value);
     a grid with no finite decimal (1/3) gives float64."""
-    pa = _pyarrow()
+    pa = load_pyarrow()
     step = grid.step
-    twos = fives = 0
-    rest = step.denominator
-    while rest % 2 == 0:
-        rest, twos = rest // 2, twos + 1
-    while rest % 5 == 0:
-        rest, fives = rest // 5, fives + 1
-    if rest != 1:
+    scale = decimal_places(step.denominator)
+    if scale is None:
         return pa.array(units * (step.numerator / step.denominator), pa.float64())
-    scale = max(twos, fives)
     scaled = np.asarray(units, dtype=np.int64) * (step.numerator * 10**scale // step.denominator)
     words = np.empty((len(scaled), 2), dtype=np.int64)  # 128-bit little-endian two's complement
     words[:, 0], words[:, 1] = scaled, scaled >> 63

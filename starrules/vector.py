@@ -50,7 +50,7 @@ class Lanes:
         """A sum of two in-range values (below 2**63, so exact): rows at or past the limit give up."""
         if isinstance(values, int) or _peak(values) < LIMIT:
             return values
-        beyond = np.abs(values) >= LIMIT
+        beyond = (values >= LIMIT) | (values <= -LIMIT)  # not abs(): abs(-2**63) wraps to itself
         self.give_up(beyond)
         return np.where(beyond, 0, values)
 
