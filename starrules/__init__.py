@@ -12,6 +12,7 @@ from .api import check_file, check_text, load, loads, parse
 from .diagnostics import Diagnostic, EvidenceError, RubricCheckError, RubricError, RubricSyntaxError, Severity, \
     StarrulesError
 from .batch import evaluate_batch, evaluate_many
+from .limits import Limits
 from .records import RowError
 from .model import CheckedScheme, CheckReport, Rubric
 from .ranking import RankedBranch, Ranking, rank
@@ -21,7 +22,7 @@ from .source import Span
 
 __all__ = [
     "CheckReport", "CheckedScheme", "ClauseTrace", "Consequence", "Diagnostic", "EvidenceError", "Fix", "Gap",
-    "ItemResult", "LevelResult", "RankedBranch", "Ranking", "Result", "ResultBatch", "RowError", "Rubric", "RubricCheckError",
+    "ItemResult", "LevelResult", "Limits", "RankedBranch", "Ranking", "Result", "ResultBatch", "RowError", "Rubric", "RubricCheckError",
     "RubricError", "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError", "VetoResult", "check_file",
     "check_text", "evaluate_batch", "evaluate_columns", "evaluate_many", "load", "loads", "parse", "rank", "result_schema",
 ]

@@ -8,7 +8,8 @@ from pathlib import Path
 from . import ast
 from .checker import check_program
 from .diagnostics import RubricCheckError, RubricSyntaxError
-from .loader import load_program, read_text
+from .limits import DEFAULT, Limits
+from .loader import Access, load_program, read_text
 from .model import CheckReport, Rubric
 from .parser import parse as _parse
 from .report import Reporter
@@ -17,41 +18,46 @@ from .source import Span, clean
 StrPath = str | os.PathLike[str]
 
 
-def parse(text: str, filename: str | None = None) -> ast.Module:
+def parse(text: str, filename: str | None = None, limits: Limits = DEFAULT) -> ast.Module:
     """Parse rubric text into its typed syntax tree (no imports, no checks)."""
-    return _parse(text, filename)
+    return _parse(text, filename, limits)
 
 
-def check_text(text: str, filename: str | None = None, base_dir: StrPath | None = None) -> CheckReport:
-    """Parse and check text; imports resolve against `base_dir` (default: the file's folder)."""
-    name = filename or "<text>"
-    folder = Path(base_dir) if base_dir is not None else (Path(filename).parent if filename else Path.cwd())
+def check_text(text: str, filename: str | None = None, base_dir: StrPath | None = None, *,
+               root: StrPath | None = None, limits: Limits = DEFAULT) -> CheckReport:
+    """Parse and check text. Imports resolve against `base_dir` and must stay inside `root`
+    (default: `base_dir`); with neither, the text may not import files at all, so untrusted
+    text never reaches the file system. The built-in schemes are always available."""
+    folder = Path(base_dir) if base_dir is not None else Path(root) if root is not None else None
+    allowed = Path(root) if root is not None else folder
     reporter = Reporter()
-    program = load_program(clean(text), name, folder, reporter)
+    program = load_program(clean(text), filename or "<text>", folder, reporter, Access.under(allowed, limits))
     if program is None:
         return CheckReport(tuple(reporter.diagnostics), {}, {})
-    return check_program(program, reporter)
+    return check_program(program, reporter, limits)
 
 
-def check_file(path: StrPath) -> CheckReport:
-    """Read, parse and check one file with everything it imports."""
+def check_file(path: StrPath, *, root: StrPath | None = None, limits: Limits = DEFAULT) -> CheckReport:
+    """Read, parse and check one file with everything it imports; imports must stay inside
+    `root` (default: the file's folder and the folders below it)."""
     file = Path(path)
     reporter = Reporter()
-    text = read_text(file, reporter)
+    text = read_text(file, reporter, limit=limits.file_bytes)
     if text is None:
         return CheckReport(tuple(reporter.diagnostics), {}, {})
-    return check_text(text, str(path), file.parent)
+    return check_text(text, str(path), file.parent, root=root, limits=limits)
 
 
-def load(path: StrPath, rubric: str | None = None) -> Rubric:
+def load(path: StrPath, rubric: str | None = None, *, root: StrPath | None = None,
+         limits: Limits = DEFAULT) -> Rubric:
     """Load the checked rubric defined in a file (the only one, or the one named)."""
-    return _pick(check_file(path), rubric, str(path))
+    return _pick(check_file(path, root=root, limits=limits), rubric, str(path))
 
 
 def loads(text: str, rubric: str | None = None, filename: str | None = None,
-          base_dir: StrPath | None = None) -> Rubric:
-    """Like `load`, from text."""
-    return _pick(check_text(text, filename, base_dir), rubric, filename or "<text>")
+          base_dir: StrPath | None = None, *, root: StrPath | None = None, limits: Limits = DEFAULT) -> Rubric:
+    """Like `load`, from text; imports need `root` or `base_dir` (see `check_text`)."""
+    return _pick(check_text(text, filename, base_dir, root=root, limits=limits), rubric, filename or "<text>")
 
 
 def _pick(report: CheckReport, name: str | None, file: str) -> Rubric:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 from .diagnostics import Diagnostic, EvidenceError
+from .evidence import identifier_text
 from .grading import grade_result
 from .model import Rubric
 from .raters import evaluate_located
@@ -35,7 +36,7 @@ def evaluate_many(rubric: Rubric, data: Iterable[Mapping[str, Any]] | str | os.P
         from .columns import arrow_records
         rows: Iterator[Record] = arrow_records(data, CHUNK_ROWS)
     else:
-        rows = records(data)
+        rows = records(data, rubric.limits)
     names = None if schemes is None else list(schemes)
     for record in rows:
         try:
@@ -47,7 +48,7 @@ def evaluate_many(rubric: Rubric, data: Iterable[Mapping[str, Any]] | str | os.P
             if errors == "raise":
                 raise
             identifier = None if record.data is None else record.data.get("id")
-            yield RowError(record.row, None if identifier is None else str(identifier), tuple(exc.diagnostics))
+            yield RowError(record.row, identifier_text(identifier), tuple(exc.diagnostics))
 
 
 def evaluate_batch(rubric: Rubric, path: str | os.PathLike[str], schemes: Iterable[str] | None = None,

@@ -10,6 +10,7 @@ import attrs
 from . import ast
 from .exprcheck import BOOL, NUMERIC, UNKNOWN, ExprChecker, Scope, Type, fact_type, walk
 from .inherit import flatten
+from .limits import DEFAULT, Limits
 from .loader import Program
 from .model import CheckedScheme, CheckReport, Rubric
 from .numbers import format_decimal, is_multiple
@@ -24,7 +25,7 @@ _SINGLE_SETTINGS = {ast.MaxScore: "满分", ast.Rescale: "折算", ast.Precision
 _META_WORDS = {"title": "标题", "version": "版本", "source": "来源"}
 
 
-def check_program(program: Program, reporter: Reporter) -> CheckReport:
+def check_program(program: Program, reporter: Reporter, limits: Limits = DEFAULT) -> CheckReport:
     schemes = _check_schemes(program, reporter)
     for consequences in program.consequences.values():
         _check_consequences(consequences, schemes, reporter)
@@ -36,7 +37,7 @@ def check_program(program: Program, reporter: Reporter) -> CheckReport:
         _check_settings_once(rubric, reporter)
         flat = flatten(rubric, program.rubrics, reporter)
         rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter).run(), sources=sources,
-                                            known_schemes=schemes)
+                                            known_schemes=schemes, limits=limits)
     return CheckReport(tuple(reporter.diagnostics), rubrics, schemes)
 
 

@@ -17,6 +17,7 @@ from .evidence import os_reason
 from .explain import explain, ranking_table, table
 from .formatter import format_text
 from .graph_text import FORMATS, render
+from .limits import DEFAULT
 from .loader import read_text
 from .model import Rubric
 from .records import BATCH_SUFFIXES, CHUNK_ROWS, COLUMN_SUFFIXES
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--strict", action="store_true", help="有警告时也以失败退出")
     check.add_argument("--range", action="store_true", help="列出每个项目、类型和总分可能的最低分与最高分")
+    _root_argument(check)
     check.set_defaults(run=_check)
     fmt = commands.add_parser("fmt", help="把评分标准文件改写为规范格式")
     fmt.add_argument("files", nargs="+", metavar="FILE")
@@ -100,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
 def _rubric_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("rubric_file", metavar="RUBRIC", help="评分标准文件(.rubric)")
     command.add_argument("--rubric", metavar="NAME", help="文件中有多个标准时,指定用哪一个")
+    _root_argument(command)
+
+
+def _root_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--root", metavar="DIR",
+                         help="“引用”只能读取这个目录中的文件(默认:标准文件所在的目录及其子目录)")
 
 
 def _scheme_argument(command: argparse.ArgumentParser) -> None:
@@ -110,7 +118,7 @@ def _scheme_argument(command: argparse.ArgumentParser) -> None:
 def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str]) -> int:
     """Load the rubric, run the command, print its output; any input error → diagnostics, exit 1."""
     try:
-        output = body(load(args.rubric_file, args.rubric))
+        output = body(load(args.rubric_file, args.rubric, root=args.root))
     except StarrulesError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERRORS
@@ -150,7 +158,7 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         print("批量评分(-o)需要 numpy 和 pyarrow:pip install 'starrules[batch]'", file=sys.stderr)
         return EXIT_USAGE
     try:
-        rubric = load(args.rubric_file, args.rubric)
+        rubric = load(args.rubric_file, args.rubric, root=args.root)
         progress = Progress(None, enabled=False if args.quiet else None)
         if progress.enabled:
             progress.total = count_records(path)
@@ -218,7 +226,7 @@ class _UsageError(Exception):
 def _check(args: argparse.Namespace) -> int:
     errors = warnings = 0
     for file in args.files:
-        report = check_file(file)
+        report = check_file(file, root=args.root)
         if report.diagnostics:
             print(render_all(report.diagnostics), end="\n\n", file=sys.stderr)
         errors += len(report.errors)
@@ -236,7 +244,7 @@ def _fmt(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for file in args.files:
         reporter = Reporter()
-        text = read_text(Path(file), reporter)
+        text = read_text(Path(file), reporter, limit=DEFAULT.file_bytes)
         if text is None:
             print(render_all(reporter.diagnostics), file=sys.stderr)
             status = EXIT_ERRORS

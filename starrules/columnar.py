@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from .columns import Chunk, Column
 from .evidence import read_bool
 from .fastpath import Slow, read_entry
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
+from .limits import too_many_digits
 from .numbers import exact_number
 from .vector import LIMIT, Flags, Ints, Lanes, Q, add, column, compare, divide, floor, half_up, multiply, where
 
@@ -168,8 +170,10 @@ class _Run:
         den = np.ones(self.size, dtype=np.int64)
         bad = col.present.copy()
         if col.kind == "object":
+            limits = self.ev.limits
             for i in np.flatnonzero(col.present):
-                value = exact_number(col.values[i])
+                raw = col.values[i]
+                value = None if isinstance(raw, Decimal) and too_many_digits(raw, limits) else exact_number(raw)
                 if value is not None:
                     value = Fraction(value)
                     if abs(value.numerator) < LIMIT and value.denominator < LIMIT:

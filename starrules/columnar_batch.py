@@ -35,7 +35,7 @@ def evaluate_columns(rubric: Rubric, data: object, *, schemes: Iterable[str] | N
     ev = rubric.evaluator
     engine, grading = ColumnEngine(ev), _Grading(rubric, names)
     one_by_one = rubric.raters is not None or grading.reads_history
-    for chunk in chunks(data, ev.evidence_spec.plain_keys, chunk_rows):
+    for chunk in chunks(data, ev.evidence_spec.plain_keys, chunk_rows, ev.limits):
         scores = engine.run(chunk)
         if one_by_one:
             scores.slow[:] = True

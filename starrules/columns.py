@@ -21,6 +21,7 @@ import attrs
 import numpy as np
 
 from .evidence import RESERVED_KEYS, Locate, in_memory, unreadable
+from .limits import DEFAULT, Limits
 from .records import COLUMN_SUFFIXES, Record, arrow_like, records
 from .report import Reporter
 from .vector import Flags
@@ -54,14 +55,14 @@ class Chunk:
     evidence: Callable[[int], Evidence]  # one row as the scalar evaluator reads it
 
 
-def chunks(data: object, keys: frozenset[str], size: int) -> Iterator[Chunk]:
+def chunks(data: object, keys: frozenset[str], size: int, limits: Limits = DEFAULT) -> Iterator[Chunk]:
     """`data` in chunks of at most `size` rows; `keys` are those the engine knows (facts, scores
     and ids): rows that give any other key are scored by the scalar evaluator."""
     if isinstance(data, (str, os.PathLike)):
         if Path(data).suffix.lower() in COLUMN_SUFFIXES:
             yield from _arrow_chunks(_parquet_batches(Path(data), size), keys, size)
         else:
-            yield from _record_chunks(records(data), keys, size)
+            yield from _record_chunks(records(data, limits), keys, size)
     elif arrow_like(data) or not isinstance(data, Iterable):
         yield from _arrow_chunks(_arrow_batches(data), keys, size)
     else:  # evidence mappings, or Arrow record batches

@@ -17,10 +17,11 @@ from typing import Any
 
 from . import ast
 from .diagnostics import EvidenceError
-from .evidence import Evidence, EvidenceSpec, Judgement, Locate, open_evidence, read_evidence
+from .evidence import Evidence, EvidenceSpec, Judgement, Locate, identifier_text, open_evidence, read_evidence
 from .fastpath import FastPath, FastState
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
 from .graph import REGULAR, TOTAL, Graph, Node, compile_graph, item_id
+from .limits import Limits
 from .model import Rubric
 from .numbers import Exact, Grid, exact, format_decimal, half_up
 from .report import Reporter
@@ -349,6 +350,10 @@ class Evaluator:
         return self.graph.precision
 
     @property
+    def limits(self) -> Limits:
+        return self.graph.limits
+
+    @property
     def items(self) -> tuple[ast.Item, ...]:
         return tuple(plan.item for plan in self.item_plans.values())
 
@@ -401,7 +406,7 @@ class Evaluator:
     # evaluation
     def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True) -> Result:
         """Score one fact sheet (no raters, no levels: see `Rubric.evaluate`)."""
-        return self.run(*open_evidence(evidence), explain)
+        return self.run(*open_evidence(evidence, self.limits), explain)
 
     def run(self, data: object, locate: Locate, reporter: Reporter, explain: bool,
             rubric: Rubric | None = None) -> Result:
@@ -445,7 +450,7 @@ class Evaluator:
         identifier = evidence.extra.get("id")
         return Result(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]), grid.points(run.regular_max),
                       any(fired for _, fired in vetoes), sections, veto_results, facts, derived,
-                      id=None if identifier is None else str(identifier), history=evidence.history, graded_by=rubric)
+                      id=identifier_text(identifier), history=evidence.history, graded_by=rubric)
 
     def _detail(self, run: _Run, vetoes: list[tuple[_Rule, bool]]) -> tuple[tuple[SectionResult, ...],
                                                                             tuple[VetoResult, ...]]:
@@ -461,7 +466,7 @@ class Evaluator:
         return Result(self.graph.rubric, self.graph.title, self.grid.points(state.total),
                       self.grid.points(state.regular_max), True in state.vetoes, Later(parts.sections),
                       Later(parts.vetoes), Later(parts.facts), Later(parts.derived),
-                      id=None if identifier is None else str(identifier), graded_by=rubric)
+                      id=identifier_text(identifier), graded_by=rubric)
 
     def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[_Run, list[tuple[_Rule, bool]]]:
         """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""

@@ -20,6 +20,7 @@ import attrs
 
 from . import ast
 from .diagnostics import EvidenceError
+from .limits import LimitExceeded, Limits, load_json, too_many_digits
 from .numbers import Exact, Grid, exact, exact_number, format_decimal
 from .report import Reporter, did_you_mean
 from .source import Span, decode
@@ -49,6 +50,9 @@ class RubricShape(Protocol):
     @property
     def precision(self) -> Fraction: ...
 
+    @property
+    def limits(self) -> Limits: ...
+
 
 @attrs.frozen
 class Judgement:
@@ -73,17 +77,20 @@ def in_memory(label: str = "<证据>") -> Locate:
     return lambda path: Span(label, 0, 0, 0, 0)
 
 
-def open_evidence(evidence: object) -> tuple[object, Locate, Reporter]:
+def open_evidence(evidence: object, limits: Limits) -> tuple[object, Locate, Reporter]:
     """Evidence given as a mapping, or as the path of a JSON file (read and located)."""
     if isinstance(evidence, (str, os.PathLike)):
-        return load_evidence_file(Path(evidence))
+        return load_evidence_file(Path(evidence), limits)
     return evidence, in_memory(), Reporter()
 
 
-def read_evidence_text(path: Path, what: str = "证据文件") -> tuple[str, Reporter]:
+def read_evidence_text(path: Path, what: str = "证据文件", limit: int | None = None) -> tuple[str, Reporter]:
     """A file's text and a reporter that knows it (so diagnostics show the line);
-    EvidenceError (E511) when it cannot be read."""
+    EvidenceError (E511) when it cannot be read, E516 when it is over `limit` bytes."""
     try:
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            raise limit_error(str(path), LimitExceeded("E516", f"{what}过大({size} 字节,最多 {limit} 字节)"))
         text = decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
         raise unreadable(path, what, exc) from None
@@ -99,21 +106,25 @@ def unreadable(path: Path, what: str, exc: Exception) -> EvidenceError:
     return EvidenceError(reporter.diagnostics)
 
 
-def load_evidence_file(path: Path) -> tuple[object, Locate, Reporter]:
+def limit_error(file: str, exc: LimitExceeded) -> EvidenceError:
+    reporter = Reporter()
+    reporter.report(exc.code, exc.message, Span(file, 0, 0, 0, 0))
+    return EvidenceError(reporter.diagnostics)
+
+
+def load_evidence_file(path: Path, limits: Limits) -> tuple[object, Locate, Reporter]:
     """Parse a JSON evidence file; returns the data, a key locator and a reporter."""
-    text, reporter = read_evidence_text(path)
+    text, reporter = read_evidence_text(path, limit=limits.evidence_bytes)
     file = str(path)
     try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, ValueError) as exc:
+        data = load_json(text, limits, "证据文件")
+    except LimitExceeded as exc:
+        raise limit_error(file, exc) from None
+    except ValueError as exc:
         line, column = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
         reporter.report("E511", f"证据文件不是有效的 JSON:{_json_reason(exc)}", Span(file, line, column, line, column + 1))
         raise EvidenceError(reporter.diagnostics) from None
     return data, text_locator(file, text), reporter
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"不支持 {name}")
 
 
 def os_reason(exc: Exception) -> str:
@@ -149,6 +160,7 @@ class EvidenceSpec:
         self.facts = dict(rubric.facts)
         self.item_names = {i.name for i in rubric.items}
         self.grid = Grid(rubric.precision)
+        self.limits = rubric.limits
         self.judged = judged_items(rubric)
         self.clauses = {name: next(c for c in item.clauses if isinstance(c, (ast.Judged, ast.Grades)))
                         for name, item in self.judged.items()}
@@ -158,7 +170,7 @@ class EvidenceSpec:
                        for name, c in self.clauses.items() if isinstance(c, ast.Grades)}
         self.unit_ranges = {name: (self.grid.units(low), self.grid.units(high)) for name, (low, high) in self.ranges.items()}
         self.defaults = {name: _default_value(f.default) for name, f in self.facts.items() if f.default is not None}
-        self.accept = {name: _accepts(f) for name, f in self.facts.items()}
+        self.accept = {name: _accepts(f, self.limits.largest_int) for name, f in self.facts.items()}
         self.required_judged = [name for name, item in self.judged.items() if not may_be_left_out(item)]
         # keys the fast paths read themselves; history and anything unknown goes to the reference reader
         self.plain_keys = frozenset({*self.facts, *self.judged, *RESERVED_KEYS} - set(HISTORY_KEYS))
@@ -228,6 +240,9 @@ class _Reader:
             self.problem("E511", "", f"证据应当是一个对象({{\"事实名\": 值, …}}),这里是{_json_type(data)}")
             return Evidence({}, {}, {})
         spec = self.spec
+        if len(data) > spec.limits.evidence_keys:
+            self.problem("E516", "", f"证据过大({len(data)} 项,最多 {spec.limits.evidence_keys} 项)")
+            return Evidence({}, {}, {})
         values: dict[str, Value] = {}
         judgements: dict[str, Judgement] = {}
         accepts = spec.accept
@@ -286,7 +301,11 @@ class _Reader:
                              did_you_mean(raw, fact.type.choices))
                 return None
             return raw
-        number = _number(raw, percent=kind == "ratio")
+        try:
+            number = _number(raw, self.spec.limits, percent=kind == "ratio")
+        except LimitExceeded as exc:
+            self.refuse(name, exc)
+            return None
         if number is None:
             self.wrong_type(name, kind, raw)
         elif kind == "count" and (not isinstance(number, int) or number < 0):
@@ -296,6 +315,9 @@ class _Reader:
         else:
             return number
         return None
+
+    def refuse(self, name: str, exc: LimitExceeded) -> None:
+        self.problem(exc.code, name, f"“{name}”{exc.message}")
 
     def wrong_type(self, name: str, kind: str, raw: object) -> None:
         self.problem("E503", name, f"“{name}”应为{_TYPE_WORDS[kind]},这里是{_json_type(raw)} {_preview(raw)}")
@@ -321,7 +343,11 @@ class _Reader:
             units = spec.grid.decimal_units(Decimal(repr(raw)))
             if units is not None and spec.unit_ranges[name][0] <= units <= spec.unit_ranges[name][1]:
                 return Judgement(units, None, reason, rater)
-        number = _number(raw, percent=False)
+        try:
+            number = _number(raw, spec.limits, percent=False)
+        except LimitExceeded as exc:
+            self.refuse(name, exc)
+            return None
         if number is None:
             self.problem("E503", name, f"项目“{name}”的酌情得分应为数值,这里是{_json_type(raw)} {_preview(raw)}")
             return None
@@ -350,16 +376,16 @@ class _Reader:
         return Judgement(levels[raw], raw, reason, rater)
 
 
-def _accepts(fact: ast.Fact) -> Callable[[object], bool]:
+def _accepts(fact: ast.Fact, big: int) -> Callable[[object], bool]:
     """A quick test for values already in their final form (a JSON true, a whole count, an
     int, a listed choice); anything else goes through the full conversion and its messages."""
     kind = fact.type.kind
     if kind == "bool":
         return lambda raw: raw is True or raw is False
     if kind == "count":
-        return lambda raw: type(raw) is int and raw >= 0  # noqa: E721 (bool is an int subclass)
+        return lambda raw: type(raw) is int and 0 <= raw < big  # noqa: E721 (bool is an int subclass)
     if kind == "number":
-        return lambda raw: type(raw) is int  # noqa: E721
+        return lambda raw: type(raw) is int and -big < raw < big  # noqa: E721
     if kind == "ratio":
         return lambda raw: raw == 0 or raw == 1 if type(raw) is int else False  # noqa: E721
     choices = frozenset(fact.type.choices)
@@ -399,24 +425,44 @@ def read_bool(raw: object) -> bool | None:
     return None
 
 
-def _number(raw: object, *, percent: bool) -> Exact | None:
-    """An exact number from JSON/Python/CSV forms (numbers, or decimal text); None otherwise."""
+def _number(raw: object, limits: Limits, *, percent: bool) -> Exact | None:
+    """An exact number from JSON/Python/CSV forms (numbers, or decimal text); None otherwise;
+    LimitExceeded (E518) for one too long to be made exact cheaply."""
+    scale = Fraction(1)
     if isinstance(raw, str):
         text = raw.strip()
-        scale = Fraction(1)
         if percent and text.endswith("%"):
             text, scale = text[:-1].strip(), Fraction(1, 100)
-        if _DECIMAL.fullmatch(text):
-            try:
-                return exact(Fraction(Decimal(text)) * scale)
-            except InvalidOperation:
-                return None
+        if not _DECIMAL.fullmatch(text):
+            return None
+        try:
+            raw = Decimal(text)
+        except InvalidOperation:
+            return None
+    if isinstance(raw, (Decimal, int)) and not isinstance(raw, bool) and too_many_digits(raw, limits):
+        raise LimitExceeded("E518", f"的数字位数过多(写成普通小数最多 {limits.evidence_digits} 位)")
+    number = exact_number(raw)
+    return None if number is None else exact(number * scale)
+
+
+_HUGE = "(超过 300 位的数)"
+
+
+def _huge(number: int | Fraction) -> bool:
+    """Too long to print: Python refuses int → text past 4300 digits, and no one reads 300."""
+    value = Fraction(number)
+    return max(abs(value.numerator).bit_length(), value.denominator.bit_length()) > 1000
+
+
+def identifier_text(raw: object) -> str | None:
+    """A branch's `id` as text (None when absent); an int too long to print is not printed."""
+    if raw is None:
         return None
-    return exact_number(raw)
+    return _HUGE if isinstance(raw, int) and _huge(raw) else str(raw)
 
 
 def _shown(number: Exact) -> str:
-    return format_decimal(Fraction(number))
+    return _HUGE if _huge(number) else format_decimal(Fraction(number))
 
 
 def _json_type(raw: object) -> str:
@@ -436,5 +482,15 @@ def _json_type(raw: object) -> str:
 
 
 def _preview(raw: object) -> str:
-    text = json.dumps(raw, ensure_ascii=False, default=str) if not isinstance(raw, Decimal) else str(raw)
+    """At most 40 characters, however large or deep the value (containers are not walked)."""
+    if isinstance(raw, Mapping):
+        return "{…}" if raw else "{}"
+    if isinstance(raw, (list, tuple)):
+        return "[…]" if raw else "[]"
+    if isinstance(raw, (int, Fraction)) and _huge(raw):
+        return _HUGE
+    if isinstance(raw, str):
+        text = json.dumps(raw[:40], ensure_ascii=False)
+    else:
+        text = str(raw) if isinstance(raw, Decimal) else json.dumps(raw, default=lambda v: repr(v)[:40])
     return text if len(text) <= 40 else text[:37] + "…"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ import attrs
 from . import ast
 from .evidence import ENTRY_KEYS, RATER_KEYS, REASON_KEYS, SCORE_KEYS, may_be_left_out, read_bool, text_field
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
+from .limits import too_many_digits
 from .numbers import Exact, exact, exact_number, half_up
 
 if TYPE_CHECKING:
@@ -79,6 +81,21 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
     grid = ev.grid
     num, den = grid.step.numerator, grid.step.denominator
     floats_direct = grid.short_step
+    limits = ev.limits
+
+    def number(raw: object) -> Exact:
+        if (raw.__class__ is Decimal or raw.__class__ is int) and too_many_digits(raw, limits):  # type: ignore[arg-type]  # E518 there
+            raise Slow
+        value = exact_number(raw)
+        if value is None:
+            raise Slow
+        return value
+
+    def ratio(raw: object) -> Exact:
+        value = number(raw)
+        if not 0 <= value <= 1:
+            raise Slow
+        return value
 
     def judged(raw: object, low: int, high: int) -> int | None:
         """Grid units of a 酌情 score in [low, high], None when absent."""
@@ -97,8 +114,7 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
                 value = exact_number(raw)
                 units = None if value is None else grid.try_units(value)
         else:  # a Decimal from a JSON Lines file, a Fraction; text and bools go to the reference
-            value = _number(raw)
-            units = grid.try_units(value)
+            units = grid.try_units(number(raw))
         if units is None or not low <= units <= high:
             raise Slow
         return units
@@ -112,15 +128,8 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
         return units
 
     return {"Slow": Slow, "State": FastState, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
-            "_number": _number, "_ratio": _ratio, "_bool": _bool, "_entry": read_entry, "_div": _divide, "_judged": judged, "_grade": grade,
-            "_combine": ev.regular_sum.combine}
-
-
-def _number(raw: object) -> Exact:
-    value = exact_number(raw)
-    if value is None:
-        raise Slow
-    return value
+            "_number": number, "_ratio": ratio, "_bool": _bool, "_entry": read_entry, "_div": _divide, "_judged": judged, "_grade": grade,
+            "_combine": ev.regular_sum.combine, "_big": limits.largest_int}
 
 
 def _bool(raw: object) -> bool:
@@ -139,13 +148,6 @@ def read_entry(raw: dict[object, object]) -> tuple[object, tuple[str | None, str
         raise Slow  # the reference reports the missing score
     fields = {str(k): v for k, v in raw.items()}
     return score, (text_field(fields, REASON_KEYS), text_field(fields, RATER_KEYS))
-
-
-def _ratio(raw: object) -> Exact:
-    value = _number(raw)
-    if not 0 <= value <= 1:
-        raise Slow
-    return value
 
 
 def _divide(left: Exact, right: Exact) -> Exact:
@@ -234,10 +236,10 @@ class _Writer:
             self.emit(1, f"if {local} is not True and {local} is not False:")
             self.emit(2, f"{local} = _bool({local})")
         elif kind == "count":
-            self.emit(1, f"if {local}.__class__ is not int or {local} < 0:")
+            self.emit(1, f"if {local}.__class__ is not int or not 0 <= {local} < _big:")
             self.emit(2, "raise Slow")
         elif kind == "number":
-            self.emit(1, f"if {local}.__class__ is not int:")
+            self.emit(1, f"if {local}.__class__ is not int or not -_big < {local} < _big:")
             self.emit(2, f"{local} = _number({local})")
         elif kind == "ratio":
             self.emit(1, f"if {local}.__class__ is not int or not 0 <= {local} <= 1:")

@@ -17,6 +17,7 @@ import attrs
 from . import ast
 from .checker import clause_expressions
 from .exprcheck import walk
+from .limits import DEFAULT, Limits
 from .model import Rubric
 from .source import Span
 
@@ -51,6 +52,7 @@ class Graph:
     rescale: Fraction | None
     nodes: tuple[Node, ...]  # topologically ordered: every input comes before its reader
     sources: dict[str, str] = attrs.field(eq=False, repr=False)  # file → text, for rule text
+    limits: Limits = attrs.field(default=DEFAULT, eq=False, repr=False)  # bounds on the evidence
     _index: dict[str, Node] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -90,7 +92,7 @@ def compile_graph(rubric: Rubric) -> Graph:
     """The rubric's nodes in dependency order (the checker has ruled out cycles)."""
     builder = _Builder(rubric)
     return Graph(rubric.name, rubric.title, rubric.precision, rubric.max_score, rubric.rescale,
-                 tuple(_topological(builder.nodes)), rubric.sources)
+                 tuple(_topological(builder.nodes)), rubric.sources, rubric.limits)
 
 
 class _Builder:

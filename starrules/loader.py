@@ -10,6 +10,7 @@ import attrs
 
 from . import ast
 from .diagnostics import RubricError
+from .limits import DEFAULT, Limits
 from .parser import parse
 from .report import Reporter
 from .resources import BUILTIN_SCHEMES_DIR
@@ -28,9 +29,15 @@ class Program:
     rankings: dict[str, ast.Ranking] = attrs.Factory(dict)
 
 
-def read_text(path: Path, reporter: Reporter, span: Span | None = None) -> str | None:
-    """A file's text, or None after reporting E007 (or E101 for an import that is missing)."""
+def read_text(path: Path, reporter: Reporter, span: Span | None = None, limit: int | None = None) -> str | None:
+    """A file's text, or None after reporting E007 (or E101 for an import that is missing,
+    E008 for a file over `limit` bytes, refused before it is read)."""
     try:
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            reporter.report("E008", f"文件“{path.name}”过大({size} 字节,最多 {limit} 字节)",
+                            span or Span(str(path), 1, 1, 1, 1))
+            return None
         return decode(path.read_bytes())
     except FileNotFoundError:
         if span is not None:
@@ -50,52 +57,92 @@ def _reason(exc: Exception) -> str:
     return exc.strerror or type(exc).__name__ if isinstance(exc, OSError) else str(exc)
 
 
-def load_program(text: str, filename: str, base_dir: Path, reporter: Reporter) -> Program | None:
-    """Parse `text` and its imports. Returns None when the entry itself does not parse."""
-    entry = _parse_reporting(text, filename, reporter)
+@attrs.frozen
+class Access:
+    """Where imports may read: inside one of `roots` (resolved, so `..` and symlinks that lead
+    out are caught), and how much the limits allow."""
+
+    roots: tuple[Path, ...]
+    limits: Limits = DEFAULT
+
+    @classmethod
+    def under(cls, root: Path | None, limits: Limits = DEFAULT) -> Access:
+        """The tree under `root` and the built-in schemes; no files at all without a root."""
+        return cls((*((root.resolve(),) if root is not None else ()), BUILTIN_SCHEMES_DIR.resolve()), limits)
+
+    def allows(self, path: Path) -> bool:
+        return any(path.is_relative_to(root) for root in self.roots)
+
+
+def load_program(text: str, filename: str, base_dir: Path | None, reporter: Reporter,
+                 access: Access) -> Program | None:
+    """Parse `text` and its imports (relative to `base_dir`). Returns None when the entry
+    itself does not parse."""
+    entry = _parse_reporting(text, filename, reporter, access.limits)
     if entry is None:
         return None
     program = Program(entry)
-    _add_module(program, entry, base_dir, reporter, stack=[filename])
-    _add_builtins(program, reporter)
+    _Importer(program, reporter, access).add(entry, base_dir, [filename])
+    _add_builtins(program, reporter, access.limits)
     return program
 
 
-def _parse_reporting(text: str, filename: str, reporter: Reporter) -> ast.Module | None:
+def _parse_reporting(text: str, filename: str, reporter: Reporter, limits: Limits) -> ast.Module | None:
     reporter.add_source(filename, text)
     try:
-        return parse(text, filename)
+        return parse(text, filename, limits)
     except RubricError as exc:
         reporter.extend(exc.diagnostics)
         return None
 
 
-def _add_module(program: Program, module: ast.Module, base_dir: Path, reporter: Reporter,
-                stack: list[str]) -> None:
-    program.modules[module.filename] = module
-    for block in module.blocks:
-        if isinstance(block, ast.Import):
-            _import(program, block, base_dir, reporter, stack)
-        else:
-            _index(program, block, reporter)
+@attrs.define
+class _Importer:
+    program: Program
+    reporter: Reporter
+    access: Access
+    imported: int = 0
 
+    def add(self, module: ast.Module, base_dir: Path | None, stack: list[str]) -> None:
+        self.program.modules[module.filename] = module
+        for block in module.blocks:
+            if isinstance(block, ast.Import):
+                self._import(block, base_dir, stack)
+            else:
+                _index(self.program, block, self.reporter)
 
-def _import(program: Program, block: ast.Import, base_dir: Path, reporter: Reporter,
-            stack: list[str]) -> None:
-    path = (base_dir / block.path).resolve()
-    key = str(path)
-    if key in stack:
-        chain = " → ".join(Path(p).name for p in [*stack[stack.index(key):], key])
-        reporter.report("E102", f"循环引用:{chain}", block.span)
-        return
-    if key in program.modules:
-        return
-    text = read_text(path, reporter, block.span)
-    if text is None:
-        return
-    module = _parse_reporting(text, key, reporter)
-    if module is not None:
-        _add_module(program, module, path.parent, reporter, [*stack, key])
+    def _import(self, block: ast.Import, base_dir: Path | None, stack: list[str]) -> None:
+        limits, report = self.access.limits, self.reporter.report
+        if base_dir is None:
+            report("E111", f"不能引用“{block.path}”:从文本加载的标准没有给出可以读取文件的根目录", block.span,
+                   "调用 loads / check_text 时给出 root=…(引用只在这个目录中解析)")
+            return
+        path = (base_dir / block.path).resolve()
+        key = str(path)
+        if key in stack:
+            chain = " → ".join(Path(p).name for p in [*stack[stack.index(key):], key])
+            report("E102", f"循环引用:{chain}", block.span)
+            return
+        if key in self.program.modules:
+            return
+        if not self.access.allows(path):
+            report("E111", f"引用的文件“{block.path}”在允许的目录之外(解析为“{path}”)", block.span,
+                   "只能引用标准所在目录及其子目录中的文件;“..”或符号链接不能通向目录之外")
+            return
+        if len(stack) > limits.import_depth:
+            report("E110", f"引用层数过多(最多 {limits.import_depth} 层)", block.span)
+            return
+        self.imported += 1
+        if self.imported == limits.imports + 1:
+            report("E109", f"引用的文件过多(最多 {limits.imports} 个)", block.span)
+        if self.imported > limits.imports:
+            return
+        text = read_text(path, self.reporter, block.span, limits.file_bytes)
+        if text is None:
+            return
+        module = _parse_reporting(text, key, self.reporter, limits)
+        if module is not None:
+            self.add(module, path.parent, [*stack, key])
 
 
 def _index(program: Program, block: ast.TopLevel, reporter: Reporter) -> None:
@@ -134,7 +181,7 @@ def builtin_scheme_names() -> list[str]:
     return list(builtin_scheme_files())
 
 
-def _add_builtins(program: Program, reporter: Reporter) -> None:
+def _add_builtins(program: Program, reporter: Reporter, limits: Limits) -> None:
     """Load the built-in file of every scheme that is named but not defined here."""
     while True:
         wanted = _named_schemes(program) - set(program.schemes)
@@ -145,11 +192,11 @@ def _add_builtins(program: Program, reporter: Reporter) -> None:
         for path in sorted(files):
             text = decode(path.read_bytes())
             key = str(path.resolve())
-            module = _parse_reporting(text, key, reporter)
+            module = _parse_reporting(text, key, reporter, limits)
             if module is not None:
                 builtin = ast.Module(key, tuple(b for b in module.blocks if not _shadowed(program, b)),
                                      module.text, module.comments)
-                _add_module(program, builtin, path.parent, reporter, [key])
+                _Importer(program, reporter, Access.under(None, limits)).add(builtin, path.parent, [key])
 
 
 def _shadowed(program: Program, block: ast.TopLevel) -> bool:

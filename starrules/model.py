@@ -11,6 +11,7 @@ import attrs
 
 from . import ast
 from .diagnostics import Diagnostic
+from .limits import DEFAULT, Limits
 from .ranges import Ranges
 from .records import CHUNK_ROWS
 
@@ -61,6 +62,7 @@ class Rubric:
     warnings: tuple[Diagnostic, ...]
     sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)  # file → text, for rule text
     known_schemes: dict[str, CheckedScheme] = attrs.field(factory=dict, eq=False, repr=False)  # the whole program's
+    limits: Limits = attrs.field(default=DEFAULT, eq=False, repr=False)  # also bound its evidence
     _evaluator: Evaluator | None = attrs.field(default=None, init=False, eq=False, repr=False)
     _graders: dict[str, SchemeGrader] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 

@@ -6,8 +6,6 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
-MAX_DIGITS = 30  # digits in one literal; keeps int conversion and arithmetic cheap
-
 
 def parse_decimal(text: str) -> Fraction:
     """`"12.5"` → Fraction(25, 2). The text is a plain decimal (validated by the lexer)."""

@@ -15,11 +15,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from . import ast
 from .diagnostics import Diagnostic, RubricSyntaxError
 from .keywords import describe_expected, describe_terminal, keyword_forms, keywords
-from .numbers import MAX_DIGITS
+from .limits import DEFAULT, Limits
 from .resources import grammar_text
 from .source import Span, clean, normalise, source_line
 
-MAX_EXPRESSION_DEPTH = 100
 MAX_SYNTAX_ERRORS = 20
 _ESCAPE = re.compile(r"\\([\"\\])")
 
@@ -53,10 +52,15 @@ class _Name:
     quoted: bool
 
 
-def parse(text: str, filename: str | None = None) -> ast.Module:
+def parse(text: str, filename: str | None = None, limits: Limits = DEFAULT) -> ast.Module:
     """Parse rubric text into a Module; raise RubricSyntaxError with every error found."""
     file = filename or "<text>"
     text = clean(text)
+    size = len(text.encode("utf-8"))
+    if size > limits.file_bytes:
+        span = Span(file, 1, 1, 1, 2)
+        raise RubricSyntaxError([Diagnostic("E008", f"文件过大({size} 字节,最多 {limits.file_bytes} 字节)", span,
+                                            source_line(text, 1), "把标准拆成几个文件,用“引用”组合")])
     errors: list[Diagnostic] = []
     recovery = _Recovery(file, text, errors)
     normalised = normalise(text)
@@ -67,7 +71,7 @@ def parse(text: str, filename: str | None = None) -> ast.Module:
         tree = None
     if errors or tree is None:
         raise RubricSyntaxError(errors)
-    builder = _Builder(file, text)
+    builder = _Builder(file, text, limits)
     blocks = builder.build(tree)
     if builder.errors:
         raise RubricSyntaxError(builder.errors)
@@ -229,9 +233,10 @@ _EXPRESSIONS = (ast.Number, ast.Percent, ast.Bool, ast.NameRef, ast.ScoreRef, as
 class _Builder:
     """Builds AST nodes bottom-up from the Lark tree without recursion (depth-safe)."""
 
-    def __init__(self, file: str, text: str) -> None:
-        self.file, self.text = file, text
+    def __init__(self, file: str, text: str, limits: Limits) -> None:
+        self.file, self.text, self.limits = file, text, limits
         self.errors: list[Diagnostic] = []
+        self.items = 0
         self.depth: dict[int, int] = {}
         self._built: list[Any] = []  # keeps nodes alive so their ids in `depth` stay unique
         self._line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
@@ -263,11 +268,24 @@ class _Builder:
         return list(out[0])
 
     def _leaf(self, node: Any) -> Any:
-        if isinstance(node, Token) and node.type in ("NUMBER", "PERCENT"):
+        if not isinstance(node, Token):
+            return node
+        limits = self.limits
+        if node.type in ("NUMBER", "PERCENT"):
             digits = str(node).rstrip("%").replace(".", "")
-            if len(digits) > MAX_DIGITS:
-                self._error("E005", f"数字位数过多(最多 {MAX_DIGITS} 位)", self._token_span(node))
+            if len(digits) > limits.number_digits:
+                self._error("E005", f"数字位数过多(最多 {limits.number_digits} 位)", self._token_span(node))
+        elif node.type == "STRING" and len(node) - 2 > limits.string_length:
+            self._error("E010", f"字符串过长({len(node) - 2} 个字符,最多 {limits.string_length} 个)",
+                        self._token_span(node), "较长的说明文字请精简,或放到标准之外的文档中")
+        elif node.type == "NAME" and len(node) > limits.name_length:
+            self._error("E009", f"名称过长({len(node)} 个字符,最多 {limits.name_length} 个)",
+                        self._token_span(node), "起一个简短的名称,把完整的表述写进“说明”")
         return node
+
+    def _list(self, span: Span, entries: Sequence[Any], what: str) -> None:
+        if len(entries) > self.limits.list_size:
+            self._error("E011", f"{what}过多({len(entries)} 个,最多 {self.limits.list_size} 个)", span)
 
     def _span(self, tree: Tree) -> Span:
         meta = tree.meta
@@ -284,8 +302,8 @@ class _Builder:
     def _expr(self, node: Any, span: Span, *children: Any) -> Any:
         """Record nesting depth; too deep an expression is an error, not a stack overflow."""
         depth = 1 + max((self.depth.get(id(c), 0) for c in children), default=0)
-        if depth == MAX_EXPRESSION_DEPTH + 1:
-            self._error("E006", f"表达式嵌套过深(最多 {MAX_EXPRESSION_DEPTH} 层)", span,
+        if depth == self.limits.expression_depth + 1:
+            self._error("E006", f"表达式嵌套过深(最多 {self.limits.expression_depth} 层)", span,
                         "把表达式拆成几个“令”派生值")
         self.depth[id(node)] = depth
         self._built.append(node)
@@ -295,13 +313,21 @@ class _Builder:
     def name(self, span: Span, kids: Kids) -> _Name:
         token = kids[0]
         if token.type == "STRING":
-            return _Name(_string(token), span, True)
+            name = _string(token)
+            if len(name) > self.limits.name_length:
+                self._error("E009", f"名称过长({len(name)} 个字符,最多 {self.limits.name_length} 个)", span,
+                            "起一个简短的名称,把完整的表述写进“说明”")
+            return _Name(name, span, True)
         return _Name(str(token), span, False)
 
     def number(self, span: Span, kids: Kids) -> ast.Number:
         return self._expr(ast.Number(str(kids[0]), span, unit=kids[1] is not None), span)
 
-    points = number
+    def points(self, span: Span, kids: Kids) -> ast.Number:
+        number = self.number(span, kids)
+        if len(number.text.replace(".", "")) <= self.limits.number_digits and abs(number.value) > self.limits.points:
+            self._error("E417", f"分值 {number.text} 过大(最多 {self.limits.points} 分)", span)
+        return number
 
     def percent(self, span: Span, kids: Kids) -> ast.Percent:
         return self._expr(ast.Percent(str(kids[0])[:-1], span), span)
@@ -339,15 +365,17 @@ class _Builder:
 
     def in_list(self, span: Span, kids: Kids) -> ast.InList:
         operand, *rest = _of(kids, *_EXPRESSIONS)
+        self._list(span, rest, "列表中的值")
         return self._expr(ast.InList(operand, tuple(rest), span), span, operand, *rest)
 
     def not_op(self, span: Span, kids: Kids) -> ast.Not:
         return self._expr(ast.Not(kids[1], span), span, kids[1])
 
     def _flat(self, cls: type[ast.And] | type[ast.Or], span: Span, kids: Kids) -> Any:
-        """`a 且 b 且 c` is one And of three (left-nested chains stay flat, and shallow)."""
-        left, right = kids[0], kids[2]
-        operands = (*left.operands, right) if type(left) is cls else (left, right)
+        """`a 且 b 且 c` is one And of three; `(a 且 b) 且 c` too (a chain in parentheses on
+        the left is read as part of the chain, as the left-nested grammar used to)."""
+        first, *rest = _of(kids, *_EXPRESSIONS)
+        operands = (*first.operands, *rest) if type(first) is cls else (first, *rest)
         return self._expr(cls(operands, span), span, *operands)
 
     def and_op(self, span: Span, kids: Kids) -> ast.And:
@@ -362,10 +390,12 @@ class _Builder:
 
     def call(self, span: Span, kids: Kids) -> ast.Call:
         args = tuple(_of(kids, *_EXPRESSIONS))
+        self._list(span, args, "函数的参数")
         return self._expr(ast.Call(_FUNCTIONS[kids[0].type], args, span), span, *args)
 
     def list_call(self, span: Span, kids: Kids) -> ast.ListCall:
         items = tuple(_of(kids, *_EXPRESSIONS))
+        self._list(span, items, "函数的参数")
         return self._expr(ast.ListCall(_FUNCTIONS[kids[0].type], items, span), span, *items)
 
     # clauses
@@ -396,7 +426,9 @@ class _Builder:
         return ast.Grade(kids[0].text, kids[1], span)
 
     def grades(self, span: Span, kids: Kids) -> ast.Grades:
-        return ast.Grades(tuple(_of(kids, ast.Grade)), span)
+        levels = tuple(_of(kids, ast.Grade))
+        self._list(span, levels, "档次")
+        return ast.Grades(levels, span)
 
     def not_applicable(self, span: Span, kids: Kids) -> ast.NotApplicable:
         return ast.NotApplicable(kids[-1], span)
@@ -421,6 +453,9 @@ class _Builder:
     def item(self, span: Span, kids: Kids) -> ast.Item:
         name = kids[1]
         clauses = tuple(k for k in kids[3:] if not isinstance(k, Token))
+        self.items += 1
+        if self.items == self.limits.items + 1:
+            self._error("E416", f"项目过多(一个文件最多 {self.limits.items} 个)", name.span)
         return ast.Item(name.text, kids[2], clauses, span, name.span, kids[0].type)
 
     def section(self, span: Span, kids: Kids) -> ast.Section:
@@ -437,6 +472,7 @@ class _Builder:
                                 name.span if name else span)
 
     def fact_type(self, span: Span, kids: Kids) -> ast.FactType:
+        self._list(span, _of(kids, _Name), "选项")
         return ast.FactType(_FACT_TYPES[kids[0].type], tuple(n.text for n in _of(kids, _Name)))
 
     def fact(self, span: Span, kids: Kids) -> ast.Fact:

@@ -13,7 +13,7 @@ import attrs
 
 from . import ast
 from .diagnostics import EvidenceError
-from .evidence import RESERVED_KEYS, Locate, open_evidence, read_history
+from .evidence import RESERVED_KEYS, Locate, identifier_text, open_evidence, read_history
 from .model import Rubric
 from .numbers import Exact, Grid
 from .report import Reporter, did_you_mean
@@ -22,7 +22,7 @@ from .result import ItemResult, Result
 
 def evaluate_branch(rubric: Rubric, evidence: Mapping[str, Any] | str | os.PathLike[str], explain: bool) -> Result:
     """One branch's ungraded result: its single fact sheet, or its raters combined."""
-    return evaluate_located(rubric, *open_evidence(evidence), explain)
+    return evaluate_located(rubric, *open_evidence(evidence, rubric.limits), explain)
 
 
 def evaluate_located(rubric: Rubric, data: object, locate: Locate, reporter: Reporter, explain: bool) -> Result:
@@ -46,7 +46,7 @@ def _combined(rubric: Rubric, raters: ast.Raters, data: object, locate: Locate, 
     combined = results[override] if override is not None and override in results else \
         _weighted(rubric.evaluator.grid, [(results[n], w) for n, w in weights.items()])
     return attrs.evolve(combined, raters=results, history=history,
-                        id=None if identifier is None else str(identifier))
+                        id=identifier_text(identifier))
 
 
 def _sheets(data: object, names: list[str], weights: Mapping[str, Fraction], locate: Locate,

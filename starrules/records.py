@@ -10,7 +10,6 @@ import csv
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,6 +17,7 @@ import attrs
 
 from .diagnostics import Diagnostic
 from .evidence import Locate, in_memory, text_locator, unreadable
+from .limits import DEFAULT, LimitExceeded, Limits, load_json
 from .report import Reporter
 from .source import Span
 
@@ -55,7 +55,7 @@ class Record:
     reporter: Reporter = attrs.field(eq=False)
 
 
-def records(data: Iterable[Mapping[str, Any]] | str | os.PathLike[str]) -> Iterator[Record]:
+def records(data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], limits: Limits = DEFAULT) -> Iterator[Record]:
     if not isinstance(data, (str, os.PathLike)):
         for row, evidence in enumerate(data, 1):
             yield Record(row, evidence, in_memory(f"<第 {row} 条证据>"), Reporter())
@@ -64,8 +64,8 @@ def records(data: Iterable[Mapping[str, Any]] | str | os.PathLike[str]) -> Itera
     file = str(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            reader = _csv if path.suffix.lower() == ".csv" else _jsonl
-            yield from _check_ids(file, reader(file, stream))
+            rows = _csv(file, stream) if path.suffix.lower() == ".csv" else _jsonl(file, stream, limits)
+            yield from _check_ids(file, rows)
     except (OSError, UnicodeDecodeError) as exc:
         raise unreadable(path, "批量文件", exc) from None
 
@@ -76,16 +76,21 @@ def _line_reporter(file: str, row: int, text: str) -> Reporter:
     return reporter
 
 
-def _jsonl(file: str, stream: TextIO) -> Iterator[Record]:
+def _jsonl(file: str, stream: TextIO, limits: Limits) -> Iterator[Record]:
     for row, line in enumerate(stream, 1):
         line = line.rstrip("\r\n")
         if not line.strip():
             continue
         reporter = _line_reporter(file, row, line)
         try:
-            data = json.loads(line, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            reporter.report("E514", f"第 {row} 行不是有效的 JSON:{exc.msg}", Span(file, row, exc.colno, row, exc.colno + 1))
+            data = load_json(line, limits, f"第 {row} 行的记录")
+        except (LimitExceeded, ValueError) as exc:
+            if isinstance(exc, LimitExceeded):
+                reporter.report(exc.code, exc.message, Span(file, row, 1, row, 2))
+            elif isinstance(exc, json.JSONDecodeError):
+                reporter.report("E514", f"第 {row} 行不是有效的 JSON:{exc.msg}", Span(file, row, exc.colno, row, exc.colno + 1))
+            else:  # an integer longer than Python reads (4300 digits), an unsupported constant
+                reporter.report("E514", f"第 {row} 行无法读取:{exc}", Span(file, row, 1, row, 2))
             yield Record(row, None, text_locator(file, line, row), reporter)
             continue
         if not isinstance(data, dict):
@@ -102,6 +107,16 @@ def _csv(file: str, stream: TextIO) -> Iterator[Record]:
             raw.append(line.rstrip("\r\n"))
             yield line
     reader = csv.DictReader(lines())
+    try:
+        yield from _csv_rows(file, reader, raw)
+    except csv.Error as exc:  # a field over csv's size limit, a NUL byte: the rest cannot be read
+        row = reader.line_num
+        reporter = _line_reporter(file, row, raw[-1] if raw else "")
+        reporter.report("E514", f"第 {row} 行无法读取:{exc}", Span(file, row, 1, row, 2))
+        yield Record(row, None, _row_locator(file, row), reporter)
+
+
+def _csv_rows(file: str, reader: csv.DictReader[str], raw: list[str]) -> Iterator[Record]:
     reader.fieldnames  # noqa: B018  (reads the header row)
     raw.clear()
     for data in reader:

@@ -1,5 +1,5 @@
 """A plain (non-editable) wheel install into a fresh venv runs `starrules check` from outside
-the source tree: the grammar and the built-in schemes ship inside the wheel."""
+the source tree: the grammar and the built-in schemes ship inside the wheel, imports stay confined."""
 
 from __future__ import annotations
 
@@ -42,3 +42,10 @@ def test_wheel_installs_and_checks_a_bundled_rubric(tmp_path: Path) -> None:
     assert json.loads(evaluated.stdout)["total"] == 83.5
     schema = run(python, "-c", "import starrules; print(starrules.result_schema()['title'])", cwd=tmp_path)
     assert schema.stdout.strip() == "starrules result, schema_version 1"
+    outside = tmp_path / "outside.rubric"
+    outside.write_text("等级 外 { 甲 }\n", encoding="utf-8")
+    (tmp_path / "project").mkdir()
+    escaping = tmp_path / "project" / "main.rubric"
+    escaping.write_text('引用 "../outside.rubric"\n', encoding="utf-8")
+    refused = run(tmp_path / "env" / "bin" / "starrules", "check", escaping, cwd=tmp_path)
+    assert refused.returncode == 1 and "错误[E111]" in refused.stderr  # confinement holds in the installed package

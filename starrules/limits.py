@@ -1,0 +1,104 @@
+"""Bounds on what a rubric or a branch's evidence may ask of the library, so that text from
+county offices and uploads from thousands of branches cannot exhaust time or memory
+(docs/limits.md). Each bound breached has its own error code."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+import attrs
+
+
+@attrs.frozen
+class Limits:
+    """Every bound, with defaults far above any real 评分表; pass your own to `load`/`loads`."""
+
+    # rubric text (checked while loading; the code of each breach in brackets)
+    file_bytes: int = 4 * 1024 * 1024  # one rubric file, UTF-8 bytes [E008]
+    expression_depth: int = 100  # nesting of one expression [E006]
+    number_digits: int = 30  # digits in one number literal [E005]
+    name_length: int = 100  # characters in one name [E009]
+    string_length: int = 5000  # characters in one string literal [E010]
+    list_size: int = 200  # arguments of 最小/最大/任一…, entries of 选项/分档/属于 [E011]
+    items: int = 10_000  # items in one file [E416]
+    points: int = 1_000_000  # magnitude of any points value (分值, 扣分, 满分, 达标…) [E417]
+    imports: int = 100  # files imported, all told [E109]
+    import_depth: int = 16  # chain of files importing files [E110]
+    # evidence (checked when a branch is read)
+    evidence_bytes: int = 10 * 1024 * 1024  # one evidence file or batch record [E516]
+    evidence_keys: int = 100_000  # keys in one branch's evidence [E516]
+    evidence_depth: int = 16  # nesting of objects and arrays in evidence JSON [E517]
+    evidence_digits: int = 100  # digits (and decimal exponent) of an evidence number [E518]
+
+    def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(Limits):
+            value = getattr(self, field.name)
+            if type(value) is not int or value < 1:  # noqa: E721
+                raise ValueError(f"limit {field.name} must be a positive int, not {value!r}")
+
+    @property
+    def largest_int(self) -> int:
+        """10 ** evidence_digits: evidence ints must lie strictly between its negative and it."""
+        return 10**self.evidence_digits  # type: ignore[no-any-return]
+
+
+DEFAULT = Limits()
+
+
+class LimitExceeded(Exception):
+    """A breached evidence bound; the reader turns it into a diagnostic at the right place."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+_BRACKETS_AND_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of objects and arrays in JSON text (strings skipped)."""
+    depth = deepest = 0
+    for match in _BRACKETS_AND_STRINGS.finditer(text):
+        char = match.group(0)
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json(text: str, limits: Limits, what: str) -> object:
+    """`json.loads` with decimals kept exact, refusing text larger or deeper than the limits
+    (LimitExceeded) before the decoder could exhaust memory or the stack; other faults
+    surface as ValueError (json.JSONDecodeError is one)."""
+    size = len(text.encode("utf-8")) if len(text) * 4 > limits.evidence_bytes else len(text)
+    if size > limits.evidence_bytes:
+        raise LimitExceeded("E516", f"{what}过大({size} 字节,最多 {limits.evidence_bytes} 字节)")
+    # counting brackets is C-speed; only text that could be too deep is scanned
+    if text.count("[") + text.count("{") > limits.evidence_depth and json_depth(text) > limits.evidence_depth:
+        raise LimitExceeded("E517", f"{what}嵌套过深(最多 {limits.evidence_depth} 层)")
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:  # unreachable under the depth check unless the limit is set very high
+        raise LimitExceeded("E517", f"{what}嵌套过深") from None
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"不支持 {name}")
+
+
+def too_many_digits(value: Decimal | int, limits: Limits) -> bool:
+    """Whether an evidence number, written out as a plain decimal, has more digits than allowed,
+    so 1e-999999 is refused before it becomes a fraction with a million-digit denominator, and
+    an int from Python too long to print (past 4300 digits) never reaches a result."""
+    if isinstance(value, int):
+        return not -limits.largest_int < value < limits.largest_int
+    if not value.is_finite():
+        return False
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    return (len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent)) > limits.evidence_digits
