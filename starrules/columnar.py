@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -173,7 +172,7 @@ class _Run:
             limits = self.ev.limits
             for i in np.flatnonzero(col.present):
                 raw = col.values[i]
-                value = None if isinstance(raw, Decimal) and too_many_digits(raw, limits) else exact_number(raw)
+                value = None if too_many_digits(raw, limits) else exact_number(raw)
                 if value is not None:
                     value = Fraction(value)
                     if abs(value.numerator) < LIMIT and value.denominator < LIMIT:

@@ -90,7 +90,7 @@ def read_evidence_text(path: Path, what: str = "证据文件", limit: int | None
     try:
         size = path.stat().st_size
         if limit is not None and size > limit:
-            raise limit_error(str(path), LimitExceeded("E516", f"{what}过大({size} 字节,最多 {limit} 字节)"))
+            raise file_error(str(path), "E516", f"{what}过大({size} 字节,最多 {limit} 字节)")
         text = decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
         raise unreadable(path, what, exc) from None
@@ -101,14 +101,13 @@ def read_evidence_text(path: Path, what: str = "证据文件", limit: int | None
 
 def unreadable(path: Path, what: str, exc: Exception) -> EvidenceError:
     """E511 for an evidence or batch file that cannot be opened or decoded."""
-    reporter = Reporter()
-    reporter.report("E511", f"无法读取{what}“{path}”:{os_reason(exc)}", Span(str(path), 0, 0, 0, 0))
-    return EvidenceError(reporter.diagnostics)
+    return file_error(str(path), "E511", f"无法读取{what}“{path}”:{os_reason(exc)}")
 
 
-def limit_error(file: str, exc: LimitExceeded) -> EvidenceError:
+def file_error(file: str, code: str, message: str) -> EvidenceError:
+    """An error about a whole evidence file (no line to point at)."""
     reporter = Reporter()
-    reporter.report(exc.code, exc.message, Span(file, 0, 0, 0, 0))
+    reporter.report(code, message, Span(file, 0, 0, 0, 0))
     return EvidenceError(reporter.diagnostics)
 
 
@@ -119,7 +118,7 @@ def load_evidence_file(path: Path, limits: Limits) -> tuple[object, Locate, Repo
     try:
         data = load_json(text, limits, "证据文件")
     except LimitExceeded as exc:
-        raise limit_error(file, exc) from None
+        raise file_error(file, exc.code, exc.message) from None
     except ValueError as exc:
         line, column = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
         reporter.report("E511", f"证据文件不是有效的 JSON:{_json_reason(exc)}", Span(file, line, column, line, column + 1))
@@ -439,7 +438,7 @@ def _number(raw: object, limits: Limits, *, percent: bool) -> Exact | None:
             raw = Decimal(text)
         except InvalidOperation:
             return None
-    if isinstance(raw, (Decimal, int)) and not isinstance(raw, bool) and too_many_digits(raw, limits):
+    if too_many_digits(raw, limits):
         raise LimitExceeded("E518", f"的数字位数过多(写成普通小数最多 {limits.evidence_digits} 位)")
     number = exact_number(raw)
     return None if number is None else exact(number * scale)

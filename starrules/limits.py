@@ -31,17 +31,15 @@ class Limits:
     evidence_keys: int = 100_000  # keys in one branch's evidence [E516]
     evidence_depth: int = 16  # nesting of objects and arrays in evidence JSON [E517]
     evidence_digits: int = 100  # digits (and decimal exponent) of an evidence number [E518]
+    # 10 ** evidence_digits, worked out once: evidence ints lie strictly between its negative and it
+    largest_int: int = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         for field in attrs.fields(Limits):
-            value = getattr(self, field.name)
+            value = getattr(self, field.name) if field.init else 1
             if type(value) is not int or value < 1:  # noqa: E721
                 raise ValueError(f"limit {field.name} must be a positive int, not {value!r}")
-
-    @property
-    def largest_int(self) -> int:
-        """10 ** evidence_digits: evidence ints must lie strictly between its negative and it."""
-        return 10**self.evidence_digits  # type: ignore[no-any-return]
+        object.__setattr__(self, "largest_int", 10**self.evidence_digits)
 
 
 DEFAULT = Limits()
@@ -71,12 +69,21 @@ def json_depth(text: str) -> int:
     return deepest
 
 
+def utf8_size_over(text: str, limit: int) -> int | None:
+    """The UTF-8 size of `text` when it is over `limit` bytes, else None; text that cannot be
+    over (at most 4 bytes a character) is not encoded."""
+    if len(text) * 4 <= limit:
+        return None
+    size = len(text.encode("utf-8"))
+    return size if size > limit else None
+
+
 def load_json(text: str, limits: Limits, what: str) -> object:
     """`json.loads` with decimals kept exact, refusing text larger or deeper than the limits
     (LimitExceeded) before the decoder could exhaust memory or the stack; other faults
     surface as ValueError (json.JSONDecodeError is one)."""
-    size = len(text.encode("utf-8")) if len(text) * 4 > limits.evidence_bytes else len(text)
-    if size > limits.evidence_bytes:
+    size = utf8_size_over(text, limits.evidence_bytes)
+    if size is not None:
         raise LimitExceeded("E516", f"{what}过大({size} 字节,最多 {limits.evidence_bytes} 字节)")
     # counting brackets is C-speed; only text that could be too deep is scanned
     if text.count("[") + text.count("{") > limits.evidence_depth and json_depth(text) > limits.evidence_depth:
@@ -91,13 +98,14 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"不支持 {name}")
 
 
-def too_many_digits(value: Decimal | int, limits: Limits) -> bool:
-    """Whether an evidence number, written out as a plain decimal, has more digits than allowed,
-    so 1e-999999 is refused before it becomes a fraction with a million-digit denominator, and
-    an int from Python too long to print (past 4300 digits) never reaches a result."""
-    if isinstance(value, int):
-        return not -limits.largest_int < value < limits.largest_int
-    if not value.is_finite():
+def too_many_digits(value: object, limits: Limits) -> bool:
+    """Whether an evidence number (an int or a Decimal; anything else is not bounded here),
+    written out as a plain decimal, has more digits than allowed, so 1e-999999 is refused before
+    it becomes a fraction with a million-digit denominator, and an int from Python too long to
+    print (past 4300 digits) never reaches a result."""
+    if type(value) is int:  # noqa: E721 (not bool)
+        return not -limits.largest_int < value < limits.largest_int  # type: ignore[operator]
+    if not isinstance(value, Decimal) or not value.is_finite():
         return False
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)

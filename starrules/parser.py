@@ -15,7 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from . import ast
 from .diagnostics import Diagnostic, RubricSyntaxError
 from .keywords import describe_expected, describe_terminal, keyword_forms, keywords
-from .limits import DEFAULT, Limits
+from .limits import DEFAULT, Limits, utf8_size_over
 from .resources import grammar_text
 from .source import Span, clean, normalise, source_line
 
@@ -56,8 +56,8 @@ def parse(text: str, filename: str | None = None, limits: Limits = DEFAULT) -> a
     """Parse rubric text into a Module; raise RubricSyntaxError with every error found."""
     file = filename or "<text>"
     text = clean(text)
-    size = len(text.encode("utf-8"))
-    if size > limits.file_bytes:
+    size = utf8_size_over(text, limits.file_bytes)
+    if size is not None:
         span = Span(file, 1, 1, 1, 2)
         raise RubricSyntaxError([Diagnostic("E008", f"文件过大({size} 字节,最多 {limits.file_bytes} 字节)", span,
                                             source_line(text, 1), "把标准拆成几个文件,用“引用”组合")])
@@ -272,8 +272,7 @@ class _Builder:
             return node
         limits = self.limits
         if node.type in ("NUMBER", "PERCENT"):
-            digits = str(node).rstrip("%").replace(".", "")
-            if len(digits) > limits.number_digits:
+            if _digits(str(node)) > limits.number_digits:
                 self._error("E005", f"数字位数过多(最多 {limits.number_digits} 位)", self._token_span(node))
         elif node.type == "STRING" and len(node) - 2 > limits.string_length:
             self._error("E010", f"字符串过长({len(node) - 2} 个字符,最多 {limits.string_length} 个)",
@@ -325,7 +324,7 @@ class _Builder:
 
     def points(self, span: Span, kids: Kids) -> ast.Number:
         number = self.number(span, kids)
-        if len(number.text.replace(".", "")) <= self.limits.number_digits and abs(number.value) > self.limits.points:
+        if _digits(number.text) <= self.limits.number_digits and abs(number.value) > self.limits.points:
             self._error("E417", f"分值 {number.text} 过大(最多 {self.limits.points} 分)", span)
         return number
 
@@ -582,6 +581,11 @@ class _Builder:
 
     def start(self, span: Span, kids: Kids) -> list[Any]:
         return list(kids)
+
+
+def _digits(literal: str) -> int:
+    """Digits in a number or percent literal (`12.5`, `60%`)."""
+    return len(literal.rstrip("%").replace(".", ""))
 
 
 def is_bare_name(text: str) -> bool:
