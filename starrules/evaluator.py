@@ -332,7 +332,10 @@ class Evaluator:
         self.vetoes: list[_Rule] = []
         self.steps: list[Callable[[_Run], None]] = [step for node in graph.nodes if (step := self._step(node))]
         self.evidence_spec = EvidenceSpec(self)
-        self.sections.sort(key=lambda plan: (plan.kind != "regular", plan.node.span.line, plan.node.span.column))
+        # the rubric's order (regular, then bonus and penalty), not source lines: inherited and
+        # imported sections come from other places in the file or from other files
+        order = {node_id: n for n, node_id in enumerate((*graph[REGULAR].inputs, *graph[TOTAL].inputs[1:]))}
+        self.sections.sort(key=lambda plan: order[plan.node.id])
         self.regular = [p for p in self.sections if p.kind == "regular"]
         self.regular_sum = RegularSum(self.graph, self.regular)
         self.fast = FastPath(self)
