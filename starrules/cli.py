@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from .api import check_file, load
 from .batch import evaluate_batch
@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="按评分标准给一个党支部打分")
     _rubric_arguments(evaluate)
     evaluate.add_argument("evidence", metavar="EVIDENCE",
-                          help="证据文件:.json 一个党支部;.jsonl 或 .csv 多个党支部(每条记录要有 id);"
+                          help="证据文件:.json 一个党支部;.jsonl、.csv 或 .xlsx(starrules template 生成的评分表)"
+                               "多个党支部(每条记录要有 id);"
                                ".parquet 多个党支部(与 -o 同用)")
     _scheme_argument(evaluate)
     evaluate.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 结果(多个党支部时是数组)")
@@ -85,10 +86,23 @@ def _parser() -> argparse.ArgumentParser:
     why.set_defaults(run=_explain)
     ranking = commands.add_parser("rank", help="按等级方案对一批党支部排名,执行名额和倒排规则")
     _rubric_arguments(ranking)
-    ranking.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl 或 .csv,每条记录要有 id)")
+    ranking.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl、.csv 或 .xlsx,每条记录要有 id)")
     ranking.add_argument("--scheme", required=True, metavar="S", help="按哪个等级方案排名")
     ranking.add_argument("--json", action="store_true", help="只在标准输出打印 JSON")
     ranking.set_defaults(run=_rank)
+    template = commands.add_parser("template", help="生成 Excel 评分表(一个党支部的评分表和多个党支部的批量表)")
+    _rubric_arguments(template)
+    template.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="写出的工作簿")
+    template.set_defaults(run=_template)
+    report = commands.add_parser("report", help="批量评分并写出一览表、汇总表(.xlsx)、等级分布图(.png)和评分卡(--html)")
+    _rubric_arguments(report)
+    report.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl、.csv 或 .xlsx,每条记录要有 id)")
+    report.add_argument("-o", "--output", required=True, metavar="OUT.xlsx",
+                        help="一览表和汇总表写入这个工作簿,等级分布图写入同名的 .png")
+    _scheme_argument(report)
+    report.add_argument("--group", metavar="FACT", help="汇总表按这个事实分组(如 领域)")
+    report.add_argument("--html", metavar="OUT.html", help="同时写出可打印的评分卡(每个党支部一页)")
+    report.set_defaults(run=_report)
     schema = commands.add_parser("schema", help="打印证据的 JSON Schema(draft 2020-12)")
     _rubric_arguments(schema)
     schema.set_defaults(run=_schema)
@@ -119,7 +133,7 @@ def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str]) -> int
     """Load the rubric, run the command, print its output; any input error → diagnostics, exit 1."""
     try:
         output = body(load(args.rubric_file, args.rubric, root=args.root))
-    except StarrulesError as exc:
+    except (StarrulesError, _WriteFailed) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERRORS
     print(output)
@@ -149,7 +163,7 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
     stderr and the rest are still written."""
     output = Path(args.output)
     if path.suffix.lower() not in BATCH_FILES or output.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise _UsageError("-o 用于批量评分:证据应为 .jsonl、.csv 或 .parquet,输出文件也应为 .jsonl、.csv 或 .parquet")
+        raise _UsageError("-o 用于批量评分:证据应为 .jsonl、.csv、.xlsx 或 .parquet,输出文件应为 .jsonl、.csv 或 .parquet")
     if args.chunk_rows < 1:
         raise _UsageError(f"--chunk-rows 应为正整数,这里是 {args.chunk_rows}")
     try:
@@ -195,12 +209,60 @@ def _explain(args: argparse.Namespace) -> int:
 def _rank(args: argparse.Namespace) -> int:
     path = Path(args.batch)
     if path.suffix.lower() not in BATCH_SUFFIXES:
-        raise _UsageError(f"批量证据文件应为 .jsonl 或 .csv,这里是“{args.batch}”")
+        raise _UsageError(f"批量证据文件应为 .jsonl、.csv 或 .xlsx,这里是“{args.batch}”")
 
     def run(rubric: Rubric) -> str:
         ranked = rank(evaluate_batch(rubric, path, [args.scheme], explain=False), args.scheme, rubric=rubric)
         return ranked.to_json() if args.json else ranking_table(ranked)
     return _with_rubric(args, run)
+
+
+def _template(args: argparse.Namespace) -> int:
+    if Path(args.output).suffix.lower() != ".xlsx":
+        raise _UsageError(f"评分表应写成 .xlsx 文件,这里是“{args.output}”")
+
+    def run(rubric: Rubric) -> str:
+        from .xlsx_template import write_template
+        _written(args.output, lambda: write_template(rubric, args.output))
+        return f"已写出评分表:{args.output}(“评分表”一个党支部,“批量”每行一个党支部)"
+    return _with_rubric(args, run)
+
+
+def _report(args: argparse.Namespace) -> int:
+    path = Path(args.batch)
+    if path.suffix.lower() not in BATCH_SUFFIXES:
+        raise _UsageError(f"批量证据文件应为 .jsonl、.csv 或 .xlsx,这里是“{args.batch}”")
+    if Path(args.output).suffix.lower() != ".xlsx":
+        raise _UsageError(f"报表应写成 .xlsx 文件,这里是“{args.output}”")
+
+    def run(rubric: Rubric) -> str:
+        from .scorecard import scorecard_html
+        from .summary import branch_names, summarise
+        from .xlsx_report import write_report
+        results = evaluate_batch(rubric, path, args.scheme)
+        if not results:
+            raise _UsageError(f"“{args.batch}”中没有党支部")
+        try:
+            summary = summarise(rubric, results, list(results[0].levels), branch_names(path, rubric), args.group)
+        except ValueError as exc:
+            raise _UsageError(str(exc)) from None
+        png = _written(args.output, lambda: write_report(summary, args.output))
+        lines = [f"已评定 {len(results)} 个党支部", f"一览表、汇总表:{args.output}", f"等级分布图:{png}"]
+        if args.html:
+            _written(args.html, lambda: Path(args.html).write_text(scorecard_html(summary), encoding="utf-8"))
+            lines.append(f"评分卡:{args.html}")
+        return "\n".join(lines)
+    return _with_rubric(args, run)
+
+
+T = TypeVar("T")
+
+
+def _written(file: str, write: Callable[[], T]) -> T:
+    try:
+        return write()
+    except OSError as exc:
+        raise _WriteFailed(f"无法写入“{file}”:{os_reason(exc)}") from None
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -220,6 +282,10 @@ def _evidence_path(file: str, batch: tuple[str, ...] = ()) -> Path:
 
 
 class _UsageError(Exception):
+    pass
+
+
+class _WriteFailed(Exception):
     pass
 
 

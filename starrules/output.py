@@ -87,6 +87,9 @@ def _cell(value: object) -> object:
 def count_records(path: Path) -> int:
     """Records in a batch file, for the progress display: non-empty lines, less a CSV header;
     a Parquet file's row count from its footer."""
+    if path.suffix.lower() == ".xlsx":
+        from .records import records
+        return sum(1 for _ in records(path))
     if path.suffix.lower() == ".parquet":
         from .columns import load_pyarrow
         return int(load_pyarrow("parquet").ParquetFile(path).metadata.num_rows)

@@ -21,7 +21,7 @@ from .limits import DEFAULT, LimitExceeded, Limits, load_json
 from .report import Reporter
 from .source import Span
 
-BATCH_SUFFIXES = (".jsonl", ".csv")  # read here, record by record
+BATCH_SUFFIXES = (".jsonl", ".csv", ".xlsx")  # read here, record by record
 COLUMN_SUFFIXES = (".parquet",)  # read by columns.py, a row group at a time
 CHUNK_ROWS = 65_536  # rows per chunk of columnar input: memory follows this, not the file's length
 
@@ -62,6 +62,10 @@ def records(data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], limits: 
         return
     path = Path(data)
     file = str(path)
+    if path.suffix.lower() == ".xlsx":
+        from .xlsx_records import workbook_records
+        yield from _check_ids(file, workbook_records(path, limits))
+        return
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
             rows = _csv(file, stream) if path.suffix.lower() == ".csv" else _jsonl(file, stream, limits)

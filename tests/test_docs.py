@@ -41,18 +41,21 @@ CONSOLE_EXAMPLES = [b for p in sorted(DOCS.glob("*.md")) for b in CONSOLE.findal
 
 def test_every_command_is_documented_with_a_running_example() -> None:
     commands = {block.split()[2] for block in CONSOLE_EXAMPLES}
-    assert {"check", "eval", "explain", "schema", "graph", "rank"} <= commands
+    assert {"check", "eval", "explain", "schema", "graph", "rank", "template", "report"} <= commands
 
 
 @pytest.mark.parametrize("block", CONSOLE_EXAMPLES, ids=[b.split()[2] for b in CONSOLE_EXAMPLES])
 def test_console_examples_print_what_the_docs_show(block: str, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    """Each shown line (up to an elision mark …) is printed, in order."""
+    """Each shown line (up to an elision mark …) is printed, in order. A command that ends with
+    `# 退出码 N` must exit with N, and its shown lines are looked for in stdout and stderr."""
     from starrules.cli import main
     monkeypatch.chdir(DOCS.parent)
     command, *shown = block.rstrip("\n").split("\n")
-    assert main(command.split()[2:]) == 0
-    printed = capsys.readouterr().out.split("\n")
+    command, _, status = command.partition("  # 退出码 ")
+    assert main(command.split()[2:]) == int(status or 0)
+    captured = capsys.readouterr()
+    printed = (captured.out + captured.err if status else captured.out).split("\n")
     position = 0
     for line in shown:
         if line == "…":

@@ -4,11 +4,14 @@ the source tree: the grammar and the built-in schemes ship inside the wheel, imp
 from __future__ import annotations
 
 import json
-
+import re
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +20,10 @@ def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def test_wheel_installs_and_checks_a_bundled_rubric(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel (and its dependencies from the registry) installed."""
+    tmp_path = tmp_path_factory.mktemp("install")
     built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", ROOT, cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     wheel = next((tmp_path / "dist").glob("starrules-*.whl"))
@@ -25,6 +31,12 @@ def test_wheel_installs_and_checks_a_bundled_rubric(tmp_path: Path) -> None:
     python = tmp_path / "env" / "bin" / "python"
     installed = run(python, "-m", "pip", "install", "-q", wheel, cwd=tmp_path)
     assert installed.returncode == 0, installed.stderr
+    return tmp_path
+
+
+def test_wheel_installs_and_checks_a_bundled_rubric(installed: Path) -> None:
+    tmp_path = installed
+    python = tmp_path / "env" / "bin" / "python"
     target = tmp_path / "两新.rubric"
     target.write_text((ROOT / "rubrics" / "两新争先创优.rubric").read_text(encoding="utf-8"), encoding="utf-8")
     checked = run(tmp_path / "env" / "bin" / "starrules", "check", "--range", target, cwd=tmp_path)
@@ -49,3 +61,25 @@ def test_wheel_installs_and_checks_a_bundled_rubric(tmp_path: Path) -> None:
     escaping.write_text('引用 "../outside.rubric"\n', encoding="utf-8")
     refused = run(tmp_path / "env" / "bin" / "starrules", "check", escaping, cwd=tmp_path)
     assert refused.returncode == 1 and "错误[E111]" in refused.stderr  # confinement holds in the installed package
+
+
+def test_every_command_of_the_guide_runs_in_the_installed_package(installed: Path) -> None:
+    """docs/guide.md as a new user follows it: its commands on a copy of the bundled rubrics,
+    outside the source tree, with the installed `starrules`; the report opens with openpyxl."""
+    work = installed / "guide"
+    shutil.copytree(ROOT / "rubrics", work / "rubrics")
+    guide = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^\$ starrules (.*)$", guide, re.MULTILINE)
+    assert len(commands) >= 8
+    for line in commands:
+        command, _, status = line.partition("  # 退出码 ")
+        command = command.replace("/tmp/", f"{work}/")
+        done = run(installed / "env" / "bin" / "starrules", *command.split(), cwd=work)
+        assert done.returncode == int(status or 0), (command, done.stderr)
+    python = installed / "env" / "bin" / "python"
+    listing = run(python, "-c", "import openpyxl; s = openpyxl.load_workbook('汇总.xlsx')['一览表']; "
+                  "print([(r[1], r[9], r[10], r[11]) for r in s.iter_rows(min_row=3, values_only=True)])", cwd=work)
+    assert listing.stdout.strip() == str([("第一党支部", 100, "五星级", "先进"), ("第四党支部", 98, "四星级", "良好"),
+                                          ("第二党支部", 94.5, "四星级", "良好"), ("第三党支部", 92, "三星级", "良好"),
+                                          ("第五党支部", 37, "无星", "后进")]), listing.stderr
+    assert (work / "汇总.png").read_bytes()[:4] == b"\x89PNG" and "第五党支部" in (work / "评分卡.html").read_text("utf-8")

@@ -90,7 +90,7 @@ def test_csv_row_with_too_many_cells(rubric_file: Path, tmp_path: Path) -> None:
 def test_rank_usage_errors(rubric_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["rank", str(rubric_file), "b.json", "--scheme", "星级"])
-    assert info.value.code == 2 and ".jsonl 或 .csv" in capsys.readouterr().err
+    assert info.value.code == 2 and ".jsonl、.csv 或 .xlsx" in capsys.readouterr().err
     with pytest.raises(SystemExit) as missing:
         main(["rank", str(rubric_file), "b.jsonl"])
     assert missing.value.code == 2

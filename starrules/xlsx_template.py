@@ -1,0 +1,169 @@
+"""`starrules template`: an Excel fill-in form for a rubric. Sheet 评分表 is laid out like the
+paper 评分表 (类型 | 项目 | 分值 | 考核评价标准 | 考评方式 | 填写 | 填写项 | 填写说明) for one branch;
+sheet 批量 has one row per branch. Every input cell carries Excel data validation for its type
+(是/否, whole numbers ≥ 0, 0–1, the options, a 酌情 range, the 分档 names)."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from fractions import Fraction
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .form import Form, Input, build_form
+from .model import Rubric
+from .numbers import Exact, format_decimal
+
+FORM_SHEET, BATCH_SHEET = "评分表", "批量"
+INPUT_HEADER, KEY_HEADER, HINT_HEADER = "填写", "填写项", "填写说明"
+TABLE_HEADERS = ("类型", "项目", "分值", "考核评价标准", "考评方式")
+KEY_SEPARATOR = "/"  # 批量 column of a rater's sheet or the history: 支部自评/设置合理, 历史/等次/2025
+IDENTITY = (("编号", "id", "必填:本党支部在本批中唯一的编号"), ("名称", "名称", "选填:党支部名称"))
+BATCH_ROWS = 500  # rows of the 批量 sheet that carry data validation
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def write_template(rubric: Rubric, path: str | os.PathLike[str], batch_rows: int = BATCH_ROWS) -> None:
+    form = build_form(rubric)
+    raters = rater_names(rubric)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = FORM_SHEET
+    _form_sheet(sheet, rubric, form, raters)
+    _batch_sheet(book.create_sheet(BATCH_SHEET), form, raters, batch_rows)
+    book.save(path)
+
+
+def cell_number(value: Exact) -> Decimal:
+    """Points as an exact Decimal cell value (Excel shows 84.5, not 84.49999…)."""
+    return Decimal(format_decimal(Fraction(value)))
+
+
+def rater_names(rubric: Rubric) -> tuple[str, ...]:
+    if rubric.raters is None:
+        return ()
+    return tuple(dict.fromkeys(entry.name for entry in rubric.raters.entries))
+
+
+class _Validations:
+    """One DataValidation per distinct rule, shared by every cell it applies to."""
+
+    def __init__(self, sheet: Worksheet) -> None:
+        self.sheet = sheet
+        self.rules: dict[tuple[str, ...], DataValidation] = {}
+
+    def add(self, entry: Input, cells: str) -> None:
+        rule = _rule(entry)
+        if rule not in self.rules:
+            kind, operator, first, second, message = rule
+            validation = DataValidation(type=kind, operator=operator or None, formula1=first, formula2=second or None,
+                                        allow_blank=True, showErrorMessage=True, errorTitle="填写有误", error=message)
+            self.sheet.add_data_validation(validation)
+            self.rules[rule] = validation
+        self.rules[rule].add(cells)
+
+
+def _rule(entry: Input) -> tuple[str, str, str, str, str]:
+    """(type, operator, formula1, formula2, error message) of an input's data validation."""
+    if entry.choices:
+        return "list", "", '"' + ",".join(entry.choices) + '"', "", "请从下拉列表中选择:" + "、".join(entry.choices)
+    if entry.kind == "count":
+        return "whole", "greaterThanOrEqual", "0", "", "请填写不小于 0 的整数"
+    if entry.kind == "ratio":
+        return "decimal", "between", "0", "1", "请填写 0 到 1 之间的数(百分数如 85%)"
+    if entry.kind == "judged":
+        low, high = format_decimal(Fraction(entry.low or 0)), format_decimal(Fraction(entry.high or 0))
+        return "decimal", "between", low, high, f"酌情得分应在 {low} 至 {high} 分之间"
+    return "decimal", "between", "-1E+15", "1E+15", "请填写数值"
+
+
+def _form_sheet(sheet: Worksheet, rubric: Rubric, form: Form, raters: Sequence[str]) -> None:
+    inputs = tuple(raters) or (INPUT_HEADER,)
+    headers = (*TABLE_HEADERS, *inputs, KEY_HEADER, HINT_HEADER)
+    last = get_column_letter(len(headers))
+    first_input, key_column = len(TABLE_HEADERS) + 1, len(TABLE_HEADERS) + len(inputs) + 1
+    sheet["A1"] = f"{rubric.title or rubric.name}评分表"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.merge_cells(f"A1:{last}1")
+    sheet["A2"] = (f"在黄色单元格填写:{'每个评价主体一列' if raters else '“填写”列'};“填写项”列是证据中的名称,请勿改动。"
+                   f"一个党支部用本表,多个党支部用“{BATCH_SHEET}”表(每行一个党支部)。")
+    sheet.merge_cells(f"A2:{last}2")
+    for column, header in enumerate(headers, 1):
+        cell = sheet.cell(3, column, header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    for width, column in zip((14, 18, 6, 50, 40, *(10,) * len(inputs), 20, 44), range(1, len(headers) + 1)):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A4"
+    validations = _Validations(sheet)
+    row = 4
+    for label, key, hint in IDENTITY:
+        sheet.cell(row, 1, "基本信息")
+        sheet.cell(row, 2, label)
+        sheet.cell(row, first_input).fill = _INPUT_FILL
+        sheet.cell(row, key_column, key)
+        sheet.cell(row, key_column + 1, hint)
+        row += 1
+    shown_section = None
+    for entry in form.items:
+        if entry.section is not shown_section:
+            shown_section = entry.section
+            sheet.cell(row, 1, entry.heading)
+        sheet.cell(row, 2, entry.item.name)
+        sheet.cell(row, 3, cell_number(entry.item.points.value))
+        sheet.cell(row, 4, entry.text("criterion"))
+        sheet.cell(row, 5, entry.text("method"))
+        for column in range(1, 6):
+            sheet.cell(row, column).alignment = _WRAP
+        row = _input_rows(sheet, entry.inputs, row, first_input, len(inputs), validations)
+    if form.other_facts:
+        sheet.cell(row, 1, "其他事实")
+        sheet.cell(row, 4, "等级条件、否决条件或派生值用到的事实")
+        row = _input_rows(sheet, form.other_facts, row, first_input, len(inputs), validations)
+
+
+def _input_rows(sheet: Worksheet, inputs: Sequence[Input], row: int, first: int, count: int,
+                validations: _Validations) -> int:
+    """Write one row per input (at least one row); returns the next free row."""
+    for entry in inputs:
+        for column in range(first, first + count):
+            sheet.cell(row, column).fill = _INPUT_FILL
+        validations.add(entry, f"{get_column_letter(first)}{row}:{get_column_letter(first + count - 1)}{row}")
+        sheet.cell(row, first + count, entry.key)
+        sheet.cell(row, first + count + 1, ("必填。" if entry.required else "") + entry.hint).alignment = _WRAP
+        row += 1
+    return row + (0 if inputs else 1)
+
+
+def batch_headers(form: Form, raters: Sequence[str]) -> list[tuple[str, Input | None]]:
+    """The 批量 sheet's columns: id, 名称, then every input (once per rater when there are raters)."""
+    columns: list[tuple[str, Input | None]] = [("id", None), ("名称", None)]
+    entries = list(form.inputs())
+    for rater in raters or ("",):
+        columns.extend((f"{rater}{KEY_SEPARATOR}{e.key}" if rater else e.key, e) for e in entries)
+    return columns
+
+
+def _batch_sheet(sheet: Worksheet, form: Form, raters: Sequence[str], rows: int) -> None:
+    validations = _Validations(sheet)
+    for column, (header, entry) in enumerate(batch_headers(form, raters), 1):
+        cell = sheet.cell(1, column, header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        letter = get_column_letter(column)
+        sheet.column_dimensions[letter].width = max(10, min(30, 2 * len(header) + 2))
+        if entry is None:
+            continue
+        cell.comment = Comment(("必填。" if entry.required else "") + entry.hint, "starrules")
+        validations.add(entry, f"{letter}2:{letter}{rows + 1}")
+    sheet.freeze_panes = "C2"

@@ -1,0 +1,106 @@
+"""`starrules report`: the 一览表 and 汇总表 workbook, the PNG chart and the HTML scorecards, checked
+against figures worked out by hand in tests/test_library.py."""
+
+from __future__ import annotations
+
+import struct
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from starrules.cli import main
+from starrules.summary import Tally
+
+RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
+ORGAN = [str(RUBRICS / "机关达标创星.rubric"), str(RUBRICS / "examples" / "机关达标创星-批量.jsonl")]
+FIVE_GOOD = [str(RUBRICS / "五好党支部.rubric"), "--rubric", "五好通用", str(RUBRICS / "examples" / "五好-批量.jsonl")]
+
+
+def rows(path: Path, sheet: str) -> list[tuple[object, ...]]:
+    return [r for r in openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
+
+
+def test_listing_and_tally_after_quotas(tmp_path: Path) -> None:
+    out = tmp_path / "汇总.xlsx"
+    assert main(["report", *ORGAN, "-o", str(out), "--html", str(tmp_path / "评分卡.html")]) == 0
+    listing = rows(out, "一览表")
+    assert listing[1][:3] == ("名次", "编号", "名称") and listing[1][9:12] == ("总分", "星级", "等次")
+    # 名额 五星级 1, 四星级 2, 三星级 1: 第四 (98) keeps 四星级, so 等次 良好 and no 五星级 measures
+    got = [(r[0], r[1], r[9], r[10], r[11]) for r in listing[2:]]
+    assert got == [(1, "第一党支部", 100, "五星级", "先进"), (2, "第四党支部", 98, "四星级", "良好"),
+                   (3, "第二党支部", 94.5, "四星级", "良好"), (4, "第三党支部", 92, "三星级", "良好"),
+                   (5, "第五党支部", 37, "无星", "后进")]
+    assert listing[3][14] is None and listing[6][14].endswith("免去党支部书记职务")
+    tally = rows(out, "汇总表")
+    star = tally[tally.index(next(r for r in tally if r[0] == "等级方案:星级")) + 2]
+    assert star[:14] == ("合计", 1, 0.2, 2, 0.4, 1, 0.2, 0, 0, 0, 0, 1, 0.2, 5)
+    grade = tally[tally.index(next(r for r in tally if r[0] == "等级方案:等次")) + 2]
+    assert grade[:10] == ("合计", 1, 0.2, 3, 0.6, 0, 0, 1, 0.2, 5)
+    assert len(openpyxl.load_workbook(out)["汇总表"]._charts) == 1
+
+
+def test_png_chart_beside_the_workbook(tmp_path: Path) -> None:
+    out = tmp_path / "汇总.xlsx"
+    assert main(["report", *ORGAN, "-o", str(out)]) == 0
+    png = (tmp_path / "汇总.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (640, 360)
+
+
+def test_html_scorecards(tmp_path: Path) -> None:
+    html = tmp_path / "评分卡.html"
+    assert main(["report", *ORGAN, "-o", str(tmp_path / "汇总.xlsx"), "--html", str(html)]) == 0
+    text = html.read_text(encoding="utf-8")
+    assert text.count("<section class=\"card\">") == 6  # the summary and five branches
+    assert "免去党支部书记职务" in text and "<svg" in text
+    second = text[text.index("第二党支部"):text.index("第三党支部")]
+    # 支部设置 5 − 2 (35 members, no 党小组): the deduction is shown with its points
+    assert "扣 2分 如果 党员人数 超过 30 且 非 划分党小组(-2 分)" in second
+    assert "分值 5分" not in second  # the starting score is not a deduction
+    assert "距“五星级”还差 0.5 分" in second
+
+
+def test_groups_and_forced_shares(tmp_path: Path) -> None:
+    out = tmp_path / "五好.xlsx"
+    assert main(["report", *FIVE_GOOD, "-o", str(out), "--group", "领域"]) == 0
+    listing = rows(out, "一览表")
+    marks = {r[1]: r[-3] for r in listing[2:]}
+    assert {k for k, v in marks.items() if v} == {"五好-003", "五好-006"}
+    tally = {r[0]: r[1:6] for r in rows(out, "汇总表")[3:8]}
+    assert tally["非公企业"] == (0, 0, 2, 1, 2) and tally["机关"] == (1, 0.5, 1, 0.5, 2)
+    assert tally["合计"] == (1, 0.167, 5, 0.833, 6)  # 1/6 and 5/6 rounded half up to 0.1%
+
+
+def test_share_rounds_half_up_to_a_tenth_of_a_percent() -> None:
+    assert Tally.share(1, 3) == Decimal("0.333") and Tally.share(2, 3) == Decimal("0.667")
+    assert Tally.share(1, 8) == Decimal("0.125") and Tally.share(1, 16) == Decimal("0.063")  # 0.0625 half up
+    assert Tally.share(0, 0) == 0
+
+
+def test_report_reads_an_xlsx_batch(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "批量"
+    sheet.append(["id", "名称", "党员满意率", "群众满意率"])
+    # 星级-001 of test_library without its 示范点 (3) and 通报表扬 (2): 99.5 − 5 = 94.5
+    sheet.append(["星级-甲", "甲支部", 0.96, "93%"])
+    book.save(tmp_path / "b.xlsx")
+    assert main(["report", str(RUBRICS / "机关星级评定.rubric"), str(tmp_path / "b.xlsx"), "-o",
+                 str(tmp_path / "r.xlsx")]) == 0
+    assert rows(tmp_path / "r.xlsx", "一览表")[2][:3] == (1, "星级-甲", "甲支部")
+    assert rows(tmp_path / "r.xlsx", "一览表")[2][9:11] == (94.5, "四星级")
+
+
+def test_report_usage_and_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["report", ORGAN[0], "b.json", "-o", "r.xlsx"], ["report", *ORGAN, "-o", "r.csv"],
+                 ["report", *FIVE_GOOD, "-o", str(tmp_path / "r.xlsx"), "--group", "区域"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    assert "不是本标准的事实" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n', encoding="utf-8")
+    assert main(["report", ORGAN[0], str(bad), "-o", str(tmp_path / "r.xlsx")]) == 1
+    assert "E501" in capsys.readouterr().err
