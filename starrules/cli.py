@@ -206,10 +206,15 @@ def _explain(args: argparse.Namespace) -> int:
     return _with_rubric(args, lambda rubric: explain(rubric.evaluate(path, schemes=args.scheme)))
 
 
-def _rank(args: argparse.Namespace) -> int:
-    path = Path(args.batch)
+def _batch_path(file: str) -> Path:
+    path = Path(file)
     if path.suffix.lower() not in BATCH_SUFFIXES:
-        raise _UsageError(f"批量证据文件应为 .jsonl、.csv 或 .xlsx,这里是“{args.batch}”")
+        raise _UsageError(f"批量证据文件应为 .jsonl、.csv 或 .xlsx,这里是“{file}”")
+    return path
+
+
+def _rank(args: argparse.Namespace) -> int:
+    path = _batch_path(args.batch)
 
     def run(rubric: Rubric) -> str:
         ranked = rank(evaluate_batch(rubric, path, [args.scheme], explain=False), args.scheme, rubric=rubric)
@@ -229,9 +234,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    path = Path(args.batch)
-    if path.suffix.lower() not in BATCH_SUFFIXES:
-        raise _UsageError(f"批量证据文件应为 .jsonl、.csv 或 .xlsx,这里是“{args.batch}”")
+    path = _batch_path(args.batch)
     if Path(args.output).suffix.lower() != ".xlsx":
         raise _UsageError(f"报表应写成 .xlsx 文件,这里是“{args.output}”")
 

@@ -87,16 +87,25 @@ def open_evidence(evidence: object, limits: Limits) -> tuple[object, Locate, Rep
 def read_evidence_text(path: Path, what: str = "证据文件", limit: int | None = None) -> tuple[str, Reporter]:
     """A file's text and a reporter that knows it (so diagnostics show the line);
     EvidenceError (E511) when it cannot be read, E516 when it is over `limit` bytes."""
+    if limit is not None:
+        check_file_size(path, what, limit)
     try:
-        size = path.stat().st_size
-        if limit is not None and size > limit:
-            raise file_error(str(path), "E516", f"{what}过大({size} 字节,最多 {limit} 字节)")
         text = decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
         raise unreadable(path, what, exc) from None
     reporter = Reporter()
     reporter.add_source(str(path), text)
     return text, reporter
+
+
+def check_file_size(path: Path, what: str, limit: int) -> None:
+    """Before reading: E511 when the file cannot be seen, E516 when it is over `limit` bytes."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise unreadable(path, what, exc) from None
+    if size > limit:
+        raise file_error(str(path), "E516", f"{what}过大({size} 字节,最多 {limit} 字节)")
 
 
 def unreadable(path: Path, what: str, exc: Exception) -> EvidenceError:

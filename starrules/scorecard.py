@@ -7,7 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 from html import escape
 
-from .form import build_form
+from .form import Form, build_form
 from .numbers import Exact, format_decimal
 from .png_chart import colour
 from .result import ItemResult, Result
@@ -33,7 +33,8 @@ def scorecard_html(summary: Summary) -> str:
     for tally in summary.tallies:
         parts.append(_tally_table(tally))
     parts.append(_svg_chart(summary.tallies[0]) + "</section>")
-    parts.extend(_card(summary, row) for row in summary.rows)
+    form = build_form(rubric)
+    parts.extend(_card(summary, form, row) for row in summary.rows)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -54,7 +55,7 @@ def _tally_table(tally: Tally) -> str:
 
 
 def _svg_chart(tally: Tally) -> str:
-    counts = tally.rows[-1][1]
+    counts = tally.overall
     tallest = max(counts, default=0) or 1
     width, height, slot = 640, 260, 600 // max(len(counts), 1)
     bars = []
@@ -68,12 +69,12 @@ def _svg_chart(tally: Tally) -> str:
             f"aria-label=\"{escape(tally.scheme)} 等级分布\">" + "".join(bars) + "</svg>")
 
 
-def _card(summary: Summary, row: BranchRow) -> str:
+def _card(summary: Summary, form: Form, row: BranchRow) -> str:
     result = row.result
     name = f"{escape(row.id or '')} {escape(row.name or '')}".strip()
     items = {i.name: i for s in result.sections for i in s.items}
     lines = []
-    for entry in build_form(summary.rubric).items:
+    for entry in form.items:
         item = items.get(entry.item.name)
         if item is None:
             continue

@@ -43,6 +43,11 @@ class Tally:
     levels: tuple[str, ...]  # best first
     rows: tuple[tuple[str, tuple[int, ...]], ...]  # (group, count per level); the last is 合计
 
+    @property
+    def overall(self) -> tuple[int, ...]:
+        """The counts over all branches (the 合计 row)."""
+        return self.rows[-1][1]
+
     @staticmethod
     def share(count: int, of: int) -> Decimal:
         """count / of as a fraction rounded half up to 0.1% (0.3333… → 0.333)."""

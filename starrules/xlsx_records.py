@@ -9,7 +9,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .evidence import HISTORY_KEYS, Locate, file_error, os_reason
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from .evidence import HISTORY_KEYS, Locate, check_file_size, file_error, unreadable
 from .limits import Limits
 from .records import Record
 from .report import Reporter
@@ -21,12 +24,7 @@ Row = Sequence[Any]
 
 def workbook_records(path: Path, limits: Limits) -> Iterator[Record]:
     file = str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise file_error(file, "E511", f"无法读取工作簿“{path}”:{os_reason(exc)}") from None
-    if size > limits.evidence_bytes:
-        raise file_error(file, "E516", f"工作簿“{path}”有 {size} 字节,超过上限 {limits.evidence_bytes} 字节")
+    check_file_size(path, "工作簿", limits.evidence_bytes)
     sheets = _sheets(path)
     if FORM_SHEET not in sheets and BATCH_SHEET not in sheets:
         raise file_error(file, "E511", f"工作簿“{path}”中没有“{FORM_SHEET}”或“{BATCH_SHEET}”工作表"
@@ -47,20 +45,19 @@ def workbook_records(path: Path, limits: Limits) -> Iterator[Record]:
 
 def _sheets(path: Path) -> dict[str, list[Row]]:
     try:
-        from openpyxl import load_workbook
         book = load_workbook(path, read_only=True, data_only=True)
         try:
             return {name: [tuple(row) for row in book[name].iter_rows(values_only=True)]
                     for name in (FORM_SHEET, BATCH_SHEET) if name in book.sheetnames}
         finally:
             book.close()
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:  # not a workbook, or a broken one
-        reason = "不是有效的 .xlsx 工作簿" if not isinstance(exc, OSError) else os_reason(exc)
-        raise file_error(str(path), "E511", f"无法读取工作簿“{path}”:{reason}") from None
+    except OSError as exc:
+        raise unreadable(path, "工作簿", exc) from None
+    except (zipfile.BadZipFile, KeyError, ValueError):  # not a workbook, or a broken one
+        raise file_error(str(path), "E511", f"无法读取工作簿“{path}”:不是有效的 .xlsx 工作簿") from None
 
 
 def _letter(column: int) -> str:
-    from openpyxl.utils import get_column_letter
     return get_column_letter(column + 1)
 
 

@@ -28,8 +28,7 @@ def write_report(summary: Summary, path: str | os.PathLike[str]) -> Path:
     _tallies(book.create_sheet(TALLY_SHEET), summary)
     book.save(path)
     png = Path(path).with_suffix(".png")
-    first = summary.tallies[0]
-    counts = first.rows[-1][1]
+    counts = summary.tallies[0].overall
     png.write_bytes(bar_chart_png(counts, [Tally.share(c, sum(counts)) for c in counts]))
     return png
 
@@ -83,7 +82,7 @@ def _tallies(sheet: Worksheet, summary: Summary) -> None:
 def _chart(sheet: Worksheet, tally: Tally, row: int) -> None:
     """The first scheme's distribution over all branches: a level | count table and its bar chart."""
     _header(sheet, row, ["等级", "个数"])
-    for offset, (level, count) in enumerate(zip(tally.levels, tally.rows[-1][1]), 1):
+    for offset, (level, count) in enumerate(zip(tally.levels, tally.overall), 1):
         sheet.cell(row + offset, 1, level)
         sheet.cell(row + offset, 2, count)
     last = row + len(tally.levels)
