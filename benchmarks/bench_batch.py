@@ -1,19 +1,21 @@
-"""Many branches at once: the batch engine against a hand-written per-branch function.
+"""Many branches at once: the batch engine against the fair baselines of bench_engines.py.
 
-Run: python benchmarks/bench_batch.py [--rows N] [--big N] [--skip-big]
+Run: python benchmarks/bench_batch.py [--rows N]
 Needs numpy and pyarrow (pip install 'starrules[batch]').
 
-Part 1 (the 40-item rubric of bench_eval.py, same seeded data for every row of the table):
-  baseline   the hand-written Python function, one call per branch, on dicts
-  columns    evaluate_columns on an Arrow table (scores, levels, result columns)
+Part 1 (benchmarks/engines40.rubric and the seeded branches of bench_engines.py, each with an
+id; every mode graded under the rubric's 星级, the same data for every row of the table):
+  baseline   (a) of bench_engines.py: a hand-written loop over a static item table, constant
+             keys, integer half-points, total and stars, one call per branch, on dicts
+  kernel     (c) of bench_engines.py: numpy int64 over prebuilt columns (the limit)
+  columns    evaluate_columns on an Arrow table (scores and the level column)
   dicts      evaluate_columns on the same branches as Python dicts
-  fast       rubric.evaluate(e, explain=False) per branch (the generated fast path)
-  traced     rubric.evaluate(e) per branch with every item's trace read (the reference)
+  fast       rubric.evaluate(e, explain=False) per branch, level read
+  traced     rubric.evaluate(e) per branch, level and every item's trace read
 Each mode also runs alone in a child process for its peak memory (RSS, and above the data).
 Part 2: the bundled 两新 rubric on generated branches (no hand-written function: µs only).
-Part 3: N branches (default 5,000,000) of the 40-item rubric from a Parquet file to a Parquet
-file, as `starrules eval RUBRIC in.parquet -o out.parquet` does it, with wall time and peak
-memory, and the same at N/5 rows to show memory does not grow with the rows.
+Parquet to Parquet at scale (5,000,000 branches) is `bench_engines.py --big N`; the full
+comparison with every path and ratio is `bench_engines.py`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,13 +33,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_eval import hand_written, rubric_text  # noqa: E402
+from bench_engines import RUBRIC, SCHEME, branch_columns, branch_ids, hand_loop, judged_units, \
+    numpy_kernel  # noqa: E402
 
-from starrules import Rubric, evaluate_columns, load, loads  # noqa: E402
-from starrules.output import ResultWriter  # noqa: E402
+from starrules import Rubric, load  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,29 +73,44 @@ def generated(rubric: Rubric, rows: int, seed: int = 7) -> pa.Table:
 
 
 def timed(run: Callable[[], object], repeats: int = 3) -> float:
-    best = float("inf")
+    """Median seconds of `repeats` runs after a warm-up run."""
+    run()
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
         run()
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 SCALAR_ROWS = 5_000  # the per-branch paths are timed on the first rows only: their µs/branch do not depend on N
+TRACED_ROWS = 500
 
 
 def modes(rubric: Rubric, table: pa.Table, dicts: list[dict[str, Any]]) -> dict[str, tuple[Callable[[], object], int]]:
-    """Each mode's run and how many branches it scores."""
+    """Each mode's run and how many branches it scores; graded under the rubric's schemes."""
+    schemes = list(rubric.schemes)
+
     def drain(data: object) -> None:
-        for _ in evaluate_columns(rubric, data):
-            pass
-    few = dicts[:SCALAR_ROWS]
+        for batch in rubric.evaluate_columns(data):
+            batch.total, [batch.levels[name] for name in schemes]
+
+    few, fewer = dicts[:SCALAR_ROWS], dicts[:TRACED_ROWS]
     return {
         "columns": (lambda: drain(table), len(dicts)),
         "dicts": (lambda: drain(dicts), len(dicts)),
-        "fast": (lambda: [rubric.evaluate(e, explain=False) for e in few], len(few)),
-        "traced": (lambda: [[i.trace for i in rubric.evaluate(e).items] for e in few], len(few)),
+        "fast": (lambda: [(r.total, [r.level(name).level for name in schemes])
+                          for r in (rubric.evaluate(e, explain=False) for e in few)], len(few)),
+        "traced": (lambda: [(r.total, [r.level(name).level for name in schemes], [i.trace for i in r.items])
+                            for r in (rubric.evaluate(e) for e in fewer)], len(fewer)),
     }
+
+
+def engines40(rows: int) -> tuple[Rubric, pa.Table, list[dict[str, Any]], dict[str, np.ndarray]]:
+    rubric = load(RUBRIC)
+    columns = branch_columns(rows)
+    table = pa.table({"id": branch_ids(0, rows), **columns})
+    return rubric, table, table.to_pylist(), judged_units(columns)
 
 
 def rss() -> int:
@@ -113,10 +129,13 @@ def peak() -> int:
 
 def child(mode: str, rows: int) -> None:
     """One mode alone: its peak memory, whole and above the data it was given."""
-    rubric = loads(rubric_text())
-    table = generated(rubric, rows)
-    dicts = table.to_pylist()
-    run = (lambda: [hand_written(e) for e in dicts]) if mode == "baseline" else modes(rubric, table, dicts)[mode][0]
+    rubric, table, dicts, prebuilt = engines40(rows)
+    if mode == "baseline":
+        run: Callable[[], object] = lambda: [hand_loop(e) for e in dicts]
+    elif mode == "kernel":
+        run = lambda: numpy_kernel(prebuilt)  # noqa: E731
+    else:
+        run = modes(rubric, table, dicts)[mode][0]
     before = rss()
     run()
     print(json.dumps({"peak": peak(), "above": max(peak() - before, 0)}))
@@ -128,20 +147,24 @@ def memory_of(args: list[str]) -> dict[str, Any]:
 
 
 def part_one(rows: int) -> None:
-    rubric = loads(rubric_text())
-    table = generated(rubric, rows)
-    dicts = table.to_pylist()
-    (check,) = evaluate_columns(rubric, table[:2000], chunk_rows=2000)
-    assert [int(t) for t in check.total] == [hand_written(e) for e in dicts[:2000]]  # same answers first
-    times = {"baseline": (timed(lambda: [hand_written(e) for e in dicts]), rows)}
+    rubric, table, dicts, prebuilt = engines40(rows)
+    totals, levels = numpy_kernel(prebuilt)
+    (check,) = rubric.evaluate_columns(table[:2000], chunk_rows=2000)  # the same answers first
+    assert [(int(t), str(v)) for t, v in zip(check.total, check.levels[SCHEME])] == [hand_loop(e) for e in dicts[:2000]]
+    assert [(int(t), str(v)) for t, v in zip(totals[:2000], levels[:2000])] == [hand_loop(e) for e in dicts[:2000]]
+    times = {"baseline": (timed(lambda: [hand_loop(e) for e in dicts[:SCALAR_ROWS]], 3), SCALAR_ROWS),
+             "kernel": (timed(lambda: numpy_kernel(prebuilt), 3), rows)}
     for name, (run, count) in modes(rubric, table, dicts).items():
-        times[name] = (timed(run, 3 if name in ("columns", "dicts") else 1), count)
-    print(f"40-item rubric, {rows:,} branches (speed = baseline µs / mode µs per branch; higher is faster)")
-    print(f"{'mode':<10}{'branches/s':>14}{'µs/branch':>12}{'speed':>8}{'peak MiB':>10}{'above data':>12}")
-    base = times["baseline"][0] / rows
+        times[name] = (timed(run, 3), count)
+    print(f"engines40.rubric (40 items, graded under 星级), {rows:,} branches; median of 3 after a warm-up")
+    print("speed = (a) µs / mode µs per branch (higher is faster); × (c) = mode µs / numpy kernel µs")
+    print(f"{'mode':<10}{'branches/s':>14}{'µs/branch':>12}{'speed':>8}{'× (c)':>8}{'peak MiB':>10}{'above data':>12}")
+    base = times["baseline"][0] / times["baseline"][1]
+    kernel = times["kernel"][0] / times["kernel"][1]
     for name, (seconds, count) in times.items():
         memory = memory_of(["--child", name, "--rows", str(rows)])
-        print(f"{name:<10}{count / seconds:>14,.0f}{seconds / count * 1e6:>12.2f}{base / (seconds / count):>8.2f}"
+        each = seconds / count
+        print(f"{name:<10}{count / seconds:>14,.0f}{each * 1e6:>12.2f}{base / each:>8.2f}{each / kernel:>8.1f}"
               f"{memory['peak'] / 2**20:>10.0f}{memory['above'] / 2**20:>12.0f}")
 
 
@@ -156,57 +179,16 @@ def part_two(rows: int) -> None:
         print(f"{name:<10}{count / seconds:>14,.0f}{seconds / count * 1e6:>12.2f}")
 
 
-def write_parquet(path: Path, rows: int) -> None:
-    rubric = loads(rubric_text())
-    writer = None
-    for start in range(0, rows, 500_000):
-        table = generated(rubric, min(500_000, rows - start), seed=start)
-        writer = writer or pq.ParquetWriter(path, table.schema)
-        writer.write_table(table)
-    assert writer is not None
-    writer.close()
-
-
-def parquet_run(source: str, target: str) -> None:
-    """What `starrules eval … -o out.parquet` does, in this process, for its wall time and peak."""
-    rubric = loads(rubric_text())
-    start = time.perf_counter()
-    with ResultWriter(Path(target)) as writer:
-        for batch in evaluate_columns(rubric, source, errors="collect"):
-            writer.write(batch)
-    print(json.dumps({"seconds": time.perf_counter() - start, "peak": peak(), "rows": writer.count}))
-
-
-def part_three(rows: int) -> None:
-    print("\nParquet to Parquet (40-item rubric, chunks of 65,536 rows)")
-    print(f"{'branches':>12}{'wall s':>10}{'branches/s':>14}{'peak MiB':>10}")
-    with tempfile.TemporaryDirectory() as folder:
-        for count in (rows // 5, rows):
-            source, target = Path(folder) / f"in-{count}.parquet", Path(folder) / f"out-{count}.parquet"
-            write_parquet(source, count)
-            result = memory_of(["--parquet", str(source), str(target)])
-            assert result["rows"] == count
-            print(f"{count:>12,}{result['seconds']:>10.1f}{count / result['seconds']:>14,.0f}"
-                  f"{result['peak'] / 2**20:>10.0f}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--big", type=int, default=5_000_000)
-    parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--parquet", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rows)
-    elif args.parquet:
-        parquet_run(*args.parquet)
     else:
         part_one(args.rows)
         part_two(args.rows)
-        if not args.skip_big:
-            part_three(args.big)
 
 
 if __name__ == "__main__":

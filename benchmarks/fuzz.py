@@ -1,14 +1,17 @@
 """A long fuzzing run of the properties in tests/test_fuzz.py, with a tally of what came out.
 
-Run from the repository root: python benchmarks/fuzz.py [--examples 5000] [--seed 0]
+Run from the repository root: python benchmarks/fuzz.py [--examples 5000] [--seed 0] [--only NAME]
 Each property runs `--examples` cases (hypothesis, no example database, no deadline); a failure
 stops the run with hypothesis's minimal failing example. The result is recorded in docs/limits.md.
+`--only files` runs just the evidence files through the command line (JSON, JSON Lines, CSV,
+Excel and Parquet, perhaps damaged, with `-o` to each output format or without).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,7 +23,8 @@ from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from starrules import EvidenceError, RubricError, loads  # noqa: E402
-from tests.fuzz import SMALL, evaluate_or_refuse, fuzzed_rubric, load_or_refuse, wild_evidence  # noqa: E402
+from tests.fuzz import SMALL, EvidenceCase, evaluate_or_refuse, evidence_case, evidence_through_cli, \
+    fuzzed_rubric, load_or_refuse, wild_evidence  # noqa: E402
 from tests.test_eval_properties import rubric_and_evidence, rubric_text  # noqa: E402
 
 
@@ -49,12 +53,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=["rubrics", "evidence", "valid", "files"], help="run one property")
     args = parser.parse_args()
     runs = settings(max_examples=args.examples, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
     rubrics: Counter[str] = Counter()
     evidence: Counter[str] = Counter()
     valid: Counter[str] = Counter()
+    files: Counter[str] = Counter()
 
     @seed(args.seed)
     @runs
@@ -79,9 +85,23 @@ def main() -> None:
         rubric.evaluate(branch)  # must not raise
         valid["scored"] += 1
 
-    for name, prop, tally in (("mutated rubrics (+ wild evidence when they load)", mutated_rubrics, rubrics),
-                              ("wild evidence on valid rubrics", wild_evidence_on_valid_rubrics, evidence),
-                              ("valid evidence on valid rubrics", valid_evidence_on_valid_rubrics, valid)):
+    @seed(args.seed)
+    @runs
+    @given(evidence_case())
+    def evidence_files_through_the_cli(case: EvidenceCase) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            outcome = evidence_through_cli(case, Path(folder))
+        damaged = "damaged" if case.edits else "intact"
+        files[f"{case.suffix} {damaged} → {'exit 0' if outcome.status == 0 else 'exit 1'}"] += 1
+        files.update(outcome.codes)
+
+    for key, name, prop, tally in (
+            ("rubrics", "mutated rubrics (+ wild evidence when they load)", mutated_rubrics, rubrics),
+            ("evidence", "wild evidence on valid rubrics", wild_evidence_on_valid_rubrics, evidence),
+            ("valid", "valid evidence on valid rubrics", valid_evidence_on_valid_rubrics, valid),
+            ("files", "evidence files through the command line", evidence_files_through_the_cli, files)):
+        if args.only not in (None, key):
+            continue
         start = time.perf_counter()
         prop()
         elapsed = time.perf_counter() - start

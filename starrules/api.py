@@ -9,7 +9,7 @@ from . import ast
 from .checker import check_program
 from .diagnostics import RubricCheckError, RubricSyntaxError
 from .limits import DEFAULT, Limits
-from .loader import Access, load_program, read_text
+from .loader import Access, invalid_character, load_program, read_text
 from .model import CheckReport, Rubric
 from .parser import parse as _parse
 from .report import Reporter
@@ -20,6 +20,9 @@ StrPath = str | os.PathLike[str]
 
 def parse(text: str, filename: str | None = None, limits: Limits = DEFAULT) -> ast.Module:
     """Parse rubric text into its typed syntax tree (no imports, no checks)."""
+    invalid = invalid_character(text, filename or "<text>")
+    if invalid is not None:
+        raise RubricSyntaxError([invalid])
     return _parse(text, filename, limits)
 
 

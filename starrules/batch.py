@@ -47,7 +47,7 @@ def evaluate_many(rubric: Rubric, data: Iterable[Mapping[str, Any]] | str | os.P
         except EvidenceError as exc:
             if errors == "raise":
                 raise
-            identifier = None if record.data is None else record.data.get("id")
+            identifier = record.data.get("id") if isinstance(record.data, Mapping) else None
             yield RowError(record.row, identifier_text(identifier), tuple(exc.diagnostics))
 
 

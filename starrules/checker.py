@@ -19,6 +19,7 @@ from .report import Reporter, did_you_mean
 from .source import Span
 
 DEFAULT_PRECISION = Fraction(1, 2)
+FINEST_PRECISION = Fraction(1, 10**9)
 _HUNDRED_PERCENT = Fraction(1)
 _SINGLE_SETTINGS = {ast.MaxScore: "满分", ast.Rescale: "折算", ast.Precision: "精度",
                     ast.DefaultSchemes: "等级", ast.Raters: "综合"}
@@ -294,6 +295,10 @@ class _RubricChecker:
     def _check_numbers(self) -> None:
         if self.precision_node is not None and self.precision_node.value <= 0:
             self.reporter.report("E415", "精度必须大于 0", self.precision_node.span)
+        elif self.precision_node is not None and self.precision_node.value < FINEST_PRECISION:
+            # points are counted in whole grid units in 64-bit columns (the batch engine, Parquet
+            # results): 10⁻⁹ leaves room for any total under the points limit
+            self.reporter.report("E415", "精度过细(最细 0.000000001 分)", self.precision_node.span)
         for number in self._point_literals():
             if not is_multiple(number.value, self.precision):
                 self.reporter.report("E411", f"{number.text} 分不是精度 {format_decimal(self.precision)} 分的整数倍",

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 from .api import check_file, load
+from .atomic import Pending, write_text
 from .batch import evaluate_batch
 from .diagnostics import EvidenceError, RubricError, StarrulesError, render_all
-from .evidence import os_reason
 from .explain import explain, ranking_table, table
 from .formatter import format_text
 from .graph_text import FORMATS, render
@@ -22,6 +23,7 @@ from .loader import read_text
 from .model import Rubric
 from .records import BATCH_SUFFIXES, CHUNK_ROWS, COLUMN_SUFFIXES
 from .output import OUTPUT_SUFFIXES, ResultWriter, count_records
+from .output_paths import Output, check_not_inputs, check_outputs, suffix_problems, write_failed
 from .progress import Progress
 from .ranking import rank
 from .numbers import format_decimal
@@ -30,6 +32,7 @@ from .report import Reporter
 from .source import display_width
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 BATCH_FILES = (*BATCH_SUFFIXES, *COLUMN_SUFFIXES)
 
 
@@ -49,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `| head`) went away: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C: outputs are only ever replaced whole, so nothing is half written
+        print("已中断:没有写完的输出文件都保持原样", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 结果(多个党支部时是数组)")
     evaluate.add_argument("-o", "--output", metavar="OUT",
                           help="批量评分:按块读入、评分,把每个党支部的一行结果写入 OUT(.jsonl、.csv 或 .parquet),"
-                               "终端上显示进度")
+                               "终端上显示进度;全部写完才替换 OUT")
+    _force_argument(evaluate)
     evaluate.add_argument("--quiet", action="store_true", help="与 -o 同用:不显示进度和汇总")
     evaluate.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, metavar="N",
                           help="与 -o 同用:每块的行数(默认 65536),内存随它而不随文件大小增长")
@@ -93,15 +100,17 @@ def _parser() -> argparse.ArgumentParser:
     template = commands.add_parser("template", help="生成 Excel 评分表(一个党支部的评分表和多个党支部的批量表)")
     _rubric_arguments(template)
     template.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="写出的工作簿")
+    _force_argument(template)
     template.set_defaults(run=_template)
-    report = commands.add_parser("report", help="批量评分并写出一览表、汇总表(.xlsx)、等级分布图(.png)和评分卡(--html)")
+    report = commands.add_parser("report", help="批量评分并写出一览表、汇总表(.xlsx)、等级分布图(--png)和评分卡(--html)")
     _rubric_arguments(report)
     report.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl、.csv 或 .xlsx,每条记录要有 id)")
-    report.add_argument("-o", "--output", required=True, metavar="OUT.xlsx",
-                        help="一览表和汇总表写入这个工作簿,等级分布图写入同名的 .png")
+    report.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="一览表和汇总表写入这个工作簿")
     _scheme_argument(report)
     report.add_argument("--group", metavar="FACT", help="汇总表按这个事实分组(如 领域)")
+    report.add_argument("--png", metavar="OUT.png", help="同时写出第一个等级方案的等级分布柱状图")
     report.add_argument("--html", metavar="OUT.html", help="同时写出可打印的评分卡(每个党支部一页)")
+    _force_argument(report)
     report.set_defaults(run=_report)
     schema = commands.add_parser("schema", help="打印证据的 JSON Schema(draft 2020-12)")
     _rubric_arguments(schema)
@@ -124,20 +133,48 @@ def _root_argument(command: argparse.ArgumentParser) -> None:
                          help="“引用”只能读取这个目录中的文件(默认:标准文件所在的目录及其子目录)")
 
 
+def _force_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--force", action="store_true",
+                         help="输出文件已存在时替换它(默认不覆盖任何已有的文件);输入文件永远不会被覆盖")
+
+
 def _scheme_argument(command: argparse.ArgumentParser) -> None:
     command.add_argument("--scheme", action="append", metavar="S",
                          help="按这个等级方案评定(可写多次;默认用标准中“等级”一行列出的方案)")
 
 
-def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str]) -> int:
-    """Load the rubric, run the command, print its output; any input error → diagnostics, exit 1."""
+def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str], outputs: Sequence[Output] = (),
+                 inputs: Sequence[Path] = ()) -> int:
+    """Load the rubric, run the command, print its output; any input or output error →
+    diagnostics, exit 1."""
     try:
-        output = body(load(args.rubric_file, args.rubric, root=args.root))
-    except (StarrulesError, _WriteFailed) as exc:
+        output = body(_load(args, outputs, inputs))
+    except StarrulesError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERRORS
     print(output)
     return EXIT_OK
+
+
+def _load(args: argparse.Namespace, outputs: Sequence[Output], inputs: Sequence[Path]) -> Rubric:
+    """The rubric, with the outputs checked first: before anything is read, against the rubric
+    file and `inputs` (E601–E606); once loaded, against every file it imports (E601)."""
+    if outputs:
+        check_outputs(outputs, [Path(args.rubric_file), *inputs], force=args.force)
+    rubric = load(args.rubric_file, args.rubric, root=args.root)
+    check_not_inputs(outputs, rubric.sources)
+    return rubric
+
+
+def _outputs(*wanted: tuple[str | None, str, tuple[str, ...], str]) -> list[Output]:
+    """The outputs asked for as (file or None, option, suffixes, what it holds); a wrong suffix
+    is a usage error (E602)."""
+    outputs = [Output(Path(file), option, suffixes, what) for file, option, suffixes, what in wanted
+               if file is not None]
+    problems = suffix_problems(outputs)
+    if problems:
+        raise _UsageError(render_all(problems))
+    return outputs
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -160,10 +197,11 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
     """Stream a batch file through the batch engine into OUT a chunk at a time; bad records go to
-    stderr and the rest are still written."""
+    stderr and the rest are still written. OUT is replaced only when every chunk is written."""
     output = Path(args.output)
-    if path.suffix.lower() not in BATCH_FILES or output.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise _UsageError("-o 用于批量评分:证据应为 .jsonl、.csv、.xlsx 或 .parquet,输出文件应为 .jsonl、.csv 或 .parquet")
+    if path.suffix.lower() not in BATCH_FILES:
+        raise _UsageError("-o 用于批量评分:证据应为 .jsonl、.csv、.xlsx 或 .parquet")
+    outputs = _outputs((args.output, "-o", OUTPUT_SUFFIXES, "批量评分"))
     if args.chunk_rows < 1:
         raise _UsageError(f"--chunk-rows 应为正整数,这里是 {args.chunk_rows}")
     try:
@@ -172,10 +210,10 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         print("批量评分(-o)需要 numpy 和 pyarrow:pip install 'starrules[batch]'", file=sys.stderr)
         return EXIT_USAGE
     try:
-        rubric = load(args.rubric_file, args.rubric, root=args.root)
+        rubric = _load(args, outputs, [path])
         progress = Progress(None, enabled=False if args.quiet else None)
         if progress.enabled:
-            progress.total = count_records(path)
+            progress.total = _count(path)
         failed = 0
         with ResultWriter(output) as writer:
             for batch in evaluate_columns(rubric, path, schemes=args.scheme, errors="collect",
@@ -193,12 +231,21 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"无法写入“{output}”:{os_reason(exc)}", file=sys.stderr)
+        print(str(write_failed(output, exc)), file=sys.stderr)
         return EXIT_ERRORS
     if not args.quiet:
-        print(f"已写出 {writer.count} 条结果到 {output}" + (f";{failed} 条有错误,见上" if failed else ""),
-              file=sys.stderr)
+        done = f"已写出 {writer.count} 条结果到 {output}" if writer.written else f"没有党支部,没有写出 {output}"
+        print(done + (f";{failed} 条有错误,见上" if failed else ""), file=sys.stderr)
     return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _count(path: Path) -> int | None:
+    """Records in the batch, for the progress bar; None when the file cannot be read (the reader
+    then reports why, with its code)."""
+    try:
+        return count_records(path)
+    except (OSError, ValueError, StarrulesError):  # ValueError: Arrow's for a broken Parquet footer
+        return None
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -223,25 +270,28 @@ def _rank(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    if Path(args.output).suffix.lower() != ".xlsx":
-        raise _UsageError(f"评分表应写成 .xlsx 文件,这里是“{args.output}”")
+    outputs = _outputs((args.output, "-o", (".xlsx",), "评分表"))
 
     def run(rubric: Rubric) -> str:
         from .xlsx_template import write_template
         _written(args.output, lambda: write_template(rubric, args.output))
         return f"已写出评分表:{args.output}(“评分表”一个党支部,“批量”每行一个党支部)"
-    return _with_rubric(args, run)
+    return _with_rubric(args, run, outputs)
 
 
 def _report(args: argparse.Namespace) -> int:
     path = _batch_path(args.batch)
-    if Path(args.output).suffix.lower() != ".xlsx":
-        raise _UsageError(f"报表应写成 .xlsx 文件,这里是“{args.output}”")
+    outputs = _outputs((args.output, "-o", (".xlsx",), "一览表和汇总表"),
+                       (args.png, "--png", (".png",), "等级分布图"),
+                       (args.html, "--html", (".html", ".htm"), "评分卡"))
 
     def run(rubric: Rubric) -> str:
         from .scorecard import scorecard_html
         from .summary import branch_names, summarise
-        from .xlsx_report import write_report
+        from .xlsx_report import write_chart, write_report
+        if not args.scheme and not rubric.schemes:
+            raise _UsageError(f"标准“{rubric.name}”没有“等级”一行,报表不知道按哪个等级方案评定:"
+                              "用 --scheme 指定(如 --scheme 星级)")
         results = evaluate_batch(rubric, path, args.scheme)
         if not results:
             raise _UsageError(f"“{args.batch}”中没有党支部")
@@ -249,13 +299,33 @@ def _report(args: argparse.Namespace) -> int:
             summary = summarise(rubric, results, list(results[0].levels), branch_names(path, rubric), args.group)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
-        png = _written(args.output, lambda: write_report(summary, args.output))
-        lines = [f"已评定 {len(results)} 个党支部", f"一览表、汇总表:{args.output}", f"等级分布图:{png}"]
+        html = scorecard_html(summary) if args.html else ""
+        writes: list[tuple[str, Callable[[Path], None]]] = [(args.output, lambda temp: write_report(summary, temp))]
+        lines = [f"已评定 {len(results)} 个党支部", f"一览表、汇总表:{args.output}"]
+        if args.png:
+            writes.append((args.png, lambda temp: write_chart(summary, temp)))
+            lines.append(f"等级分布图:{args.png}")
         if args.html:
-            _written(args.html, lambda: Path(args.html).write_text(scorecard_html(summary), encoding="utf-8"))
+            writes.append((args.html, lambda temp: write_text(temp, html)))
             lines.append(f"评分卡:{args.html}")
+        _write_together(writes)
         return "\n".join(lines)
-    return _with_rubric(args, run)
+    return _with_rubric(args, run, outputs, [path])
+
+
+def _write_together(writes: Sequence[tuple[str, Callable[[Path], None]]]) -> None:
+    """Each output to a temporary file beside it, then all put in place at the end: a run that
+    fails part way (a full disk at the last file, Ctrl-C) replaces none of them."""
+    pending: list[Pending] = []
+    try:
+        for file, write in writes:
+            pending.append(_written(file, lambda: Pending(file)))
+            _written(file, lambda: write(pending[-1].temp))
+        for (file, _), done in zip(writes, pending):
+            _written(file, done.commit)
+    finally:
+        for done in pending:
+            done.discard()  # nothing is left to remove once committed
 
 
 T = TypeVar("T")
@@ -265,7 +335,7 @@ def _written(file: str, write: Callable[[], T]) -> T:
     try:
         return write()
     except OSError as exc:
-        raise _WriteFailed(f"无法写入“{file}”:{os_reason(exc)}") from None
+        raise write_failed(file, exc) from None
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -285,10 +355,6 @@ def _evidence_path(file: str, batch: tuple[str, ...] = ()) -> Path:
 
 
 class _UsageError(Exception):
-    pass
-
-
-class _WriteFailed(Exception):
     pass
 
 
@@ -330,9 +396,21 @@ def _fmt(args: argparse.Namespace) -> int:
             print(f"需要格式化:{file}", file=sys.stderr)
             status = EXIT_ERRORS
         else:
-            Path(file).write_text(formatted, encoding="utf-8")
+            try:
+                _rewrite(Path(file), formatted)
+            except OSError as exc:
+                print(str(write_failed(file, exc)), file=sys.stderr)
+                status = EXIT_ERRORS
+                continue
             print(f"已格式化:{file}", file=sys.stderr)
     return status
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """Replace a rubric file atomically: the file a symlink names, keeping its permissions
+    (a hard-linked file gets a name of its own)."""
+    target = path.resolve()
+    write_text(target, text, mode=stat.S_IMODE(target.stat().st_mode))
 
 
 def print_ranges(rubric: Rubric, out: TextIO) -> None:

@@ -64,9 +64,36 @@ class Scores:
 class ColumnEngine:
     def __init__(self, ev: Evaluator) -> None:
         self.ev = ev
+        self.fits = _plan_fits(ev)
 
     def run(self, chunk: Chunk) -> Scores:
+        if not self.fits:  # every row to the scalar evaluator
+            return _handed_back(self.ev, chunk.size)
         return _Run(self.ev, chunk).scores()
+
+
+def _plan_fits(ev: Evaluator) -> bool:
+    """Whether the rubric's points, in grid units, leave the lanes room for their sums (they
+    add up to under LIMIT / 4, so base − deductions + awards stays in int64); only an absurdly
+    fine 精度 (0.000…1 with a dozen places and more) fails this."""
+    units = [ev.regular_sum.scale, ev.regular_sum.target or 0, ev.grid.step.numerator, ev.grid.step.denominator]
+    for plan in ev.item_plans.values():
+        units.append(plan.max)
+        units.extend(rule.units for rule in (*plan.deduct, *plan.award, plan.base, plan.max_deduct) if rule is not None)
+    for section in ev.sections:
+        units.extend((section.points, section.pass_line or 0))
+    spec = ev.evidence_spec
+    units.extend(u for low_high in spec.unit_ranges.values() for u in low_high)
+    units.extend(u for levels in spec.levels.values() for u in levels.values())
+    return sum(abs(u) for u in units) < LIMIT // 4
+
+
+def _handed_back(ev: Evaluator, size: int) -> Scores:
+    """Scores for a chunk whose every row the scalar evaluator scores: placeholders only."""
+    items, sections = len(ev.item_plans), len(ev.sections)
+    zeros = np.zeros(size, dtype=np.int64)
+    return Scores(np.ones(size, dtype=np.bool_), zeros, zeros.copy(), [], np.zeros((items, size), dtype=np.int64),
+                  np.zeros((items, size), dtype=np.bool_), np.zeros((sections, size), dtype=np.int64), {})
 
 
 class _Run:
@@ -143,7 +170,7 @@ class _Run:
             self.lanes.give_up(col.present & ((value.num < 0) | (value.num > value.den)))
         if col.complete:
             return value
-        return where(col.present, value, Q.constant(Fraction(default) if default is not None else 0))  # type: ignore[arg-type]
+        return where(col.present, value, self.lanes.constant(Fraction(default) if default is not None else 0))
 
     def read(self, col: Column, native: str | None, convert: Callable[[Any], Any]) -> np.ndarray[Any, Any]:
         """Values of a bool or choice column; rows given in some other form give up."""
@@ -188,14 +215,14 @@ class _Run:
         values = np.where(col.present, col.values, 0.0)
         places = np.full(self.size, -1, dtype=np.int64)
         numerators = np.zeros(self.size, dtype=np.int64)
-        finite = np.isfinite(values)
+        magnitude = np.abs(values)  # NaN and infinities are below no bound: never open
         for k in range(_DIGITS + 1):
-            open_rows = (places < 0) & finite
+            open_rows = (places < 0) & (magnitude < 2.0**52 / 10**k)
             if not open_rows.any():
                 break
             scale = 10.0**k
-            guess = np.rint(np.where(open_rows, values, 0.0) * scale)
-            exact = open_rows & (np.abs(values) < 2.0**52 / 10**k) & (guess / scale == values)
+            guess = np.rint(np.where(open_rows, values, 0.0) * scale)  # below 2**52: no overflow
+            exact = open_rows & (guess / scale == values)
             places[exact] = k
             numerators[exact] = guess[exact].astype(np.int64)
         self.lanes.give_up(col.present & (places < 0))
@@ -220,12 +247,13 @@ class _Run:
         if col.kind == "float" and grid.short_step:  # as the fast path reads a float score (Grid.short_step)
             step_num, step_den = grid.step.numerator, grid.step.denominator
             values = col.values
-            guess = np.rint(values * step_den / step_num)
-            ok = (guess * step_num / step_den == values) & (np.abs(values) < 1e9) & (guess >= low) & (guess <= high)
+            small = np.abs(values) < 1e9  # (not NaN nor infinite) and far from overflowing below
+            guess = np.rint(np.where(small, values, 0.0) * step_den / step_num)
+            ok = small & (guess * step_num / step_den == values) & (guess >= low) & (guess <= high)
             self.lanes.give_up(col.present & ~ok)
             return np.where(col.present & ok, guess, 0).astype(np.int64), col.present
         q = self.number(col)
-        scaled = multiply(self.lanes, q, Q(grid.step.denominator, grid.step.numerator))
+        scaled = multiply(self.lanes, q, self.lanes.constant(1 / grid.step))
         num, den = column(scaled.num, self.size), column(scaled.den, self.size)
         units = np.floor_divide(num, den)
         self.lanes.give_up(col.present & ((num % den != 0) | (units < low) | (units > high)))
@@ -252,7 +280,7 @@ class _Run:
             out |= self.flags(self.expr(rule.source))
         if plan.score_is is not None and plan.score_is.source is not None:
             value = self.number_of(self.expr(plan.score_is.source))
-            score = half_up(divide(self.lanes, value, Q.constant(self.ev.grid.step)))
+            score = half_up(divide(self.lanes, value, self.lanes.constant(self.ev.grid.step)))
             score = np.minimum(np.maximum(score, 0), plan.max)
         else:
             score = self.clauses(plan, out)
@@ -278,8 +306,8 @@ class _Run:
                 deducted = amount if isinstance(deducted, int) else deducted + amount
                 continue
             q = self.number_of(value)
-            count = q if rule.step is None else floor(divide(lanes, q, Q.constant(rule.step)))
-            amount = half_up(multiply(lanes, Q(rule.units), count))
+            count = q if rule.step is None else floor(divide(lanes, q, lanes.constant(rule.step)))
+            amount = half_up(multiply(lanes, lanes.constant(rule.units), count))
             deducted = lanes.fit(deducted + np.where(compare(lanes, q, Q(0), operator.gt), amount, 0))
         deducted = column(deducted, size)
         if plan.max_deduct is not None:
@@ -290,7 +318,12 @@ class _Run:
             assert rule.source is not None
             score = score + np.where(self.flags(self.expr(rule.source)), rule.units, 0)
         score = np.minimum(score, plan.max)
-        return score if plan.negative else np.maximum(score, 0)
+        if not plan.negative:
+            return np.maximum(score, 0)
+        # a section adds its items up: each stays above -LIMIT / (number of items), so no sum wraps
+        below = score <= -(LIMIT // len(self.ev.item_plans))
+        lanes.give_up(below)
+        return np.where(below, 0, score)
 
     def base(self, plan: _ItemPlan, out: Flags) -> Ints | int:
         if plan.kind != "regular":
@@ -333,7 +366,7 @@ class _Run:
                 total = Q(zero)
                 for u, p, w in zip(units, rs.points, rs.weights or []):
                     if p:
-                        total = add(lanes, total, multiply(lanes, Q(u), Q.constant(Fraction(rs.scale, p) * (w or 0))))
+                        total = add(lanes, total, multiply(lanes, Q(u), lanes.constant(Fraction(rs.scale, p) * (w or 0))))
                 return total
             score, maximum = weighted(scores), weighted(maxima)
         else:
@@ -341,8 +374,8 @@ class _Run:
         if rs.target is not None:
             empty = column(maximum.num, size) == 0
             divisor = where(empty, Q(1), maximum)
-            score = where(empty, Q(0), divide(lanes, multiply(lanes, score, Q(rs.target)), divisor))
-            maximum = Q(rs.target)
+            score = where(empty, Q(0), divide(lanes, multiply(lanes, score, lanes.constant(rs.target)), divisor))
+            maximum = lanes.constant(rs.target)
         self.units["regular_score"] = column(half_up(score), size)
         self.units["regular_max"] = column(half_up(maximum), size)
 
@@ -373,7 +406,7 @@ class _Run:
     def expr(self, e: ast.Expr) -> Vec:
         lanes = self.lanes
         if isinstance(e, (ast.Number, ast.Percent)):
-            return Q.constant(e.value)
+            return lanes.constant(e.value)
         if isinstance(e, ast.Bool):
             return e.value
         if isinstance(e, ast.NameRef):

@@ -6,6 +6,12 @@ Parquet file (read a row group at a time), or anything `records.records` reads (
 out, means the branch did not give that fact, so its default applies. A row the engine will not
 read itself — a key it does not know, 历史, a malformed record — is marked `scalar`, and the
 scalar evaluator scores it from `Chunk.evidence(i)`, with its messages.
+
+Arrow data is checked as a file's records are: a column name given twice is refused (E519), and
+so is a row whose `id` is missing, blank or already used (E515) — in a Parquet file always, in
+Arrow or pandas data in memory when it has an `id` column. float16 and float32 values are read
+through their shortest decimal text, as Python floats are, so a float32 0.1 is 0.1. A file that is
+not Parquet, or is empty or broken, is E511.
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from .evidence import RESERVED_KEYS, Locate, in_memory, unreadable
+from .bounded import open_regular
+from .diagnostics import EvidenceError
+from .evidence import RESERVED_KEYS, Locate, file_error, in_memory, unreadable
 from .limits import DEFAULT, Limits
+from .record_ids import Ids
 from .records import COLUMN_SUFFIXES, Record, arrow_like, records
 from .report import Reporter
 from .vector import Flags
@@ -60,18 +69,18 @@ def chunks(data: object, keys: frozenset[str], size: int, limits: Limits = DEFAU
     and ids): rows that give any other key are scored by the scalar evaluator."""
     if isinstance(data, (str, os.PathLike)):
         if Path(data).suffix.lower() in COLUMN_SUFFIXES:
-            yield from _arrow_chunks(_parquet_batches(Path(data), size), keys, size)
+            yield from _arrow_chunks(_parquet_batches(Path(data), size), keys, size, _IdRule(True))
         else:
             yield from _record_chunks(records(data, limits), keys, size)
     elif arrow_like(data) or not isinstance(data, Iterable):
-        yield from _arrow_chunks(_arrow_batches(data), keys, size)
+        yield from _arrow_chunks(_arrow_batches(data), keys, size, _IdRule(False))
     else:  # evidence mappings, or Arrow record batches
         stream = iter(data)
         first = next(stream, None)
         if first is None:
             return
         if arrow_like(first):
-            yield from _arrow_chunks(chain([first], stream), keys, size)
+            yield from _arrow_chunks(_named_batches(chain([first], stream), _IN_MEMORY), keys, size, _IdRule(False))
         else:
             yield from _dict_chunks(chain([first], stream), keys, size)
 
@@ -148,66 +157,183 @@ def column_of(values: Sequence[Any]) -> Column:
     return Column("object", objects, present)
 
 
+_IN_MEMORY = "<批量数据>"  # where a problem with Arrow data given in memory is shown
+
+
 def _parquet_batches(path: Path, size: int) -> Iterator[Any]:
-    parquet = load_pyarrow("parquet")
+    """A Parquet file's rows a batch at a time; E511 for a file that is not one (empty, broken,
+    or not Parquet at all), E519 for a column name given twice."""
+    pa, parquet = load_pyarrow(), load_pyarrow("parquet")
     try:
-        file = parquet.ParquetFile(path)
+        stream = open_regular(path)  # a FIFO or a device is refused before it could block or flood
     except OSError as exc:
         raise unreadable(path, "批量文件", exc) from None
-    yield from file.iter_batches(batch_size=size)
+    with stream:
+        try:
+            file = parquet.ParquetFile(stream)
+        except (pa.ArrowException, OSError) as exc:
+            raise _not_parquet(path, stream, exc) from None
+        _check_names(file.schema_arrow.names, str(path))
+        read = 0
+        batches = file.iter_batches(batch_size=size)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError):
+                raise file_error(str(path), "E511", f"无法读取批量文件“{path}”:Parquet 文件已损坏"
+                                                    f"(读到第 {read} 行后出错)") from None
+            if batch is None:
+                return
+            try:  # Parquet does not check text on reading: bytes that are not UTF-8 would fail later, anywhere
+                batch.validate(full=True)
+            except pa.ArrowException:
+                raise file_error(str(path), "E511", f"无法读取批量文件“{path}”:第 {read + 1}–{read + batch.num_rows} "
+                                                    "行中有不是 UTF-8 的文字") from None
+            read += batch.num_rows
+            yield batch
+
+
+def _not_parquet(path: Path, stream: Any, exc: Exception) -> EvidenceError:
+    if isinstance(exc, OSError) and exc.errno is not None:  # the disk, not the content
+        return unreadable(path, "批量文件", exc)
+    empty = os.fstat(stream.fileno()).st_size == 0
+    reason = "文件是空的" if empty else "不是有效的 Parquet 文件(可能已截断,或不是 Parquet 格式)"
+    return file_error(str(path), "E511", f"无法读取批量文件“{path}”:{reason}")
+
+
+def _check_names(names: Sequence[str], where: str) -> None:
+    """E519 for a column name given twice: one of the two would be lost unseen."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(names, 1):
+        if name in first:
+            raise file_error(where, "E519", f"列名“{name}”重复(第 {first[name]} 列和第 {number} 列)")
+        first[name] = number
 
 
 def _arrow_batches(data: object) -> Iterator[Any]:
     pa = load_pyarrow()
     if isinstance(data, pa.RecordBatch):
-        yield data
+        batches: Iterable[Any] = [data]
     elif isinstance(data, pa.Table):
-        yield from data.to_batches()
+        batches = data.to_batches()
     elif type(data).__module__.startswith("pandas"):
-        yield from pa.Table.from_pandas(data, preserve_index=False).to_batches()
+        frame: Any = data
+        _check_names([str(name) for name in frame.columns], _IN_MEMORY)  # from_pandas would name them so
+        batches = pa.Table.from_pandas(data, preserve_index=False).to_batches()
     elif hasattr(data, "to_arrow"):  # polars and other Arrow-speaking frames
-        yield from data.to_arrow().to_batches()
+        batches = data.to_arrow().to_batches()
     elif isinstance(data, pa.RecordBatchReader):
-        yield from data
+        batches = data
     else:
         raise TypeError(f"cannot read evidence from {type(data).__name__}: give dicts, a file path, "
                         "an Arrow table or batches, or a pandas or polars DataFrame")
+    yield from _named_batches(batches, _IN_MEMORY)
 
 
-def _arrow_chunks(batches: Iterable[Any], keys: frozenset[str], size: int) -> Iterator[Chunk]:
+def _named_batches(batches: Iterable[Any], where: str) -> Iterator[Any]:
+    """Batches given in memory, each checked for a column name given twice (E519)."""
+    for batch in batches:
+        _check_names(batch.schema.names, where)
+        yield batch
+
+
+def _decimal_floats(batch: Any) -> Any:
+    """float16 and float32 columns as float64 through their shortest decimal text (numpy's), so
+    they follow the rule for Python floats: a float32 0.1 is read as 0.1, not 0.100000001490116."""
+    pa = load_pyarrow()
+    narrow = [i for i, field in enumerate(batch.schema)
+              if pa.types.is_float16(field.type) or pa.types.is_float32(field.type)]
+    if not narrow:
+        return batch
+    columns = list(batch.columns)
+    for i in narrow:
+        array = columns[i]
+        wide = np.asarray(array.to_numpy(zero_copy_only=False)).astype(str).astype(np.float64)
+        columns[i] = pa.array(wide, mask=array.is_null().to_numpy(zero_copy_only=False))
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+@attrs.define
+class _IdRule:
+    """Every row of a Parquet file needs its own id, as every record of a JSON Lines file does
+    (E515); Arrow data in memory needs one only when it has an `id` column (dicts need none)."""
+
+    required: bool
+    ids: Ids = attrs.Factory(Ids)
+
+    def problems(self, identifiers: Sequence[str | None] | None, rows: int, start: int) -> dict[int, Evidence]:
+        """The rows (by index in the chunk) refused for their ids, as the scalar path's evidence;
+        `identifiers` is None when there is no id column."""
+        if identifiers is None:
+            if not self.required:
+                return {}
+            identifiers = [None] * rows
+        elif self.ids.take_all(identifiers, start + 1):
+            return {}
+        refused: dict[int, Evidence] = {}
+        for i, identifier in enumerate(identifiers):
+            problem = self.ids.problem(start + i + 1, identifier)
+            if problem is not None:
+                refused[i] = _refused(start + i + 1, *problem)
+        return refused
+
+
+def _refused(row: int, message: str, hint: str | None) -> Evidence:
+    reporter = Reporter()
+    locate = in_memory(f"<第 {row} 行>")
+    reporter.report("E515", message, locate("id"), hint)
+    return None, locate, reporter
+
+
+def _arrow_chunks(batches: Iterable[Any], keys: frozenset[str], size: int, rule: _IdRule) -> Iterator[Chunk]:
     start = 0
     for whole in batches:
+        whole = _decimal_floats(whole)
         for offset in range(0, whole.num_rows, size):
             batch = whole.slice(offset, size)
-            yield _arrow_chunk(batch, keys, start)
+            yield _arrow_chunk(batch, keys, start, rule)
             start += batch.num_rows
 
 
-def _arrow_chunk(batch: Any, keys: frozenset[str], start: int) -> Chunk:
+def _arrow_chunk(batch: Any, keys: frozenset[str], start: int, rule: _IdRule) -> Chunk:
     names = batch.schema.names
-    if len(set(names)) != len(names):
-        raise ValueError(f"columns named more than once: {sorted({n for n in names if names.count(n) > 1})}")
     columns = {name: _arrow_column(batch.column(i)) for i, name in enumerate(names)
                if name in keys and name not in RESERVED_KEYS}
     scalar = np.zeros(batch.num_rows, dtype=np.bool_)
     for i, name in enumerate(names):
         if name not in keys:  # unknown or 历史: those rows that give it go to the scalar reader
             scalar |= batch.column(i).is_valid().to_numpy(zero_copy_only=False)
-    ids = _ids(batch.column(names.index("id")).to_pylist() if "id" in names else [None] * batch.num_rows)
+    given = _ids(batch.column(names.index("id")).to_pylist()) if "id" in names else None
+    refused = rule.problems(given, batch.num_rows, start)
+    ids: list[str | None] = given if given is not None else [None] * batch.num_rows
+    for i in refused:
+        scalar[i] = True
 
     def evidence(i: int) -> Evidence:
+        if i in refused:
+            return refused[i]
         return _row_evidence(batch.slice(i, 1).to_pylist()[0], start + i + 1)
     return Chunk(batch.num_rows, columns, list(range(start + 1, start + batch.num_rows + 1)), ids, scalar, evidence)
 
 
 def arrow_records(data: object, size: int) -> Iterator[Record]:
-    """Arrow-like data or a Parquet path row by row, as the scalar evaluator reads it."""
-    path = Path(data) if isinstance(data, (str, os.PathLike)) else None
+    """Arrow-like data or a Parquet path row by row, as the scalar evaluator reads it, with the
+    checks of `chunks` (E511, E519, E515)."""
+    if isinstance(data, (str, os.PathLike)):
+        batches, rule = _parquet_batches(Path(data), size), _IdRule(True)
+    else:
+        batches, rule = _arrow_batches(data), _IdRule(False)
     row = 0
-    for batch in _parquet_batches(path, size) if path is not None else _arrow_batches(data):
+    for batch in batches:
+        batch = _decimal_floats(batch)
+        has_ids = "id" in batch.schema.names
         for values in batch.to_pylist():
             row += 1
-            yield Record(row, *_row_evidence(values, row))
+            problem = rule.ids.problem(row, values.get("id")) if has_ids or rule.required else None
+            if problem is not None:
+                yield Record(row, *_refused(row, *problem))
+            else:
+                yield Record(row, *_row_evidence(values, row))
 
 
 def _row_evidence(values: dict[str, Any], row: int) -> Evidence:

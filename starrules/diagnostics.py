@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -78,6 +79,15 @@ CODES: dict[str, str] = {
     "E516": "证据过大",
     "E517": "证据嵌套过深",
     "E518": "证据中的数字位数过多",
+    "E519": "证据中的键或列名重复",
+    "E520": "文本含有无效的字符",
+    # outputs (the CLI's -o, --png, --html, fmt): refused before any input is read, or a failed write
+    "E601": "输出文件就是输入文件",
+    "E602": "输出文件的扩展名不对",
+    "E603": "两个输出是同一个文件",
+    "E604": "输出文件所在的文件夹不存在",
+    "E605": "输出文件已存在",
+    "E606": "无法写入输出文件",
     "W101": "未使用的名称",
     "W102": "项目分值之和少于类型分值",
     "W103": "扣分可能超过项目分值",
@@ -152,6 +162,11 @@ class StarrulesError(Exception):
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__(render_all(self.diagnostics))
+
+    def __reduce__(self) -> tuple[type[StarrulesError], tuple[tuple[Diagnostic, ...]], dict[str, Any]]:
+        """Pickled as its diagnostics, not as `args` (the rendered text, which __init__ does not
+        take), so an error raised in a worker process reaches the parent whole."""
+        return (type(self), (self.diagnostics,), self.__dict__)
 
     @property
     def span(self) -> Span:

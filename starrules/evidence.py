@@ -14,13 +14,15 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import attrs
 
 from . import ast
+from .bounded import TooLarge, check_size, open_regular, read_bounded
 from .diagnostics import EvidenceError
-from .limits import LimitExceeded, Limits, load_json, too_many_digits
+from .evidence_json import JsonFault, load_json
+from .limits import LimitExceeded, Limits, too_many_digits
 from .numbers import Exact, Grid, exact, exact_number, format_decimal
 from .report import Reporter, did_you_mean
 from .source import Span, decode
@@ -86,11 +88,12 @@ def open_evidence(evidence: object, limits: Limits) -> tuple[object, Locate, Rep
 
 def read_evidence_text(path: Path, what: str = "证据文件", limit: int | None = None) -> tuple[str, Reporter]:
     """A file's text and a reporter that knows it (so diagnostics show the line);
-    EvidenceError (E511) when it cannot be read, E516 when it is over `limit` bytes."""
-    if limit is not None:
-        check_file_size(path, what, limit)
+    EvidenceError (E511) when it cannot be read or is not a regular file, E516 when it is over
+    `limit` bytes (refused before reading when its size says so; never read past the limit)."""
     try:
-        text = decode(path.read_bytes())
+        text = decode(read_bounded(path, limit))
+    except TooLarge as exc:
+        raise file_error(str(path), "E516", f"{what}过大({exc.detail})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise unreadable(path, what, exc) from None
     reporter = Reporter()
@@ -99,13 +102,27 @@ def read_evidence_text(path: Path, what: str = "证据文件", limit: int | None
 
 
 def check_file_size(path: Path, what: str, limit: int) -> None:
-    """Before reading: E511 when the file cannot be seen, E516 when it is over `limit` bytes."""
+    """Before reading: E511 when the file cannot be opened or is not a regular file (a FIFO, a
+    device, a directory), E516 when it is over `limit` bytes. `open_checked` also gives the file."""
+    open_checked(path, what, limit).close()
+
+
+def open_checked(path: Path, what: str, limit: int) -> BinaryIO:
+    """The file opened for binary reading once `check_file_size` passes, so what is read is
+    the file that was checked (EvidenceError E511 / E516 as there)."""
     try:
-        size = path.stat().st_size
+        stream = open_regular(path)
     except OSError as exc:
         raise unreadable(path, what, exc) from None
-    if size > limit:
-        raise file_error(str(path), "E516", f"{what}过大({size} 字节,最多 {limit} 字节)")
+    try:
+        check_size(stream, limit)
+    except TooLarge as exc:
+        stream.close()
+        raise file_error(str(path), "E516", f"{what}过大({exc.detail})") from None
+    except BaseException:
+        stream.close()
+        raise
+    return stream
 
 
 def unreadable(path: Path, what: str, exc: Exception) -> EvidenceError:
@@ -128,11 +145,21 @@ def load_evidence_file(path: Path, limits: Limits) -> tuple[object, Locate, Repo
         data = load_json(text, limits, "证据文件")
     except LimitExceeded as exc:
         raise file_error(file, exc.code, exc.message) from None
+    except JsonFault as exc:
+        report_fault(reporter, exc, file, text)
+        raise EvidenceError(reporter.diagnostics) from None
     except ValueError as exc:
         line, column = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
         reporter.report("E511", f"证据文件不是有效的 JSON:{_json_reason(exc)}", Span(file, line, column, line, column + 1))
         raise EvidenceError(reporter.diagnostics) from None
     return data, text_locator(file, text), reporter
+
+
+def report_fault(reporter: Reporter, fault: JsonFault, file: str, text: str, first_line: int = 1) -> None:
+    """E519 / E520 at its place in `text` (which starts at line `first_line` of `file`)."""
+    notes = [] if fault.first is None else [reporter.note(fault.first.span(file, text, first_line), "第一次写在这里")]
+    hint = "删去多余的一个,只留下正确的值" if fault.code == "E519" else "这多半是编码转换出了错;删去它,或改回原来的文字"
+    reporter.report(fault.code, fault.message, fault.place.span(file, text, first_line), hint, notes)
 
 
 def os_reason(exc: Exception) -> str:
@@ -447,10 +474,19 @@ def _number(raw: object, limits: Limits, *, percent: bool) -> Exact | None:
             raw = Decimal(text)
         except InvalidOperation:
             return None
-    if too_many_digits(raw, limits):
+    if number_too_long(raw, limits):
         raise LimitExceeded("E518", f"的数字位数过多(写成普通小数最多 {limits.evidence_digits} 位)")
     number = exact_number(raw)
     return None if number is None else exact(number * scale)
+
+
+def number_too_long(raw: object, limits: Limits) -> bool:
+    """The one digit rule for evidence numbers (E518): `too_many_digits`, with a Python float
+    read through its decimal text (repr) as a JSON number is, so 1e308 from a Python dict is
+    refused exactly as 1e308 in a JSON file, whichever engine reads it."""
+    if type(raw) is float:  # noqa: E721
+        return math.isfinite(raw) and too_many_digits(Decimal(repr(raw)), limits)
+    return too_many_digits(raw, limits)
 
 
 _HUGE = "(超过 300 位的数)"

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import ast
-from .evidence import ENTRY_KEYS, RATER_KEYS, REASON_KEYS, SCORE_KEYS, may_be_left_out, read_bool, text_field
+from .evidence import (ENTRY_KEYS, RATER_KEYS, REASON_KEYS, SCORE_KEYS, may_be_left_out, number_too_long, read_bool,
+                       text_field)
 from .expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
-from .limits import too_many_digits
 from .numbers import Exact, exact, exact_number, half_up
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
     limits = ev.limits
 
     def number(raw: object) -> Exact:
-        if too_many_digits(raw, limits):  # the reader reports E518
+        if number_too_long(raw, limits):  # the reader reports E518
             raise Slow
         value = exact_number(raw)
         if value is None:

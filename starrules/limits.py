@@ -4,7 +4,6 @@ county offices and uploads from thousands of branches cannot exhaust time or mem
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 
@@ -31,6 +30,14 @@ class Limits:
     evidence_keys: int = 100_000  # keys in one branch's evidence [E516]
     evidence_depth: int = 16  # nesting of objects and arrays in evidence JSON [E517]
     evidence_digits: int = 100  # digits (and decimal exponent) of an evidence number [E518]
+    # an .xlsx workbook (a zip of XML parts), checked from the zip directory before anything is
+    # inflated, and while its sheets are read [all E516]
+    workbook_bytes: int = 256 * 1024 * 1024  # all parts, uncompressed
+    workbook_part_bytes: int = 64 * 1024 * 1024  # one part read whole (shared strings, styles …), uncompressed
+    workbook_ratio: int = 100  # uncompressed ÷ compressed size of a part that expands past 1 MiB
+    workbook_parts: int = 1000  # parts in the zip
+    workbook_rows: int = 1_048_576  # rows of one sheet (Excel's own maximum)
+    workbook_cells: int = 10_000_000  # cells read from one workbook
     # 10 ** evidence_digits, worked out once: evidence ints lie strictly between its negative and it
     largest_int: int = attrs.field(init=False, eq=False, repr=False)
 
@@ -51,6 +58,9 @@ class LimitExceeded(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+
+    def __reduce__(self) -> tuple[type[LimitExceeded], tuple[str, str], dict[str, object]]:
+        return (type(self), (self.code, self.message), self.__dict__)  # args holds only the message
 
 
 _BRACKETS_AND_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
@@ -76,26 +86,6 @@ def utf8_size_over(text: str, limit: int) -> int | None:
         return None
     size = len(text.encode("utf-8"))
     return size if size > limit else None
-
-
-def load_json(text: str, limits: Limits, what: str) -> object:
-    """`json.loads` with decimals kept exact, refusing text larger or deeper than the limits
-    (LimitExceeded) before the decoder could exhaust memory or the stack; other faults
-    surface as ValueError (json.JSONDecodeError is one)."""
-    size = utf8_size_over(text, limits.evidence_bytes)
-    if size is not None:
-        raise LimitExceeded("E516", f"{what}过大({size} 字节,最多 {limits.evidence_bytes} 字节)")
-    # counting brackets is C-speed; only text that could be too deep is scanned
-    if text.count("[") + text.count("{") > limits.evidence_depth and json_depth(text) > limits.evidence_depth:
-        raise LimitExceeded("E517", f"{what}嵌套过深(最多 {limits.evidence_depth} 层)")
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-    except RecursionError:  # unreachable under the depth check unless the limit is set very high
-        raise LimitExceeded("E517", f"{what}嵌套过深") from None
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"不支持 {name}")
 
 
 def too_many_digits(value: object, limits: Limits) -> bool:

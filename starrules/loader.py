@@ -4,17 +4,19 @@ indexes the top-level blocks by name (LANGUAGE.md §2, §4)."""
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import attrs
 
 from . import ast
-from .diagnostics import RubricError
+from .bounded import NUL_IN_PATH, TooLarge, read_bounded
+from .diagnostics import Diagnostic, RubricError
 from .limits import DEFAULT, Limits
 from .parser import parse
 from .report import Reporter
 from .resources import BUILTIN_SCHEMES_DIR
-from .source import Span, decode
+from .source import Span, decode, source_line
 
 
 @attrs.define
@@ -30,31 +32,55 @@ class Program:
 
 
 def read_text(path: Path, reporter: Reporter, span: Span | None = None, limit: int | None = None) -> str | None:
-    """A file's text, or None after reporting E007 (or E101 for an import that is missing,
-    E008 for a file over `limit` bytes, refused before it is read)."""
+    """A file's text, or None after reporting E007 (also for a FIFO, a device or a directory,
+    refused before reading; E101 for an import that is missing; E008 for a file over `limit`
+    bytes, refused before it is read and never read past the limit)."""
+    where = span or Span(str(path), 1, 1, 1, 1)
     try:
-        size = path.stat().st_size
-        if limit is not None and size > limit:
-            reporter.report("E008", f"文件“{path.name}”过大({size} 字节,最多 {limit} 字节)",
-                            span or Span(str(path), 1, 1, 1, 1))
-            return None
-        return decode(path.read_bytes())
+        return decode(read_bounded(path, limit))
+    except TooLarge as exc:
+        reporter.report("E008", f"文件“{path.name}”过大({exc.detail})", where)
     except FileNotFoundError:
         if span is not None:
             reporter.report("E101", f"找不到引用的文件“{path}”", span, "路径相对于写引用的文件所在的目录")
         else:
-            reporter.report("E007", f"找不到文件“{path}”", Span(str(path), 1, 1, 1, 1))
+            reporter.report("E007", f"找不到文件“{path}”", where)
     except (OSError, UnicodeDecodeError) as exc:
-        reporter.report("E007", f"无法读取文件“{path}”:{_reason(exc)}", span or Span(str(path), 1, 1, 1, 1))
+        reporter.report("E007", f"无法读取文件“{_shown(str(path))}”:{_reason(exc)}", where)
     return None
 
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"不是有效的 UTF-8 文本(第 {exc.start + 1} 个字节)"
-    if isinstance(exc, IsADirectoryError):
-        return "这是一个目录"
     return exc.strerror or type(exc).__name__ if isinstance(exc, OSError) else str(exc)
+
+
+_UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _shown(path: str) -> str:
+    """A path as it may be printed: a NUL or a lone surrogate written as an escape."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", path)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def invalid_character(text: str, file: str) -> Diagnostic | None:
+    """E001 at the first lone surrogate in rubric text given as a str (text read from a file
+    is decoded UTF-8 and cannot hold one): it could not be written out again, so a rubric
+    holding one would fail later in every writer. The line is shown with U+FFFD in its place."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    at = found.start()
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    shown = source_line(_SURROGATE.sub("\ufffd", text), line)
+    return Diagnostic("E001", f"文本含有无效的字符 U+{ord(found.group(0)):04X}(单独的代理码元,不是 Unicode 字符)",
+                      Span(file, line, column, line, column + 1), shown,
+                      "这多半是编码转换出了错;删去它,或改回原来的文字")
 
 
 @attrs.frozen
@@ -88,6 +114,10 @@ def load_program(text: str, filename: str, base_dir: Path | None, reporter: Repo
 
 
 def _parse_reporting(text: str, filename: str, reporter: Reporter, limits: Limits) -> ast.Module | None:
+    invalid = invalid_character(text, filename)
+    if invalid is not None:
+        reporter.extend([invalid])
+        return None
     reporter.add_source(filename, text)
     try:
         return parse(text, filename, limits)
@@ -117,7 +147,9 @@ class _Importer:
             report("E111", f"不能引用“{block.path}”:从文本加载的标准没有给出可以读取文件的根目录", block.span,
                    "调用 loads / check_text 时给出 root=…(引用只在这个目录中解析)")
             return
-        path = (base_dir / block.path).resolve()
+        path = _resolved(base_dir, block, self.reporter)
+        if path is None:
+            return
         key = str(path)
         if key in stack:
             chain = " → ".join(Path(p).name for p in [*stack[stack.index(key):], key])
@@ -145,6 +177,22 @@ class _Importer:
             self.add(module, path.parent, [*stack, key])
 
 
+def _resolved(base_dir: Path, block: ast.Import, reporter: Reporter) -> Path | None:
+    """Where an import leads, or None after E007 for a path that can name no file: one with a
+    NUL (a string can hold one, a file name cannot), or a symlink loop (Python 3.11 raises
+    RuntimeError for it here; later versions leave it to the read, which gives E007 too). A lone
+    surrogate cannot get here: rubric text holding one is refused before it is parsed."""
+    if "\x00" in block.path:
+        reason = NUL_IN_PATH
+    else:
+        try:
+            return (base_dir / block.path).resolve()
+        except RuntimeError:
+            reason = "符号链接形成了循环"
+    reporter.report("E007", f"无法读取引用的文件“{_shown(block.path)}”:{reason}", block.span)
+    return None
+
+
 def _index(program: Program, block: ast.TopLevel, reporter: Reporter) -> None:
     table: dict[str, ast.Scheme] | dict[str, ast.Rubric] | dict[str, ast.Consequences] | dict[str, ast.Ranking]
     if isinstance(block, ast.Consequences):
@@ -162,7 +210,7 @@ def _index(program: Program, block: ast.TopLevel, reporter: Reporter) -> None:
         reporter.report("E103", f"重复的顶层名称“{name}”", block.name_span,
                         notes=[reporter.note(previous.name_span, f"“{name}”第一次定义在这里")])
         return
-    table[name] = block  # type: ignore[index, assignment]
+    table[name] = block  # type: ignore[assignment]
 
 
 @functools.cache

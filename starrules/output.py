@@ -1,4 +1,5 @@
-"""Writing the batch engine's results to a .jsonl, .csv or .parquet file a chunk at a time."""
+"""Writing the batch engine's results to a .jsonl, .csv or .parquet file a chunk at a time,
+atomically: the rows go to a temporary file beside OUT, which replaces OUT only once complete."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .atomic import Pending
+from .bounded import open_regular
+
 if TYPE_CHECKING:
     from .result_batch import ResultBatch
 
@@ -18,7 +22,9 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 class ResultWriter:
     """Good rows of each batch to `path`: `Result.to_row()` records as JSON Lines or CSV (the
     header is the first row's keys: every row of one rubric and set of schemes has the same),
-    or a Parquet table with exact decimal points (`ResultBatch.to_arrow()`)."""
+    or a Parquet table with exact decimal points (`ResultBatch.to_arrow()`). `path` is replaced
+    when the `with` block ends without an exception and left untouched when it raises. A Parquet
+    file needs the schema of a first batch: with no batch at all nothing is written (`written`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -26,10 +32,17 @@ class ResultWriter:
         self.stream: TextIO | None = None
         self.writer: Any = None  # csv.DictWriter or pyarrow.parquet.ParquetWriter, made at the first batch
         self.count = 0
+        self.written = False
         self.pending: Future[None] | None = None
         self.thread: ThreadPoolExecutor
+        self.file = Pending(path)
         if self.kind != ".parquet":
-            self.stream = path.open("w", encoding="utf-8-sig" if self.kind == ".csv" else "utf-8", newline="")
+            try:
+                self.stream = self.file.temp.open("w", encoding="utf-8-sig" if self.kind == ".csv" else "utf-8",
+                                                  newline="")
+            except BaseException:
+                self.file.discard()
+                raise
 
     def write(self, batch: ResultBatch) -> None:
         if self.kind == ".parquet":
@@ -41,7 +54,8 @@ class ResultWriter:
                 self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
             else:
                 if self.writer is None:
-                    self.writer = csv.DictWriter(self.stream, fieldnames=list(row), lineterminator="\n")
+                    # RFC 4180 row ends: with "\n" alone the csv module would leave a "\r" in a cell unquoted
+                    self.writer = csv.DictWriter(self.stream, fieldnames=list(row), lineterminator="\r\n")
                     self.writer.writeheader()
                 self.writer.writerow({k: _cell(v) for k, v in row.items()})
             self.count += 1
@@ -52,7 +66,7 @@ class ResultWriter:
         from .columns import load_pyarrow
         table = batch.to_arrow()
         if self.writer is None:
-            self.writer = load_pyarrow("parquet").ParquetWriter(self.path, table.schema)
+            self.writer = load_pyarrow("parquet").ParquetWriter(self.file.temp, table.schema)
             self.thread = ThreadPoolExecutor(max_workers=1)
         self._wait()
         self.pending = self.thread.submit(self.writer.write_table, table)
@@ -68,6 +82,19 @@ class ResultWriter:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
+        try:
+            self._close()
+        except BaseException:
+            self.file.discard()
+            raise
+        if kind is not None or (self.kind == ".parquet" and self.writer is None):
+            self.file.discard()
+            return
+        self.file.commit()
+        self.written = True
+
+    def _close(self) -> None:
+        """Finish the temporary file: the last Parquet chunk written, the footer, the stream closed."""
         if self.stream is not None:
             self.stream.close()
         elif self.writer is not None:
@@ -79,8 +106,12 @@ class ResultWriter:
 
 
 def _cell(value: object) -> object:
+    """A CSV cell. Text that a spreadsheet would run as a formula (an id like `=HYPERLINK(…)`)
+    gets a leading `'` (OWASP CSV injection); numbers are decided by type, so -3 stays -3."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
     return "" if value is None else value
 
 
@@ -93,6 +124,12 @@ def count_records(path: Path) -> int:
     if path.suffix.lower() == ".parquet":
         from .columns import load_pyarrow
         return int(load_pyarrow("parquet").ParquetFile(path).metadata.num_rows)
-    with path.open("rb") as stream:
-        lines = sum(1 for line in stream if line.strip())
+    lines = 0
+    with open_regular(path) as stream:  # a FIFO or device is refused, not waited on
+        filled = False  # the line read so far has more than white space
+        while piece := stream.readline(1 << 16):  # a long line is read in pieces, never whole
+            filled = filled or bool(piece.strip())
+            if piece.endswith(b"\n"):
+                lines, filled = lines + filled, False
+        lines += filled
     return max(lines - 1, 0) if path.suffix.lower() == ".csv" else lines

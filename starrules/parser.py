@@ -16,10 +16,12 @@ from . import ast
 from .diagnostics import Diagnostic, RubricSyntaxError
 from .keywords import describe_expected, describe_terminal, keyword_forms, keywords
 from .limits import DEFAULT, Limits, utf8_size_over
+from .nesting import TooDeep, too_deep
 from .resources import grammar_text
 from .source import Span, clean, normalise, source_line
 
 MAX_SYNTAX_ERRORS = 20
+_DEEP_HINT = "把表达式拆成几个“令”派生值"
 _ESCAPE = re.compile(r"\\([\"\\])")
 
 
@@ -61,6 +63,9 @@ def parse(text: str, filename: str | None = None, limits: Limits = DEFAULT) -> a
         span = Span(file, 1, 1, 1, 2)
         raise RubricSyntaxError([Diagnostic("E008", f"文件过大({size} 字节,最多 {limits.file_bytes} 字节)", span,
                                             source_line(text, 1), "把标准拆成几个文件,用“引用”组合")])
+    deep = too_deep(text, limits.expression_depth)
+    if deep is not None:  # refused before the parser spends time on every level
+        raise RubricSyntaxError([_too_deep(file, text, deep, limits)])
     errors: list[Diagnostic] = []
     recovery = _Recovery(file, text, errors)
     normalised = normalise(text)
@@ -77,6 +82,17 @@ def parse(text: str, filename: str | None = None, limits: Limits = DEFAULT) -> a
         raise RubricSyntaxError(builder.errors)
     comments = [ast.Comment(m.group(0), builder.span_at(m.start(), m.end())) for m in _comments(normalised)]
     return ast.Module(file, tuple(blocks), text, tuple(comments))
+
+
+def _too_deep(file: str, text: str, deep: TooDeep, limits: Limits) -> Diagnostic:
+    line = text.count("\n", 0, deep.start) + 1
+    column = deep.start - (text.rfind("\n", 0, deep.start) + 1) + 1
+    span = Span(file, line, column, line, column + deep.end - deep.start)
+    if deep.brackets:
+        return Diagnostic("E006", f"括号嵌套过深(最多 {limits.expression_depth} 层)", span, source_line(text, line),
+                          "去掉多余的括号,或把表达式拆成几个“令”派生值")
+    return Diagnostic("E006", f"表达式嵌套过深(最多 {limits.expression_depth} 层)", span, source_line(text, line),
+                      _DEEP_HINT)
 
 
 def _comments(normalised: str) -> list[re.Match[str]]:
@@ -302,8 +318,7 @@ class _Builder:
         """Record nesting depth; too deep an expression is an error, not a stack overflow."""
         depth = 1 + max((self.depth.get(id(c), 0) for c in children), default=0)
         if depth == self.limits.expression_depth + 1:
-            self._error("E006", f"表达式嵌套过深(最多 {self.limits.expression_depth} 层)", span,
-                        "把表达式拆成几个“令”派生值")
+            self._error("E006", f"表达式嵌套过深(最多 {self.limits.expression_depth} 层)", span, _DEEP_HINT)
         self.depth[id(node)] = depth
         self._built.append(node)
         return node

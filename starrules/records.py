@@ -9,15 +9,18 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import attrs
 
+from .bounded import bounded_lines, open_text
 from .diagnostics import Diagnostic
-from .evidence import Locate, in_memory, text_locator, unreadable
-from .limits import DEFAULT, LimitExceeded, Limits, load_json
+from .evidence import Locate, in_memory, report_fault, text_locator, unreadable
+from .evidence_json import JsonFault, load_json
+from .record_ids import Ids
+from .limits import DEFAULT, LimitExceeded, Limits
 from .report import Reporter
 from .source import Span
 
@@ -67,8 +70,9 @@ def records(data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], limits: 
         yield from _check_ids(file, workbook_records(path, limits))
         return
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            rows = _csv(file, stream) if path.suffix.lower() == ".csv" else _jsonl(file, stream, limits)
+        with open_text(path) as stream:
+            lines = bounded_lines(stream, limits.evidence_bytes)
+            rows = _csv(file, lines, limits) if path.suffix.lower() == ".csv" else _jsonl(file, lines, limits)
             yield from _check_ids(file, rows)
     except (OSError, UnicodeDecodeError) as exc:
         raise unreadable(path, "批量文件", exc) from None
@@ -80,8 +84,18 @@ def _line_reporter(file: str, row: int, text: str) -> Reporter:
     return reporter
 
 
-def _jsonl(file: str, stream: TextIO, limits: Limits) -> Iterator[Record]:
-    for row, line in enumerate(stream, 1):
+def _too_large(file: str, row: int, limits: Limits) -> Record:
+    """E516 for a line over the record limit; it was skipped, not read, so no text is shown."""
+    reporter = Reporter()
+    reporter.report("E516", f"第 {row} 行的记录过大(超过 {limits.evidence_bytes} 字节)", Span(file, row, 1, row, 2))
+    return Record(row, None, _row_locator(file, row), reporter)
+
+
+def _jsonl(file: str, lines: Iterable[str | None], limits: Limits) -> Iterator[Record]:
+    for row, line in enumerate(lines, 1):
+        if line is None:
+            yield _too_large(file, row, limits)
+            continue
         line = line.rstrip("\r\n")
         if not line.strip():
             continue
@@ -91,6 +105,8 @@ def _jsonl(file: str, stream: TextIO, limits: Limits) -> Iterator[Record]:
         except (LimitExceeded, ValueError) as exc:
             if isinstance(exc, LimitExceeded):
                 reporter.report(exc.code, exc.message, Span(file, row, 1, row, 2))
+            elif isinstance(exc, JsonFault):
+                report_fault(reporter, exc, file, line, row)
             elif isinstance(exc, json.JSONDecodeError):
                 reporter.report("E514", f"第 {row} 行不是有效的 JSON:{exc.msg}", Span(file, row, exc.colno, row, exc.colno + 1))
             else:  # an integer longer than Python reads (4300 digits), an unsupported constant
@@ -103,14 +119,23 @@ def _jsonl(file: str, stream: TextIO, limits: Limits) -> Iterator[Record]:
         yield Record(row, data, text_locator(file, line, row), reporter)
 
 
-def _csv(file: str, stream: TextIO) -> Iterator[Record]:
+class _RecordTooLarge(Exception):
+    def __init__(self, row: int) -> None:
+        super().__init__(row)
+        self.row = row  # the line that took the record over the limit
+
+
+def _csv(file: str, lines: Iterable[str | None], limits: Limits) -> Iterator[Record]:
     raw: list[str] = []  # the text of the row being read, for the caret under a problem
 
-    def lines() -> Iterator[str]:
-        for line in stream:
+    def rows() -> Iterator[str]:
+        for row, line in enumerate(lines, 1):
+            # a row may run over several lines (a quoted cell); together they are one record
+            if line is None or sum(map(len, raw)) + len(line) > limits.evidence_bytes:
+                raise _RecordTooLarge(row)
             raw.append(line.rstrip("\r\n"))
             yield line
-    reader = csv.DictReader(lines())
+    reader = csv.DictReader(rows())
     try:
         yield from _csv_rows(file, reader, raw)
     except csv.Error as exc:  # a field over csv's size limit, a NUL byte: the rest cannot be read
@@ -118,10 +143,15 @@ def _csv(file: str, stream: TextIO) -> Iterator[Record]:
         reporter = _line_reporter(file, row, raw[-1] if raw else "")
         reporter.report("E514", f"第 {row} 行无法读取:{exc}", Span(file, row, 1, row, 2))
         yield Record(row, None, _row_locator(file, row), reporter)
+    except _RecordTooLarge as exc:  # where the next row would start is not known: the rest cannot be read
+        yield _too_large(file, exc.row, limits)
 
 
 def _csv_rows(file: str, reader: csv.DictReader[str], raw: list[str]) -> Iterator[Record]:
-    reader.fieldnames  # noqa: B018  (reads the header row)
+    header = _duplicate_header(file, reader.fieldnames or (), raw[0] if raw else "")
+    if header is not None:
+        yield header
+        return
     raw.clear()
     for data in reader:
         row = reader.line_num - len(raw) + 1
@@ -135,23 +165,45 @@ def _csv_rows(file: str, reader: csv.DictReader[str], raw: list[str]) -> Iterato
         yield Record(row, values, _row_locator(file, row), reporter)
 
 
+def _duplicate_header(file: str, names: Sequence[str], line: str) -> Record | None:
+    """E519 for a column name the header gives twice (csv would keep the last column's value
+    and lose the other unseen); the whole file is refused, as no row could be read for sure."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(names, 1):
+        if name and name in seen:
+            reporter = _line_reporter(file, 1, line)
+            start, end = _header_cell(line, column)
+            reporter.report("E519", f"表头中的列名“{name}”重复(第 {seen[name]} 列和第 {column} 列)",
+                            Span(file, 1, start, 1, end), "改名或删去其中一列,只留下正确的那一列")
+            return Record(1, None, _row_locator(file, 1), reporter)
+        seen.setdefault(name, column)
+    return None
+
+
+def _header_cell(line: str, column: int) -> tuple[int, int]:
+    """Character columns of the header's `column`-th cell; the whole line's first column when
+    quotes make cells hard to find."""
+    cells = line.split(",")
+    if '"' in line or column > len(cells):
+        return 1, 2
+    start = sum(len(c) + 1 for c in cells[:column - 1]) + 1
+    return start, start + max(len(cells[column - 1]), 1)
+
+
 def _row_locator(file: str, line: int) -> Locate:
     return lambda path: Span(file, line, 1, line, 2)
 
 
 def _check_ids(file: str, records: Iterable[Record]) -> Iterator[Record]:
-    seen: dict[str, int] = {}
+    ids = Ids()
     for record in records:
         if record.data is not None:
             identifier = record.data.get("id")
-            if identifier is None or str(identifier).strip() == "":
-                record.reporter.report("E515", f"第 {record.row} 行缺少编号“id”", Span(file, record.row, 1, record.row, 2),
-                                       "每条记录都要有唯一的 id,用来在结果和排名中认出它")
+            problem = ids.problem(record.row, identifier)
+            if problem is not None:
+                message, hint = problem
+                missing = hint is not None  # a missing id has no cell to point at: the row
+                span = Span(file, record.row, 1, record.row, 2) if missing else record.locate("id")
+                record.reporter.report("E515", message, span, hint)
                 record = attrs.evolve(record, data=None)
-            elif str(identifier) in seen:
-                record.reporter.report("E515", f"编号“{identifier}”重复(第 {seen[str(identifier)]} 行已经用过)",
-                                       record.locate("id"))
-                record = attrs.evolve(record, data=None)
-            else:
-                seen[str(identifier)] = record.row
         yield record

@@ -3,12 +3,13 @@
 Scores are held in grid units (exact int64) and shown as points: `to_arrow()` as decimal128
 columns (exact), `to_pandas()` through Arrow (Decimal values), `to_rows()` as the flat records
 of `Result.to_row()`. A row's full `Result`, with its trace, is made on demand by the scalar
-evaluator from the row's evidence (`result(i)`).
+evaluator from the row's evidence (`result(i)`). A batch pickles (to send it between processes)
+with each good row's evidence data, so `result(i)` works on the copy too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -17,10 +18,12 @@ import numpy.typing as npt
 
 from .columns import Evidence, load_pyarrow
 from .diagnostics import EvidenceError
+from .evidence import in_memory
 from .grading import grade_result
 from .numbers import Grid, decimal_places
 from .raters import evaluate_located
 from .records import RowError
+from .report import Reporter
 from .result import Result, json_number
 from .vector import Flags, Ints
 
@@ -54,6 +57,14 @@ class ResultBatch:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def __reduce__(self) -> tuple[type[ResultBatch], tuple[Any, ...]]:
+        """The fields, with `evidence` (a closure over the reader's chunk) replaced by the good
+        rows' data: that is all `result` reads again, since an error row's `result` raises the
+        diagnostics in `errors`, and the reader's locator serves only those."""
+        data = tuple((dict(self.evidence(i)[0]) if good else None) for i, good in enumerate(self.ok))
+        fields = [getattr(self, field.name) for field in attrs.fields(ResultBatch)]
+        return (ResultBatch, (*fields[:-1], _StoredEvidence(data)))
 
     @property
     def grid(self) -> Grid:
@@ -103,7 +114,10 @@ class ResultBatch:
         return self.to_arrow().to_pandas()
 
     def result(self, index: int, explain: bool = True) -> Result:
-        """The full result of the row at `index` in this batch, scored again by the scalar evaluator."""
+        """The full result of the row at `index` in this batch, scored again by the scalar evaluator;
+        a row in `errors` raises its EvidenceError."""
+        if not self.ok[index]:
+            raise EvidenceError(next(e for e in self.errors if e.row == self.rows[index]).diagnostics)
         data, locate, reporter = self.evidence(index)
         if data is None:
             raise EvidenceError(reporter.errors)
@@ -115,6 +129,16 @@ class ResultBatch:
         errors = iter(self.errors)
         for index, good in enumerate(self.ok):
             yield self.result(index, explain) if good else next(errors)
+
+
+@attrs.frozen
+class _StoredEvidence:
+    """The evidence of an unpickled batch: each good row's data as read, None for error rows."""
+
+    data: tuple[Mapping[str, Any] | None, ...]
+
+    def __call__(self, index: int) -> Evidence:
+        return self.data[index], in_memory(f"<第 {index + 1} 条证据>"), Reporter()
 
 
 def points_array(units: Ints, grid: Grid) -> Any:

@@ -4,6 +4,9 @@ Every operation keeps |numerator| and denominators below 2**62. A row whose valu
 leave that range (or that divides by zero) is handed back to the scalar evaluator through
 `Lanes.give_up`, which scores it with Python's unbounded ints and reports what it finds; its
 lane here carries a placeholder from then on. So the batch never rounds, wraps or guesses.
+Numbers from the rubric enter through `Lanes.constant`, which gives up every row when one does
+not fit (a 19-digit literal such as 100.00000000000000000000000001), so no part is ever a Python
+int that numpy cannot hold.
 """
 
 from __future__ import annotations
@@ -31,6 +34,15 @@ class Lanes:
     def give_up(self, rows: Flags | bool) -> None:
         self.slow |= rows
 
+    def constant(self, value: int | Fraction) -> Q:
+        """One number for every row; every row gives up when its numerator or denominator does
+        not fit, for every row would compute with it (the placeholder is 1: it may divide)."""
+        value = Fraction(value)
+        if abs(value.numerator) >= LIMIT or value.denominator >= LIMIT:
+            self.give_up(True)
+            return Q(1)
+        return Q(value.numerator, value.denominator)
+
     def product(self, a: Part, b: Part) -> Part:
         """a × b, giving up rows where it could reach the limit."""
         if isinstance(a, int) and isinstance(b, int):
@@ -39,6 +51,11 @@ class Lanes:
                 self.give_up(True)
                 return 1
             return result
+        if isinstance(a, int) and abs(a) >= LIMIT or isinstance(b, int) and abs(b) >= LIMIT:
+            # an int numpy cannot hold: exact only where the column is 0
+            zero: Flags = np.asarray(b if isinstance(a, int) else a) == 0
+            self.give_up(~zero)
+            return np.where(zero, 0, 1)
         if _peak(a) * _peak(b) < LIMIT:
             return np.multiply(a, b)
         risky = np.abs(np.asarray(a, dtype=np.float64)) * np.abs(np.asarray(b, dtype=np.float64)) >= LIMIT / 2
@@ -48,7 +65,12 @@ class Lanes:
 
     def fit(self, values: Part) -> Part:
         """A sum of two in-range values (below 2**63, so exact): rows at or past the limit give up."""
-        if isinstance(values, int) or _peak(values) < LIMIT:
+        if isinstance(values, int):
+            if abs(values) >= LIMIT:
+                self.give_up(True)
+                return 0
+            return values
+        if _peak(values) < LIMIT:
             return values
         beyond = (values >= LIMIT) | (values <= -LIMIT)  # not abs(): abs(-2**63) wraps to itself
         self.give_up(beyond)
@@ -71,14 +93,10 @@ class Q:
     def __init__(self, num: Part, den: Part = 1) -> None:
         self.num, self.den = num, den
 
-    @classmethod
-    def constant(cls, value: int | Fraction) -> Q:
-        value = Fraction(value)
-        return cls(value.numerator, value.denominator)
-
     def reduced(self) -> Q:
         if isinstance(self.den, int) and isinstance(self.num, int):
-            return Q.constant(Fraction(self.num, self.den))
+            value = Fraction(self.num, self.den)  # no larger than the parts, so still in range
+            return Q(value.numerator, value.denominator)
         common = np.gcd(self.num, self.den)
         common = np.where(common == 0, 1, common)
         return Q(self.num // common, self.den // common)
@@ -118,7 +136,13 @@ def divide(lanes: Lanes, a: Q, b: Q) -> Q:
     lanes.give_up(zero)
     divisor = np.where(zero, 1, b.num)
     signs = np.where(divisor < 0, -1, 1)
-    return _tidy(Q(lanes.product(lanes.product(a.num, b.den), signs), lanes.product(a.den, np.abs(divisor))))
+    # common factors out before multiplying, so a ratio of two values over one large denominator
+    # (a weighted score over its weighted maximum, rescaled by 折算) stays in range
+    dens = np.gcd(a.den, b.den)
+    nums = np.gcd(a.num, divisor)
+    nums = np.where(nums == 0, 1, nums)
+    upper = lanes.product(a.num // nums, b.den // dens)
+    return _tidy(Q(lanes.product(upper, signs), lanes.product(a.den // dens, np.abs(divisor) // nums)))
 
 
 def _tidy(q: Q) -> Q:

@@ -1,64 +1,51 @@
 """Reading filled Excel forms (`.xlsx`) as evidence records: the 评分表 sheet is one branch (read
 by its 填写项 column, so rows may be moved or added), the 批量 sheet one branch per row. Every
-value is located by sheet and cell (`评分表!F12`), so a problem names the cell to correct."""
+value is located by sheet and cell (`评分表!F12`), so a problem names the cell to correct. The
+workbook is read a row at a time within `Limits` (`xlsx_sheets`), so a batch of any length is
+read in the memory of one row.
+
+Names — the 填写项 cells, the 批量 header row, the raters' column headers — are read as written:
+a name that looks like a formula (`=1+1`) is text in a template starrules writes, and if a cell
+holds it as a formula anyway (a template from an older version, or retyped), its formula text is
+that name, where the value Excel shows would be a computed result. The values filled in are read
+as Excel shows them."""
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .evidence import HISTORY_KEYS, Locate, check_file_size, file_error, unreadable
+from .evidence import HISTORY_KEYS, Locate, file_error
 from .limits import Limits
 from .records import Record
 from .report import Reporter
 from .source import Span
+from .xlsx_sheets import Cell, Row, Workbook
 from .xlsx_template import BATCH_SHEET, FORM_SHEET, KEY_HEADER, KEY_SEPARATOR, TABLE_HEADERS
-
-Row = Sequence[Any]
 
 
 def workbook_records(path: Path, limits: Limits) -> Iterator[Record]:
     file = str(path)
-    check_file_size(path, "工作簿", limits.evidence_bytes)
-    sheets = _sheets(path)
-    if FORM_SHEET not in sheets and BATCH_SHEET not in sheets:
-        raise file_error(file, "E511", f"工作簿“{path}”中没有“{FORM_SHEET}”或“{BATCH_SHEET}”工作表"
-                                       "(用 starrules template 生成填写表)")
-    found = False
-    if FORM_SHEET in sheets:
-        record = _form_record(file, sheets[FORM_SHEET])
-        if record is not None:
-            found = True
-            yield record
-    if BATCH_SHEET in sheets:
-        for record in _batch_records(file, sheets[BATCH_SHEET]):
-            found = True
-            yield record
+    with Workbook(path, limits) as book:
+        sheets = book.sheet_names
+        if FORM_SHEET not in sheets and BATCH_SHEET not in sheets:
+            raise file_error(file, "E511", f"工作簿“{path}”中没有“{FORM_SHEET}”或“{BATCH_SHEET}”工作表"
+                                           "(用 starrules template 生成填写表)")
+        found = False
+        if FORM_SHEET in sheets:
+            record = _form_record(file, book.rows(FORM_SHEET))
+            if record is not None:
+                found = True
+                yield record
+        if BATCH_SHEET in sheets:
+            for record in _batch_records(file, book.rows(BATCH_SHEET)):
+                found = True
+                yield record
     if not found:
         raise file_error(file, "E514", f"工作簿“{path}”中没有填写任何党支部")
-
-
-def _sheets(path: Path) -> dict[str, list[Row]]:
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            return {name: [tuple(row) for row in book[name].iter_rows(values_only=True)]
-                    for name in (FORM_SHEET, BATCH_SHEET) if name in book.sheetnames}
-        finally:
-            book.close()
-    except OSError as exc:
-        raise unreadable(path, "工作簿", exc) from None
-    except (zipfile.BadZipFile, KeyError, ValueError):  # not a workbook, or a broken one
-        raise file_error(str(path), "E511", f"无法读取工作簿“{path}”:不是有效的 .xlsx 工作簿") from None
-
-
-def _letter(column: int) -> str:
-    return get_column_letter(column + 1)
 
 
 def _locator(file: str, sheet: str, cells: dict[str, str], fallback: str) -> Locate:
@@ -73,48 +60,64 @@ def _present(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _form_record(file: str, rows: list[Row]) -> Record | None:
-    """The branch on the 评分表 sheet; None when no input cell is filled."""
-    header_index = next((n for n, row in enumerate(rows) if KEY_HEADER in row), None)
-    if header_index is None:
-        return None
-    header = rows[header_index]
-    key_column = header.index(KEY_HEADER)
-    inputs = list(range(len(TABLE_HEADERS), key_column))
-    raters = [str(header[c]) for c in inputs] if len(inputs) > 1 else []
+def _name(cell: Cell | None) -> str:
+    """The text of a cell that holds a name ("" when empty): its formula's text, if it is one."""
+    if cell is None:
+        return ""
+    value, formula = cell
+    value = formula if formula is not None else value
+    return str(value).strip() if _present(value) else ""
+
+
+def _value(cell: Cell | None) -> object:
+    return None if cell is None else cell[0]
+
+
+def _form_record(file: str, rows: Iterator[Row]) -> Record | None:
+    """The branch on the 评分表 sheet; None when no input cell is filled. The header row is the
+    one with a 填写项 cell; the input columns lie between the paper form's columns and it."""
+    header: int | None = None
+    key_column = 0
+    inputs: range = range(0)
+    raters: list[str] = []
     data: dict[str, Any] = {}
     cells: dict[str, str] = {}
-    for number, row in enumerate(rows[header_index + 1:], header_index + 2):
-        key = row[key_column] if key_column < len(row) else None
-        if not _present(key):
+    for number, row in rows:
+        if header is None:
+            key_column = min((c for c, cell in row.items() if _name(cell) == KEY_HEADER), default=0)
+            if key_column:
+                header, inputs = number, range(len(TABLE_HEADERS) + 1, key_column)
+                raters = [_name(row.get(c)) for c in inputs] if len(inputs) > 1 else []
             continue
-        key = str(key).strip()
+        key = _name(row.get(key_column))
+        if not key:
+            continue
         for position, column in enumerate(inputs):
             rater = raters[position] if raters and key not in ("id", "名称") else None
             if rater is None and position > 0:
                 continue
             path = f"{rater}.{key}" if rater else key
-            cells[path] = f"{_letter(column)}{number}"
-            value = row[column] if column < len(row) else None
+            cells[path] = f"{get_column_letter(column)}{number}"
+            value = _value(row.get(column))
             if _present(value):
                 (data.setdefault(rater, {}) if rater else data)[key] = value
-    if not data:
+    if header is None or not data:
         return None
-    return Record(header_index + 1, data, _locator(file, FORM_SHEET, cells, f"A{header_index + 1}"), Reporter())
+    return Record(header, data, _locator(file, FORM_SHEET, cells, f"A{header}"), Reporter())
 
 
-def _batch_records(file: str, rows: list[Row]) -> Iterator[Record]:
-    if not rows:
-        return
-    header = [str(h).strip() if _present(h) else "" for h in rows[0]]
-    for number, row in enumerate(rows[1:], 2):
+def _batch_records(file: str, rows: Iterator[Row]) -> Iterator[Record]:
+    """One branch per row below the header (the first row with anything in it)."""
+    header: dict[int, str] = {}
+    for number, row in rows:
+        if not header:
+            header = {column: name for column, cell in sorted(row.items()) if (name := _name(cell))}
+            continue
         data: dict[str, Any] = {}
         cells: dict[str, str] = {}
-        for column, key in enumerate(header):
-            if not key:
-                continue
-            cells[key.replace(KEY_SEPARATOR, ".")] = f"{_letter(column)}{number}"
-            value = row[column] if column < len(row) else None
+        for column, key in header.items():
+            cells[key.replace(KEY_SEPARATOR, ".")] = f"{get_column_letter(column)}{number}"
+            value = _value(row.get(column))
             if _present(value):
                 _put(data, key, value)
         if data:

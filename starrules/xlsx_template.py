@@ -1,7 +1,8 @@
 """`starrules template`: an Excel fill-in form for a rubric. Sheet 评分表 is laid out like the
 paper 评分表 (类型 | 项目 | 分值 | 考核评价标准 | 考评方式 | 填写 | 填写项 | 填写说明) for one branch;
 sheet 批量 has one row per branch. Every input cell carries Excel data validation for its type
-(是/否, whole numbers ≥ 0, 0–1, the options, a 酌情 range, the 分档 names)."""
+(是/否, whole numbers ≥ 0, 0–1, the options, a 酌情 range, the 分档 names). Every text goes
+through `xlsx_cells`, so a name is never written as a formula."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .atomic import save_with
 from .form import Form, Input, build_form
 from .model import Rubric
 from .numbers import Exact, format_decimal
+from .xlsx_cells import cell_text, put
 
 FORM_SHEET, BATCH_SHEET = "评分表", "批量"
+OPTIONS_SHEET = "选项"  # hidden; option lists a list validation cannot spell inline (see _Options)
 INPUT_HEADER, KEY_HEADER, HINT_HEADER = "填写", "填写项", "填写说明"
 TABLE_HEADERS = ("类型", "项目", "分值", "考核评价标准", "考评方式")
 KEY_SEPARATOR = "/"  # 批量 column of a rater's sheet or the history: 支部自评/设置合理, 历史/等次/2025
@@ -41,9 +45,11 @@ def write_template(rubric: Rubric, path: str | os.PathLike[str], batch_rows: int
     sheet = book.active
     assert sheet is not None
     sheet.title = FORM_SHEET
-    _form_sheet(sheet, rubric, form, raters)
-    _batch_sheet(book.create_sheet(BATCH_SHEET), form, raters, batch_rows)
-    book.save(path)
+    batch = book.create_sheet(BATCH_SHEET)
+    options = _Options(book)  # made after 批量, so a 选项 sheet, when needed, comes last
+    _form_sheet(sheet, rubric, form, raters, options)
+    _batch_sheet(batch, form, raters, batch_rows, options)
+    save_with(path, book.save)  # atomic: a failed save leaves an existing file at `path` as it was
 
 
 def cell_number(value: Exact) -> Decimal:
@@ -57,28 +63,68 @@ def rater_names(rubric: Rubric) -> tuple[str, ...]:
     return tuple(dict.fromkeys(entry.name for entry in rubric.raters.entries))
 
 
+class _Options:
+    """Formula1 of a list validation. Excel's inline list is one quoted string split at commas,
+    at most 255 characters, with no escape for a comma or a quote: an option `b,c` would become
+    two, and `d"e` would end the string and let the rest be read as a formula. Such lists go
+    into a column of the hidden 选项 sheet (as text cells) and the validation names that range."""
+
+    def __init__(self, book: Workbook) -> None:
+        self.book = book
+        self.sheet: Worksheet | None = None
+        self.ranges: dict[tuple[str, ...], str] = {}
+
+    def formula(self, choices: tuple[str, ...]) -> str:
+        if _inline(choices):
+            return '"' + ",".join(choices) + '"'
+        if choices not in self.ranges:
+            if self.sheet is None:
+                self.sheet = self.book.create_sheet(OPTIONS_SHEET)
+                self.sheet.sheet_state = "hidden"
+            column = len(self.ranges) + 1
+            for row, choice in enumerate(choices, 1):
+                put(self.sheet, row, column, choice)
+            letter = get_column_letter(column)
+            self.ranges[choices] = f"'{OPTIONS_SHEET}'!${letter}$1:${letter}${len(choices)}"
+        return self.ranges[choices]
+
+
+def _inline(choices: tuple[str, ...]) -> bool:
+    return len(",".join(choices)) <= 255 and all(
+        choice and choice == choice.strip() and choice == cell_text(choice) and not set(choice) & {",", '"'}
+        for choice in choices)
+
+
 class _Validations:
     """One DataValidation per distinct rule, shared by every cell it applies to."""
 
-    def __init__(self, sheet: Worksheet) -> None:
+    def __init__(self, sheet: Worksheet, options: _Options) -> None:
         self.sheet = sheet
+        self.options = options
         self.rules: dict[tuple[str, ...], DataValidation] = {}
 
     def add(self, entry: Input, cells: str) -> None:
-        rule = _rule(entry)
+        rule = _rule(entry, self.options)
         if rule not in self.rules:
             kind, operator, first, second, message = rule
             validation = DataValidation(type=kind, operator=operator or None, formula1=first, formula2=second or None,
-                                        allow_blank=True, showErrorMessage=True, errorTitle="填写有误", error=message)
+                                        allow_blank=True, showErrorMessage=True, errorTitle="填写有误",
+                                        error=_message(message))
             self.sheet.add_data_validation(validation)
             self.rules[rule] = validation
         self.rules[rule].add(cells)
 
 
-def _rule(entry: Input) -> tuple[str, str, str, str, str]:
+def _message(text: str) -> str:
+    """An error message Excel accepts: XML-safe, at most 255 characters (the list is in the drop-down)."""
+    text = cell_text(text)
+    return text if len(text) <= 255 else text[:254] + "…"
+
+
+def _rule(entry: Input, options: _Options) -> tuple[str, str, str, str, str]:
     """(type, operator, formula1, formula2, error message) of an input's data validation."""
     if entry.choices:
-        return "list", "", '"' + ",".join(entry.choices) + '"', "", "请从下拉列表中选择:" + "、".join(entry.choices)
+        return "list", "", options.formula(entry.choices), "", "请从下拉列表中选择:" + "、".join(entry.choices)
     if entry.kind == "count":
         return "whole", "greaterThanOrEqual", "0", "", "请填写不小于 0 的整数"
     if entry.kind == "ratio":
@@ -89,47 +135,46 @@ def _rule(entry: Input) -> tuple[str, str, str, str, str]:
     return "decimal", "between", "-1E+15", "1E+15", "请填写数值"
 
 
-def _form_sheet(sheet: Worksheet, rubric: Rubric, form: Form, raters: Sequence[str]) -> None:
+def _form_sheet(sheet: Worksheet, rubric: Rubric, form: Form, raters: Sequence[str], options: _Options) -> None:
     inputs = tuple(raters) or (INPUT_HEADER,)
     headers = (*TABLE_HEADERS, *inputs, KEY_HEADER, HINT_HEADER)
     last = get_column_letter(len(headers))
     first_input, key_column = len(TABLE_HEADERS) + 1, len(TABLE_HEADERS) + len(inputs) + 1
-    sheet["A1"] = f"{rubric.title or rubric.name}评分表"
-    sheet["A1"].font = Font(bold=True, size=14)
+    put(sheet, 1, 1, f"{rubric.title or rubric.name}评分表").font = Font(bold=True, size=14)
     sheet.merge_cells(f"A1:{last}1")
-    sheet["A2"] = (f"在黄色单元格填写:{'每个评价主体一列' if raters else '“填写”列'};“填写项”列是证据中的名称,请勿改动。"
+    put(sheet, 2, 1, f"在黄色单元格填写:{'每个评价主体一列' if raters else '“填写”列'};“填写项”列是证据中的名称,请勿改动。"
                    f"一个党支部用本表,多个党支部用“{BATCH_SHEET}”表(每行一个党支部)。")
     sheet.merge_cells(f"A2:{last}2")
     for column, header in enumerate(headers, 1):
-        cell = sheet.cell(3, column, header)
+        cell = put(sheet, 3, column, header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for width, column in zip((14, 18, 6, 50, 40, *(10,) * len(inputs), 20, 44), range(1, len(headers) + 1)):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A4"
-    validations = _Validations(sheet)
+    validations = _Validations(sheet, options)
     row = 4
     for label, key, hint in IDENTITY:
-        sheet.cell(row, 1, "基本信息")
-        sheet.cell(row, 2, label)
+        put(sheet, row, 1, "基本信息")
+        put(sheet, row, 2, label)
         sheet.cell(row, first_input).fill = _INPUT_FILL
-        sheet.cell(row, key_column, key)
-        sheet.cell(row, key_column + 1, hint)
+        put(sheet, row, key_column, key)
+        put(sheet, row, key_column + 1, hint)
         row += 1
     shown_section = None
     for entry in form.items:
         if entry.section is not shown_section:
             shown_section = entry.section
-            sheet.cell(row, 1, entry.heading)
-        sheet.cell(row, 2, entry.item.name)
-        sheet.cell(row, 3, cell_number(entry.item.points.value))
-        sheet.cell(row, 4, entry.text("criterion"))
-        sheet.cell(row, 5, entry.text("method"))
+            put(sheet, row, 1, entry.heading)
+        put(sheet, row, 2, entry.item.name)
+        put(sheet, row, 3, cell_number(entry.item.points.value))
+        put(sheet, row, 4, entry.text("criterion"))
+        put(sheet, row, 5, entry.text("method"))
         for column in range(1, 6):
             sheet.cell(row, column).alignment = _WRAP
         row = _input_rows(sheet, entry.inputs, row, first_input, len(inputs), validations)
     if form.other_facts:
-        sheet.cell(row, 1, "其他事实")
-        sheet.cell(row, 4, "等级条件、否决条件或派生值用到的事实")
+        put(sheet, row, 1, "其他事实")
+        put(sheet, row, 4, "等级条件、否决条件或派生值用到的事实")
         row = _input_rows(sheet, form.other_facts, row, first_input, len(inputs), validations)
 
 
@@ -140,8 +185,8 @@ def _input_rows(sheet: Worksheet, inputs: Sequence[Input], row: int, first: int,
         for column in range(first, first + count):
             sheet.cell(row, column).fill = _INPUT_FILL
         validations.add(entry, f"{get_column_letter(first)}{row}:{get_column_letter(first + count - 1)}{row}")
-        sheet.cell(row, first + count, entry.key)
-        sheet.cell(row, first + count + 1, ("必填。" if entry.required else "") + entry.hint).alignment = _WRAP
+        put(sheet, row, first + count, entry.key)
+        put(sheet, row, first + count + 1, ("必填。" if entry.required else "") + entry.hint).alignment = _WRAP
         row += 1
     return row + (0 if inputs else 1)
 
@@ -155,15 +200,15 @@ def batch_headers(form: Form, raters: Sequence[str]) -> list[tuple[str, Input | 
     return columns
 
 
-def _batch_sheet(sheet: Worksheet, form: Form, raters: Sequence[str], rows: int) -> None:
-    validations = _Validations(sheet)
+def _batch_sheet(sheet: Worksheet, form: Form, raters: Sequence[str], rows: int, options: _Options) -> None:
+    validations = _Validations(sheet, options)
     for column, (header, entry) in enumerate(batch_headers(form, raters), 1):
-        cell = sheet.cell(1, column, header)
+        cell = put(sheet, 1, column, header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         letter = get_column_letter(column)
         sheet.column_dimensions[letter].width = max(10, min(30, 2 * len(header) + 2))
         if entry is None:
             continue
-        cell.comment = Comment(("必填。" if entry.required else "") + entry.hint, "starrules")
+        cell.comment = Comment(cell_text(("必填。" if entry.required else "") + entry.hint), "starrules")
         validations.add(entry, f"{letter}2:{letter}{rows + 1}")
     sheet.freeze_panes = "C2"

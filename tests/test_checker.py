@@ -117,3 +117,13 @@ def test_unknown_rubric_name_in_load() -> None:
     with pytest.raises(RubricCheckError) as info:
         loads("标准 A { } 标准 B { }")
     assert info.value.code == "E108" and "A、B" in info.value.diagnostics[0].message
+
+
+def test_a_precision_finer_than_a_billionth_is_refused() -> None:
+    """Points live in whole grid units in 64-bit columns; 10⁻⁹ is the finest grid (found by fuzzing:
+    精度 10⁻²⁵ crashed the batch engine's result columns)."""
+    assert loads("标准 R { 精度 0.000000001 类型 S 1分 { 项目 I 1分 { } } }").evaluate({}).total == 1
+    with pytest.raises(RubricCheckError) as info:
+        loads("标准 R { 精度 0.0000000001 类型 S 1分 { 项目 I 1分 { } } }")
+    assert info.value.code == "E415" and info.value.span.column == 11
+    assert "精度过细" in info.value.diagnostics[0].message

@@ -4,14 +4,16 @@ valid rubrics on valid evidence always score, whatever script their keywords are
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from starrules import Limits, Rubric, loads
-from tests.fuzz import ENGLISH, TRADITIONAL, evaluate_or_refuse, full_width, fuzzed_rubric, load_or_refuse, \
-    respelled, wild_evidence
+from tests.fuzz import ENGLISH, TRADITIONAL, EvidenceCase, evaluate_or_refuse, evidence_case, evidence_through_cli, \
+    full_width, fuzzed_rubric, load_or_refuse, respelled, wild_evidence
 from tests.test_eval_properties import rubric_and_evidence, rubric_text
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -54,3 +56,10 @@ def test_valid_evidence_always_scores_whatever_the_spelling(case: tuple[Rubric, 
                                                                      else ENGLISH)
     assert variant != source
     assert scores(loads(variant), evidence) == scores(rubric, evidence)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(evidence_case())
+def test_evidence_files_give_a_result_or_a_coded_error_and_stay_as_they_were(case: EvidenceCase) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        evidence_through_cli(case, Path(folder))

@@ -130,8 +130,11 @@ def test_long_and_chain_is_flat() -> None:
     assert isinstance(expr, ast.And) and len(expr.operands) == 300
 
 
-def test_ten_thousand_nested_parentheses_parse() -> None:
-    assert condition("(" * 10_000 + "a" + ")" * 10_000) == ast.NameRef("a")
+def test_a_hundred_nested_parentheses_parse_and_more_are_refused() -> None:
+    assert condition("(" * 100 + "a" + ")" * 100) == ast.NameRef("a")
+    with pytest.raises(RubricSyntaxError) as info:
+        condition("(" * 10_000 + "a" + ")" * 10_000)
+    assert info.value.code == "E006"
 
 
 def test_synonym_spelling_does_not_change_meaning() -> None:

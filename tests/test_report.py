@@ -1,4 +1,4 @@
-"""`starrules report`: the 一览表 and 汇总表 workbook, the PNG chart and the HTML scorecards, checked
+"""`starrules report`: the 一览表 and 汇总表 workbook, the PNG chart (--png) and the HTML scorecards, checked
 against figures worked out by hand in tests/test_library.py."""
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ def test_listing_and_tally_after_quotas(tmp_path: Path) -> None:
     assert len(openpyxl.load_workbook(out)["汇总表"]._charts) == 1
 
 
-def test_png_chart_beside_the_workbook(tmp_path: Path) -> None:
+def test_png_chart_when_asked(tmp_path: Path) -> None:
     out = tmp_path / "汇总.xlsx"
-    assert main(["report", *ORGAN, "-o", str(out)]) == 0
-    png = (tmp_path / "汇总.png").read_bytes()
+    assert main(["report", *ORGAN, "-o", str(out), "--png", str(tmp_path / "分布.png")]) == 0
+    png = (tmp_path / "分布.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
     assert struct.unpack(">II", png[16:24]) == (640, 360)
 
