@@ -82,10 +82,13 @@ class Ids:
         """Runs kept at most about log₂ n: the last two merge while the older is not more than
         twice the newer (each id is copied O(log n) times in all)."""
         while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
-            newer, older = self.runs.pop(), self.runs.pop()
-            joined = [np.concatenate((a, b)) for a, b in zip(older, newer)]
-            order = np.argsort(joined[0], kind="stable")
-            self.runs.append((joined[0][order], joined[1][order], joined[2][order]))
+            newer, older = list(self.runs.pop()), list(self.runs.pop())
+            order = np.argsort(np.concatenate((older[0], newer[0])), kind="stable")
+            merged = []
+            for part in range(3):  # one array at a time, each pair let go once merged: a small peak
+                merged.append(np.concatenate((older[part], newer[part]))[order])
+                older[part] = newer[part] = None
+            self.runs.append((merged[0], merged[1], merged[2]))
 
 
 def _hashes(np: Any, given: Sequence[str]) -> tuple[Any, Any]:

@@ -23,21 +23,13 @@ import starrules
 from starrules import atomic
 from starrules.cli import main
 from starrules.output_paths import Output, check_outputs, same_file
+from tests.test_many import SMALL
 
 OUTPUT_CODES = {"E601", "E602", "E603", "E604", "E605", "E606"}  # each has a test here (docs/errors.md names it)
 ROOT = Path(__file__).resolve().parent.parent
 RUBRICS = ROOT / "rubrics"
 LIANGXIN = RUBRICS / "两新争先创优.rubric"
 ORGAN = RUBRICS / "机关达标创星.rubric"
-SMALL = """标准 小 { 精度 0.5 满分 20
-    事实 达标: 是否 默认 是
-    事实 问题: 计数 默认 0
-    类型 甲类 20分 {
-        项目 学习 10分 { 扣 2分 如果 非 达标  每 问题 扣 0.5分 扣完为止 }
-        项目 评议 10分 { 酌情 0分 至 10分 }
-    }
-}
-"""
 
 
 def digest(path: Path) -> str:
