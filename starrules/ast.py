@@ -20,11 +20,11 @@ NO_SPAN = Span("<generated>", 0, 0, 0, 0)  # for nodes built in code rather than
 
 
 def _span() -> Span:
-    return attrs.field(default=NO_SPAN, eq=False, repr=False)  # type: ignore[no-any-return]
+    return attrs.field(default=NO_SPAN, eq=False, repr=False)
 
 
 def _spelling(default: str = "") -> str:
-    return attrs.field(default=default, eq=False, repr=False)  # type: ignore[no-any-return]
+    return attrs.field(default=default, eq=False, repr=False)
 
 
 # ── expressions ──────────────────────────────────────────────────────────────

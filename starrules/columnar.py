@@ -319,7 +319,8 @@ class _Run:
             score = score + np.where(self.flags(self.expr(rule.source)), rule.units, 0)
         score = np.minimum(score, plan.max)
         if not plan.negative:
-            return np.maximum(score, 0)
+            kept: Ints = np.maximum(score, 0)  # annotated: numpy gives a ufunc's result as Any
+            return kept
         # a section adds its items up: each stays above -LIMIT / (number of items), so no sum wraps
         below = score <= -(LIMIT // len(self.ev.item_plans))
         lanes.give_up(below)
@@ -425,12 +426,13 @@ class _Run:
             return self.compare(self.expr(e.left), self.expr(e.right), e.op)
         if isinstance(e, ast.InList):
             member = self.expr(e.operand)
-            return np.logical_or.reduce([self.flags(self.compare(member, self.expr(o), "=")) for o in e.options])
+            return _reduce(np.logical_or, [self.flags(self.compare(member, self.expr(o), "=")) for o in e.options])
         if isinstance(e, ast.Not):
-            return np.logical_not(self.flags(self.expr(e.operand)))
+            negated: Flags = np.logical_not(self.flags(self.expr(e.operand)))  # annotated: a ufunc's result is Any
+            return negated
         if isinstance(e, (ast.And, ast.Or)):
             combine = np.logical_and if isinstance(e, ast.And) else np.logical_or
-            return combine.reduce([self.flags(self.expr(o)) for o in e.operands])
+            return _reduce(combine, [self.flags(self.expr(o)) for o in e.operands])
         if isinstance(e, ast.IfElse):
             return self.choose(self.flags(self.expr(e.condition)), self.expr(e.then), self.expr(e.otherwise))
         if isinstance(e, ast.Call):
@@ -448,7 +450,7 @@ class _Run:
             return Q(sum((i.astype(np.int64) for i in items), np.zeros(self.size, dtype=np.int64)))
         if e.function == "count_false":
             return Q(sum(((~i).astype(np.int64) for i in items), np.zeros(self.size, dtype=np.int64)))
-        return (np.logical_or if e.function == "any" else np.logical_and).reduce(items)
+        return _reduce(np.logical_or if e.function == "any" else np.logical_and, items)
 
     def compare(self, left: Vec, right: Vec, op: str) -> Flags:
         if isinstance(left, Q) and isinstance(right, Q):
@@ -481,3 +483,10 @@ def _unified(a: Choice, b: Choice) -> tuple[Choice, Choice]:
     index = {n: i for i, n in enumerate(names)}
     return (Choice(np.array([index[n] for n in a.names], dtype=np.int64)[a.codes], names),
             Choice(np.array([index[n] for n in b.names], dtype=np.int64)[b.codes], names))
+
+
+def _reduce(combine: np.ufunc, flags: list[Flags]) -> Flags:
+    """`combine` (logical and, or) across the columns, row by row; typed here, as numpy gives a
+    ufunc's result as Any."""
+    combined: Flags = combine.reduce(flags)
+    return combined

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import numpy as np
+import numpy.typing as npt
 
 from .batch import Errors, check_errors
 from .columnar import Choice, ColumnEngine, Scores, Vec
@@ -102,7 +103,7 @@ class _Grading:
         self.reads_history = any(g.reads_history for g in graders)
         self.known: dict[bytes, tuple[str, ...]] = {}
 
-    def grade(self, chunk: Chunk, scores: Scores, rows: Ints, levels: dict[str, np.ndarray]) -> None:  # type: ignore[type-arg]
+    def grade(self, chunk: Chunk, scores: Scores, rows: Ints, levels: dict[str, npt.NDArray[np.object_]]) -> None:
         if not self.names or not len(rows):
             return
         parts = [scores.total, *[v.astype(np.int64) for v in scores.vetoes]]
@@ -137,6 +138,7 @@ class _Grading:
 
     def score_units(self, name: str, scores: Scores) -> Ints:
         ev = self.rubric.evaluator
+        units: Ints  # declared: numpy gives a row of a 2-D array as Any
         for plan, units in zip(ev.sections, scores.sections):
             if plan.name == name:
                 return units

@@ -99,7 +99,7 @@ class ExprCompiler:
             divisor = right(v)
             if divisor == 0:
                 raise DivisionByZero(span)
-            return exact(Fraction(left(v)) / divisor)  # type: ignore[arg-type, operator]
+            return exact(Fraction(left(v)) / divisor)  # type: ignore[operator]
         return divide
 
     def _Compare(self, expr: ast.Compare) -> Compiled:
@@ -137,7 +137,7 @@ class ExprCompiler:
             only = args[0]
             return lambda v: math.floor(only(v))  # type: ignore[arg-type]
         pick = min if expr.function == "min" else max
-        return lambda v: pick(a(v) for a in args)  # type: ignore[type-var]
+        return lambda v: pick(a(v) for a in args)
 
     def _ListCall(self, expr: ast.ListCall) -> Compiled:
         items = [self.compile(i) for i in expr.items]

@@ -102,12 +102,12 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
             return None
         units: int | None
         if raw.__class__ is int:
-            units = grid.try_units(raw)  # type: ignore[arg-type]
+            units = grid.try_units(raw)
         elif raw.__class__ is float:
-            if raw - raw != 0:  # type: ignore[operator]  # not finite
+            if raw - raw != 0:  # not finite
                 raise Slow
-            if floats_direct and abs(raw) < 1e9:  # type: ignore[arg-type]
-                units = round(raw * den / num)  # type: ignore[operator]
+            if floats_direct and abs(raw) < 1e9:
+                units = round(raw * den / num)
                 units = units if units * num / den == raw else None
             else:
                 value = exact_number(raw)
@@ -121,7 +121,7 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
     def grade(raw: object, levels: Mapping[str, int]) -> int | None:
         if raw is _MISSING:
             return None
-        units = levels.get(raw) if raw.__class__ is str else None  # type: ignore[call-overload]
+        units = levels.get(raw) if raw.__class__ is str else None
         if units is None:
             raise Slow
         return units

@@ -94,7 +94,7 @@ def too_many_digits(value: object, limits: Limits) -> bool:
     it becomes a fraction with a million-digit denominator, and an int from Python too long to
     print (past 4300 digits) never reaches a result."""
     if type(value) is int:  # noqa: E721 (not bool)
-        return not -limits.largest_int < value < limits.largest_int  # type: ignore[operator]
+        return not -limits.largest_int < value < limits.largest_int
     if not isinstance(value, Decimal) or not value.is_finite():
         return False
     _, digits, exponent = value.as_tuple()

@@ -6,7 +6,7 @@ import bisect
 import functools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from lark import Lark, Token, Tree
@@ -212,6 +212,8 @@ def _keyword_prefix_hint(text: str, expected: set[str]) -> str | None:
 # ── tree → AST ───────────────────────────────────────────────────────────────
 
 Kids = Sequence[Any]
+_N = TypeVar("_N")  # an AST node: _expr hands back what it was given
+_Chain = TypeVar("_Chain", ast.And, ast.Or)  # _flat builds the kind of chain it is given
 
 
 def _tokens(kids: Kids, *types: str) -> list[Token]:
@@ -266,7 +268,7 @@ class _Builder:
         end_line, end_column = place(end)
         return Span(self.file, line, column, end_line, end_column)
 
-    def build(self, tree: Tree) -> list[ast.TopLevel]:
+    def build(self, tree: Tree[Token]) -> list[ast.TopLevel]:
         stack: list[tuple[Any, bool]] = [(tree, False)]
         out: list[Any] = []
         while stack:
@@ -302,7 +304,7 @@ class _Builder:
         if len(entries) > self.limits.list_size:
             self._error("E011", f"{what}过多({len(entries)} 个,最多 {self.limits.list_size} 个)", span)
 
-    def _span(self, tree: Tree) -> Span:
+    def _span(self, tree: Tree[Token]) -> Span:
         meta = tree.meta
         if meta.empty:
             return Span(self.file, 1, 1, 1, 1)
@@ -314,7 +316,7 @@ class _Builder:
     def _error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.errors.append(Diagnostic(code, message, span, source_line(self.text, span.line), hint))
 
-    def _expr(self, node: Any, span: Span, *children: Any) -> Any:
+    def _expr(self, node: _N, span: Span, *children: Any) -> _N:
         """Record nesting depth; too deep an expression is an error, not a stack overflow."""
         depth = 1 + max((self.depth.get(id(c), 0) for c in children), default=0)
         if depth == self.limits.expression_depth + 1:
@@ -385,18 +387,19 @@ class _Builder:
     def not_op(self, span: Span, kids: Kids) -> ast.Not:
         return self._expr(ast.Not(kids[1], span), span, kids[1])
 
-    def _flat(self, cls: type[ast.And] | type[ast.Or], span: Span, kids: Kids) -> Any:
+    def _flat(self, cls: type[_Chain], span: Span, kids: Kids) -> _Chain:
         """`a 且 b 且 c` is one And of three; `(a 且 b) 且 c` too (a chain in parentheses on
         the left is read as part of the chain, as the left-nested grammar used to)."""
         first, *rest = _of(kids, *_EXPRESSIONS)
-        operands = (*first.operands, *rest) if type(first) is cls else (first, *rest)
+        head: tuple[Any, ...] = first.operands if type(first) is cls else (first,)
+        operands = (*head, *rest)
         return self._expr(cls(operands, span), span, *operands)
 
     def and_op(self, span: Span, kids: Kids) -> ast.And:
-        return self._flat(ast.And, span, kids)  # type: ignore[no-any-return]
+        return self._flat(ast.And, span, kids)
 
     def or_op(self, span: Span, kids: Kids) -> ast.Or:
-        return self._flat(ast.Or, span, kids)  # type: ignore[no-any-return]
+        return self._flat(ast.Or, span, kids)
 
     def if_else(self, span: Span, kids: Kids) -> ast.IfElse:
         condition, then, otherwise = _of(kids, *_EXPRESSIONS)

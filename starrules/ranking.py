@@ -92,7 +92,7 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
     for order, result in enumerate(batch):
         values = result_values(result)
         level = (result.levels.get(scheme) or grader.grade(result, values)).level
-        key = (Fraction(result.total), *(Fraction(b(values)) for b in breakers))  # type: ignore[arg-type]
+        key = (Fraction(result.total), *(Fraction(b(values)) for b in breakers))
         entries.append(_Entry(result, values, order, key, level, level))
     entries.sort(key=lambda e: (tuple(-k for k in e.key), e.order))
     for position, entry in enumerate(entries):

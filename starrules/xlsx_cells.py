@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.worksheet import Worksheet
 
 Value = str | int | Decimal | None
@@ -28,9 +28,10 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def put(sheet: Worksheet, row: int, column: int, value: Value = None) -> Cell:
+def put(sheet: Worksheet, row: int, column: int, value: Value = None) -> Cell | MergedCell:
     """Write a value: a number as a number, a str always as a string cell (never a formula or
-    an error value); None leaves the cell empty. Returns the cell, for styling."""
+    an error value); None leaves the cell empty. Returns the cell, for styling (a MergedCell
+    inside a merged range, as openpyxl's `Worksheet.cell` gives)."""
     cell = sheet.cell(row, column)
     if isinstance(value, str):
         cell.value = cell_text(value)

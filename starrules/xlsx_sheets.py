@@ -18,11 +18,12 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -51,6 +52,9 @@ _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")  # how OOXML writes a character XML
 # encrypted one; NotImplementedError: a compression zipfile lacks)
 _BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, IndexError,
            OverflowError, CellCoordinatesException)
+# types-openpyxl leaves from_ISO8601 unannotated (an untyped call under mypy --strict); it gives a
+# datetime, date, time or timedelta, and None for an empty string
+_from_iso8601 = cast(Callable[[str], datetime | date | time | timedelta | None], from_ISO8601)
 
 
 class Workbook:
@@ -277,7 +281,7 @@ class Workbook:
             return text.strip() in ("1", "true")
         if kind == "d":
             try:
-                return from_ISO8601(text)
+                return _from_iso8601(text)
             except ValueError:
                 return text
         number = _number(text)

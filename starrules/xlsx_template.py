@@ -10,6 +10,7 @@ import os
 from decimal import Decimal
 from fractions import Fraction
 from collections.abc import Sequence
+from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -121,7 +122,13 @@ def _message(text: str) -> str:
     return text if len(text) <= 255 else text[:254] + "…"
 
 
-def _rule(entry: Input, options: _Options) -> tuple[str, str, str, str, str]:
+# the validation types and operators _rule uses, spelled as openpyxl's DataValidation takes them
+# ("" is no operator: a list has none)
+_Kind = Literal["list", "whole", "decimal"]
+_Operator = Literal["", "between", "greaterThanOrEqual"]
+
+
+def _rule(entry: Input, options: _Options) -> tuple[_Kind, _Operator, str, str, str]:
     """(type, operator, formula1, formula2, error message) of an input's data validation."""
     if entry.choices:
         return "list", "", options.formula(entry.choices), "", "请从下拉列表中选择:" + "、".join(entry.choices)
