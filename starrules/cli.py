@@ -234,7 +234,7 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         print(str(write_failed(output, exc)), file=sys.stderr)
         return EXIT_ERRORS
     if not args.quiet:
-        done = f"已写出 {writer.count} 条结果到 {output}" if writer.written else f"没有党支部,没有写出 {output}"
+        done = f"已写出 {writer.count} 条结果到 {output}" if writer.written else f"没有评出分数的党支部,没有写出 {output}"
         print(done + (f";{failed} 条有错误,见上" if failed else ""), file=sys.stderr)
     return EXIT_ERRORS if failed else EXIT_OK
 

@@ -26,8 +26,10 @@ from .keywords import keywords
 # a two-character comparison, any other character; full-width forms count as their ASCII ones
 _TOKEN = re.compile(r'["＂](?:[^"\\\n]|\\.)*"?|[#＃][^\n]*|\d+(?:[.．]\d+)?[%％]?|[^\W\d]\w*|[<>!＜＞！][=＝]|\S')
 _WIDE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-# plain text (skipped in one step), then a string, a comment or a brace (group 1)
-_BRACES = re.compile(r'[^"＂#＃{}｛｝]*(?:["＂](?:[^"\\\n]|\\.)*"?|[#＃][^\n]*|([{}｛｝]))')
+# a run of plain text, a string, a comment or a brace (group 1): every character starts one of
+# them, so no match fails and the scan is linear (a run left unmatched would be retried from each
+# of its characters: quadratic on a long stretch with no brace, string or comment)
+_BRACES = re.compile(r'[^"＂#＃{}｛｝]+|["＂](?:[^"\\\n]|\\.)*"?|[#＃][^\n]*|([{}｛｝])')
 # what each level of nesting needs at least one of: D = 则s + operators + 1, brackets one each
 _NESTERS = ("(", "[", "（", "［", "-", "+", "*", "/", "－", "＋", "＊", "／", "则", "則", "then", "ｔｈｅｎ", "非", "not", "ｎｏｔ")
 

@@ -23,8 +23,9 @@ class ResultWriter:
     """Good rows of each batch to `path`: `Result.to_row()` records as JSON Lines or CSV (the
     header is the first row's keys: every row of one rubric and set of schemes has the same),
     or a Parquet table with exact decimal points (`ResultBatch.to_arrow()`). `path` is replaced
-    when the `with` block ends without an exception and left untouched when it raises. A Parquet
-    file needs the schema of a first batch: with no batch at all nothing is written (`written`)."""
+    when the `with` block ends without an exception and at least one row was written, and left
+    untouched otherwise (`written` says which): a batch whose every record was refused (a
+    duplicate CSV header, only over-long lines) must not empty a previous output, even with --force."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -87,7 +88,7 @@ class ResultWriter:
         except BaseException:
             self.file.discard()
             raise
-        if kind is not None or (self.kind == ".parquet" and self.writer is None):
+        if kind is not None or self.count == 0:  # a run that scored nothing replaces nothing
             self.file.discard()
             return
         self.file.commit()

@@ -350,7 +350,7 @@ def test_empty_batch_to_parquet_writes_nothing(work: Path, capsys: pytest.Captur
     pytest.importorskip("pyarrow")
     (work / "empty.jsonl").write_text("", encoding="utf-8")
     assert main(["eval", str(work / "两新.rubric"), str(work / "empty.jsonl"), "-o", str(work / "r.parquet")]) == 0
-    assert "没有党支部,没有写出" in capsys.readouterr().err and not (work / "r.parquet").exists()
+    assert "没有评出分数的党支部,没有写出" in capsys.readouterr().err and not (work / "r.parquet").exists()
     assert not [name for name in listing(work) if name.startswith(".")]
 
 
@@ -497,3 +497,17 @@ def test_the_progress_count_is_bounded_and_refuses_a_fifo(tmp_path: Path) -> Non
     os.mkfifo(fifo)
     with pytest.raises(Refused):  # opened without blocking and refused: no writer ever comes
         count_records(fifo)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_a_batch_refused_whole_leaves_the_old_output_even_with_force(work: Path, suffix: str,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A duplicate CSV header refuses every record (E519): nothing was scored, so the previous
+    output stays as it was, --force or not (found by the adversarial review: it became empty)."""
+    pytest.importorskip("pyarrow")
+    (work / "dup.csv").write_text("id,学时,学时\na,10,40\n", encoding="utf-8")
+    out = work / f"old{suffix}"
+    out.write_bytes(b"keep")
+    assert main(["eval", str(work / "两新.rubric"), str(work / "dup.csv"), "-o", str(out), "--force"]) == 1
+    assert "错误[E519]" in capsys.readouterr().err
+    assert out.read_bytes() == b"keep" and not [name for name in listing(work) if name.startswith(".")]
