@@ -21,6 +21,7 @@ from .resources import grammar_text
 from .source import Span, clean, normalise, source_line
 
 MAX_SYNTAX_ERRORS = 20
+MAX_DROPPED_TOKENS = 10_000  # recovery stops after this many tokens dropped in a row
 _DEEP_HINT = "把表达式拆成几个“令”派生值"
 _ESCAPE = re.compile(r"\\([\"\\])")
 
@@ -72,7 +73,8 @@ def parse(text: str, filename: str | None = None, limits: Limits = DEFAULT) -> a
     try:
         tree = _lark().parse(normalised, on_error=recovery)
     except UnexpectedInput as exc:
-        recovery.record(exc)
+        if not recovery.gave_up:
+            recovery.record(exc)
         tree = None
     if errors or tree is None:
         raise RubricSyntaxError(errors)
@@ -123,11 +125,17 @@ class _Recovery:
     def __init__(self, file: str, text: str, errors: list[Diagnostic]) -> None:
         self.file, self.text, self.errors = file, text, errors
         self.dropping = False
+        self.dropped = 0  # tokens dropped since the last error: garbage costs Lark ~50 µs a token
+        self.gave_up = False
 
     def __call__(self, exc: UnexpectedInput) -> bool:
         if not self.dropping:
             self.record(exc)
-        if len(self.errors) >= MAX_SYNTAX_ERRORS:
+            self.dropped = 0
+        self.dropped += 1
+        if len(self.errors) >= MAX_SYNTAX_ERRORS or self.dropped > MAX_DROPPED_TOKENS:
+            # a file that is megabytes of stray tokens: its first error is reported, not minutes later
+            self.gave_up = True
             return False
         self.dropping = True
         if isinstance(exc, UnexpectedToken):
