@@ -71,7 +71,7 @@ def test_five_good_scheme_needs_its_facts() -> None:
 
 
 def test_section_items_short_of_the_section_warn_like_the_seed() -> None:
-    # seed 001 附件1: 工作运行机制 declares 24 points, its visible items sum to 5+4+6+4 = 19
+    # 县委争先创优实施方案 附件1: 工作运行机制 declares 24 points, its visible items sum to 5+4+6+4 = 19
     text = """标准 村 { 类型 工作运行机制 24分 {
         项目 统筹协调机制 5分 { 酌情 } 项目 民主管理机制 4分 { 酌情 }
         项目 激励评价机制 6分 { 酌情 } 项目 联系群众机制 4分 { 酌情 } } }"""

@@ -26,7 +26,7 @@ RANKED = """
     类型 乙 50分 {{ 项目 乙项 50分 {{ 酌情 }} }}
 }}
 """
-PLAN_000 = "名额 五星级 1, 四星级 2, 三星级 1"  # seed 000: 五星级 1 个、四星级 2 个、三星级 1 个
+PLAN_000 = "名额 五星级 1, 四星级 2, 三星级 1"  # 武威市检察院机关实施方案: 五星级 1 个、四星级 2 个、三星级 1 个
 
 
 def batch(pairs: Sequence[tuple[float, float]], rules: str = PLAN_000, field: str = "农村") -> list:

@@ -1,4 +1,4 @@
-"""Schemes, downgrades, vetoes, 逐级晋升, measures and the gap, worked by hand from the seeds'
+"""Schemes, downgrades, vetoes, 逐级晋升, measures and the gap, worked by hand from the source documents'
 bands (LANGUAGE.md §4, §5, §11)."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def level(total: object, scheme: str) -> str:
     return graded(total).levels[scheme].level
 
 
-# seed 000: ≥95 五星级, 90–94 四星级, 80–89 三星级, 70–79 二星级, 60–69 一星级, below 60 无星
+# 武威市检察院机关实施方案: ≥95 五星级, 90–94 四星级, 80–89 三星级, 70–79 二星级, 60–69 一星级, below 60 无星
 @pytest.mark.parametrize(("total", "expected"), [
     (100, "五星级"), (95, "五星级"), (94.5, "四星级"), (90, "四星级"), (89.5, "三星级"), (80, "三星级"),
     (79.5, "二星级"), (70, "二星级"), (69.5, "一星级"), (60, "一星级"), (59.5, "无星"), (0, "无星"),
@@ -44,7 +44,7 @@ def test_star_bands(total: float, expected: str) -> None:
     assert level(total, "星级") == expected
 
 
-# seed 000: 五星级 → 先进, 四/三星级 → 良好, 二/一星级 → 一般, 无星 → 后进
+# 武威市检察院机关实施方案: 五星级 → 先进, 四/三星级 → 良好, 二/一星级 → 一般, 无星 → 后进
 @pytest.mark.parametrize(("total", "expected"), [
     (95, "先进"), (94.5, "良好"), (80, "良好"), (79.5, "一般"), (60, "一般"), (59.5, "后进"),
 ])
@@ -52,7 +52,7 @@ def test_grade_bands_follow_the_stars(total: float, expected: str) -> None:
     assert level(total, "等次") == expected
 
 
-# seed 004: 90 以上 好, 80–89 较好, 60–79 一般, 60 以下 较差
+# 学院分类定级实施意见: 90 以上 好, 80–89 较好, 60–79 一般, 60 以下 较差
 @pytest.mark.parametrize(("total", "expected"), [
     (90, "好"), (89.5, "较好"), (80, "较好"), (79.5, "一般"), (60, "一般"), (59.5, "较差"),
 ])
@@ -110,7 +110,7 @@ def test_five_good_needs_96_and_the_basic_conditions() -> None:
 
 
 def test_five_good_downgrade_when_a_section_misses_its_pass_line() -> None:
-    # seed 002: 总分达标但各分项得分有1项及以上未达标准要求的 … 降档评定
+    # 静海区“五好党支部”材料: 总分达标但各分项得分有1项及以上未达标准要求的 … 降档评定
     rubric = loads(FIVE_GOOD.replace("达标 40分", "达标 48分", 1))
     result = rubric.evaluate({**ROOMS, "甲项": 47, "乙项": 50})  # 97 ≥ 96, but 甲 47 < 48
     five = result.levels["五好"]
@@ -242,7 +242,7 @@ MEASURES = """
 
 
 def test_measures_for_the_level_and_for_consecutive_years() -> None:
-    # seed 000: 后进 → no 评先评优; two years running 后进 → the secretary is removed
+    # 武威市检察院机关实施方案: 后进 → no 评先评优; two years running 后进 → the secretary is removed
     once = graded(50, extra="", evidence={"历史": {"等次": {"2024": "一般"}}})
     assert once.consequences == ()  # the rubric has no 措施 block
     rubric = loads(MEASURES + ONE_ITEM.format(schemes="等次", extra="", precision="0.5"))
