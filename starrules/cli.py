@@ -288,7 +288,7 @@ def _report(args: argparse.Namespace) -> int:
     def run(rubric: Rubric) -> str:
         from .scorecard import scorecard_html
         from .summary import branch_names, summarise
-        from .xlsx_report import write_chart, write_report
+        from .xlsx_report import chart_png, report_workbook
         if not args.scheme and not rubric.schemes:
             raise _UsageError(f"标准“{rubric.name}”没有“等级”一行,报表不知道按哪个等级方案评定:"
                               "用 --scheme 指定(如 --scheme 星级)")
@@ -300,20 +300,22 @@ def _report(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
         html = scorecard_html(summary) if args.html else ""
-        writes: list[tuple[str, Callable[[Path], None]]] = [(args.output, lambda temp: write_report(summary, temp))]
+        # each written straight into the temporary file _write_together made for it (not atomically again)
+        writes: list[tuple[str, Callable[[Path], object]]] = [(args.output,
+                                                               lambda temp: report_workbook(summary).save(temp))]
         lines = [f"已评定 {len(results)} 个党支部", f"一览表、汇总表:{args.output}"]
         if args.png:
-            writes.append((args.png, lambda temp: write_chart(summary, temp)))
+            writes.append((args.png, lambda temp: temp.write_bytes(chart_png(summary))))
             lines.append(f"等级分布图:{args.png}")
         if args.html:
-            writes.append((args.html, lambda temp: write_text(temp, html)))
+            writes.append((args.html, lambda temp: temp.write_text(html, encoding="utf-8")))
             lines.append(f"评分卡:{args.html}")
         _write_together(writes)
         return "\n".join(lines)
     return _with_rubric(args, run, outputs, [path])
 
 
-def _write_together(writes: Sequence[tuple[str, Callable[[Path], None]]]) -> None:
+def _write_together(writes: Sequence[tuple[str, Callable[[Path], object]]]) -> None:
     """Each output to a temporary file beside it, then all put in place at the end: a run that
     fails part way (a full disk at the last file, Ctrl-C) replaces none of them."""
     pending: list[Pending] = []

@@ -22,19 +22,28 @@ LIST_SHEET, TALLY_SHEET = "一览表", "汇总表"
 
 def write_report(summary: Summary, path: str | os.PathLike[str]) -> None:
     """Write the workbook, atomically: a failed save leaves an existing file at `path` as it was."""
+    save_with(path, report_workbook(summary).save)
+
+
+def report_workbook(summary: Summary) -> Workbook:
+    """The 一览表 and 汇总表, for a caller that saves it itself (the CLI saves several files together)."""
     book = Workbook()
     listing = book.active
     assert listing is not None
     listing.title = LIST_SHEET
     _listing(listing, summary)
     _tallies(book.create_sheet(TALLY_SHEET), summary)
-    save_with(path, book.save)
+    return book
 
 
 def write_chart(summary: Summary, path: str | os.PathLike[str]) -> None:
     """The first scheme's level distribution as a PNG bar chart, written atomically."""
+    write_bytes(path, chart_png(summary))
+
+
+def chart_png(summary: Summary) -> bytes:
     counts = summary.tallies[0].overall
-    write_bytes(path, bar_chart_png(counts, [Tally.share(c, sum(counts)) for c in counts]))
+    return bar_chart_png(counts, [Tally.share(c, sum(counts)) for c in counts])
 
 
 def _header(sheet: Worksheet, row: int, names: list[str]) -> None:

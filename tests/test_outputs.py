@@ -319,10 +319,9 @@ def test_ctrl_c_leaves_the_previous_output(work: Path, monkeypatch: pytest.Monke
     for name in ("k.xlsx", "k.png"):
         (work / name).write_bytes(b"old")
 
-    def interrupted(summary: object, path: Path) -> None:
-        path.write_bytes(b"half a chart")
-        raise KeyboardInterrupt
-    monkeypatch.setattr(xlsx_report, "write_chart", interrupted)
+    def interrupted(summary: object) -> bytes:
+        raise KeyboardInterrupt  # while the chart is drawn, after the workbook was saved to its temporary file
+    monkeypatch.setattr(xlsx_report, "chart_png", interrupted)
     assert main(["report", str(work / "机关.rubric"), str(work / "机关.jsonl"), "-o", str(work / "k.xlsx"),
                  "--png", str(work / "k.png"), "--force"]) == 130
     assert "已中断" in capsys.readouterr().err
@@ -333,12 +332,11 @@ def test_ctrl_c_leaves_the_previous_output(work: Path, monkeypatch: pytest.Monke
 def test_a_failed_write_replaces_none_of_the_outputs(work: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """E606 for the file that could not be written; the workbook, already complete, is not put in place either."""
-    from starrules import cli
     (work / "k.xlsx").write_bytes(b"old")
 
-    def disk_full(path: Path, text: str, mode: int | None = None) -> None:
+    def disk_full(path: Path, text: str, encoding: str | None = None) -> int:
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(cli, "write_text", disk_full)
+    monkeypatch.setattr(Path, "write_text", disk_full)  # the scorecard is the only text the run writes
     assert main(["report", str(work / "机关.rubric"), str(work / "机关.jsonl"), "-o", str(work / "k.xlsx"),
                  "--html", str(work / "k.html"), "--force"]) == 1
     assert f"错误[E606]: 无法写入“{work / 'k.html'}”:No space left on device" in capsys.readouterr().err
