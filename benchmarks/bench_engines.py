@@ -22,7 +22,7 @@ starrules paths: evaluate traced / untraced, graded / ungraded (graded = reading
 result.level("星级") for every branch; ungraded = schemes=[]), every trace read, the gap read,
 evaluate_many, and evaluate_columns from dicts, from an Arrow table and from a Parquet file
 (graded = the level column read, ungraded = schemes=[]), and Parquet to Parquet through
-starrules.output.ResultWriter. Every branch has an id (a column, or a key of its dict; the
+starrules.report.output.ResultWriter. Every branch has an id (a column, or a key of its dict; the
 baselines ignore it). (a), (b) and the per-branch paths run on the first --scalar branches, the
 three traced and graded ones (milliseconds each) on the first --traced-rows; (c) and the Arrow / Parquet paths on --batch branches; (d) and the dict batch path
 on the first --dict-rows branches (a million dicts would take about 2.5 GiB).
@@ -62,7 +62,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import starrules
-from starrules.output import ResultWriter
+from starrules.report.output import ResultWriter
 
 RUBRIC = Path(__file__).resolve().with_name("engines40.rubric")
 SCHEME = "星级"

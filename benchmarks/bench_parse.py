@@ -15,8 +15,8 @@ from collections.abc import Callable
 from lark import Lark
 
 from starrules import check_text
-from starrules.parser import _AlwaysAcceptNames
-from starrules.resources import grammar_text
+from starrules.lang.parser import _AlwaysAcceptNames
+from starrules.core.resources import grammar_text
 
 
 def rubric_text(items: int, per_section: int = 10) -> str:

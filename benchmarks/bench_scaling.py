@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_parse import best_of, rubric_text  # noqa: E402
 
 from starrules import Limits, check_text  # noqa: E402
-from starrules.parser import _AlwaysAcceptNames  # noqa: E402
-from starrules.resources import grammar_text  # noqa: E402
+from starrules.lang.parser import _AlwaysAcceptNames  # noqa: E402
+from starrules.core.resources import grammar_text  # noqa: E402
 
 
 def item(condition: str) -> str:

@@ -9,19 +9,21 @@
 """
 
 from .api import check_file, check_text, load, loads, parse
-from .diagnostics import Diagnostic, EvidenceError, RubricCheckError, RubricError, RubricSyntaxError, Severity, \
+from .lang import ast
+from .core.diagnostics import Diagnostic, EvidenceError, RubricCheckError, RubricError, RubricSyntaxError, Severity, \
     StarrulesError
-from .batch import evaluate_batch, evaluate_many
-from .limits import Limits
-from .records import RowError
-from .model import CheckedScheme, CheckReport, Rubric
-from .ranking import RankedBranch, Ranking, rank
-from .result import ClauseTrace, Consequence, Fix, Gap, ItemResult, LevelResult, Result, SectionResult, VetoResult, \
+from .batch.many import evaluate_batch, evaluate_many
+from .core.limits import Limits
+from .io.record import RowError
+from .check.model import CheckedScheme, CheckReport
+from .rubric import Rubric
+from .grade.ranking import RankedBranch, Ranking, rank
+from .eval.result import ClauseTrace, Consequence, Fix, Gap, ItemResult, LevelResult, Result, SectionResult, VetoResult, \
     result_schema
-from .source import Span
+from .core.source import Span
 
 __all__ = [
-    "CheckReport", "CheckedScheme", "ClauseTrace", "Consequence", "Diagnostic", "EvidenceError", "Fix", "Gap",
+    "CheckReport", "CheckedScheme", "ast", "ClauseTrace", "Consequence", "Diagnostic", "EvidenceError", "Fix", "Gap",
     "ItemResult", "LevelResult", "Limits", "RankedBranch", "Ranking", "Result", "ResultBatch", "RowError", "Rubric", "RubricCheckError",
     "RubricError", "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError", "VetoResult", "check_file",
     "check_text", "evaluate_batch", "evaluate_columns", "evaluate_many", "load", "loads", "parse", "rank", "result_schema",
@@ -32,9 +34,9 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> object:
     """The batch engine needs numpy (an optional extra), so it is imported on first use."""
     if name == "evaluate_columns":
-        from .columnar_batch import evaluate_columns
+        from .batch.driver import evaluate_columns
         return evaluate_columns
     if name == "ResultBatch":
-        from .result_batch import ResultBatch
+        from .batch.result_batch import ResultBatch
         return ResultBatch
     raise AttributeError(f"module 'starrules' has no attribute {name!r}")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from . import ast
-from .checker import check_program
-from .diagnostics import RubricCheckError, RubricSyntaxError
-from .limits import DEFAULT, Limits
-from .loader import Access, invalid_character, load_program, read_text
-from .model import CheckReport, Rubric
-from .parser import parse as _parse
-from .report import Reporter
-from .source import Span, clean
+import attrs
+
+from .check import program
+from .core.diagnostics import RubricCheckError, RubricSyntaxError
+from .core.limits import DEFAULT, Limits
+from .lang import ast
+from .lang.loader import invalid_character
+from .check.model import CheckReport
+from .lang.parser import parse as _parse
+from .core.reporter import Reporter
+from .core.source import Span
+from .rubric import Rubric
 
 StrPath = str | os.PathLike[str]
 
@@ -31,24 +33,18 @@ def check_text(text: str, filename: str | None = None, base_dir: StrPath | None 
     """Parse and check text. Imports resolve against `base_dir` and must stay inside `root`
     (default: `base_dir`); with neither, the text may not import files at all, so untrusted
     text never reaches the file system. The built-in schemes are always available."""
-    folder = Path(base_dir) if base_dir is not None else Path(root) if root is not None else None
-    allowed = Path(root) if root is not None else folder
-    reporter = Reporter()
-    program = load_program(clean(text), filename or "<text>", folder, reporter, Access.under(allowed, limits))
-    if program is None:
-        return CheckReport(tuple(reporter.diagnostics), {}, {})
-    return check_program(program, reporter, limits)
+    return _public(program.check_text(text, filename, base_dir, root=root, limits=limits))
 
 
 def check_file(path: StrPath, *, root: StrPath | None = None, limits: Limits = DEFAULT) -> CheckReport:
     """Read, parse and check one file with everything it imports; imports must stay inside
     `root` (default: the file's folder and the folders below it)."""
-    file = Path(path)
-    reporter = Reporter()
-    text = read_text(file, reporter, limit=limits.file_bytes)
-    if text is None:
-        return CheckReport(tuple(reporter.diagnostics), {}, {})
-    return check_text(text, str(path), file.parent, root=root, limits=limits)
+    return _public(program.check_file(path, root=root, limits=limits))
+
+
+def _public(report: CheckReport) -> CheckReport:
+    """The report with each checked rubric as the public `Rubric`, which can score and grade."""
+    return attrs.evolve(report, rubrics={name: Rubric.of(r) for name, r in report.rubrics.items()})
 
 
 def load(path: StrPath, rubric: str | None = None, *, root: StrPath | None = None,
@@ -68,9 +64,9 @@ def _pick(report: CheckReport, name: str | None, file: str) -> Rubric:
         syntax = all(d.code.startswith("E0") for d in report.errors)
         raise (RubricSyntaxError if syntax else RubricCheckError)(report.errors)
     if name is not None and name in report.rubrics:
-        return report.rubrics[name]
+        return Rubric.of(report.rubrics[name])
     if name is None and len(report.rubrics) == 1:
-        return next(iter(report.rubrics.values()))
+        return Rubric.of(next(iter(report.rubrics.values())))
     reporter = Reporter()
     where = Span(file, 1, 1, 1, 1)
     names = "、".join(report.rubrics) or "(没有)"

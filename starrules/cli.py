@@ -12,24 +12,25 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from .api import check_file, load
-from .atomic import Pending, write_text
-from .batch import evaluate_batch
-from .diagnostics import EvidenceError, RubricError, StarrulesError, render_all
-from .explain import explain, ranking_table, table
-from .formatter import format_text
-from .graph_text import FORMATS, render
-from .limits import DEFAULT
-from .loader import read_text
-from .model import Rubric
-from .records import BATCH_SUFFIXES, CHUNK_ROWS, COLUMN_SUFFIXES
-from .output import OUTPUT_SUFFIXES, ResultWriter, count_records
-from .output_paths import Output, check_not_inputs, check_outputs, suffix_problems, write_failed
-from .progress import Progress
-from .ranking import rank
-from .numbers import format_decimal
-from .ranges import Bound, Interval
-from .report import Reporter
-from .source import display_width
+from .core.atomic import Pending, write_text
+from .batch.many import evaluate_batch
+from .core.diagnostics import EvidenceError, RubricError, StarrulesError, render_all
+from .report.explain import explain, ranking_table, table
+from .lang.formatter import format_text
+from .plan.graph_text import FORMATS, render
+from .core.limits import DEFAULT
+from .lang.loader import read_text
+from .check.model import CheckedRubric
+from .rubric import Rubric
+from .io.records import BATCH_SUFFIXES, CHUNK_ROWS, COLUMN_SUFFIXES
+from .report.output import OUTPUT_SUFFIXES, ResultWriter, count_records
+from .report.output_paths import Output, check_not_inputs, check_outputs, suffix_problems, write_failed
+from .core.progress import Progress
+from .grade.ranking import rank
+from .core.numbers import format_decimal
+from .check.ranges import Bound, Interval
+from .core.reporter import Reporter
+from .core.source import display_width
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -205,7 +206,7 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
     if args.chunk_rows < 1:
         raise _UsageError(f"--chunk-rows 应为正整数,这里是 {args.chunk_rows}")
     try:
-        from .columnar_batch import evaluate_columns
+        from .batch.driver import evaluate_columns
     except ImportError:
         print("批量评分(-o)需要 numpy 和 pyarrow:pip install 'starrules[batch]'", file=sys.stderr)
         return EXIT_USAGE
@@ -273,7 +274,7 @@ def _template(args: argparse.Namespace) -> int:
     outputs = _outputs((args.output, "-o", (".xlsx",), "评分表"))
 
     def run(rubric: Rubric) -> str:
-        from .xlsx_template import write_template
+        from .report.xlsx_template import write_template
         _written(args.output, lambda: write_template(rubric, args.output))
         return f"已写出评分表:{args.output}(“评分表”一个党支部,“批量”每行一个党支部)"
     return _with_rubric(args, run, outputs)
@@ -286,9 +287,9 @@ def _report(args: argparse.Namespace) -> int:
                        (args.html, "--html", (".html", ".htm"), "评分卡"))
 
     def run(rubric: Rubric) -> str:
-        from .scorecard import scorecard_html
-        from .summary import branch_names, summarise
-        from .xlsx_report import chart_png, report_workbook
+        from .report.scorecard import scorecard_html
+        from .report.summary import branch_names, summarise
+        from .report.xlsx_report import chart_png, report_workbook
         if not args.scheme and not rubric.schemes:
             raise _UsageError(f"标准“{rubric.name}”没有“等级”一行,报表不知道按哪个等级方案评定:"
                               "用 --scheme 指定(如 --scheme 星级)")
@@ -415,7 +416,7 @@ def _rewrite(path: Path, text: str) -> None:
     write_text(target, text, mode=stat.S_IMODE(target.stat().st_mode))
 
 
-def print_ranges(rubric: Rubric, out: TextIO) -> None:
+def print_ranges(rubric: CheckedRubric, out: TextIO) -> None:
     """The checker's interval analysis as an aligned table."""
     rows: list[tuple[str, Interval]] = [(f"标准 {rubric.name} 总分", rubric.ranges.total)]
     for section in rubric.containers:

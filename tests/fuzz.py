@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from starrules import EvidenceError, Limits, RowError, Rubric, RubricError, loads
 from starrules.cli import main
-from starrules.keywords import keywords
+from starrules.lang.keywords import keywords
 from tests.test_eval_properties import rubric_and_evidence, rubric_text
 
 TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|\d+(?:\.\d+)?|\w+|\s+|.')
@@ -281,7 +281,7 @@ def write_evidence(case: EvidenceCase, folder: Path) -> Path:
             writer.writerow(["" if k not in values else _cell(values[k]) for k in keys])
         path.write_text(out.getvalue(), encoding="utf-8")
     elif case.suffix == ".xlsx":
-        from starrules.xlsx_template import write_template
+        from starrules.report.xlsx_template import write_template
         from tests.xlsx_fill import fill_batch
         blank = folder / "空白.xlsx"
         write_template(loads(case.rubric), blank)

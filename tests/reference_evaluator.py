@@ -1,6 +1,6 @@
 """An independent reference evaluator, written straight from LANGUAGE.md §3 and §7 for the
 property tests: a plain recursive interpreter over the checked AST with Fractions, no grid
-units, no compiled closures, no shared code with starrules.evaluator."""
+units, no compiled closures, no shared code with starrules.eval.evaluator."""
 
 from __future__ import annotations
 

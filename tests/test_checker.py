@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from starrules import RubricCheckError, check_text, load, loads
-from starrules.ranges import Interval
+from starrules.check.ranges import Interval
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from starrules import EvidenceError, Result, ResultBatch, RowError, Rubric, evaluate_columns, loads
-from starrules.columnar import ColumnEngine
-from starrules.columns import chunks
+from starrules.batch.engine import ColumnEngine
+from starrules.io.columns import chunks
 from tests.test_eval_properties import BOOLS, draw_judgements, rubric_text
 from tests.test_fastpath import BENCH, EXTRA, evidence
 
@@ -219,8 +219,8 @@ def test_outputs_match_the_scalar_result() -> None:
 
 
 def test_negative_points_in_arrow_decimals() -> None:
-    from starrules.numbers import Grid
-    from starrules.result_batch import points_array
+    from starrules.core.numbers import Grid
+    from starrules.batch.result_batch import points_array
     units = np.array([-3, 0, 5, -(2**40)], dtype=np.int64)
     assert points_array(units, Grid(Fraction(1, 2))).to_pylist() == [Decimal("-1.5"), Decimal("0.0"), Decimal("2.5"),
                                                                    Decimal(-(2**39))]

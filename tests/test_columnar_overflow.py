@@ -18,7 +18,7 @@ import pytest
 
 from starrules import EvidenceError, Rubric, evaluate_columns, loads
 from starrules.cli import main
-from starrules.vector import LIMIT, Lanes
+from starrules.batch.vector import LIMIT, Lanes
 
 
 def rubric(clauses: str, facts: str = "事实 x: 数值", extra: str = "") -> Rubric:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from starrules import RubricCheckError, check_file, check_text, loads
-from starrules.diagnostics import CODES
+from starrules.core.diagnostics import CODES
 from tests.test_evidence import EVIDENCE_CODES
 from tests.test_rank_cli import THRESHOLD_CODES
 

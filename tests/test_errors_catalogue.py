@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from starrules import Diagnostic, Limits, StarrulesError, check_file, load
-from starrules.diagnostics import CODES
+from starrules.core.diagnostics import CODES
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 TEXT = CATALOGUE.read_text(encoding="utf-8")

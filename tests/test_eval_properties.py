@@ -182,7 +182,7 @@ def rubric_item(rubric: Rubric, name: str) -> Any:
 
 def only_deducts_on(item: Any, fact: str) -> bool:
     """The fact appears in this item only as the whole condition of 扣 … 如果 clauses."""
-    from starrules.exprcheck import walk
+    from starrules.check.exprcheck import walk
     reads = False
     for clause in item.clauses:
         name = type(clause).__name__

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from starrules import ast, parse
-from starrules.formatter import format_module, format_text
+from starrules.lang.formatter import format_module, format_text
 
 from .strategies import BLOCKS
 

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 import starrules
 from starrules.cli import main
-from starrules.evidence import RESERVED_KEYS
-from starrules.summary import summarise
-from starrules.xlsx_report import write_report
-from starrules.xlsx_template import write_template
+from starrules.plan.evidence import RESERVED_KEYS
+from starrules.report.summary import summarise
+from starrules.report.xlsx_report import write_report
+from starrules.report.xlsx_template import write_template
 
 EVIL = r'''标准 "=注入" {
     标题 "=HYPERLINK(\"http://x\",\"点我\")"
@@ -235,7 +235,7 @@ def test_csv_cells_a_spreadsheet_would_run_get_a_leading_quote(tmp_path: Path) -
 
 
 def test_csv_cell_rule_decides_by_type() -> None:
-    from starrules.output import _cell
+    from starrules.report.output import _cell
     assert [_cell(v) for v in ("\rx", "=1", "+", "-", "@", "\t", "", "a-b", " =1")] == \
         ["'\rx", "'=1", "'+", "'-", "'@", "'\t", "", "a-b", " =1"]
     assert [_cell(v) for v in (-5, -0.5, 3, True, False, None)] == [-5, -0.5, 3, "true", "false", ""]

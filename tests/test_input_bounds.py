@@ -24,9 +24,9 @@ import pytest
 
 import starrules
 from starrules import EvidenceError, Limits, RowError, evaluate_batch, loads
-from starrules.columnar_batch import evaluate_columns
-from starrules.xlsx_records import workbook_records
-from starrules.xlsx_template import write_template
+from starrules.batch.driver import evaluate_columns
+from starrules.io.xlsx_records import workbook_records
+from starrules.report.xlsx_template import write_template
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

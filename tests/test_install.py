@@ -42,7 +42,7 @@ def test_wheel_installs_and_checks_a_bundled_rubric(installed: Path) -> None:
     checked = run(tmp_path / "env" / "bin" / "starrules", "check", "--range", target, cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert "标准 两新争先创优 总分" in checked.stdout
-    grammar = run(python, "-c", "import starrules.resources as r; print(r.GRAMMAR_PATH.is_file(), "
+    grammar = run(python, "-c", "import starrules.core.resources as r; print(r.GRAMMAR_PATH.is_file(), "
                   "sorted(p.name for p in r.BUILTIN_SCHEMES_DIR.glob('*.rubric')))", cwd=tmp_path)
     assert grammar.stdout.strip() == "True ['争先创优.rubric', '五好.rubric', '分类定级.rubric', '星级.rubric', '等次.rubric']"
     assert "site-packages" in run(python, "-c", "import starrules; print(starrules.__file__)", cwd=tmp_path).stdout

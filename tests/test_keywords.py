@@ -7,7 +7,7 @@ import re
 import pytest
 
 from starrules import parse
-from starrules.keywords import Script, keywords
+from starrules.lang.keywords import Script, keywords
 
 # One document using every keyword terminal; «K_X» stands for that keyword's spelling.
 DOCUMENT = """

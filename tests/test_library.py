@@ -11,7 +11,7 @@ import pytest
 
 import starrules
 from starrules import evaluate_batch, rank
-from starrules.numbers import format_decimal
+from starrules.core.numbers import format_decimal
 
 RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
 EXAMPLES = RUBRICS / "examples"

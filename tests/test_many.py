@@ -14,7 +14,7 @@ import pytest
 
 from starrules import EvidenceError, Result, RowError, evaluate_many, load, loads
 from starrules.cli import main
-from starrules.progress import Progress
+from starrules.core.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = """标准 小 { 精度 0.5 满分 20

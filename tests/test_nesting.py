@@ -13,16 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from starrules import Limits, RubricSyntaxError, ast, check_text, parse
-from starrules.formatter import _Printer
-from starrules.keywords import Script
-from starrules.nesting import too_deep
+from starrules.lang.formatter import _Printer
+from starrules.lang.keywords import Script
+from starrules.lang.nesting import too_deep
 from tests.strategies import BLOCKS, EXPRS
 from tests.test_formatter import module, scramble
 
 
 def codes_without_scan(text: str, depth: int) -> list[tuple[str, int, int]]:
     """The diagnostics of `parse` as it was before the scan: the builder alone measures depth."""
-    with mock.patch("starrules.parser.too_deep", return_value=None):
+    with mock.patch("starrules.lang.parser.too_deep", return_value=None):
         try:
             parse(text, limits=Limits(expression_depth=depth))
         except RubricSyntaxError as error:
@@ -195,7 +195,7 @@ def test_a_refusal_by_the_scan_is_one_the_builder_makes(expr: ast.Expr, script: 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(BLOCKS, st.integers(0, 2**32))
 def test_generated_files_within_the_limit_parse_as_before(blocks: tuple[ast.TopLevel, ...], seed: int) -> None:
-    from starrules.formatter import format_module
+    from starrules.lang.formatter import format_module
     text = scramble(format_module(module(blocks)), seed)
     for depth in (3, 6, 100):
         scanned = too_deep(text, depth)
@@ -215,7 +215,7 @@ def test_the_brace_scan_matches_every_character_once() -> None:
     """Plain text is one match, so no match ever fails and is retried from the next character
     (the earlier pattern did: quadratic on a long stretch with no brace, string or comment —
     a valid rubric followed by 40,000 spaces took 33 s to check)."""
-    from starrules.nesting import _BRACES
+    from starrules.lang.nesting import _BRACES
     text = '标准 R { 令 x = 1 # 注释 {\n 说明 "a{b" }' + " " * 1000
     spans = [m.span() for m in _BRACES.finditer(text)]
     assert spans[0][0] == 0 and spans[-1][1] == len(text)

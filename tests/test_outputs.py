@@ -1,6 +1,6 @@
 """Outputs never destroy inputs, and a file is only ever replaced whole: the output checks
 (E601–E606, decided before any input is read), `--force`, and the atomic writes of
-`starrules.atomic` — including a run killed with SIGKILL in the middle of a Parquet or JSONL file."""
+`starrules.core.atomic` — including a run killed with SIGKILL in the middle of a Parquet or JSONL file."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ import openpyxl
 import pytest
 
 import starrules
-from starrules import atomic
+from starrules.core import atomic
 from starrules.cli import main
-from starrules.output_paths import Output, check_outputs, same_file
+from starrules.report.output_paths import Output, check_outputs, same_file
 from tests.test_many import SMALL
 
 OUTPUT_CODES = {"E601", "E602", "E603", "E604", "E605", "E606"}  # each has a test here (docs/errors.md names it)
@@ -297,7 +297,7 @@ def test_refused_input_leaves_an_existing_output_intact(work: Path, monkeypatch:
 
 def test_a_crash_in_the_middle_leaves_the_previous_output(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first chunk is written, then the run fails: the old file stays, no temporary is left."""
-    from starrules.output import ResultWriter
+    from starrules.report.output import ResultWriter
     out = work / "r.jsonl"
     out.write_text("previous results\n", encoding="utf-8")
     write = ResultWriter.write
@@ -315,7 +315,7 @@ def test_a_crash_in_the_middle_leaves_the_previous_output(work: Path, monkeypatc
 
 def test_ctrl_c_leaves_the_previous_output(work: Path, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from starrules import xlsx_report
+    from starrules.report import xlsx_report
     for name in ("k.xlsx", "k.png"):
         (work / name).write_bytes(b"old")
 
@@ -372,7 +372,7 @@ def test_fmt_rewrite_fails_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     def refuse(source: object, target: object) -> None:
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr("starrules.atomic.os.replace", refuse)
+    monkeypatch.setattr("starrules.core.atomic.os.replace", refuse)
     assert main(["fmt", str(path)]) == 1
     assert f"{path}: 错误[E606]: 无法写入“{path}”:Permission denied" in capsys.readouterr().err
     assert path.read_text(encoding="utf-8") == "标准 R {满分 10}" and listing(tmp_path) == ["r.rubric"]
@@ -391,9 +391,9 @@ def test_fmt_keeps_the_mode_and_writes_through_a_symlink(tmp_path: Path) -> None
 # --- the library writes atomically too --------------------------------------------------------
 
 def test_library_writers_leave_the_old_file_when_saving_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from starrules.summary import branch_names, summarise
-    from starrules.xlsx_report import write_chart, write_report
-    from starrules.xlsx_template import write_template
+    from starrules.report.summary import branch_names, summarise
+    from starrules.report.xlsx_report import write_chart, write_report
+    from starrules.report.xlsx_template import write_template
     rubric = starrules.load(ORGAN)
     batch = RUBRICS / "examples" / "机关达标创星-批量.jsonl"
     results = starrules.evaluate_batch(rubric, batch)
@@ -415,7 +415,7 @@ def test_library_writers_leave_the_old_file_when_saving_fails(tmp_path: Path, mo
     def io_error(source: object, destination: object) -> None:
         raise OSError(5, "Input/output error")
     with monkeypatch.context() as patch:
-        patch.setattr("starrules.atomic.os.replace", io_error)
+        patch.setattr("starrules.core.atomic.os.replace", io_error)
         with pytest.raises(OSError):
             write_chart(summary, chart)
     assert chart.read_bytes() == b"old" and listing(tmp_path) == ["old.png", "old.xlsx"]
@@ -485,8 +485,8 @@ def _growing_temp(folder: Path, out: Path, child: subprocess.Popen[bytes]) -> Pa
 
 
 def test_the_progress_count_is_bounded_and_refuses_a_fifo(tmp_path: Path) -> None:
-    from starrules.bounded import Refused
-    from starrules.output import count_records
+    from starrules.core.bounded import Refused
+    from starrules.report.output import count_records
     batch = tmp_path / "a.jsonl"
     # four records: blank and white-space lines are not records, a 200 kB line is one record
     batch.write_bytes(b'{"id":1}\n\n  \n{"id":2}\n' + b"x" * 200_000 + b'\n{"id":3}')

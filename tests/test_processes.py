@@ -22,7 +22,7 @@ import pytest
 import starrules
 from starrules import Diagnostic, EvidenceError, ResultBatch, RubricCheckError, RubricError, RubricSyntaxError, \
     Span, StarrulesError, evaluate_columns, loads
-from starrules.diagnostics import Note
+from starrules.core.diagnostics import Note
 
 WAIT = 120  # seconds: far longer than any of these takes, short enough that a hang fails
 RUBRIC_TEXT = ("标准 测 { 满分 10 事实 x: 数值 事实 b: 是否 默认 否 类型 甲 10分 { 项目 乙 6分 { 扣 1分 如果 x 少于 60 } "
@@ -51,28 +51,28 @@ def _exception_classes() -> list[type[BaseException]]:
 def _samples() -> dict[str, Callable[[], BaseException]]:
     """An instance of each class, made as the package makes it; a class missing here fails
     `test_every_exception_class_has_a_sample`, so a new class gets its round trip too."""
-    from starrules.expressions import DivisionByZero
-    from starrules.fastpath import Slow
-    from starrules.limits import LimitExceeded
+    from starrules.plan.expressions import DivisionByZero
+    from starrules.eval.fastpath import Slow
+    from starrules.core.limits import LimitExceeded
     samples: dict[str, Callable[[], BaseException]] = {
-        "starrules.diagnostics.StarrulesError": lambda: StarrulesError(DIAGNOSTICS),
-        "starrules.diagnostics.RubricError": lambda: RubricError(DIAGNOSTICS),
-        "starrules.diagnostics.EvidenceError": lambda: EvidenceError(DIAGNOSTICS),
-        "starrules.diagnostics.RubricSyntaxError": lambda: RubricSyntaxError(DIAGNOSTICS[:1]),
-        "starrules.diagnostics.RubricCheckError": lambda: RubricCheckError(DIAGNOSTICS[:1]),
-        "starrules.limits.LimitExceeded": lambda: LimitExceeded("E516", "证据文件过大(20 字节,最多 10 字节)"),
-        "starrules.fastpath.Slow": Slow,
-        "starrules.expressions.DivisionByZero": lambda: DivisionByZero(SPAN),
+        "starrules.core.diagnostics.StarrulesError": lambda: StarrulesError(DIAGNOSTICS),
+        "starrules.core.diagnostics.RubricError": lambda: RubricError(DIAGNOSTICS),
+        "starrules.core.diagnostics.EvidenceError": lambda: EvidenceError(DIAGNOSTICS),
+        "starrules.core.diagnostics.RubricSyntaxError": lambda: RubricSyntaxError(DIAGNOSTICS[:1]),
+        "starrules.core.diagnostics.RubricCheckError": lambda: RubricCheckError(DIAGNOSTICS[:1]),
+        "starrules.core.limits.LimitExceeded": lambda: LimitExceeded("E516", "证据文件过大(20 字节,最多 10 字节)"),
+        "starrules.eval.fastpath.Slow": Slow,
+        "starrules.plan.expressions.DivisionByZero": lambda: DivisionByZero(SPAN),
     }
     optional = {  # classes other modules define while this is written; each made as its module does
-        "starrules.output_paths.OutputError": lambda m: m.OutputError(DIAGNOSTICS[:1]),
+        "starrules.report.output_paths.OutputError": lambda m: m.OutputError(DIAGNOSTICS[:1]),
         "starrules.cli._UsageError": lambda m: m._UsageError("证据文件应为 .json"),
         "starrules.cli._WriteFailed": lambda m: m._WriteFailed("写不进去"),
-        "starrules.records._RecordTooLarge": lambda m: m._RecordTooLarge(7),
-        "starrules.evidence_json.JsonFault": lambda m: m.JsonFault("E519", "键重复", m.Place(3, 5), m.Place(1, 2)),
-        "starrules.evidence_json._Duplicate": lambda m: m._Duplicate(),
-        "starrules.bounded.Refused": lambda m: m.Refused("不是普通文件"),
-        "starrules.bounded.TooLarge": lambda m: m.TooLarge(20, 10),
+        "starrules.io.records._RecordTooLarge": lambda m: m._RecordTooLarge(7),
+        "starrules.core.evidence_json.JsonFault": lambda m: m.JsonFault("E519", "键重复", m.Place(3, 5), m.Place(1, 2)),
+        "starrules.core.evidence_json._Duplicate": lambda m: m._Duplicate(),
+        "starrules.core.bounded.Refused": lambda m: m.Refused("不是普通文件"),
+        "starrules.core.bounded.TooLarge": lambda m: m.TooLarge(20, 10),
     }
     for name, make in optional.items():
         module_name = name.rsplit(".", 1)[0]

@@ -17,9 +17,9 @@ import pytest
 
 import starrules
 from starrules import Diagnostic, EvidenceError, Limits, RowError, RubricSyntaxError, check_file, check_text, loads
-from starrules.bounded import TooLarge, bounded_lines, open_text, read_bounded
-from starrules.evidence import EvidenceSpec, check_file_size, in_memory, open_checked, read_evidence
-from starrules.evidence_json import _duplicate_fault, first_duplicate, lone_surrogate
+from starrules.core.bounded import TooLarge, bounded_lines, open_text, read_bounded
+from starrules.plan.evidence import EvidenceSpec, check_file_size, in_memory, open_checked, read_evidence
+from starrules.core.evidence_json import _duplicate_fault, first_duplicate, lone_surrogate
 
 READER_CODES = {"E519", "E520"}  # the codes this file holds to their tests (test_diagnostics)
 # I: 2 points less 1 when 学时 < 32; 评议: 0–2 as judged (grid 0.5)

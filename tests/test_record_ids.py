@@ -8,8 +8,8 @@ import builtins
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from starrules import record_ids
-from starrules.record_ids import Ids
+from starrules.io import record_ids
+from starrules.io.record_ids import Ids
 
 ID = st.one_of(st.none(), st.sampled_from(["", " ", "a", "b", "支部-1", "支部-2"]), st.text(max_size=3))
 CHUNKS = st.lists(st.lists(ID, max_size=12), max_size=6)

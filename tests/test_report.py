@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from starrules.cli import main
-from starrules.summary import Tally
+from starrules.report.summary import Tally
 
 RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
 ORGAN = [str(RUBRICS / "机关达标创星.rubric"), str(RUBRICS / "examples" / "机关达标创星-批量.jsonl")]

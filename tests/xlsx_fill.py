@@ -49,7 +49,7 @@ def fill_batch(path: Path, rows: list[dict[str, object]], out: Path) -> Path:
 def bundled_forms(directory: Path) -> tuple[Path, Path]:
     """The 两新 example as a filled 评分表, and the same with two wrong cells (for the guide)."""
     from starrules import load
-    from starrules.xlsx_template import write_template
+    from starrules.report.xlsx_template import write_template
     examples = ROOT / "rubrics" / "examples"
     evidence = json.loads((examples / "两新-示例支部.json").read_text(encoding="utf-8"))
     blank = directory / "空白.xlsx"

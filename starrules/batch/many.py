@@ -1,0 +1,67 @@
+"""Many branches at once, one result per record (`evaluate_many`), or columns of results per
+chunk of rows from the batch engine (`evaluate_columns`, in `columns.py` and `columnar.py`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Literal
+
+from ..core.diagnostics import Diagnostic, EvidenceError
+from ..plan.evidence import identifier_text
+from ..grade.grading import grade_result
+from ..check.model import CheckedRubric
+from ..eval.raters import evaluate_located
+from ..io.records import BATCH_SUFFIXES, CHUNK_ROWS, columnar, records
+from ..io.record import Record, RowError
+from ..eval.result import Result
+
+__all__ = ["BATCH_SUFFIXES", "Errors", "RowError", "evaluate_batch", "evaluate_many"]
+Errors = Literal["raise", "collect"]
+
+
+def check_errors(errors: str) -> None:
+    if errors not in ("raise", "collect"):
+        raise ValueError(f'errors must be "raise" or "collect", not {errors!r}')
+
+
+def evaluate_many(rubric: CheckedRubric, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str] | Any, *,
+                  schemes: Iterable[str] | None = None, explain: bool = False,
+                  errors: Errors = "raise") -> Iterator[Result | RowError]:
+    """Score and grade every record, yielding each result as it is made. `data` is an iterable of
+    evidence mappings, the path of a .jsonl / .csv / .parquet file, or Arrow, pandas or polars data
+    (read with pyarrow). With errors="raise" the first bad
+    record raises its EvidenceError; with "collect" it is yielded as a `RowError` in its place."""
+    check_errors(errors)
+    if columnar(data):  # Parquet, Arrow, pandas, polars: read a batch of rows at a time
+        from ..io.columns import arrow_records
+        rows: Iterator[Record] = arrow_records(data, CHUNK_ROWS)
+    else:
+        rows = records(data, rubric.limits)
+    names = None if schemes is None else list(schemes)
+    for record in rows:
+        try:
+            if record.data is None:
+                raise EvidenceError(record.reporter.errors)
+            result = evaluate_located(rubric, record.data, record.locate, record.reporter, explain)
+            yield grade_result(rubric, result, names, explain)
+        except EvidenceError as exc:
+            if errors == "raise":
+                raise
+            identifier = record.data.get("id") if isinstance(record.data, Mapping) else None
+            yield RowError(record.row, identifier_text(identifier), tuple(exc.diagnostics))
+
+
+def evaluate_batch(rubric: CheckedRubric, path: str | os.PathLike[str], schemes: Iterable[str] | None = None,
+                   explain: bool = True) -> list[Result]:
+    """Every record of a file scored and graded; one EvidenceError listing the problems of all records."""
+    results: list[Result] = []
+    problems: list[Diagnostic] = []
+    for outcome in evaluate_many(rubric, path, schemes=schemes, explain=explain, errors="collect"):
+        if isinstance(outcome, RowError):
+            problems.extend(outcome.diagnostics)
+        else:
+            results.append(outcome)
+    if problems:
+        raise EvidenceError(problems)
+    return results

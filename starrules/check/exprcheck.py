@@ -1,0 +1,203 @@
+"""Name resolution and type checking of expressions (LANGUAGE.md §3 expressions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from ..lang import ast
+from ..core.reporter import Reporter, did_you_mean
+
+BOOL, NUMERIC, CHOICE, UNKNOWN = "bool", "numeric", "choice", "unknown"
+_KIND_WORDS = {BOOL: "是否(条件)", NUMERIC: "数值", CHOICE: "选项", UNKNOWN: "未知"}
+_FACT_KINDS = {"bool": BOOL, "count": NUMERIC, "number": NUMERIC, "ratio": NUMERIC, "choice": CHOICE}
+
+
+@attrs.frozen
+class Type:
+    kind: str
+    choices: tuple[str, ...] = ()
+
+    @property
+    def word(self) -> str:
+        return _KIND_WORDS[self.kind]
+
+
+def fact_type(fact: ast.Fact) -> Type:
+    return Type(_FACT_KINDS[fact.type.kind], fact.type.choices)
+
+
+@attrs.define
+class Scope:
+    """What names mean inside one rubric. `open_names` accepts any bare name (a scheme
+    checked on its own, before any rubric gives its facts a meaning)."""
+
+    facts: dict[str, ast.Fact] = attrs.Factory(dict)
+    lets: dict[str, Type] = attrs.Factory(dict)
+    scores: set[str] = attrs.Factory(set)
+    open_names: bool = False
+    used: set[str] = attrs.Factory(set)
+
+    def candidates(self) -> list[str]:
+        return [*self.facts, *self.lets]
+
+
+class ExprChecker:
+    def __init__(self, scope: Scope, reporter: Reporter) -> None:
+        self.scope, self.reporter = scope, reporter
+
+    def expect(self, expr: ast.Expr, kind: str, what: str) -> Type:
+        found = self.check(expr)
+        if found.kind not in (kind, UNKNOWN):
+            code = "E301" if kind == BOOL else "E302"
+            self.reporter.report(code, f"{what}需要{_KIND_WORDS[kind]},但这里是{found.word}", expr.span,
+                                 _kind_hint(expr, kind))
+        return Type(kind) if found.kind == UNKNOWN else found
+
+    def check(self, expr: ast.Expr) -> Type:
+        method = getattr(self, f"_{type(expr).__name__}")
+        return method(expr)  # type: ignore[no-any-return]
+
+    def _Number(self, expr: ast.Number) -> Type:
+        return Type(NUMERIC)
+
+    _Percent = _Number
+
+    def _Bool(self, expr: ast.Bool) -> Type:
+        return Type(BOOL)
+
+    def _NameRef(self, expr: ast.NameRef, choices: tuple[str, ...] = ()) -> Type:
+        scope = self.scope
+        scope.used.add(expr.name)
+        if expr.name in scope.facts:
+            return fact_type(scope.facts[expr.name])
+        if expr.name in scope.lets:
+            return scope.lets[expr.name]
+        if choices:
+            if expr.name in choices:
+                return Type(CHOICE, choices)
+            self.reporter.report("E304", f"“{expr.name}”不是可选的值({'、'.join(choices)})", expr.span,
+                                 did_you_mean(expr.name, choices))
+            return Type(UNKNOWN)
+        if not scope.open_names:
+            self.reporter.report("E201", f"未定义的名称“{expr.name}”", expr.span,
+                                 did_you_mean(expr.name, scope.candidates()) or "先用“事实”或“令”声明它")
+        return Type(UNKNOWN)
+
+    def _ScoreRef(self, expr: ast.ScoreRef) -> Type:
+        if not self.scope.open_names and expr.name not in self.scope.scores:
+            self.reporter.report("E203", f"没有名为“{expr.name}”的项目或类型", expr.span,
+                                 did_you_mean(expr.name, sorted(self.scope.scores)))
+        return Type(NUMERIC)
+
+    def _TotalRef(self, expr: ast.TotalRef) -> Type:
+        return Type(NUMERIC)
+
+    _BelowPassRef = _TotalRef
+
+    def _Negate(self, expr: ast.Negate) -> Type:
+        return self.expect(expr.operand, NUMERIC, "取负")
+
+    def _Binary(self, expr: ast.Binary) -> Type:
+        self.expect(expr.left, NUMERIC, f"“{expr.op}”运算")
+        self.expect(expr.right, NUMERIC, f"“{expr.op}”运算")
+        return Type(NUMERIC)
+
+    def _operand_pair(self, left: ast.Expr, right: ast.Expr) -> tuple[Type, Type]:
+        """Type two compared operands; a bare name beside a choice is one of its values."""
+        if isinstance(right, ast.NameRef) and not self._declared(right):
+            lt = self.check(left)
+            return lt, self._NameRef(right, lt.choices)
+        if isinstance(left, ast.NameRef) and not self._declared(left):
+            rt = self.check(right)
+            return self._NameRef(left, rt.choices), rt
+        return self.check(left), self.check(right)
+
+    def _declared(self, ref: ast.NameRef) -> bool:
+        return ref.name in self.scope.facts or ref.name in self.scope.lets
+
+    def _Compare(self, expr: ast.Compare) -> Type:
+        lt, rt = self._operand_pair(expr.left, expr.right)
+        if UNKNOWN not in (lt.kind, rt.kind):
+            ordered = expr.op not in ("=", "!=")
+            if lt.kind != rt.kind or (ordered and lt.kind != NUMERIC):
+                self.reporter.report("E303", f"不能用“{expr.op}”比较{lt.word}和{rt.word}", expr.span)
+        return Type(BOOL)
+
+    def _InList(self, expr: ast.InList) -> Type:
+        operand = self.check(expr.operand)
+        for option in expr.options:
+            if isinstance(option, ast.NameRef) and not self._declared(option) and operand.kind == CHOICE:
+                self._NameRef(option, operand.choices)
+                continue
+            found = self.check(option)
+            if UNKNOWN not in (found.kind, operand.kind) and found.kind != operand.kind:
+                self.reporter.report("E303", f"“属于”列表中的{found.word}不能和{operand.word}比较", option.span)
+        return Type(BOOL)
+
+    def _Not(self, expr: ast.Not) -> Type:
+        return self.expect(expr.operand, BOOL, "“非”")
+
+    def _all_conditions(self, operands: tuple[ast.Expr, ...], word: str) -> Type:
+        for operand in operands:
+            self.expect(operand, BOOL, word)
+        return Type(BOOL)
+
+    def _And(self, expr: ast.And) -> Type:
+        return self._all_conditions(expr.operands, "“且”")
+
+    def _Or(self, expr: ast.Or) -> Type:
+        return self._all_conditions(expr.operands, "“或”")
+
+    def _IfElse(self, expr: ast.IfElse) -> Type:
+        self.expect(expr.condition, BOOL, "“若”的条件")
+        then, otherwise = self.check(expr.then), self.check(expr.otherwise)
+        if UNKNOWN not in (then.kind, otherwise.kind) and then.kind != otherwise.kind:
+            self.reporter.report("E306", f"“则”分支是{then.word},“否则”分支是{otherwise.word}", expr.span)
+        return then if then.kind != UNKNOWN else otherwise
+
+    def _Call(self, expr: ast.Call) -> Type:
+        if expr.function == "floor" and len(expr.args) != 1:
+            self.reporter.report("E302", f"“取整”只接受一个数值,这里给了 {len(expr.args)} 个", expr.span)
+        for arg in expr.args:
+            self.expect(arg, NUMERIC, "函数参数")
+        return Type(NUMERIC)
+
+    def _ListCall(self, expr: ast.ListCall) -> Type:
+        for item in expr.items:
+            self.expect(item, BOOL, "列表中的每一项")
+        return Type(BOOL if expr.function in ("any", "all") else NUMERIC)
+
+
+def _kind_hint(expr: ast.Expr, kind: str) -> str | None:
+    if kind == BOOL and isinstance(expr, ast.NameRef):
+        return f"写成比较,例如“{expr.name} 少于 32”"
+    return None
+
+
+def walk(expr: ast.Expr) -> Iterator[ast.Expr]:
+    """Every sub-expression, parents first."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+def children(expr: ast.Expr) -> tuple[ast.Expr, ...]:
+    if isinstance(expr, (ast.Negate, ast.Not)):
+        return (expr.operand,)
+    if isinstance(expr, (ast.Binary, ast.Compare)):
+        return (expr.left, expr.right)
+    if isinstance(expr, ast.InList):
+        return (expr.operand, *expr.options)
+    if isinstance(expr, (ast.And, ast.Or)):
+        return expr.operands
+    if isinstance(expr, ast.IfElse):
+        return (expr.condition, expr.then, expr.otherwise)
+    if isinstance(expr, ast.Call):
+        return expr.args
+    if isinstance(expr, ast.ListCall):
+        return expr.items
+    return ()

@@ -1,0 +1,1 @@
+"""Foundations every layer uses: source spans and diagnostics, the reporter, exact numbers, limits, bounded file reading, atomic writes, packaged resources."""

@@ -1,0 +1,421 @@
+"""The compiled fast path: one Python function generated from the evaluation graph.
+
+The function reads the evidence dict itself (the common, already-final forms only: JSON
+true/false, whole counts, listed choices, numbers and 酌情 scores on the grid) and computes
+the total with plain int arithmetic on the rubric's grid. Anything unusual — a missing or
+unknown key, text such as "是" or "85%", a score off the grid, a division by zero — makes it
+give up (`Slow`), and the traced evaluator, the reference, reads and scores the branch
+instead, with its messages. So the fast path never decides anything the reference would not.
+The source is kept (`FastPath.source`) so it can be read and tested.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..lang import ast
+from ..plan.evidence import (ENTRY_KEYS, RATER_KEYS, REASON_KEYS, SCORE_KEYS, may_be_left_out, number_too_long, read_bool,
+                       text_field)
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
+from ..core.numbers import Exact, exact, exact_number, half_up
+
+if TYPE_CHECKING:
+    from .evaluator import Evaluator, _ItemPlan, _SectionPlan
+
+
+@attrs.frozen
+class FastState:
+    """What the generated function returns: scores in grid units, in the evaluator's orders."""
+
+    total: int
+    regular_max: int
+    below_pass: int
+    vetoes: tuple[bool, ...]
+    facts: tuple[Any, ...]
+    lets: tuple[Any, ...]
+    # per judged item: units (None when absent), 分档 level, and (reason, rater) when given as an object
+    judged: tuple[tuple[int | None, str | None, tuple[str | None, str | None] | None], ...]
+    items: tuple[int, ...]
+    left_out: tuple[bool, ...]
+    sections: tuple[int, ...]
+    maxima: tuple[int, ...]
+
+
+_COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!="}
+_MISSING = object()  # a key absent from the evidence (unlike a JSON null, which the reader rejects)
+
+
+class Slow(Exception):
+    """This branch needs the reference reader and evaluator."""
+
+
+class FastPath:
+    """The generated function of one compiled rubric; `None` from a call means "use the reference"."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        writer = _Writer(evaluator)
+        self.source = writer.source()
+        namespace: dict[str, Any] = {**writer.constants, **_helpers(evaluator)}
+        try:
+            exec(compile(self.source, f"<starrules 快速路径 {evaluator.graph.rubric}>", "exec"), namespace)
+            self._function: Callable[[Mapping[str, Any]], FastState] | None = namespace["evaluate"]
+        except (SyntaxError, RecursionError, MemoryError):  # too deeply nested for Python's parser
+            self._function = None
+
+    def __call__(self, evidence: Mapping[str, Any]) -> FastState | None:
+        if self._function is None:
+            return None
+        try:
+            return self._function(evidence)
+        except Slow:
+            return None
+
+
+def _helpers(ev: Evaluator) -> dict[str, Any]:
+    grid = ev.grid
+    num, den = grid.step.numerator, grid.step.denominator
+    floats_direct = grid.short_step
+    limits = ev.limits
+
+    def number(raw: object) -> Exact:
+        if number_too_long(raw, limits):  # the reader reports E518
+            raise Slow
+        value = exact_number(raw)
+        if value is None:
+            raise Slow
+        return value
+
+    def ratio(raw: object) -> Exact:
+        value = number(raw)
+        if not 0 <= value <= 1:
+            raise Slow
+        return value
+
+    def judged(raw: object, low: int, high: int) -> int | None:
+        """Grid units of a 酌情 score in [low, high], None when absent."""
+        if raw is _MISSING:
+            return None
+        units: int | None
+        if raw.__class__ is int:
+            units = grid.try_units(raw)
+        elif raw.__class__ is float:
+            if raw - raw != 0:  # not finite
+                raise Slow
+            if floats_direct and abs(raw) < 1e9:
+                units = round(raw * den / num)
+                units = units if units * num / den == raw else None
+            else:
+                value = exact_number(raw)
+                units = None if value is None else grid.try_units(value)
+        else:  # a Decimal from a JSON Lines file, a Fraction; text and bools go to the reference
+            units = grid.try_units(number(raw))
+        if units is None or not low <= units <= high:
+            raise Slow
+        return units
+
+    def grade(raw: object, levels: Mapping[str, int]) -> int | None:
+        if raw is _MISSING:
+            return None
+        units = levels.get(raw) if raw.__class__ is str else None
+        if units is None:
+            raise Slow
+        return units
+
+    return {"Slow": Slow, "State": FastState, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
+            "_number": number, "_ratio": ratio, "_bool": _bool, "_entry": read_entry, "_div": _divide, "_judged": judged, "_grade": grade,
+            "_combine": ev.regular_sum.combine, "_big": limits.largest_int}
+
+
+def _bool(raw: object) -> bool:
+    flag = read_bool(raw)
+    if flag is None:
+        raise Slow
+    return flag
+
+
+def read_entry(raw: dict[object, object]) -> tuple[object, tuple[str | None, str | None]]:
+    """`{"得分": 3, "理由": …, "评分人": …}`: the score, and the reason and rater for the trace."""
+    if not ENTRY_KEYS.issuperset(raw):
+        raise Slow
+    score = next((raw[k] for k in SCORE_KEYS if k in raw), _MISSING)
+    if score is _MISSING or score.__class__ is dict:
+        raise Slow  # the reference reports the missing score
+    fields = {str(k): v for k, v in raw.items()}
+    return score, (text_field(fields, REASON_KEYS), text_field(fields, RATER_KEYS))
+
+
+def _divide(left: Exact, right: Exact) -> Exact:
+    if right == 0:
+        raise Slow  # the reference reports E510 at the division
+    return exact(Fraction(left) / right)
+
+
+class _Writer:
+    """Builds the source: locals for every value, constants passed in the namespace."""
+
+    def __init__(self, ev: Evaluator) -> None:
+        self.ev = ev
+        self.lines: list[str] = []
+        self.constants: dict[str, object] = {}
+        self.local: dict[str, str] = {}  # value key (fact, let, @名称, 总分, 未达标类型数) → local name
+        self.fact_locals: list[str] = []
+        self.let_locals: list[str] = []
+        self.veto_locals: list[str] = []
+        self.judged: list[str] = []  # source of each judged item's FastState.judged entry, in judged order
+        self.item_locals: dict[str, tuple[str, str | None]] = {}  # item id → (units local, left-out local)
+        self.section_locals: dict[str, tuple[str, str]] = {}  # section id → (units, maximum)
+
+    def source(self) -> str:
+        ev = self.ev
+        self.emit(1, f"if not {self.const(ev.evidence_spec.plain_keys)}.issuperset(e):")
+        self.emit(2, "raise Slow")
+        for index, (name, fact) in enumerate(ev.facts.items()):
+            self.read_fact(index, name, fact)
+        for index, (name, plan) in enumerate(ev.item_plans.items()):
+            self.item_locals[name] = (f"s{index}", f"o{index}" if plan.not_applicable else None)
+        self.read_judgements()
+        for node in ev.graph.nodes:
+            if node.kind == "let":
+                assert isinstance(node.payload, ast.Let)
+                local = self.local[node.name] = f"l{len(self.let_locals)}"
+                self.let_locals.append(local)
+                self.emit(1, f"{local} = {self.expr(node.payload.expr)}  # 令 {node.name}")
+            elif node.kind == "item":
+                self.item(ev.item_plans[node.id])
+            elif node.kind in ("section", "bonus", "penalty"):
+                self.section(next(p for p in ev.sections if p.id == node.id))
+            elif node.kind == "below_pass":
+                self.below_pass()
+            elif node.kind == "regular":
+                self.regular()
+            elif node.kind == "total":
+                self.total()
+            elif node.kind == "veto":
+                assert isinstance(node.payload, ast.Veto)
+                local = f"v{len(self.veto_locals)}"
+                self.veto_locals.append(local)
+                self.emit(1, f"{local} = bool({self.expr(node.payload.condition)})  # 第 {node.span.line} 行")
+        sections = [self.section_locals[p.id] for p in ev.sections]
+        self.emit(1, f"return State(T, RM, B, {_tuple(self.veto_locals)}, {_tuple(self.fact_locals)}, "
+                     f"{_tuple(self.let_locals)}, {_tuple(self.judged)}, "
+                     f"{_tuple([s for s, _ in self.item_locals.values()])}, "
+                     f"{_tuple([o or 'False' for _, o in self.item_locals.values()])}, "
+                     f"{_tuple([s for s, _ in sections])}, {_tuple([m for _, m in sections])})")
+        header = f"# {ev.graph.rubric}: generated by starrules from the evaluation graph\ndef evaluate(e):\n"
+        return header + "\n".join(self.lines) + "\n"
+
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def const(self, value: object) -> str:
+        name = f"K{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def literal(self, value: object) -> str:
+        """Source for a value: ints, bools and strings inline, anything else a constant."""
+        if isinstance(value, (bool, str)) or type(value) is int:  # noqa: E721
+            return repr(value)
+        return self.const(value)
+
+    # evidence
+    def read_fact(self, index: int, name: str, fact: ast.Fact) -> None:
+        local = self.local[name] = f"f{index}"
+        self.fact_locals.append(local)
+        spec = self.ev.evidence_spec
+        default = self.literal(spec.defaults[name]) if name in spec.defaults else "_M"
+        self.emit(1, f"{local} = e.get({name!r}, {default})")
+        kind = fact.type.kind
+        if kind == "bool":
+            self.emit(1, f"if {local} is not True and {local} is not False:")
+            self.emit(2, f"{local} = _bool({local})")
+        elif kind == "count":
+            self.emit(1, f"if {local}.__class__ is not int or not 0 <= {local} < _big:")
+            self.emit(2, "raise Slow")
+        elif kind == "number":
+            self.emit(1, f"if {local}.__class__ is not int or not -_big < {local} < _big:")
+            self.emit(2, f"{local} = _number({local})")
+        elif kind == "ratio":
+            self.emit(1, f"if {local}.__class__ is not int or not 0 <= {local} <= 1:")
+            self.emit(2, f"{local} = _ratio({local})")
+        else:
+            self.emit(1, f"if {local}.__class__ is not str or {local} not in {self.const(frozenset(fact.type.choices))}:")
+            self.emit(2, "raise Slow")
+
+    def read_judgements(self) -> None:
+        spec = self.ev.evidence_spec
+        for index, (name, item) in enumerate(spec.judged.items()):
+            raw, units, why = f"j{index}", f"u{index}", f"w{index}"
+            self.local[f"证据 {name}"] = units
+            self.emit(1, f"{raw} = e.get({name!r}, _M)")
+            self.emit(1, f"{why} = None")
+            self.emit(1, f"if {raw}.__class__ is dict:")
+            self.emit(2, f"{raw}, {why} = _entry({raw})")
+            if name in spec.levels:
+                self.emit(1, f"{units} = _grade({raw}, {self.const(spec.levels[name])})")
+                self.judged.append(f"({units}, {raw} if {units} is not None else None, {why})")
+            else:
+                low, high = spec.unit_ranges[name]
+                self.emit(1, f"{units} = _judged({raw}, {low}, {high})")
+                self.judged.append(f"({units}, None, {why})")
+            if not may_be_left_out(item):
+                self.emit(1, f"if {units} is None:")
+                self.emit(2, "raise Slow")
+
+    # scores
+    def item(self, plan: _ItemPlan) -> None:
+        score, left_out = self.item_locals[plan.id]
+        self.emit(1, f"# 项目 {plan.name}(第 {plan.line} 行)")
+        depth = 1
+        if left_out is not None:
+            conditions = " or ".join(self.expr(r.source) for r in plan.not_applicable if r.source is not None)
+            self.emit(1, f"if {conditions}:")
+            self.emit(2, f"{score} = 0; {left_out} = True")
+            self.emit(1, "else:")
+            self.emit(2, f"{left_out} = False")
+            depth = 2
+        if plan.score_is is not None and plan.score_is.source is not None:
+            self.emit(depth, f"{score} = _ru({self.expr(plan.score_is.source)})")
+            self.clamp(depth, score, plan.max, 0)
+        else:
+            self.clauses(depth, plan, score)
+        for rule in plan.zero:
+            assert rule.source is not None
+            self.emit(depth, f"if {self.expr(rule.source)}:")
+            self.emit(depth + 1, f"{score} = 0")
+        if f"@{plan.name}" in self.ev.referenced:
+            self.local[f"@{plan.name}"] = f"p{score}"
+            self.emit(1, f"p{score} = _pts({score})")
+
+    def clauses(self, depth: int, plan: _ItemPlan, score: str) -> None:
+        if plan.deduct:
+            self.emit(depth, "d = 0")
+        for rule in plan.deduct:
+            assert rule.source is not None
+            if isinstance(rule.clause, ast.DeductIf):
+                self.emit(depth, f"if {self.expr(rule.source)}:")
+                self.emit(depth + 1, f"d += {rule.units}")
+                continue
+            self.emit(depth, f"x = {self.expr(rule.source)}")
+            self.emit(depth, "if x > 0:")
+            if rule.step is None:
+                self.emit(depth + 1, f"d += {rule.units} * x if x.__class__ is int else _hu({rule.units} * x)")
+            else:
+                self.emit(depth + 1, f"d += {rule.units} * (x / {self.const(rule.step)}).__floor__()")
+        if plan.max_deduct is not None and plan.deduct:
+            self.emit(depth, f"if d > {plan.max_deduct.units}:")
+            self.emit(depth + 1, f"d = {plan.max_deduct.units}")
+        base = self.base(depth, plan)
+        sign = "+" if plan.kind == "penalty" else "-"
+        self.emit(depth, f"{score} = {base}" + (f" {sign} d" if plan.deduct else ""))
+        for rule in plan.award:
+            assert rule.source is not None
+            self.emit(depth, f"if {self.expr(rule.source)}:")
+            self.emit(depth + 1, f"{score} += {rule.units}")
+        self.clamp(depth, score, plan.max, None if plan.negative else 0)
+
+    def base(self, depth: int, plan: _ItemPlan) -> str:
+        if plan.kind != "regular":
+            return "0"
+        if plan.base is None:
+            return str(plan.max)
+        if isinstance(plan.base.clause, ast.Start):
+            return str(plan.base.units)
+        units = self.local[f"证据 {plan.name}"]
+        self.emit(depth, f"if {units} is None:")  # applicable, yet left blank: the reference reports it
+        self.emit(depth + 1, "raise Slow")
+        return units
+
+    def clamp(self, depth: int, score: str, high: int, low: int | None) -> None:
+        self.emit(depth, f"if {score} > {high}:")
+        self.emit(depth + 1, f"{score} = {high}")
+        if low is not None:
+            self.emit(depth, f"elif {score} < {low}:")
+            self.emit(depth + 1, f"{score} = {low}")
+
+    def section(self, plan: _SectionPlan) -> None:
+        index = len(self.section_locals)
+        score, maximum = f"S{index}", f"M{index}"
+        self.section_locals[plan.id] = (score, maximum)
+        parts = [self.item_locals[i] for i in plan.items]
+        self.emit(1, f"# {plan.name}")
+        self.emit(1, f"{score} = {' + '.join(s for s, _ in parts) or '0'}")
+        self.clamp(1, score, plan.points, 0)
+        left_out = [f"({plan.item_max[i]} if {o} else 0)" for i, (_, o) in zip(plan.items, parts) if o is not None]
+        if plan.kind == "regular" and left_out:
+            self.emit(1, f"{maximum} = max({plan.points} - {' - '.join(left_out)}, 0)")
+        else:
+            self.emit(1, f"{maximum} = {plan.points}")
+        if f"@{plan.name}" in self.ev.referenced:
+            self.local[f"@{plan.name}"] = f"p{score}"
+            self.emit(1, f"p{score} = _pts({score})")
+
+    def below_pass(self) -> None:
+        failing = [f"({self.section_locals[p.id][0]} < {p.pass_line})" for p in self.ev.regular if p.pass_line is not None]
+        self.local[BELOW_PASS_KEY] = "B"
+        self.emit(1, f"B = {' + '.join([*failing, '0'])}")
+
+    def regular(self) -> None:
+        scores = [self.section_locals[p.id][0] for p in self.ev.regular]
+        maxima = [self.section_locals[p.id][1] for p in self.ev.regular]
+        if self.ev.regular_sum.plain:
+            self.emit(1, f"R = {' + '.join([*scores, '0'])}")
+            self.emit(1, f"RM = {' + '.join([*maxima, '0'])}")
+        else:
+            self.emit(1, f"R, RM = _combine([{', '.join(scores)}], [{', '.join(maxima)}])")
+
+    def total(self) -> None:
+        extra = "".join(f" {'+' if p.kind == 'bonus' else '-'} {self.section_locals[p.id][0]}"
+                        for p in self.ev.sections if p.kind != "regular")
+        self.emit(1, f"T = R{extra}")
+        self.emit(1, "if T < 0:")
+        self.emit(2, "T = 0")
+        if TOTAL_KEY in self.ev.referenced:
+            self.local[TOTAL_KEY] = "pT"
+            self.emit(1, "pT = _pts(T)")
+
+    # expressions: the same meaning as expressions.ExprCompiler, as Python source
+    def expr(self, e: ast.Expr) -> str:
+        if isinstance(e, (ast.Number, ast.Percent)):
+            return self.literal(exact(e.value))
+        if isinstance(e, ast.Bool):
+            return repr(e.value)
+        if isinstance(e, ast.NameRef):
+            return self.local.get(e.name) or repr(e.name)  # not a fact or let: a choice value
+        if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef)):
+            return self.local[value_key(e)]
+        if isinstance(e, ast.Negate):
+            return f"(-{self.expr(e.operand)})"
+        if isinstance(e, ast.Binary):
+            left, right = self.expr(e.left), self.expr(e.right)
+            return f"_div({left}, {right})" if e.op == "/" else f"({left} {e.op} {right})"
+        if isinstance(e, ast.Compare):
+            return f"({self.expr(e.left)} {_COMPARE[e.op]} {self.expr(e.right)})"
+        if isinstance(e, ast.InList):
+            return f"({self.expr(e.operand)} in ({''.join(self.expr(o) + ', ' for o in e.options)}))"
+        if isinstance(e, ast.Not):
+            return f"(not {self.expr(e.operand)})"
+        if isinstance(e, (ast.And, ast.Or)):
+            joiner = " and " if isinstance(e, ast.And) else " or "
+            return f"({joiner.join(self.expr(o) for o in e.operands)})"
+        if isinstance(e, ast.IfElse):
+            return f"({self.expr(e.then)} if {self.expr(e.condition)} else {self.expr(e.otherwise)})"
+        if isinstance(e, ast.Call):
+            args = "".join(self.expr(a) + ", " for a in e.args)
+            return f"_floor({args})" if e.function == "floor" else f"{e.function}(({args}))"
+        assert isinstance(e, ast.ListCall)
+        items = [self.expr(i) for i in e.items]
+        if e.function == "count_true":
+            return f"({' + '.join(f'bool({i})' for i in items)} + 0)"
+        if e.function == "count_false":
+            return f"({' + '.join(f'(not {i})' for i in items)} + 0)"
+        return f"bool({(' or ' if e.function == 'any' else ' and ').join(items)})"
+
+
+def _tuple(parts: list[str]) -> str:
+    return f"({''.join(p + ', ' for p in parts)})"

@@ -1,0 +1,386 @@
+"""The result of one evaluation: every score with the clauses that made it (LANGUAGE.md §11).
+
+Numbers are exact (`int` or `Fraction`); `to_dict()` / `to_json()` write them as JSON numbers
+from their exact decimal text, and `Result.from_dict` reads them back exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+
+from ..core.numbers import Exact, exact_number, format_decimal
+from ..core.resources import RESULT_SCHEMA_PATH
+
+if TYPE_CHECKING:
+    from ..check.model import CheckedRubric
+
+SCHEMA_VERSION = 1
+Scalar = bool | int | Fraction | str  # a fact's or derived value's value
+
+
+@attrs.frozen
+class ClauseTrace:
+    """One step of an item's score. `points` is the signed change it made to the item's
+    value (for a base: the base itself); 0 when it did not fire. The points of an item's
+    trace add up to its score."""
+
+    kind: str
+    points: Exact
+    fired: bool
+    text: str
+    line: int
+    because: str | None = None  # the condition with the values it saw, for fired clauses
+    values: tuple[tuple[str, Scalar], ...] = ()
+    reason: str | None = None  # 酌情 / 分档: the assessor's reason
+    rater: str | None = None
+
+
+@attrs.frozen
+class ItemResult:
+    name: str
+    score: Exact
+    max: Exact  # 0 when the item is 不适用
+    applicable: bool
+    trace: tuple[ClauseTrace, ...]
+    line: int
+
+
+@attrs.frozen
+class SectionResult:
+    name: str
+    kind: str  # regular | bonus | penalty
+    score: Exact
+    max: Exact
+    passed: bool | None  # None when the section has no 达标 line
+    pass_line: Exact | None
+    weight: Exact | None
+    items: tuple[ItemResult, ...]
+
+    def item(self, name: str) -> ItemResult:
+        return next(i for i in self.items if i.name == name)
+
+
+@attrs.frozen
+class VetoResult:
+    text: str
+    line: int
+    fired: bool
+    because: str | None = None
+    values: tuple[tuple[str, Scalar], ...] = ()
+    highest: str | None = None  # 否决 … 最高 <level>: the veto caps rather than floors
+
+
+@attrs.frozen
+class LevelResult:
+    """A result's level under one scheme, and why (LANGUAGE.md §4, §11)."""
+
+    scheme: str
+    level: str
+    by_score: str  # the level the total and the level conditions reach, before 降档 / 逐级晋升 / 否决
+    downgrade: int  # levels moved down by 降档
+    vetoed: bool
+    reasons: tuple[str, ...]
+
+
+@attrs.frozen
+class Consequence:
+    """A measure (措施) that applies to this result's level, or to a run of years at it."""
+
+    scheme: str
+    level: str
+    text: str
+    years: int | None = None  # 连续 N 年
+
+
+@attrs.frozen
+class Fix:
+    """Points an item could win back: deductions or zeroing removed, 酌情 raised to its top,
+    a penalty avoided. `points` is the gain in the total (after section caps and weights)."""
+
+    item: str
+    section: str
+    points: Exact
+    clauses: tuple[str, ...]  # the rule texts the fix removes or raises
+    lines: tuple[int, ...]
+
+
+@attrs.frozen
+class Gap:
+    """How far the result is from the next level up under one scheme (晋位升级)."""
+
+    scheme: str
+    next_level: str | None  # None at the top level
+    points_needed: Exact
+    fixes: tuple[Fix, ...]  # the fewest fixes that close the gap, largest first
+    reachable: bool  # the fixes (and nothing blocking) reach the next level
+    blocking: tuple[str, ...] = ()  # what points cannot fix: vetoes, failed conditions, 降档
+
+
+class Later:
+    """Part of a result built on first use: a fast evaluation's sections, vetoes and values
+    are made only when read. Compares, prints and pickles as its value; `make` is called on
+    every read and must remember its answer."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+
+    def get(self) -> Any:
+        return self._make()
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.get() == (other.get() if isinstance(other, Later) else other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.get())
+
+    def __reduce__(self) -> tuple[Callable[[Any], Any], tuple[Any]]:
+        return (_itself, (self.get(),))
+
+
+def _itself(value: Any) -> Any:
+    return value
+
+
+def _now(value: Any) -> Any:
+    return value.get() if isinstance(value, Later) else value
+
+
+@runtime_checkable
+class Grades(Protocol):
+    """What grades a result after the fact: the loaded `starrules.Rubric` (above this layer)."""
+
+    def grade_level(self, result: Result, scheme: str) -> LevelResult: ...
+
+
+@attrs.frozen
+class Result:
+    rubric: str
+    title: str | None
+    total: Exact
+    max: Exact
+    vetoed: bool
+    _sections: tuple[SectionResult, ...] | Later = attrs.field(alias="sections")
+    _vetoes: tuple[VetoResult, ...] | Later = attrs.field(default=(), alias="vetoes")
+    _facts: tuple[tuple[str, Scalar], ...] | Later = attrs.field(default=(), alias="facts")
+    _derived: tuple[tuple[str, Scalar], ...] | Later = attrs.field(default=(), alias="derived")
+    levels: Mapping[str, LevelResult] = attrs.Factory(dict)
+    consequences: tuple[Consequence, ...] = ()
+    gap: Mapping[str, Gap] = attrs.Factory(dict)
+    id: str | None = None
+    history: Mapping[str, Mapping[int, str]] = attrs.Factory(dict)  # scheme → year → level, from the evidence
+    raters: Mapping[str, Result] = attrs.Factory(dict)  # with 综合: each rater's own result
+    _rubric: CheckedRubric | None = attrs.field(default=None, eq=False, repr=False, alias="graded_by")
+
+    @property
+    def sections(self) -> tuple[SectionResult, ...]:
+        return _now(self._sections)  # type: ignore[no-any-return]
+
+    @property
+    def vetoes(self) -> tuple[VetoResult, ...]:
+        return _now(self._vetoes)  # type: ignore[no-any-return]
+
+    @property
+    def facts(self) -> tuple[tuple[str, Scalar], ...]:
+        return _now(self._facts)  # type: ignore[no-any-return]
+
+    @property
+    def derived(self) -> tuple[tuple[str, Scalar], ...]:
+        return _now(self._derived)  # type: ignore[no-any-return]
+
+    def level(self, scheme: str, rubric: Grades | None = None) -> LevelResult:
+        """This result's level under any scheme, named by the rubric or not. A result read
+        back from JSON needs the `rubric` it came from."""
+        if scheme in self.levels:
+            return self.levels[scheme]
+        source = rubric or self._rubric
+        if not isinstance(source, Grades):
+            raise ValueError(f"result of “{self.rubric}” was not made by a loaded rubric; pass rubric=")
+        return source.grade_level(self, scheme)
+
+    def section(self, name: str) -> SectionResult:
+        return next(s for s in self.sections if s.name == name)
+
+    def item(self, name: str) -> ItemResult:
+        return next(i for s in self.sections for i in s.items if i.name == name)
+
+    @property
+    def items(self) -> tuple[ItemResult, ...]:
+        return tuple(i for s in self.sections for i in s.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (docs/result-schema.md), with numbers as int or float."""
+        data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+        if self.id is not None:
+            data["id"] = self.id
+        data.update({"rubric": self.rubric, "title": self.title, "total": json_number(self.total),
+                     "max": json_number(self.max), "vetoed": self.vetoed,
+                     "sections": [_section_dict(s) for s in self.sections],
+                     "vetoes": [_veto_dict(v) for v in self.vetoes],
+                     "facts": _values_dict(self.facts), "derived": _values_dict(self.derived),
+                     "levels": {name: _level_dict(lv) for name, lv in self.levels.items()},
+                     "consequences": [_consequence_dict(c) for c in self.consequences],
+                     "gap": {name: _gap_dict(g) for name, g in self.gap.items()}})
+        if self.history:
+            data["history"] = {scheme: {str(year): level for year, level in years.items()}
+                               for scheme, years in self.history.items()}
+        if self.raters:
+            data["raters"] = {name: result.to_dict() for name, result in self.raters.items()}
+        return data
+
+    def to_row(self) -> dict[str, Any]:
+        """One flat record: id, total, max, vetoed, then `section:名称`, `item:名称` and
+        `level:方案` columns, in the rubric's order (the rows `starrules eval -o` writes)."""
+        row: dict[str, Any] = {"id": self.id, "total": json_number(self.total), "max": json_number(self.max),
+                               "vetoed": self.vetoed}
+        for section in self.sections:
+            row[f"section:{section.name}"] = json_number(section.score)
+            row.update((f"item:{item.name}", json_number(item.score)) for item in section.items)
+        row.update((f"level:{name}", level.level) for name, level in self.levels.items())
+        return row
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """Rebuild a result from `to_dict()` output or parsed `to_json()` text."""
+        return cls(rubric=data["rubric"], title=data.get("title"), total=_exact(data["total"]),
+                   max=_exact(data["max"]), vetoed=data["vetoed"],
+                   sections=tuple(_section_from(s) for s in data["sections"]),
+                   vetoes=tuple(VetoResult(v["text"], v["line"], v["fired"], v.get("because"),
+                                           _values_from(v.get("values", {})), v.get("highest"))
+                                for v in data.get("vetoes", [])),
+                   facts=_values_from(data.get("facts", {})), derived=_values_from(data.get("derived", {})),
+                   levels={name: _level_from(name, lv) for name, lv in data.get("levels", {}).items()},
+                   consequences=tuple(Consequence(c["scheme"], c["level"], c["text"], c.get("years"))
+                                      for c in data.get("consequences", [])),
+                   gap={name: _gap_from(name, g) for name, g in data.get("gap", {}).items()}, id=data.get("id"),
+                   history={scheme: {int(year): level for year, level in years.items()}
+                            for scheme, years in data.get("history", {}).items()},
+                   raters={name: cls.from_dict(r) for name, r in data.get("raters", {}).items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Result:
+        return cls.from_dict(json.loads(text, parse_float=Decimal))
+
+
+def result_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that every `Result.to_dict()` satisfies."""
+    schema: dict[str, Any] = json.loads(RESULT_SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def json_number(value: Exact) -> int | float:
+    """An exact value as a JSON number. Points always have a finite decimal, and a float
+    made from that text prints back as the same text; a derived value with no finite
+    decimal (1/3) is written to double precision."""
+    if isinstance(value, int):
+        return value
+    if value.denominator == 1:
+        return value.numerator
+    text = format_decimal(value)
+    return float(text) if "/" not in text else float(value)
+
+
+def _exact(value: object) -> Exact:
+    number = exact_number(value)
+    if number is None:
+        raise TypeError(f"a number was expected, not {type(value).__name__}")
+    return number
+
+
+def _scalar_json(value: Scalar) -> bool | int | float | str:
+    return value if isinstance(value, (bool, str)) else json_number(value)
+
+
+def _scalar_from(value: object) -> Scalar:
+    return value if isinstance(value, (bool, str)) else _exact(value)
+
+
+def _values_dict(values: tuple[tuple[str, Scalar], ...]) -> dict[str, Any]:
+    return {name: _scalar_json(value) for name, value in values}
+
+
+def _values_from(data: Mapping[str, Any]) -> tuple[tuple[str, Scalar], ...]:
+    return tuple((name, _scalar_from(value)) for name, value in data.items())
+
+
+def _optional(data: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    data.update({k: v for k, v in fields.items() if v is not None})
+    return data
+
+
+def _trace_dict(t: ClauseTrace) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": t.kind, "points": json_number(t.points), "fired": t.fired, "text": t.text, "line": t.line}
+    if t.values:
+        data["values"] = _values_dict(t.values)
+    return _optional(data, because=t.because, reason=t.reason, rater=t.rater)
+
+
+def _item_dict(i: ItemResult) -> dict[str, Any]:
+    return {"name": i.name, "score": json_number(i.score), "max": json_number(i.max), "applicable": i.applicable,
+            "line": i.line, "trace": [_trace_dict(t) for t in i.trace]}
+
+
+def _section_dict(s: SectionResult) -> dict[str, Any]:
+    return {"name": s.name, "kind": s.kind, "score": json_number(s.score), "max": json_number(s.max),
+            "passed": s.passed, "pass_line": None if s.pass_line is None else json_number(s.pass_line),
+            "weight": None if s.weight is None else json_number(s.weight),
+            "items": [_item_dict(i) for i in s.items]}
+
+
+def _veto_dict(v: VetoResult) -> dict[str, Any]:
+    data: dict[str, Any] = {"text": v.text, "line": v.line, "fired": v.fired}
+    if v.values:
+        data["values"] = _values_dict(v.values)
+    return _optional(data, because=v.because, highest=v.highest)
+
+
+def _level_dict(lv: LevelResult) -> dict[str, Any]:
+    return {"level": lv.level, "by_score": lv.by_score, "downgrade": lv.downgrade, "vetoed": lv.vetoed,
+            "reasons": list(lv.reasons)}
+
+
+def _level_from(scheme: str, data: Mapping[str, Any]) -> LevelResult:
+    return LevelResult(scheme, data["level"], data["by_score"], data["downgrade"],
+                       data["vetoed"], tuple(data["reasons"]))
+
+
+def _consequence_dict(c: Consequence) -> dict[str, Any]:
+    return {"scheme": c.scheme, "level": c.level, "years": c.years, "text": c.text}
+
+
+def _gap_dict(g: Gap) -> dict[str, Any]:
+    return {"next_level": g.next_level, "points_needed": json_number(g.points_needed), "reachable": g.reachable,
+            "blocking": list(g.blocking),
+            "fixes": [{"item": f.item, "section": f.section, "points": json_number(f.points),
+                       "clauses": list(f.clauses), "lines": list(f.lines)} for f in g.fixes]}
+
+
+def _gap_from(scheme: str, data: Mapping[str, Any]) -> Gap:
+    return Gap(scheme, data["next_level"], _exact(data["points_needed"]),
+               tuple(Fix(f["item"], f["section"], _exact(f["points"]), tuple(f["clauses"]), tuple(f["lines"]))
+                     for f in data["fixes"]), data["reachable"], tuple(data["blocking"]))
+
+
+def _trace_from(t: Mapping[str, Any]) -> ClauseTrace:
+    return ClauseTrace(t["kind"], _exact(t["points"]), t["fired"], t["text"], t["line"], t.get("because"),
+                       _values_from(t.get("values", {})), t.get("reason"), t.get("rater"))
+
+
+def _section_from(s: Mapping[str, Any]) -> SectionResult:
+    items = tuple(ItemResult(i["name"], _exact(i["score"]), _exact(i["max"]), i["applicable"],
+                             tuple(_trace_from(t) for t in i["trace"]), i["line"]) for i in s["items"])
+    return SectionResult(s["name"], s["kind"], _exact(s["score"]), _exact(s["max"]), s["passed"],
+                         None if s["pass_line"] is None else _exact(s["pass_line"]),
+                         None if s["weight"] is None else _exact(s["weight"]), items)

@@ -1,0 +1,151 @@
+"""Cohort rules over a batch of results graded under one scheme (LANGUAGE.md §10): ranks with
+tie-breakers and shared ranks, quotas (名额) whose overflow falls a level by rank, and
+forced bottom shares (倒排) per group.
+
+Choices the specification leaves open, made here and documented in docs/language.md:
+- ranks are shared by branches equal in total and in every tie-breaker (1, 2, 2, 4);
+- a quota is never exceeded: when branches tied at the cut would exceed it, all of them fall;
+- a share quota allows ⌊P·n⌋ and a forced share marks at least ⌈P·n⌉ of its group, with
+  every branch tied with the last one marked also marked;
+- a forced share marks (相对后进); it does not change the level.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from ..lang import ast
+from ..plan.expressions import Compiled, ExprCompiler
+from .grading import Values, grader_for, result_values
+from ..check.model import CheckedRubric
+from ..core.numbers import Exact, format_decimal
+from ..eval.result import Result, json_number
+from ..check.schemes import scheme_sources
+from ..core.sourcetext import SourceTexts
+
+
+@attrs.frozen
+class RankedBranch:
+    id: str | None
+    total: Exact
+    rank: int  # 1 is best; equal branches share a rank
+    level: str  # after quotas
+    scored_level: str  # the level the branch's own result reached
+    marks: tuple[str, ...]  # e.g. 相对后进
+    reasons: tuple[str, ...]
+    result: Result = attrs.field(eq=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "total": json_number(self.total), "rank": self.rank, "level": self.level,
+                "scored_level": self.scored_level, "marks": list(self.marks), "reasons": list(self.reasons)}
+
+
+@attrs.frozen
+class Ranking:
+    scheme: str
+    branches: tuple[RankedBranch, ...]  # in rank order
+
+    def branch(self, identifier: str) -> RankedBranch:
+        return next(b for b in self.branches if b.id == identifier)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scheme": self.scheme, "branches": [b.to_dict() for b in self.branches]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+@attrs.define
+class _Entry:
+    result: Result
+    values: Values  # what rule conditions and tie-breakers read
+    order: int
+    key: tuple[Fraction, ...]  # larger is better
+    level: str
+    scored: str
+    rank: int = 0
+    marks: list[str] = attrs.Factory(list)
+    reasons: list[str] = attrs.Factory(list)
+
+
+def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = None,
+         rubric: CheckedRubric | None = None) -> Ranking:
+    """Rank `results` (all of one rubric) under `scheme` with its 排名 rules, or `rules`."""
+    batch = list(results)
+    source = rubric or next((r._rubric for r in batch if r._rubric is not None), None)
+    if source is None:
+        if not batch:
+            return Ranking(scheme, ())
+        raise ValueError("results were not made by a loaded rubric; pass rubric=")
+    grader = grader_for(source, scheme)
+    block = rules if rules is not None else grader.scheme.ranking
+    statements = block.body if block is not None else ()
+    compiler = ExprCompiler({*source.facts, *source.lets})
+    breakers = [compiler.compile(k) for s in statements if isinstance(s, ast.TieBreak) for k in s.keys]
+    entries = []
+    for order, result in enumerate(batch):
+        values = result_values(result)
+        level = (result.levels.get(scheme) or grader.grade(result, values)).level
+        key = (Fraction(result.total), *(Fraction(b(values)) for b in breakers))
+        entries.append(_Entry(result, values, order, key, level, level))
+    entries.sort(key=lambda e: (tuple(-k for k in e.key), e.order))
+    for position, entry in enumerate(entries):
+        same = position > 0 and entries[position - 1].key == entry.key
+        entry.rank = entries[position - 1].rank if same else position + 1
+    _quotas([q for s in statements if isinstance(s, ast.Quota) for q in s.entries], entries, grader.levels)
+    _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler,
+                   SourceTexts(scheme_sources(source)))
+    return Ranking(scheme, tuple(RankedBranch(e.result.id, e.result.total, e.rank, e.level, e.scored,
+                                              tuple(e.marks), tuple(e.reasons), e.result) for e in entries))
+
+
+def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Sequence[str]) -> None:
+    """Top level first, so a branch that falls competes for the next level's places."""
+    limits = {q.level: _limit(q.amount, len(entries)) for q in quotas}
+    for index, level in enumerate(levels[:-1]):
+        limit = limits.get(level)
+        members = [e for e in entries if e.level == level]
+        if limit is None or len(members) <= limit:
+            continue
+        kept = members[:limit]
+        if limit and members[limit].key == kept[-1].key:  # a tie across the cut: all tied fall
+            kept = [e for e in kept if e.key != members[limit].key]
+        for entry in members[len(kept):]:
+            entry.level = levels[index + 1]
+            entry.reasons.append(f"“{level}”名额 {limit} 个,排名第 {entry.rank} 名未入选,降为“{entry.level}”")
+
+
+def _limit(amount: ast.Number | ast.Percent, size: int) -> int:
+    if isinstance(amount, ast.Percent):
+        return math.floor(amount.value * size)
+    return int(amount.value)
+
+
+def _forced_shares(rules: list[ast.ForcedShare], entries: Sequence[_Entry], compiler: ExprCompiler,
+                   texts: SourceTexts) -> None:
+    grouped: set[int] = set()
+    for rule in rules:
+        if rule.when is not None:
+            test: Compiled = compiler.compile(rule.when)
+            group = [e for e in entries if e.order not in grouped and test(e.values)]
+            scope = f"“{texts.text(rule.when.span)}”的"
+        else:
+            group = [e for e in entries if e.order not in grouped]
+            scope = "其他" if rule.others and grouped else "全部"
+        grouped.update(e.order for e in group)
+        count = math.ceil(rule.share.value * len(group))
+        if not count:
+            continue
+        last = group[-count]
+        marked = [e for e in group if e.key <= last.key]
+        share = format_decimal(rule.share.value * 100)
+        for entry in marked:
+            entry.marks.append(rule.mark)
+            entry.reasons.append(f"{scope} {len(group)} 个党支部中倒排 {share}%(至少 {count} 个):"
+                                 f"第 {entry.rank} 名,标为“{rule.mark}”")

@@ -1,0 +1,376 @@
+"""Evidence for many branches as typed columns, a chunk of rows at a time, for the batch engine.
+
+Sources: an Arrow Table, RecordBatch or stream of batches, a pandas or polars DataFrame, a
+Parquet file (read a row group at a time), or anything `records.records` reads (evidence dicts,
+.jsonl, .csv), gathered into chunks. In a column a null, like an empty CSV cell or a key left
+out, means the branch did not give that fact, so its default applies. A row the engine will not
+read itself — a key it does not know, 历史, a malformed record — is marked `scalar`, and the
+scalar evaluator scores it from `Chunk.evidence(i)`, with its messages.
+
+Arrow data is checked as a file's records are: a column name given twice is refused (E519), and
+so is a row whose `id` is missing, blank or already used (E515) — in a Parquet file always, in
+Arrow or pandas data in memory when it has an `id` column. float16 and float32 values are read
+through their shortest decimal text, as Python floats are, so a float32 0.1 is 0.1. A file that is
+not Parquet, or is empty or broken, is E511.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, islice, repeat
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from ..core.bounded import open_regular
+from ..core.diagnostics import EvidenceError
+from ..plan.evidence import RESERVED_KEYS, Locate, file_error, in_memory, unreadable
+from ..core.limits import DEFAULT, Limits
+from .record_ids import Ids
+from .records import COLUMN_SUFFIXES, arrow_like, records
+from .record import Record
+from ..core.reporter import Reporter
+
+Kind = Literal["bool", "int", "float", "object"]
+Evidence = tuple[Any, Locate, Reporter]  # the row's data (a mapping, or what a file record held), for the scalar path
+_ABSENT = object()
+
+Flags = npt.NDArray[np.bool_]  # a column of row flags
+
+
+@attrs.frozen(eq=False)
+class Column:
+    """One key's values: bool, int64 or float64 arrays, or Python objects (text, Decimals, entries)."""
+
+    kind: Kind
+    values: np.ndarray[Any, Any]
+    present: Flags  # False where the row leaves the key out
+    complete: bool = attrs.field(default=attrs.Factory(lambda self: bool(self.present.all()), takes_self=True))
+
+    @classmethod
+    def absent(cls, size: int) -> Column:
+        return cls("object", np.empty(size, dtype=object), np.zeros(size, dtype=np.bool_))
+
+
+@attrs.frozen(eq=False)
+class Chunk:
+    size: int
+    columns: dict[str, Column]
+    rows: list[int]  # the row numbers messages use: a file's line, else the position from 1
+    ids: list[str | None]
+    scalar: Flags
+    evidence: Callable[[int], Evidence]  # one row as the scalar evaluator reads it
+
+
+def chunks(data: object, keys: frozenset[str], size: int, limits: Limits = DEFAULT) -> Iterator[Chunk]:
+    """`data` in chunks of at most `size` rows; `keys` are those the engine knows (facts, scores
+    and ids): rows that give any other key are scored by the scalar evaluator."""
+    if isinstance(data, (str, os.PathLike)):
+        if Path(data).suffix.lower() in COLUMN_SUFFIXES:
+            yield from _arrow_chunks(_parquet_batches(Path(data), size), keys, size, _IdRule(True))
+        else:
+            yield from _record_chunks(records(data, limits), keys, size)
+    elif arrow_like(data) or not isinstance(data, Iterable):
+        yield from _arrow_chunks(_arrow_batches(data), keys, size, _IdRule(False))
+    else:  # evidence mappings, or Arrow record batches
+        stream = iter(data)
+        first = next(stream, None)
+        if first is None:
+            return
+        if arrow_like(first):
+            yield from _arrow_chunks(_named_batches(chain([first], stream), _IN_MEMORY), keys, size, _IdRule(False))
+        else:
+            yield from _dict_chunks(chain([first], stream), keys, size)
+
+
+def _dict_chunks(stream: Iterator[Any], keys: frozenset[str], size: int) -> Iterator[Chunk]:
+    """Evidence mappings given in memory; a row that is not a mapping goes to the scalar reader."""
+    start = 0
+    while datas := list(islice(stream, size)):
+        def evidence(i: int, datas: list[Any] = datas, start: int = start) -> Evidence:
+            return datas[i], in_memory(f"<第 {start + i + 1} 条证据>"), Reporter()
+        yield _mapping_chunk(datas, keys, list(range(start + 1, start + len(datas) + 1)), evidence)
+        start += len(datas)
+
+
+def _record_chunks(stream: Iterator[Record], keys: frozenset[str], size: int) -> Iterator[Chunk]:
+    while batch := list(islice(stream, size)):
+        def evidence(i: int, batch: list[Record] = batch) -> Evidence:
+            return batch[i].data, batch[i].locate, batch[i].reporter
+        yield _mapping_chunk([r.data for r in batch], keys, [r.row for r in batch], evidence)
+
+
+def _mapping_chunk(datas: list[Any], keys: frozenset[str], rows: list[int], evidence: Callable[[int], Evidence]) -> Chunk:
+    size = len(datas)
+    reads = keys - RESERVED_KEYS
+    if set(map(type, datas)) != {dict}:  # None for a malformed file record, or some other mapping
+        usable = [d if isinstance(d, Mapping) else {} for d in datas]
+        scalar = np.fromiter((not isinstance(d, Mapping) or not keys.issuperset(d) for d in datas), np.bool_, size)
+        columns = {key: column_of([d.get(key, _ABSENT) for d in usable]) for key in reads}
+        return Chunk(size, columns, rows, _ids([d.get("id") for d in usable]), scalar, evidence)
+    names = list(datas[0])
+    if names and set(map(len, datas)) == {len(names)}:
+        try:  # every row has the first row's keys (and no others): read them all at once
+            table = list(zip(*map(itemgetter(*names), datas))) if len(names) > 1 else [[d[names[0]] for d in datas]]
+            found = dict(zip(names, table))
+            scalar = np.full(size, not keys.issuperset(names), dtype=np.bool_)
+            columns = {key: column_of(found[key]) for key in reads if key in found}
+            return Chunk(size, columns, rows, _ids(found.get("id", [None] * size)), scalar, evidence)
+        except KeyError:
+            pass
+    scalar = ~np.fromiter(map(keys.issuperset, datas), np.bool_, size)
+    given = reads.intersection(set().union(*datas))
+    columns = {key: column_of(list(map(dict.get, datas, repeat(key), repeat(_ABSENT)))) for key in given}
+    return Chunk(size, columns, rows, _ids(list(map(dict.get, datas, repeat("id")))), scalar, evidence)
+
+
+def _ids(values: Sequence[Any]) -> list[str | None]:
+    if set(map(type, values)) == {str}:
+        return list(values)
+    return [None if v is None else str(v) for v in values]
+
+
+def column_of(values: Sequence[Any]) -> Column:
+    """Python values (`_ABSENT` where a key is left out) as a typed column where they allow it."""
+    kinds = set(map(type, values))
+    present: Flags
+    if object in kinds:  # _ABSENT
+        present = np.fromiter((v is not _ABSENT for v in values), np.bool_, len(values))
+        kinds.discard(object)
+        fill: object = False if kinds == {bool} else 0
+        values = [fill if v is _ABSENT else v for v in values]
+    else:
+        present = np.ones(len(values), dtype=np.bool_)
+    try:
+        if kinds == {bool}:
+            return Column("bool", np.array(values, dtype=np.bool_), present)
+        if kinds == {int}:
+            return Column("int", np.array(values, dtype=np.int64), present)
+        if kinds and kinds <= {int, float}:
+            return Column("float", np.array(values, dtype=np.float64), present)
+    except OverflowError:  # an int beyond int64: read one by one below
+        pass
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values
+    return Column("object", objects, present)
+
+
+_IN_MEMORY = "<批量数据>"  # where a problem with Arrow data given in memory is shown
+
+
+def _parquet_batches(path: Path, size: int) -> Iterator[Any]:
+    """A Parquet file's rows a batch at a time; E511 for a file that is not one (empty, broken,
+    or not Parquet at all), E519 for a column name given twice."""
+    pa, parquet = load_pyarrow(), load_pyarrow("parquet")
+    try:
+        stream = open_regular(path)  # a FIFO or a device is refused before it could block or flood
+    except OSError as exc:
+        raise unreadable(path, "批量文件", exc) from None
+    with stream:
+        try:
+            file = parquet.ParquetFile(stream)
+        except (pa.ArrowException, OSError) as exc:
+            raise _not_parquet(path, stream, exc) from None
+        _check_names(file.schema_arrow.names, str(path))
+        read = 0
+        batches = file.iter_batches(batch_size=size)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError):
+                raise file_error(str(path), "E511", f"无法读取批量文件“{path}”:Parquet 文件已损坏"
+                                                    f"(读到第 {read} 行后出错)") from None
+            if batch is None:
+                return
+            try:  # Parquet does not check text on reading: bytes that are not UTF-8 would fail later, anywhere
+                batch.validate(full=True)
+            except pa.ArrowException:
+                raise file_error(str(path), "E511", f"无法读取批量文件“{path}”:第 {read + 1}–{read + batch.num_rows} "
+                                                    "行中有不是 UTF-8 的文字") from None
+            read += batch.num_rows
+            yield batch
+
+
+def _not_parquet(path: Path, stream: Any, exc: Exception) -> EvidenceError:
+    if isinstance(exc, OSError) and exc.errno is not None:  # the disk, not the content
+        return unreadable(path, "批量文件", exc)
+    empty = os.fstat(stream.fileno()).st_size == 0
+    reason = "文件是空的" if empty else "不是有效的 Parquet 文件(可能已截断,或不是 Parquet 格式)"
+    return file_error(str(path), "E511", f"无法读取批量文件“{path}”:{reason}")
+
+
+def _check_names(names: Sequence[str], where: str) -> None:
+    """E519 for a column name given twice: one of the two would be lost unseen."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(names, 1):
+        if name in first:
+            raise file_error(where, "E519", f"列名“{name}”重复(第 {first[name]} 列和第 {number} 列)")
+        first[name] = number
+
+
+def _arrow_batches(data: object) -> Iterator[Any]:
+    pa = load_pyarrow()
+    if isinstance(data, pa.RecordBatch):
+        batches: Iterable[Any] = [data]
+    elif isinstance(data, pa.Table):
+        batches = data.to_batches()
+    elif type(data).__module__.startswith("pandas"):
+        frame: Any = data
+        _check_names([str(name) for name in frame.columns], _IN_MEMORY)  # from_pandas would name them so
+        batches = pa.Table.from_pandas(data, preserve_index=False).to_batches()
+    elif hasattr(data, "to_arrow"):  # polars and other Arrow-speaking frames
+        batches = data.to_arrow().to_batches()
+    elif isinstance(data, pa.RecordBatchReader):
+        batches = data
+    else:
+        raise TypeError(f"cannot read evidence from {type(data).__name__}: give dicts, a file path, "
+                        "an Arrow table or batches, or a pandas or polars DataFrame")
+    yield from _named_batches(batches, _IN_MEMORY)
+
+
+def _named_batches(batches: Iterable[Any], where: str) -> Iterator[Any]:
+    """Batches given in memory, each checked for a column name given twice (E519)."""
+    for batch in batches:
+        _check_names(batch.schema.names, where)
+        yield batch
+
+
+def _decimal_floats(batch: Any) -> Any:
+    """float16 and float32 columns as float64 through their shortest decimal text (numpy's), so
+    they follow the rule for Python floats: a float32 0.1 is read as 0.1, not 0.100000001490116."""
+    pa = load_pyarrow()
+    narrow = [i for i, field in enumerate(batch.schema)
+              if pa.types.is_float16(field.type) or pa.types.is_float32(field.type)]
+    if not narrow:
+        return batch
+    columns = list(batch.columns)
+    for i in narrow:
+        array = columns[i]
+        wide = np.asarray(array.to_numpy(zero_copy_only=False)).astype(str).astype(np.float64)
+        columns[i] = pa.array(wide, mask=array.is_null().to_numpy(zero_copy_only=False))
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+@attrs.define
+class _IdRule:
+    """Every row of a Parquet file needs its own id, as every record of a JSON Lines file does
+    (E515); Arrow data in memory needs one only when it has an `id` column (dicts need none)."""
+
+    required: bool
+    ids: Ids = attrs.Factory(Ids)
+
+    def problems(self, identifiers: Sequence[str | None] | None, rows: int, start: int) -> dict[int, Evidence]:
+        """The rows (by index in the chunk) refused for their ids, as the scalar path's evidence;
+        `identifiers` is None when there is no id column."""
+        if identifiers is None:
+            if not self.required:
+                return {}
+            identifiers = [None] * rows
+        elif self.ids.take_all(identifiers, start + 1):
+            return {}
+        refused: dict[int, Evidence] = {}
+        for i, identifier in enumerate(identifiers):
+            problem = self.ids.problem(start + i + 1, identifier)
+            if problem is not None:
+                refused[i] = _refused(start + i + 1, *problem)
+        return refused
+
+
+def _refused(row: int, message: str, hint: str | None) -> Evidence:
+    reporter = Reporter()
+    locate = in_memory(f"<第 {row} 行>")
+    reporter.report("E515", message, locate("id"), hint)
+    return None, locate, reporter
+
+
+def _arrow_chunks(batches: Iterable[Any], keys: frozenset[str], size: int, rule: _IdRule) -> Iterator[Chunk]:
+    start = 0
+    for whole in batches:
+        whole = _decimal_floats(whole)
+        for offset in range(0, whole.num_rows, size):
+            batch = whole.slice(offset, size)
+            yield _arrow_chunk(batch, keys, start, rule)
+            start += batch.num_rows
+
+
+def _arrow_chunk(batch: Any, keys: frozenset[str], start: int, rule: _IdRule) -> Chunk:
+    names = batch.schema.names
+    columns = {name: _arrow_column(batch.column(i)) for i, name in enumerate(names)
+               if name in keys and name not in RESERVED_KEYS}
+    scalar = np.zeros(batch.num_rows, dtype=np.bool_)
+    for i, name in enumerate(names):
+        if name not in keys:  # unknown or 历史: those rows that give it go to the scalar reader
+            scalar |= batch.column(i).is_valid().to_numpy(zero_copy_only=False)
+    given = _ids(batch.column(names.index("id")).to_pylist()) if "id" in names else None
+    refused = rule.problems(given, batch.num_rows, start)
+    ids: list[str | None] = given if given is not None else [None] * batch.num_rows
+    for i in refused:
+        scalar[i] = True
+
+    def evidence(i: int) -> Evidence:
+        if i in refused:
+            return refused[i]
+        return _row_evidence(batch.slice(i, 1).to_pylist()[0], start + i + 1)
+    return Chunk(batch.num_rows, columns, list(range(start + 1, start + batch.num_rows + 1)), ids, scalar, evidence)
+
+
+def arrow_records(data: object, size: int) -> Iterator[Record]:
+    """Arrow-like data or a Parquet path row by row, as the scalar evaluator reads it, with the
+    checks of `chunks` (E511, E519, E515)."""
+    if isinstance(data, (str, os.PathLike)):
+        batches, rule = _parquet_batches(Path(data), size), _IdRule(True)
+    else:
+        batches, rule = _arrow_batches(data), _IdRule(False)
+    row = 0
+    for batch in batches:
+        batch = _decimal_floats(batch)
+        has_ids = "id" in batch.schema.names
+        for values in batch.to_pylist():
+            row += 1
+            problem = rule.ids.problem(row, values.get("id")) if has_ids or rule.required else None
+            if problem is not None:
+                yield Record(row, *_refused(row, *problem))
+            else:
+                yield Record(row, *_row_evidence(values, row))
+
+
+def _row_evidence(values: dict[str, Any], row: int) -> Evidence:
+    """One Arrow row as evidence: a null is a key left out."""
+    return {k: v for k, v in values.items() if v is not None}, in_memory(f"<第 {row} 行>"), Reporter()
+
+
+def _arrow_column(array: Any) -> Column:
+    pa, compute = load_pyarrow(), load_pyarrow("compute")
+    kind, size = array.type, len(array)
+    if array.null_count:
+        present = array.is_valid().to_numpy(zero_copy_only=False)
+        if pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            array = compute.fill_null(array, False if pa.types.is_boolean(kind) else 0)
+    else:
+        present = np.ones(size, dtype=np.bool_)
+    if pa.types.is_boolean(kind):
+        return Column("bool", array.to_numpy(zero_copy_only=False), present)
+    if pa.types.is_integer(kind):
+        try:
+            return Column("int", compute.cast(array, pa.int64()).to_numpy(zero_copy_only=False), present)
+        except pa.ArrowInvalid:  # uint64 beyond int64
+            pass
+    if pa.types.is_floating(kind):
+        return Column("float", compute.cast(array, pa.float64()).to_numpy(zero_copy_only=False), present)
+    objects = np.empty(size, dtype=object)
+    objects[:] = array.to_pylist()
+    return Column("object", objects, present)
+
+
+def load_pyarrow(module: str = "") -> Any:
+    import importlib
+    try:
+        return importlib.import_module(f"pyarrow.{module}" if module else "pyarrow")
+    except ImportError:
+        raise ImportError("reading Arrow, Parquet, pandas or polars data needs pyarrow: "
+                          "pip install 'starrules[batch]'") from None

@@ -1,0 +1,540 @@
+"""The typed syntax tree of a .rubric file.
+
+Every node is a frozen attrs value carrying its source span. Spans and spellings (which of
+several synonymous keywords the author wrote: 类型/模块, 得/加, 少于/低于) are left out of
+equality, so two trees compare equal when they mean the same rubric.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TypeAlias
+
+import attrs
+
+from ..core.numbers import parse_decimal
+from ..core.source import Span
+
+
+NO_SPAN = Span("<generated>", 0, 0, 0, 0)  # for nodes built in code rather than parsed
+
+
+def _span() -> Span:
+    return attrs.field(default=NO_SPAN, eq=False, repr=False)
+
+
+def _spelling(default: str = "") -> str:
+    return attrs.field(default=default, eq=False, repr=False)
+
+
+# ── expressions ──────────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class Number:
+    """A decimal literal; `unit` records a written 分 (points) and does not change meaning."""
+
+    text: str
+    span: Span = _span()
+    unit: bool = attrs.field(default=False, eq=False, repr=False)
+
+    @property
+    def value(self) -> Fraction:
+        return parse_decimal(self.text)
+
+
+@attrs.frozen
+class Percent:
+    text: str  # without the % sign
+    span: Span = _span()
+
+    @property
+    def value(self) -> Fraction:
+        return parse_decimal(self.text) / 100
+
+
+@attrs.frozen
+class Bool:
+    value: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class NameRef:
+    """A fact, a derived value, or a choice value (the checker decides which)."""
+
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class ScoreRef:
+    """`@名称`: the score of an item or section."""
+
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class TotalRef:
+    span: Span = _span()
+
+
+@attrs.frozen
+class BelowPassRef:
+    """`未达标类型数`: how many sections are below their 达标 line."""
+
+    span: Span = _span()
+
+
+@attrs.frozen
+class Negate:
+    operand: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Binary:
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Compare:
+    op: str  # < <= > >= = !=
+    left: Expr
+    right: Expr
+    span: Span = _span()
+    spelling: str = _spelling()  # the symbol, or the terminal of a word such as 少于
+
+
+@attrs.frozen
+class InList:
+    operand: Expr
+    options: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Not:
+    operand: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class And:
+    operands: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Or:
+    operands: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class IfElse:
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Call:
+    function: str  # min | max | floor
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ListCall:
+    function: str  # count_true | count_false | any | all
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+Expr: TypeAlias = (
+    Number | Percent | Bool | NameRef | ScoreRef | TotalRef | BelowPassRef | Negate | Binary
+    | Compare | InList | Not | And | Or | IfElse | Call | ListCall
+)
+Literal: TypeAlias = Number | Percent | Bool | NameRef
+
+
+# ── item clauses ─────────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class DeductIf:
+    points: Number
+    condition: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class DeductPer:
+    """`每 [K] E 扣 N分`: deduct N per unit of E, or per full K units when `step` is given."""
+
+    points: Number
+    per: Expr
+    step: Number | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Award:
+    points: Number
+    condition: Expr
+    span: Span = _span()
+    spelling: str = _spelling("K_AWARD")
+
+
+@attrs.frozen
+class Zero:
+    condition: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Start:
+    points: Number
+    span: Span = _span()
+
+
+@attrs.frozen
+class Judged:
+    low: Number | None
+    high: Number | None
+    guidance: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Grade:
+    name: str
+    points: Number
+    span: Span = _span()
+
+
+@attrs.frozen
+class Grades:
+    levels: tuple[Grade, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class NotApplicable:
+    condition: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class ScoreIs:
+    expr: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class FloorZero:
+    span: Span = _span()
+
+
+@attrs.frozen
+class MaxDeduct:
+    points: Number
+    span: Span = _span()
+
+
+@attrs.frozen
+class AllowNegative:
+    span: Span = _span()
+
+
+@attrs.frozen
+class Text:
+    kind: str  # criterion (说明) | method (方式)
+    text: str
+    span: Span = _span()
+
+
+Clause: TypeAlias = (
+    DeductIf | DeductPer | Award | Zero | Start | Judged | Grades | NotApplicable | ScoreIs
+    | FloorZero | MaxDeduct | AllowNegative | Text
+)
+
+
+# ── rubric statements ────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class Item:
+    name: str
+    points: Number
+    clauses: tuple[Clause, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+    spelling: str = _spelling("K_ITEM")
+
+
+@attrs.frozen
+class Section:
+    name: str
+    points: Number
+    pass_line: Number | None
+    weight: Percent | None
+    items: tuple[Item, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+    spelling: str = _spelling("K_SECTION")
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+
+@attrs.frozen
+class ExtraSection:
+    """A 加分项 (kind "bonus") or 减分项 (kind "penalty") section with its cap."""
+
+    kind: str
+    name: str | None
+    cap: Number
+    items: tuple[Item, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+    @property
+    def display_name(self) -> str:
+        return self.name or ("加分项" if self.kind == "bonus" else "减分项")
+
+
+@attrs.frozen
+class FactType:
+    kind: str  # bool | count | number | ratio | choice
+    choices: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Fact:
+    name: str
+    type: FactType
+    unit: str | None
+    default: Literal | None
+    description: str | None
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@attrs.frozen
+class Let:
+    name: str
+    expr: Expr
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@attrs.frozen
+class Meta:
+    key: str  # title | version | source
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class MaxScore:
+    value: Number
+    span: Span = _span()
+
+
+@attrs.frozen
+class Rescale:
+    value: Number
+    span: Span = _span()
+
+
+@attrs.frozen
+class Precision:
+    value: Number
+    span: Span = _span()
+
+
+@attrs.frozen
+class DefaultSchemes:
+    names: tuple[str, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Veto:
+    condition: Expr
+    highest: str | None
+    text: str | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class RaterWeight:
+    name: str
+    weight: Percent
+    span: Span = _span()
+
+
+@attrs.frozen
+class RaterOverride:
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Raters:
+    entries: tuple[RaterWeight | RaterOverride, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Remove:
+    kind: str  # item | section
+    name: str
+    span: Span = _span()
+
+
+Container: TypeAlias = Section | ExtraSection
+RubricStatement: TypeAlias = (
+    Meta | MaxScore | Rescale | Precision | DefaultSchemes | Fact | Let | Section | ExtraSection
+    | Veto | Raters | Remove
+)
+
+
+@attrs.frozen
+class Rubric:
+    name: str
+    parent: str | None
+    body: tuple[RubricStatement, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+# ── schemes, consequences, ranking ───────────────────────────────────────────
+
+
+@attrs.frozen
+class Level:
+    name: str
+    bound: Number | None
+    conditions: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class LevelMap:
+    name: str
+    base_levels: tuple[str, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Downgrade:
+    steps: Number
+    condition: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class OneStepUp:
+    span: Span = _span()
+
+
+SchemeStatement: TypeAlias = Level | LevelMap | Downgrade | OneStepUp
+
+
+@attrs.frozen
+class Scheme:
+    name: str
+    display: str | None
+    base: str | None
+    body: tuple[SchemeStatement, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@attrs.frozen
+class Measure:
+    level: str
+    years: Number | None
+    texts: tuple[str, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Consequences:
+    scheme: str
+    measures: tuple[Measure, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@attrs.frozen
+class QuotaEntry:
+    level: str
+    amount: Number | Percent
+    span: Span = _span()
+
+
+@attrs.frozen
+class Quota:
+    entries: tuple[QuotaEntry, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ForcedShare:
+    share: Percent
+    mark: str
+    when: Expr | None
+    others: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class TieBreak:
+    keys: tuple[Expr, ...]
+    span: Span = _span()
+
+
+RankingStatement: TypeAlias = Quota | ForcedShare | TieBreak
+
+
+@attrs.frozen
+class Ranking:
+    scheme: str
+    body: tuple[RankingStatement, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@attrs.frozen
+class Import:
+    path: str
+    span: Span = _span()
+
+
+TopLevel: TypeAlias = Import | Scheme | Consequences | Ranking | Rubric
+
+
+@attrs.frozen
+class Comment:
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Module:
+    """One parsed file: its blocks in order, its comments, and the original text."""
+
+    filename: str
+    blocks: tuple[TopLevel, ...]
+    text: str = attrs.field(eq=False, repr=False)
+    comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)

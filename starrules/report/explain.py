@@ -1,0 +1,141 @@
+"""A result in words: the trace as sentences (`starrules explain`) and as a table (`starrules eval`)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..core.numbers import Exact, format_decimal
+from ..grade.ranking import Ranking
+from ..eval.result import ClauseTrace, ItemResult, Result, SectionResult
+from ..core.source import display_width
+
+_KIND_WORDS = {"regular": "类型", "bonus": "加分项", "penalty": "减分项"}
+
+
+def pts(value: Exact) -> str:
+    return format_decimal(Fraction(value))
+
+
+def clause_sentence(t: ClauseTrace) -> str | None:
+    """What one fired clause did, in words; None for clauses that changed nothing."""
+    if not t.fired or t.kind == "base":
+        return None
+    if t.kind in ("judged", "grades"):
+        head = f"{t.because},得 {pts(t.points)} 分" if t.kind == "grades" else f"酌情给 {pts(t.points)} 分"
+        who = ":".join(x for x in (t.rater, t.reason) if x)
+        return f"{head}{f'({who})' if who else ''}"
+    template = _SENTENCES.get(t.kind)
+    if template is None:
+        return None
+    return template.format(amount=pts(-t.points if t.points < 0 else t.points), value=pts(t.points),
+                           because=f",因为 {t.because}" if t.because else "", formula=t.because or "",
+                           text=t.text, where=f"(第 {t.line} 行)")
+
+
+_SENTENCES = {
+    "deduct": "扣 {amount} 分{because}{where}", "deduct_per": "扣 {amount} 分{because}{where}",
+    "award": "加 {amount} 分{because}{where}", "zero": "不得分{because}{where}",
+    "not_applicable": "不适用{because}{where}", "score": "得分 {value} 分,按 {formula}{where}",
+    "start": "起评 {value} 分{where}", "max_deduct": "{text},退回 {amount} 分{where}",
+    "floor_zero": "扣完为止,退回 {amount} 分", "cap": "不超过分值,超出的 {amount} 分不计",
+}
+
+
+def item_reasons(item: ItemResult) -> list[str]:
+    return [s for t in item.trace if (s := clause_sentence(t)) is not None]
+
+
+def item_sentence(item: ItemResult) -> str:
+    """`党员教育培训 4→2分:扣 2 分,因为 党员学习学时 30 少于 32(第 31 行)`"""
+    reasons = item_reasons(item)
+    if not item.applicable:
+        return f"{item.name}:{';'.join(reasons) or '不适用'}"
+    start = next((t.points for t in item.trace if t.kind == "base"), item.max)
+    return f"{item.name} {pts(start)}→{pts(item.score)}分:{';'.join(reasons) or '未扣分'}"
+
+
+def section_heading(section: SectionResult) -> str:
+    head = f"{_KIND_WORDS[section.kind]} {section.name} {pts(section.score)}/{pts(section.max)}分"
+    if section.pass_line is not None:
+        head += f"(达标线 {pts(section.pass_line)} 分,{'已达标' if section.passed else '未达标'})"
+    return head
+
+
+def explain(result: Result) -> str:
+    """Every section and item as sentences, then the total and the vetoes."""
+    lines = [f"标准 {result.rubric}:总分 {pts(result.total)}/{pts(result.max)}分"]
+    for section in result.sections:
+        lines.append(section_heading(section))
+        lines.extend(f"  {item_sentence(item)}" for item in section.items)
+    lines.extend(_veto_lines(result))
+    lines.extend(grading_lines(result))
+    return "\n".join(lines)
+
+
+def grading_lines(result: Result, detailed: bool = True) -> list[str]:
+    """Each scheme's level with its reasons, the measures, and the gap to the next level
+    (in brief: one line per scheme)."""
+    lines: list[str] = []
+    for name, level in result.levels.items():
+        lines.append(f"等级 {name}:{level.level}" + (f"(按分数为 {level.by_score})" if level.by_score != level.level else ""))
+        gap = result.gap.get(name)
+        if not detailed:
+            if gap is not None and gap.next_level is not None:
+                lines[-1] += f",距“{gap.next_level}”还差 {pts(gap.points_needed)} 分"
+            continue
+        lines.extend(f"  {reason}" for reason in level.reasons)
+        if gap is not None and gap.next_level is not None:
+            lines.append(f"  距“{gap.next_level}”还差 {pts(gap.points_needed)} 分" +
+                         ("" if gap.reachable else "(按下列改进仍不能达到)"))
+            lines.extend(f"    改进 {fix.section}/{fix.item}:+{pts(fix.points)} 分({';'.join(fix.clauses)},"
+                         f"第 {'、'.join(map(str, fix.lines))} 行)" for fix in gap.fixes)
+            lines.extend(f"    阻碍:{reason}" for reason in gap.blocking)
+    lines.extend(f"措施({c.scheme} {c.level}{f' 连续 {c.years} 年' if c.years else ''}):{c.text}"
+                 for c in result.consequences)
+    if result.raters:
+        lines.append("评价主体:" + ";".join(f"{name} {pts(r.total)} 分" for name, r in result.raters.items()))
+    return lines
+
+
+def _veto_lines(result: Result) -> list[str]:
+    return [f"一票否决:{v.text}" + (f",因为 {v.because}" if v.because else "") + f"(第 {v.line} 行)"
+            for v in result.vetoes if v.fired]
+
+
+def table(result: Result) -> str:
+    """Sections and items with score / maximum and what was deducted and why."""
+    rows: list[tuple[str, str, str, str]] = [("项目", "得分", "分值", "说明")]
+    for section in result.sections:
+        passed = "" if section.passed is None else ("已达标" if section.passed else "未达标")
+        rows.append((f"{_KIND_WORDS[section.kind]} {section.name}", pts(section.score), pts(section.max), passed))
+        for item in section.items:
+            score = pts(item.score) if item.applicable else "—"
+            rows.append((f"  {item.name}", score, pts(item.max), ";".join(item_reasons(item))))
+    rows.append(("总分", pts(result.total), pts(result.max), "一票否决" if result.vetoed else ""))
+    widths = [max(display_width(r[c]) for r in rows) for c in range(3)]
+    lines = [f"{result.title or result.rubric}"]
+    for name, score, maximum, note in rows:
+        line = _pad(name, widths[0]) + "  " + _pad(score, widths[1], right=True) + "  " + \
+            _pad(maximum, widths[2], right=True)
+        lines.append((line + "  " + note).rstrip())
+    lines.extend(_veto_lines(result))
+    lines.extend(grading_lines(result, detailed=False))
+    return "\n".join(lines)
+
+
+def ranking_table(ranking: Ranking) -> str:
+    """`starrules rank`: one row per branch in rank order, with quota moves and marks."""
+    rows = [("排名", "编号", "总分", "等级", "标记", "说明")]
+    rows += [(str(b.rank), b.id or "", pts(b.total), b.level + ("" if b.level == b.scored_level else f"(原{b.scored_level})"),
+              "、".join(b.marks), ";".join(b.reasons)) for b in ranking.branches]
+    widths = [max(display_width(r[c]) for r in rows) for c in range(5)]
+    lines = [f"按“{ranking.scheme}”排名,共 {len(ranking.branches)} 个党支部"]
+    for row in rows:
+        cells = [_pad(cell, widths[c], right=c in (0, 2)) for c, cell in enumerate(row[:5])]
+        lines.append(("  ".join(cells) + "  " + row[5]).rstrip())
+    return "\n".join(lines)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    space = " " * (width - display_width(text))
+    return space + text if right else text + space

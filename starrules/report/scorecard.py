@@ -1,0 +1,120 @@
+"""`starrules report --html`: a printable page per branch — the 评分表 filled in with each item's
+score, the deductions and awards that fired, the total, the levels and measures, and the gap to
+the next level — after a summary with the level distribution as an SVG bar chart."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from html import escape
+
+from ..io.form import Form, build_form
+from ..core.numbers import Exact, format_decimal
+from .png_chart import colour
+from ..eval.result import ItemResult, Result
+from .summary import BranchRow, Summary, Tally
+
+_STYLE = """
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 2em; }
+table { border-collapse: collapse; width: 100%; margin: 0.8em 0; }
+th, td { border: 1px solid #888; padding: 4px 6px; vertical-align: top; font-size: 13px; }
+th { background: #ddebf7; }
+td.num { text-align: right; white-space: nowrap; }
+.card { page-break-after: always; }
+.why { color: #a33; }
+@media print { body { margin: 0; } }
+"""
+
+
+def scorecard_html(summary: Summary) -> str:
+    rubric = summary.rubric
+    title = escape(rubric.title or rubric.name)
+    parts = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title>",
+             f"<style>{_STYLE}</style></head><body>", f"<section class=\"card\"><h1>{title} 评定汇总</h1>"]
+    for tally in summary.tallies:
+        parts.append(_tally_table(tally))
+    parts.append(_svg_chart(summary.tallies[0]) + "</section>")
+    form = build_form(rubric)
+    parts.extend(_card(summary, form, row) for row in summary.rows)
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _n(value: Exact) -> str:
+    return format_decimal(Fraction(value))
+
+
+def _tally_table(tally: Tally) -> str:
+    head = "".join(f"<th>{escape(level)}</th>" for level in tally.levels)
+    rows = []
+    for group, counts in tally.rows:
+        of = sum(counts)
+        cells = "".join(f"<td class=\"num\">{c}({Tally.share(c, of) * 100:.1f}%)</td>" for c in counts)
+        rows.append(f"<tr><td>{escape(group)}</td>{cells}<td class=\"num\">{of}</td></tr>")
+    return (f"<h2>{escape(tally.scheme)}</h2><table><tr><th>分组</th>{head}<th>合计</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _svg_chart(tally: Tally) -> str:
+    counts = tally.overall
+    tallest = max(counts, default=0) or 1
+    width, height, slot = 640, 260, 600 // max(len(counts), 1)
+    bars = []
+    for index, (level, count) in enumerate(zip(tally.levels, counts)):
+        x, bar = 20 + index * slot + slot // 5, 180 * count // tallest
+        fill = "#%02x%02x%02x" % colour(index)
+        bars.append(f"<rect x=\"{x}\" y=\"{210 - bar}\" width=\"{slot * 3 // 5}\" height=\"{bar}\" fill=\"{fill}\"/>"
+                    f"<text x=\"{x + slot * 3 // 10}\" y=\"{204 - bar}\" text-anchor=\"middle\">{count}</text>"
+                    f"<text x=\"{x + slot * 3 // 10}\" y=\"232\" text-anchor=\"middle\">{escape(level)}</text>")
+    return (f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" "
+            f"aria-label=\"{escape(tally.scheme)} 等级分布\">" + "".join(bars) + "</svg>")
+
+
+def _card(summary: Summary, form: Form, row: BranchRow) -> str:
+    result = row.result
+    name = f"{escape(row.id or '')} {escape(row.name or '')}".strip()
+    items = {i.name: i for s in result.sections for i in s.items}
+    lines = []
+    for entry in form.items:
+        item = items.get(entry.item.name)
+        if item is None:
+            continue
+        lines.append(f"<tr><td>{escape(entry.heading)}</td><td>{escape(item.name)}</td><td class=\"num\">{_n(item.max)}</td>"
+                     f"<td>{escape(entry.text('criterion'))}</td><td>{escape(entry.text('method'))}</td>"
+                     f"<td class=\"num\">{_n(item.score)}</td><td class=\"why\">{_why(item)}</td></tr>")
+    levels = "".join(f"<li>{escape(scheme)}:{escape(level)}</li>" for scheme, level in zip(summary.schemes, row.levels))
+    measures = "".join(f"<li>{escape(text)}</li>" for text in row.consequences) or "<li>无</li>"
+    return (f"<section class=\"card\"><h1>{escape(summary.rubric.title or summary.rubric.name)}</h1>"
+            f"<h2>{name}  名次 {row.rank}</h2>"
+            "<table><tr><th>类型</th><th>项目</th><th>分值</th><th>考核评价标准</th><th>考评方式</th><th>得分</th>"
+            "<th>扣分与加分</th></tr>" + "".join(lines) + "</table>"
+            f"<p><b>总分 {_n(result.total)} / {_n(result.max)}</b>{'(一票否决)' if result.vetoed else ''}</p>"
+            f"<h3>等级</h3><ul>{levels}</ul>"
+            + (f"<p>标记:{escape('、'.join(row.marks))}</p>" if row.marks else "")
+            + f"<h3>措施</h3><ul>{measures}</ul><h3>距上一等级</h3><ul>{_gaps(result)}</ul></section>")
+
+
+_SHOWN = frozenset({"deduct", "deduct_per", "award", "zero", "not_applicable", "max_deduct", "floor_zero", "cap"})
+
+
+def _why(item: ItemResult) -> str:
+    fired = [t for t in item.trace if t.fired and t.kind in _SHOWN]
+    shown = []
+    for trace in fired:
+        points = f"({_n(trace.points)} 分)" if trace.points else ""
+        shown.append(escape(trace.text + points))
+    judged = [t for t in item.trace if t.kind in ("judged", "grades") and t.reason]
+    shown.extend(f"评分理由:{escape(t.reason or '')}" for t in judged)
+    return "<br>".join(shown)
+
+
+def _gaps(result: Result) -> str:
+    parts = []
+    for scheme, gap in result.gap.items():
+        if gap.next_level is None:
+            parts.append(f"<li>{escape(scheme)}:已是最高等级</li>")
+            continue
+        fixes = ";".join(f"{escape(f.item)} 可挽回 {_n(f.points)} 分" for f in gap.fixes)
+        blocking = ";".join(escape(b) for b in gap.blocking)
+        parts.append(f"<li>{escape(scheme)}:距“{escape(gap.next_level)}”还差 {_n(gap.points_needed)} 分"
+                     + (f";{fixes}" if fixes else "") + (f";另需:{blocking}" if blocking else "") + "</li>")
+    return "".join(parts) or "<li>无</li>"

@@ -1,0 +1,106 @@
+"""`starrules report`: the 一览表 and 汇总表 as an Excel workbook (with a native bar chart of the
+first scheme's level distribution), and the same distribution as a PNG (`write_chart`). Every cell is
+written through `xlsx_cells.put`: a branch's id or name starting with "=" stays text."""
+
+from __future__ import annotations
+
+import os
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..core.atomic import save_with, write_bytes
+from .png_chart import bar_chart_png
+from .summary import Summary, Tally
+from .xlsx_cells import cell_text, put
+from .xlsx_template import HEADER_FILL, HEADER_FONT, cell_number
+
+LIST_SHEET, TALLY_SHEET = "一览表", "汇总表"
+
+
+def write_report(summary: Summary, path: str | os.PathLike[str]) -> None:
+    """Write the workbook, atomically: a failed save leaves an existing file at `path` as it was."""
+    save_with(path, report_workbook(summary).save)
+
+
+def report_workbook(summary: Summary) -> Workbook:
+    """The 一览表 and 汇总表, for a caller that saves it itself (the CLI saves several files together)."""
+    book = Workbook()
+    listing = book.active
+    assert listing is not None
+    listing.title = LIST_SHEET
+    _listing(listing, summary)
+    _tallies(book.create_sheet(TALLY_SHEET), summary)
+    return book
+
+
+def write_chart(summary: Summary, path: str | os.PathLike[str]) -> None:
+    """The first scheme's level distribution as a PNG bar chart, written atomically."""
+    write_bytes(path, chart_png(summary))
+
+
+def chart_png(summary: Summary) -> bytes:
+    counts = summary.tallies[0].overall
+    return bar_chart_png(counts, [Tally.share(c, sum(counts)) for c in counts])
+
+
+def _header(sheet: Worksheet, row: int, names: list[str]) -> None:
+    for column, name in enumerate(names, 1):
+        cell = put(sheet, row, column, name)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+
+
+def _listing(sheet: Worksheet, summary: Summary) -> None:
+    rubric = summary.rubric
+    put(sheet, 1, 1, f"{rubric.title or rubric.name} 评定情况一览表").font = Font(bold=True, size=14)
+    group = [summary.group_by] if summary.group_by else []
+    _header(sheet, 2, ["名次", "编号", "名称", *group, *summary.section_names, "总分", *summary.schemes,
+                       "标记", "否决", "措施"])
+    for number, row in enumerate(summary.rows, 3):
+        values = [row.rank, row.id, row.name, *([row.group] if group else []),
+                  *(cell_number(s) for s in row.sections), cell_number(row.total), *row.levels,
+                  "、".join(row.marks), "是" if row.vetoed else "", ";".join(row.consequences)]
+        for column, value in enumerate(values, 1):
+            put(sheet, number, column, value)
+    sheet.freeze_panes = "D3"
+
+
+def _tallies(sheet: Worksheet, summary: Summary) -> None:
+    rubric = summary.rubric
+    put(sheet, 1, 1, f"{rubric.title or rubric.name} 评定情况汇总表").font = Font(bold=True, size=14)
+    row = 3
+    for tally in summary.tallies:
+        put(sheet, row, 1, f"等级方案:{tally.scheme}").font = HEADER_FONT
+        row += 1
+        header = [summary.group_by or "分组"]
+        for level in tally.levels:
+            header += [f"{level}(个)", f"{level}(占比)"]
+        _header(sheet, row, [*header, "合计(个)"])
+        for group, counts in tally.rows:
+            row += 1
+            of = sum(counts)
+            put(sheet, row, 1, group)
+            for index, count in enumerate(counts):
+                put(sheet, row, 2 + 2 * index, count)
+                put(sheet, row, 3 + 2 * index, Tally.share(count, of)).number_format = "0.0%"
+            put(sheet, row, 2 + 2 * len(counts), of)
+        row += 2
+    _chart(sheet, summary.tallies[0], row)
+
+
+def _chart(sheet: Worksheet, tally: Tally, row: int) -> None:
+    """The first scheme's distribution over all branches: a level | count table and its bar chart."""
+    _header(sheet, row, ["等级", "个数"])
+    for offset, (level, count) in enumerate(zip(tally.levels, tally.overall), 1):
+        put(sheet, row + offset, 1, level)
+        put(sheet, row + offset, 2, count)
+    last = row + len(tally.levels)
+    chart = BarChart()
+    chart.title = cell_text(f"{tally.scheme} 等级分布")
+    chart.y_axis.title = "个数"
+    chart.legend = None
+    chart.add_data(Reference(sheet, min_col=2, min_row=row, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=row + 1, max_row=last))
+    sheet.add_chart(chart, f"D{row}")

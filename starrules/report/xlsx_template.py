@@ -1,0 +1,218 @@
+"""`starrules template`: an Excel fill-in form for a rubric. Sheet 评分表 is laid out like the
+paper 评分表 (类型 | 项目 | 分值 | 考核评价标准 | 考评方式 | 填写 | 填写项 | 填写说明) for one branch;
+sheet 批量 has one row per branch. Every input cell carries Excel data validation for its type
+(是/否, whole numbers ≥ 0, 0–1, the options, a 酌情 range, the 分档 names). Every text goes
+through `xlsx_cells`, so a name is never written as a formula."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from fractions import Fraction
+from collections.abc import Sequence
+from typing import Literal
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..core.atomic import save_with
+from ..io.form import BATCH_SHEET, FORM_SHEET, HINT_HEADER, INPUT_HEADER, KEY_HEADER, KEY_SEPARATOR, TABLE_HEADERS, Form, Input, \
+    build_form
+from ..check.model import CheckedRubric
+from ..core.numbers import Exact, format_decimal
+from .xlsx_cells import cell_text, put
+
+OPTIONS_SHEET = "选项"  # hidden; option lists a list validation cannot spell inline (see _Options)
+IDENTITY = (("编号", "id", "必填:本党支部在本批中唯一的编号"), ("名称", "名称", "选填:党支部名称"))
+BATCH_ROWS = 500  # rows of the 批量 sheet that carry data validation
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def write_template(rubric: CheckedRubric, path: str | os.PathLike[str], batch_rows: int = BATCH_ROWS) -> None:
+    form = build_form(rubric)
+    raters = rater_names(rubric)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = FORM_SHEET
+    batch = book.create_sheet(BATCH_SHEET)
+    options = _Options(book)  # made after 批量, so a 选项 sheet, when needed, comes last
+    _form_sheet(sheet, rubric, form, raters, options)
+    _batch_sheet(batch, form, raters, batch_rows, options)
+    save_with(path, book.save)  # atomic: a failed save leaves an existing file at `path` as it was
+
+
+def cell_number(value: Exact) -> Decimal:
+    """Points as an exact Decimal cell value (Excel shows 84.5, not 84.49999…)."""
+    return Decimal(format_decimal(Fraction(value)))
+
+
+def rater_names(rubric: CheckedRubric) -> tuple[str, ...]:
+    if rubric.raters is None:
+        return ()
+    return tuple(dict.fromkeys(entry.name for entry in rubric.raters.entries))
+
+
+class _Options:
+    """Formula1 of a list validation. Excel's inline list is one quoted string split at commas,
+    at most 255 characters, with no escape for a comma or a quote: an option `b,c` would become
+    two, and `d"e` would end the string and let the rest be read as a formula. Such lists go
+    into a column of the hidden 选项 sheet (as text cells) and the validation names that range."""
+
+    def __init__(self, book: Workbook) -> None:
+        self.book = book
+        self.sheet: Worksheet | None = None
+        self.ranges: dict[tuple[str, ...], str] = {}
+
+    def formula(self, choices: tuple[str, ...]) -> str:
+        if _inline(choices):
+            return '"' + ",".join(choices) + '"'
+        if choices not in self.ranges:
+            if self.sheet is None:
+                self.sheet = self.book.create_sheet(OPTIONS_SHEET)
+                self.sheet.sheet_state = "hidden"
+            column = len(self.ranges) + 1
+            for row, choice in enumerate(choices, 1):
+                put(self.sheet, row, column, choice)
+            letter = get_column_letter(column)
+            self.ranges[choices] = f"'{OPTIONS_SHEET}'!${letter}$1:${letter}${len(choices)}"
+        return self.ranges[choices]
+
+
+def _inline(choices: tuple[str, ...]) -> bool:
+    return len(",".join(choices)) <= 255 and all(
+        choice and choice == choice.strip() and choice == cell_text(choice) and not set(choice) & {",", '"'}
+        for choice in choices)
+
+
+class _Validations:
+    """One DataValidation per distinct rule, shared by every cell it applies to."""
+
+    def __init__(self, sheet: Worksheet, options: _Options) -> None:
+        self.sheet = sheet
+        self.options = options
+        self.rules: dict[tuple[str, ...], DataValidation] = {}
+
+    def add(self, entry: Input, cells: str) -> None:
+        rule = _rule(entry, self.options)
+        if rule not in self.rules:
+            kind, operator, first, second, message = rule
+            validation = DataValidation(type=kind, operator=operator or None, formula1=first, formula2=second or None,
+                                        allow_blank=True, showErrorMessage=True, errorTitle="填写有误",
+                                        error=_message(message))
+            self.sheet.add_data_validation(validation)
+            self.rules[rule] = validation
+        self.rules[rule].add(cells)
+
+
+def _message(text: str) -> str:
+    """An error message Excel accepts: XML-safe, at most 255 characters (the list is in the drop-down)."""
+    text = cell_text(text)
+    return text if len(text) <= 255 else text[:254] + "…"
+
+
+# the validation types and operators _rule uses, spelled as openpyxl's DataValidation takes them
+# ("" is no operator: a list has none)
+_Kind = Literal["list", "whole", "decimal"]
+_Operator = Literal["", "between", "greaterThanOrEqual"]
+
+
+def _rule(entry: Input, options: _Options) -> tuple[_Kind, _Operator, str, str, str]:
+    """(type, operator, formula1, formula2, error message) of an input's data validation."""
+    if entry.choices:
+        return "list", "", options.formula(entry.choices), "", "请从下拉列表中选择:" + "、".join(entry.choices)
+    if entry.kind == "count":
+        return "whole", "greaterThanOrEqual", "0", "", "请填写不小于 0 的整数"
+    if entry.kind == "ratio":
+        return "decimal", "between", "0", "1", "请填写 0 到 1 之间的数(百分数如 85%)"
+    if entry.kind == "judged":
+        low, high = format_decimal(Fraction(entry.low or 0)), format_decimal(Fraction(entry.high or 0))
+        return "decimal", "between", low, high, f"酌情得分应在 {low} 至 {high} 分之间"
+    return "decimal", "between", "-1E+15", "1E+15", "请填写数值"
+
+
+def _form_sheet(sheet: Worksheet, rubric: CheckedRubric, form: Form, raters: Sequence[str], options: _Options) -> None:
+    inputs = tuple(raters) or (INPUT_HEADER,)
+    headers = (*TABLE_HEADERS, *inputs, KEY_HEADER, HINT_HEADER)
+    last = get_column_letter(len(headers))
+    first_input, key_column = len(TABLE_HEADERS) + 1, len(TABLE_HEADERS) + len(inputs) + 1
+    put(sheet, 1, 1, f"{rubric.title or rubric.name}评分表").font = Font(bold=True, size=14)
+    sheet.merge_cells(f"A1:{last}1")
+    put(sheet, 2, 1, f"在黄色单元格填写:{'每个评价主体一列' if raters else '“填写”列'};“填写项”列是证据中的名称,请勿改动。"
+                   f"一个党支部用本表,多个党支部用“{BATCH_SHEET}”表(每行一个党支部)。")
+    sheet.merge_cells(f"A2:{last}2")
+    for column, header in enumerate(headers, 1):
+        cell = put(sheet, 3, column, header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    for width, column in zip((14, 18, 6, 50, 40, *(10,) * len(inputs), 20, 44), range(1, len(headers) + 1)):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.freeze_panes = "A4"
+    validations = _Validations(sheet, options)
+    row = 4
+    for label, key, hint in IDENTITY:
+        put(sheet, row, 1, "基本信息")
+        put(sheet, row, 2, label)
+        sheet.cell(row, first_input).fill = _INPUT_FILL
+        put(sheet, row, key_column, key)
+        put(sheet, row, key_column + 1, hint)
+        row += 1
+    shown_section = None
+    for entry in form.items:
+        if entry.section is not shown_section:
+            shown_section = entry.section
+            put(sheet, row, 1, entry.heading)
+        put(sheet, row, 2, entry.item.name)
+        put(sheet, row, 3, cell_number(entry.item.points.value))
+        put(sheet, row, 4, entry.text("criterion"))
+        put(sheet, row, 5, entry.text("method"))
+        for column in range(1, 6):
+            sheet.cell(row, column).alignment = _WRAP
+        row = _input_rows(sheet, entry.inputs, row, first_input, len(inputs), validations)
+    if form.other_facts:
+        put(sheet, row, 1, "其他事实")
+        put(sheet, row, 4, "等级条件、否决条件或派生值用到的事实")
+        row = _input_rows(sheet, form.other_facts, row, first_input, len(inputs), validations)
+
+
+def _input_rows(sheet: Worksheet, inputs: Sequence[Input], row: int, first: int, count: int,
+                validations: _Validations) -> int:
+    """Write one row per input (at least one row); returns the next free row."""
+    for entry in inputs:
+        for column in range(first, first + count):
+            sheet.cell(row, column).fill = _INPUT_FILL
+        validations.add(entry, f"{get_column_letter(first)}{row}:{get_column_letter(first + count - 1)}{row}")
+        put(sheet, row, first + count, entry.key)
+        put(sheet, row, first + count + 1, ("必填。" if entry.required else "") + entry.hint).alignment = _WRAP
+        row += 1
+    return row + (0 if inputs else 1)
+
+
+def batch_headers(form: Form, raters: Sequence[str]) -> list[tuple[str, Input | None]]:
+    """The 批量 sheet's columns: id, 名称, then every input (once per rater when there are raters)."""
+    columns: list[tuple[str, Input | None]] = [("id", None), ("名称", None)]
+    entries = list(form.inputs())
+    for rater in raters or ("",):
+        columns.extend((f"{rater}{KEY_SEPARATOR}{e.key}" if rater else e.key, e) for e in entries)
+    return columns
+
+
+def _batch_sheet(sheet: Worksheet, form: Form, raters: Sequence[str], rows: int, options: _Options) -> None:
+    validations = _Validations(sheet, options)
+    for column, (header, entry) in enumerate(batch_headers(form, raters), 1):
+        cell = put(sheet, 1, column, header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        letter = get_column_letter(column)
+        sheet.column_dimensions[letter].width = max(10, min(30, 2 * len(header) + 2))
+        if entry is None:
+            continue
+        cell.comment = Comment(cell_text(("必填。" if entry.required else "") + entry.hint), "starrules")
+        validations.add(entry, f"{letter}2:{letter}{rows + 1}")
+    sheet.freeze_panes = "C2"

@@ -1,0 +1,90 @@
+"""`Rubric`, what `load()` returns: the checked rubric (plain data, `check.model`) with the
+front doors to every engine. It sits above the engines, so they never import it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .batch.many import evaluate_many
+from .check.model import CheckedRubric, CheckedScheme
+from .check.schemes import resolve_scheme
+from .eval.evaluator import Evaluator, evaluator_for
+from .eval.raters import evaluate_branch
+from .eval.result import LevelResult, Result
+from .grade.grading import SchemeGrader, grade_level, grade_result, grader_for
+from .io.evidence_schema import evidence_schema
+from .io.records import CHUNK_ROWS
+from .io.record import RowError
+from .plan.graph import Graph
+
+if TYPE_CHECKING:
+    from .batch.result_batch import ResultBatch
+
+
+@attrs.frozen(hash=False)
+class Rubric(CheckedRubric):
+    """A loaded rubric: score and grade branches one at a time, many at a time, or by columns."""
+
+    @classmethod
+    def of(cls, checked: CheckedRubric) -> Rubric:
+        """The public rubric holding the same checked data."""
+        if isinstance(checked, cls):
+            return checked
+        return cls(*(getattr(checked, f.name) for f in attrs.fields(CheckedRubric) if f.init))
+
+    def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True,
+                 schemes: Iterable[str] | None = None) -> Result:
+        """Score one branch and grade it under `schemes` (default: the rubric's 等级 line).
+        `evidence` is a mapping or the path of a JSON file; raises EvidenceError listing
+        every problem. `explain=False` skips the trace and the gap to the next level."""
+        return grade_result(self, evaluate_branch(self, evidence, explain), schemes, explain)
+
+    def evaluate_many(self, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], *,
+                      schemes: Iterable[str] | None = None, explain: bool = False,
+                      errors: Literal["raise", "collect"] = "raise") -> Iterator[Result | RowError]:
+        """Score and grade many branches (dicts, or a .jsonl / .csv file), yielding each result as
+        it is made; see `starrules.batch.many.evaluate_many`."""
+        return evaluate_many(self, data, schemes=schemes, explain=explain, errors=errors)
+
+    def evaluate_columns(self, data: object, *, schemes: Iterable[str] | None = None,
+                         errors: Literal["raise", "collect"] = "raise", chunk_rows: int = CHUNK_ROWS) -> Iterator[ResultBatch]:
+        """Score and grade many branches with the batch engine, a `ResultBatch` per chunk of rows
+        (dicts, .jsonl / .csv / .parquet, Arrow, pandas, polars; needs numpy, and pyarrow for
+        Arrow and Parquet); see `starrules.batch.driver.evaluate_columns`."""
+        from .batch.driver import evaluate_columns  # numpy is an optional extra: imported on first use
+        return evaluate_columns(self, data, schemes=schemes, errors=errors, chunk_rows=chunk_rows)
+
+    def grade_level(self, result: Result, scheme: str) -> LevelResult:
+        """`result`'s level under `scheme` (how `Result.level` grades after the fact)."""
+        return grade_level(self, result, scheme)
+
+    def scheme(self, name: str) -> CheckedScheme:
+        """A scheme by name: this rubric's, its file's, or a built-in one; checked against
+        this rubric's names (RubricCheckError when it reads a fact the rubric lacks)."""
+        return resolve_scheme(self, name)
+
+    def grader(self, name: str) -> SchemeGrader:
+        """The compiled form of a scheme for this rubric, built once and kept."""
+        return grader_for(self, name)
+
+    def evidence_schema(self) -> dict[str, Any]:
+        """A JSON Schema (draft 2020-12) of this rubric's evidence, for input forms."""
+        return evidence_schema(self)
+
+    @property
+    def evaluator(self) -> Evaluator:
+        """The compiled evaluator, built on first use and kept (`compiled`)."""
+        return evaluator_for(self)
+
+    @property
+    def graph(self) -> Graph:
+        return self.evaluator.graph
+
+    @property
+    def fast_source(self) -> str:
+        """The Python source of this rubric's generated fast path (see docs/performance.md)."""
+        return self.evaluator.fast.source
