@@ -1,5 +1,5 @@
 """Growth of parse-and-check time on adversarial inputs (issue 7: linear time), and how fast
-text nested past the limits is refused (the nesting pre-scan, starrules/nesting.py).
+text nested past the limits is refused (the nesting pre-scan, starrules/lang/nesting.py).
 
 Run: python benchmarks/bench_scaling.py
 For each shape the input doubles in size three times; `growth` is the time at 2n over the time

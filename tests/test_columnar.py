@@ -1,4 +1,4 @@
-"""The batch engine (starrules/columnar.py) against the scalar evaluator, row by row.
+"""The batch engine (starrules/batch/engine.py) against the scalar evaluator, row by row.
 
 The reference for every row is `rubric.evaluate` on a `MappingProxyType` (the traced
 evaluator, never the fast path). The engine must give the same total, maximum, veto, every

@@ -1,4 +1,4 @@
-"""Numbers the batch engine's int64 lanes cannot hold (starrules/vector.py): a rubric literal of
+"""Numbers the batch engine's int64 lanes cannot hold (starrules/batch/vector.py): a rubric literal of
 19 digits and more, a constant in a product, a quotient or a fact's default, and sums of
 negative item scores. The rows take the scalar evaluator's route (or are exact), so every
 result equals `Rubric.evaluate`; nothing raises OverflowError or wraps around."""

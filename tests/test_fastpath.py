@@ -1,4 +1,4 @@
-"""The generated fast path (starrules/fastpath.py) against the traced evaluator, the reference.
+"""The generated fast path (starrules/eval/fastpath.py) against the traced evaluator, the reference.
 
 A plain `dict` of evidence goes through the generated function; any other mapping (here a
 `MappingProxyType`) through the reference reader and evaluator. Both must give equal results,

@@ -1,4 +1,4 @@
-"""The nesting pre-scan (starrules/nesting.py): deep text is refused with E006 before the LALR
+"""The nesting pre-scan (starrules/lang/nesting.py): deep text is refused with E006 before the LALR
 parse, at the start of the part nested too deep, and text within the limit parses exactly as
 it did without the scan (the scan's counts are lower bounds of the builder's depths)."""
 

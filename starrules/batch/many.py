@@ -1,5 +1,5 @@
 """Many branches at once, one result per record (`evaluate_many`), or columns of results per
-chunk of rows from the batch engine (`evaluate_columns`, in `columns.py` and `columnar.py`)."""
+chunk of rows from the batch engine (`evaluate_columns`, in `driver.py` and `engine.py`)."""
 
 from __future__ import annotations
 

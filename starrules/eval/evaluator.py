@@ -338,6 +338,10 @@ class Evaluator:
         self.sections.sort(key=lambda plan: order[plan.node.id])
         self.regular = [p for p in self.sections if p.kind == "regular"]
         self.regular_sum = RegularSum(self.graph, self.regular)
+        # `@名称` → where a fast state keeps that score (an item's name wins over a section's, as in results)
+        self.score_slots: dict[str, tuple[str, int]] = {
+            **{f"@{plan.name}": ("section", k) for k, plan in enumerate(self.sections)},
+            **{f"@{plan.name}": ("item", k) for k, plan in enumerate(self.item_plans.values())}}
         self.fast = FastPath(self)
 
     @classmethod
@@ -469,7 +473,7 @@ class Evaluator:
         return Result(self.graph.rubric, self.graph.title, self.grid.points(state.total),
                       self.grid.points(state.regular_max), True in state.vetoes, Later(parts.sections),
                       Later(parts.vetoes), Later(parts.facts), Later(parts.derived),
-                      id=identifier_text(identifier), graded_by=rubric)
+                      id=identifier_text(identifier), graded_by=rubric, values=Later(parts.values))
 
     def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[_Run, list[tuple[_Rule, bool]]]:
         """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""
@@ -511,13 +515,15 @@ class _FastParts:
     """A fast result's sections and vetoes (from the state, or traced by the reference when
     explaining), facts and derived values, each made once on first read."""
 
-    __slots__ = ("ev", "state", "explain", "_detail", "_facts", "_derived")
+    __slots__ = ("ev", "state", "explain", "_detail", "_facts", "_derived", "_values", "_vetoes")
 
     def __init__(self, ev: Evaluator, state: FastState, explain: bool) -> None:
         self.ev, self.state, self.explain = ev, state, explain
         self._detail: tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]] | None = None
         self._facts: tuple[tuple[str, Value], ...] | None = None
         self._derived: tuple[tuple[str, Value], ...] | None = None
+        self._values: StateValues | None = None
+        self._vetoes: tuple[VetoResult, ...] | None = None
 
     def detail(self) -> tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]]:
         if self._detail is None:
@@ -535,7 +541,22 @@ class _FastParts:
         return self.detail()[0]
 
     def vetoes(self) -> tuple[VetoResult, ...]:
-        return self.detail()[1]
+        if self._detail is not None or self.explain:
+            return self.detail()[1]
+        if self._vetoes is None:  # grading reads the vetoes: they need no item or section results
+            values, ev = self.values(), self.ev
+            for rule in ev.vetoes:
+                for key in rule.slots:
+                    values[key]  # a score a veto reads is made points now, so its trace shows it
+            run = _Run(Evidence(values, {}, {}), explain=False)
+            self._vetoes = tuple(_veto_result(rule, fired, run, ev) for rule, fired in zip(ev.vetoes, self.state.vetoes))
+        return self._vetoes
+
+    def values(self) -> StateValues:
+        """What scheme conditions read (`Result.scheme_values`), scores made points when read."""
+        if self._values is None:
+            self._values = StateValues(self.ev, self.state)
+        return self._values
 
     def facts(self) -> tuple[tuple[str, Value], ...]:
         if self._facts is None:
@@ -546,6 +567,25 @@ class _FastParts:
         if self._derived is None:
             self._derived = tuple(zip(self.ev.lets_names, self.state.lets))
         return self._derived
+
+
+class StateValues(dict[str, Value]):
+    """A fast result's facts, derived values, 总分 and 未达标类型数, and its `@` scores, each
+    turned into points only when first read (grading reads a few, not all forty)."""
+
+    def __init__(self, ev: Evaluator, state: FastState) -> None:
+        super().__init__(zip(ev.facts, state.facts))
+        self.update(zip(ev.lets_names, state.lets))
+        self[TOTAL_KEY], self[BELOW_PASS_KEY] = ev.grid.points(state.total), state.below_pass
+        self.ev, self.state = ev, state
+
+    def __missing__(self, key: str) -> Value:
+        where = self.ev.score_slots.get(key)
+        if where is None:
+            raise KeyError(key)
+        units = (self.state.items if where[0] == "item" else self.state.sections)[where[1]]
+        value = self[key] = self.ev.grid.points(units)
+        return value
 
 
 def _veto_result(rule: _Rule, fired: bool, run: _Run, ev: Evaluator) -> VetoResult:

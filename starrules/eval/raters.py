@@ -92,5 +92,6 @@ def _weighted(grid: Grid, parts: Sequence[tuple[Result, Fraction]]) -> Result:
     vetoes = tuple(next((v for v in group if v.fired), group[0]) for group in zip(*(r.vetoes for r in results)))
     last = results[-1]  # level conditions read the facts of the last rater listed (usually the superior)
     return attrs.evolve(last, total=mix([r.total for r in results]), max=mix([r.max for r in results]),
-                        vetoed=any(v.fired for v in vetoes), sections=tuple(sections), vetoes=vetoes)
+                        vetoed=any(v.fired for v in vetoes), sections=tuple(sections), vetoes=vetoes,
+                        values=None)  # the last rater's kept values hold its own scores, not these
 

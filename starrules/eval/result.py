@@ -180,6 +180,8 @@ class Result:
     history: Mapping[str, Mapping[int, str]] = attrs.Factory(dict)  # scheme → year → level, from the evidence
     raters: Mapping[str, Result] = attrs.Factory(dict)  # with 综合: each rater's own result
     _rubric: CheckedRubric | None = attrs.field(default=None, eq=False, repr=False, alias="graded_by")
+    # what scheme conditions read, when the engine that made the result has it at hand
+    _values: Mapping[str, Scalar] | Later | None = attrs.field(default=None, eq=False, repr=False, alias="values")
 
     @property
     def sections(self) -> tuple[SectionResult, ...]:
@@ -196,6 +198,12 @@ class Result:
     @property
     def derived(self) -> tuple[tuple[str, Scalar], ...]:
         return _now(self._derived)  # type: ignore[no-any-return]
+
+    @property
+    def scheme_values(self) -> Mapping[str, Scalar] | None:
+        """Facts, derived values, `@` scores, 总分 and 未达标类型数 as the engine keeps them (scores
+        made points when read), or None: then they are read from the sections."""
+        return _now(self._values)  # type: ignore[no-any-return]
 
     def level(self, scheme: str, rubric: Grades | None = None) -> LevelResult:
         """This result's level under any scheme, named by the rubric or not. A result read

@@ -199,7 +199,11 @@ def _history_error(message: str) -> NoReturn:
 
 
 def result_values(result: Result) -> Values:
-    """What scheme conditions read: facts, derived values, `@` scores, 总分, 未达标类型数."""
+    """What scheme conditions read: facts, derived values, `@` scores, 总分, 未达标类型数 — as the
+    engine keeps them when it can (no item or section results built), else from the sections."""
+    kept = result.scheme_values
+    if isinstance(kept, dict):
+        return kept
     values: Values = {**dict(result.facts), **dict(result.derived)}
     for section in result.sections:
         values[f"@{section.name}"] = section.score
