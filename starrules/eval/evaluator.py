@@ -25,7 +25,7 @@ from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, Grid, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import ClauseTrace, ItemResult, Later, Result, SectionResult, VetoResult
+from .result import ClauseTrace, ItemResult, Lazy, Result, SectionResult, VetoResult
 from ..core.sourcetext import SourceTexts, Template, show_value
 
 Slots = tuple[str, ...]  # the value keys a rule reads (a name, `@名称`, 总分 or 未达标类型数)
@@ -471,9 +471,8 @@ class Evaluator:
         parts = _FastParts(self, state, explain)
         identifier = data.get("id")
         return Result(self.graph.rubric, self.graph.title, self.grid.points(state.total),
-                      self.grid.points(state.regular_max), True in state.vetoes, Later(parts.sections),
-                      Later(parts.vetoes), Later(parts.facts), Later(parts.derived),
-                      id=identifier_text(identifier), graded_by=rubric, values=Later(parts.values))
+                      self.grid.points(state.regular_max), True in state.vetoes, parts, parts, parts, parts,
+                      id=identifier_text(identifier), graded_by=rubric, values=parts)
 
     def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[_Run, list[tuple[_Rule, bool]]]:
         """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""
@@ -511,18 +510,17 @@ class Evaluator:
         return self.grid.points(run.units[TOTAL])
 
 
-class _FastParts:
+class _FastParts(Lazy):
     """A fast result's sections and vetoes (from the state, or traced by the reference when
     explaining), facts and derived values, each made once on first read."""
 
-    __slots__ = ("ev", "state", "explain", "_detail", "_facts", "_derived", "_values", "_vetoes")
+    __slots__ = ("ev", "state", "explain", "_detail", "_facts", "_derived", "_vetoes")
 
     def __init__(self, ev: Evaluator, state: FastState, explain: bool) -> None:
         self.ev, self.state, self.explain = ev, state, explain
         self._detail: tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]] | None = None
         self._facts: tuple[tuple[str, Value], ...] | None = None
         self._derived: tuple[tuple[str, Value], ...] | None = None
-        self._values: StateValues | None = None
         self._vetoes: tuple[VetoResult, ...] | None = None
 
     def detail(self) -> tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]]:
@@ -536,6 +534,9 @@ class _FastParts:
             else:
                 self._detail = ev._detail(*ev._state_run(state, {**dict(self.facts()), **dict(self.derived())}))
         return self._detail
+
+    def part(self, name: str) -> Any:
+        return getattr(self, name)()
 
     def sections(self) -> tuple[SectionResult, ...]:
         return self.detail()[0]
@@ -553,10 +554,9 @@ class _FastParts:
         return self._vetoes
 
     def values(self) -> StateValues:
-        """What scheme conditions read (`Result.scheme_values`), scores made points when read."""
-        if self._values is None:
-            self._values = StateValues(self.ev, self.state)
-        return self._values
+        """What scheme conditions read (`Result.scheme_values`), scores made points when read;
+        made afresh for each grading, so a kept result does not keep them."""
+        return StateValues(self.ev, self.state)
 
     def facts(self) -> tuple[tuple[str, Value], ...]:
         if self._facts is None:

@@ -122,37 +122,26 @@ class Gap:
     blocking: tuple[str, ...] = ()  # what points cannot fix: vetoes, failed conditions, 降档
 
 
-class Later:
-    """Part of a result built on first use: a fast evaluation's sections, vetoes and values
-    are made only when read. Compares, prints and pickles as its value; `make` is called on
-    every read and must remember its answer."""
+class Lazy:
+    """Stands in for the parts of a result that are made on first read (a fast evaluation's
+    sections, vetoes, facts, derived values and scheme values): one object for all of them,
+    asked for each part by name, remembering its answers."""
 
-    __slots__ = ("_make",)
+    __slots__ = ()
 
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self._make = make
-
-    def get(self) -> Any:
-        return self._make()
-
-    def __eq__(self, other: object) -> bool:
-        return bool(self.get() == (other.get() if isinstance(other, Later) else other))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self.get())
-
-    def __reduce__(self) -> tuple[Callable[[Any], Any], tuple[Any]]:
-        return (_itself, (self.get(),))
+    def part(self, name: str) -> Any:
+        raise NotImplementedError
 
 
-def _itself(value: Any) -> Any:
-    return value
+_LAZY_PARTS = ("sections", "vetoes", "facts", "derived", "values")
 
 
-def _now(value: Any) -> Any:
-    return value.get() if isinstance(value, Later) else value
+def _now(value: Any, name: str) -> Any:
+    return value.part(name) if isinstance(value, Lazy) else value
+
+
+def _shown(name: str) -> Callable[[Any], str]:
+    return lambda value: repr(_now(value, name))
 
 
 @runtime_checkable
@@ -162,17 +151,17 @@ class Grades(Protocol):
     def grade_level(self, result: Result, scheme: str) -> LevelResult: ...
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Result:
     rubric: str
     title: str | None
     total: Exact
     max: Exact
     vetoed: bool
-    _sections: tuple[SectionResult, ...] | Later = attrs.field(alias="sections")
-    _vetoes: tuple[VetoResult, ...] | Later = attrs.field(default=(), alias="vetoes")
-    _facts: tuple[tuple[str, Scalar], ...] | Later = attrs.field(default=(), alias="facts")
-    _derived: tuple[tuple[str, Scalar], ...] | Later = attrs.field(default=(), alias="derived")
+    _sections: tuple[SectionResult, ...] | Lazy = attrs.field(alias="sections", repr=_shown("sections"))
+    _vetoes: tuple[VetoResult, ...] | Lazy = attrs.field(default=(), alias="vetoes", repr=_shown("vetoes"))
+    _facts: tuple[tuple[str, Scalar], ...] | Lazy = attrs.field(default=(), alias="facts", repr=_shown("facts"))
+    _derived: tuple[tuple[str, Scalar], ...] | Lazy = attrs.field(default=(), alias="derived", repr=_shown("derived"))
     levels: Mapping[str, LevelResult] = attrs.Factory(dict)
     consequences: tuple[Consequence, ...] = ()
     gap: Mapping[str, Gap] = attrs.Factory(dict)
@@ -181,29 +170,53 @@ class Result:
     raters: Mapping[str, Result] = attrs.Factory(dict)  # with 综合: each rater's own result
     _rubric: CheckedRubric | None = attrs.field(default=None, eq=False, repr=False, alias="graded_by")
     # what scheme conditions read, when the engine that made the result has it at hand
-    _values: Mapping[str, Scalar] | Later | None = attrs.field(default=None, eq=False, repr=False, alias="values")
+    _values: Mapping[str, Scalar] | Lazy | None = attrs.field(default=None, repr=False, alias="values")
 
     @property
     def sections(self) -> tuple[SectionResult, ...]:
-        return _now(self._sections)  # type: ignore[no-any-return]
+        return _now(self._sections, "sections")  # type: ignore[no-any-return]
 
     @property
     def vetoes(self) -> tuple[VetoResult, ...]:
-        return _now(self._vetoes)  # type: ignore[no-any-return]
+        return _now(self._vetoes, "vetoes")  # type: ignore[no-any-return]
 
     @property
     def facts(self) -> tuple[tuple[str, Scalar], ...]:
-        return _now(self._facts)  # type: ignore[no-any-return]
+        return _now(self._facts, "facts")  # type: ignore[no-any-return]
 
     @property
     def derived(self) -> tuple[tuple[str, Scalar], ...]:
-        return _now(self._derived)  # type: ignore[no-any-return]
+        return _now(self._derived, "derived")  # type: ignore[no-any-return]
 
     @property
     def scheme_values(self) -> Mapping[str, Scalar] | None:
         """Facts, derived values, `@` scores, 总分 and 未达标类型数 as the engine keeps them (scores
         made points when read), or None: then they are read from the sections."""
-        return _now(self._values)  # type: ignore[no-any-return]
+        return _now(self._values, "values")  # type: ignore[no-any-return]
+
+    def _compared(self) -> tuple[object, ...]:
+        """What equality compares: every part as it reads (lazy parts made), not the rubric."""
+        return (self.rubric, self.title, self.total, self.max, self.vetoed, self.sections, self.vetoes, self.facts,
+                self.derived, self.levels, self.consequences, self.gap, self.id, self.history, self.raters)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Result)
+        return self._compared() == other._compared()
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts: unhashable, as before
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its lazy parts made (they hold the compiled evaluator), scheme values dropped."""
+        state = {field.name: getattr(self, field.name) for field in attrs.fields(Result)}
+        state.update(_sections=self.sections, _vetoes=self.vetoes, _facts=self.facts, _derived=self.derived,
+                     _values=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
 
     def level(self, scheme: str, rubric: Grades | None = None) -> LevelResult:
         """This result's level under any scheme, named by the rubric or not. A result read
