@@ -30,7 +30,8 @@ from ..core.numbers import exact_number
 from .vector import LIMIT, Flags, Ints, Lanes, Q, add, column, compare, divide, floor, half_up, multiply, where
 
 if TYPE_CHECKING:
-    from ..eval.evaluator import Evaluator, _ItemPlan, _SectionPlan
+    from ..eval.evaluator import Evaluator
+    from ..plan.scoring import ItemPlan, SectionPlan
 
 
 @attrs.frozen(eq=False)
@@ -272,7 +273,7 @@ class _Run:
         return Column("object", values, col.present)
 
     # scores
-    def item(self, plan: _ItemPlan) -> None:
+    def item(self, plan: ItemPlan) -> None:
         k = self.item_row[plan.id]
         out = self.left_grid[k]
         for rule in plan.not_applicable:
@@ -295,7 +296,7 @@ class _Run:
         if f"@{plan.name}" in self.ev.referenced:
             self.values[f"@{plan.name}"] = self.points(score)
 
-    def clauses(self, plan: _ItemPlan, out: Flags) -> Ints:
+    def clauses(self, plan: ItemPlan, out: Flags) -> Ints:
         lanes, size = self.lanes, self.size
         deducted: Ints | int = 0
         for rule in plan.deduct:
@@ -326,7 +327,7 @@ class _Run:
         lanes.give_up(below)
         return np.where(below, 0, score)
 
-    def base(self, plan: _ItemPlan, out: Flags) -> Ints | int:
+    def base(self, plan: ItemPlan, out: Flags) -> Ints | int:
         if plan.kind != "regular":
             return 0
         if plan.base is None:
@@ -337,7 +338,7 @@ class _Run:
         self.lanes.give_up(~given & ~out)  # applicable, yet left blank: the reference reports it
         return units
 
-    def section(self, plan: _SectionPlan) -> None:
+    def section(self, plan: SectionPlan) -> None:
         size = self.size
         rows = [self.item_row[i] for i in plan.items]
         if rows and rows == list(range(rows[0], rows[-1] + 1)):  # one slice: summed in one pass

@@ -20,10 +20,11 @@ from ..core.diagnostics import EvidenceError
 from ..plan.evidence import Evidence, EvidenceSpec, Judgement, Locate, identifier_text, open_evidence, read_evidence
 from .fastpath import FastPath, FastState
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
-from ..plan.graph import REGULAR, TOTAL, Graph, Node, compile_graph, item_id
+from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
+from ..plan.scoring import ItemPlan, Rule, SectionPlan, Step, lower
 from ..core.limits import Limits
 from ..check.model import CheckedRubric
-from ..core.numbers import Exact, Grid, exact, format_decimal, half_up
+from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
 from .result import ClauseTrace, ItemResult, Lazy, Result, SectionResult, VetoResult
 from ..core.sourcetext import SourceTexts, Template, show_value
@@ -50,20 +51,18 @@ class _Run:
 
 
 class _Rule:
-    """One clause's compiled parts: its condition or quantity, its text, what it reads."""
+    """One clause of the plan compiled: its condition or quantity as a function, its text, what it reads."""
 
     __slots__ = ("clause", "source", "expr", "units", "step", "text", "line", "template", "slots", "bare_name")
 
-    def __init__(self, ev: Evaluator, clause: ast.Clause, expr: ast.Expr | None, units: int = 0,
-                 step: Fraction | None = None) -> None:
-        self.clause, self.source = clause, expr
+    def __init__(self, ev: Evaluator, rule: Rule) -> None:
+        self.clause, self.source, self.units, self.step, self.slots = rule.clause, rule.source, rule.units, rule.step, \
+            rule.reads
+        expr = rule.source
         self.expr: Compiled | None = ev.compiler.compile(expr) if expr is not None else None
-        self.units, self.step = units, step
-        self.text, self.line = ev.sources.text(clause.span), clause.span.line
-        reads = ev.compiler.reads(expr) if expr is not None else []
-        self.slots: Slots = tuple(dict.fromkeys(value_key(e) for e in reads))
+        self.text, self.line = ev.sources.text(rule.clause.span), rule.line
         self.template: Template | None = None if expr is None else \
-            ev.sources.template(expr.span, [(e.span, value_key(e)) for e in reads])
+            ev.sources.template(expr.span, [(e.span, value_key(e)) for e in ev.compiler.reads(expr)])
         self.bare_name = isinstance(expr, (ast.NameRef, ast.ScoreRef))
 
     def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator,
@@ -76,52 +75,21 @@ class _Rule:
         return ClauseTrace(kind, ev.grid.points(points), fired, self.text, self.line, because, values)
 
 
-class _ItemPlan:
-    """An item's clauses sorted by role, with §3's scoring rule in `run`."""
+class _ItemRun:
+    """An item of the plan with its rules compiled, and §3's scoring rule in `run`."""
 
-    def __init__(self, ev: Evaluator, node: Node, container_kind: str) -> None:
-        item = node.payload
-        assert isinstance(item, ast.Item)
-        self.ev, self.id, self.name, self.kind, self.item = ev, node.id, item.name, container_kind, item
-        self.line = item.span.line
-        grid = ev.grid
-        self.max = grid.units(item.points.value)
-        self.not_applicable: list[_Rule] = []
-        self.zero: list[_Rule] = []
-        self.deduct: list[_Rule] = []  # 扣 … 如果 and 每 … 扣, in file order
-        self.award: list[_Rule] = []
-        self.score_is: _Rule | None = None
-        self.base: _Rule | None = None  # 起评, 酌情 or 分档
-        self.max_deduct: _Rule | None = None
-        self.floor: _Rule | None = None
-        self.negative = False
-        for clause in item.clauses:
-            self._add(clause)
-        self.score_key = f"@{item.name}" if f"@{item.name}" in ev.referenced else None
+    def __init__(self, ev: Evaluator, plan: ItemPlan) -> None:
+        self.ev, self.id, self.name, self.kind, self.item = ev, plan.id, plan.name, plan.kind, plan.item
+        self.line, self.max, self.negative, self.score_key = plan.line, plan.max, plan.negative, plan.score_key
 
-    def _add(self, clause: ast.Clause) -> None:
-        ev, grid = self.ev, self.ev.grid
-        if isinstance(clause, ast.NotApplicable):
-            self.not_applicable.append(_Rule(ev, clause, clause.condition))
-        elif isinstance(clause, ast.Zero):
-            self.zero.append(_Rule(ev, clause, clause.condition))
-        elif isinstance(clause, ast.DeductIf):
-            self.deduct.append(_Rule(ev, clause, clause.condition, grid.units(clause.points.value)))
-        elif isinstance(clause, ast.DeductPer):
-            step = clause.step.value if clause.step is not None else None
-            self.deduct.append(_Rule(ev, clause, clause.per, grid.units(clause.points.value), step))
-        elif isinstance(clause, ast.Award):
-            self.award.append(_Rule(ev, clause, clause.condition, grid.units(clause.points.value)))
-        elif isinstance(clause, ast.ScoreIs):
-            self.score_is = _Rule(ev, clause, clause.expr)
-        elif isinstance(clause, (ast.Start, ast.Judged, ast.Grades)):
-            self.base = _Rule(ev, clause, None, grid.units(clause.points.value) if isinstance(clause, ast.Start) else 0)
-        elif isinstance(clause, ast.MaxDeduct):
-            self.max_deduct = _Rule(ev, clause, None, grid.units(clause.points.value))
-        elif isinstance(clause, ast.FloorZero):
-            self.floor = _Rule(ev, clause, None)
-        elif isinstance(clause, ast.AllowNegative):
-            self.negative = True
+        def compiled(rule: Rule | None) -> _Rule | None:
+            return None if rule is None else _Rule(ev, rule)
+        self.not_applicable = [_Rule(ev, r) for r in plan.not_applicable]
+        self.zero = [_Rule(ev, r) for r in plan.zero]
+        self.deduct = [_Rule(ev, r) for r in plan.deduct]  # 扣 … 如果 and 每 … 扣, in file order
+        self.award = [_Rule(ev, r) for r in plan.award]
+        self.score_is, self.base = compiled(plan.score_is), compiled(plan.base)  # base: 起评, 酌情 or 分档
+        self.max_deduct, self.floor = compiled(plan.max_deduct), compiled(plan.floor)
 
     def run(self, run: _Run) -> None:
         values, ev = run.values, self.ev
@@ -248,23 +216,13 @@ def _points_text(ev: Evaluator, units: int) -> str:
     return format_decimal(Fraction(ev.grid.points(units)))
 
 
-class _SectionPlan:
-    """A regular, bonus or penalty section: the sum of its applicable items, clamped."""
+class _SectionRun:
+    """A section of the plan: the sum of its applicable items, clamped."""
 
-    def __init__(self, ev: Evaluator, node: Node) -> None:
-        container = node.payload
-        assert isinstance(container, (ast.Section, ast.ExtraSection))
-        self.ev, self.id, self.name, self.node = ev, node.id, container.display_name, node
-        self.kind = "regular" if isinstance(container, ast.Section) else container.kind
-        grid = ev.grid
-        self.points = grid.units(container.points.value if isinstance(container, ast.Section)
-                                 else container.cap.value)
-        self.items = node.inputs
-        self.item_max = {item_id(i.name): grid.units(i.points.value) for i in container.items}
-        section = container if isinstance(container, ast.Section) else None
-        self.pass_line = grid.units(section.pass_line.value) if section and section.pass_line else None
-        self.weight = section.weight.value if section and section.weight else None
-        self.score_key = f"@{self.name}" if f"@{self.name}" in ev.referenced else None
+    def __init__(self, ev: Evaluator, plan: SectionPlan) -> None:
+        self.ev, self.id, self.name, self.kind, self.points = ev, plan.id, plan.name, plan.kind, plan.points
+        self.items, self.item_max, self.pass_line, self.weight = plan.items, plan.item_max, plan.pass_line, plan.weight
+        self.score_key = plan.score_key
 
     def run(self, run: _Run) -> None:
         units = run.units
@@ -285,63 +243,31 @@ class _SectionPlan:
                              tuple(run.items[i] for i in self.items))
 
 
-class RegularSum:
-    """The regular sections' sum and maximum: raw, or weighted, or rescaled (折算), each rounded
-    once. Shared by the traced evaluator and the generated fast path."""
-
-    def __init__(self, graph: Graph, sections: list[_SectionPlan]) -> None:
-        grid = Grid(graph.precision)
-        self.points = [p.points for p in sections]
-        self.weights = [p.weight for p in sections] if any(p.weight is not None for p in sections) else None
-        self.scale = grid.units(graph.max_score if graph.max_score is not None else Fraction(100))
-        self.target = None if graph.rescale is None else grid.units(graph.rescale)
-
-    @property
-    def plain(self) -> bool:
-        """A plain sum of whole grid units (no weights, no 折算)."""
-        return self.weights is None and self.target is None
-
-    def combine(self, scores: list[int], maxima: list[int]) -> tuple[int, int]:
-        score: Exact
-        maximum: Exact
-        if self.weights is not None:
-            score, maximum = (sum((Fraction(u * self.scale, p) * (w or 0)
-                                   for u, p, w in zip(units, self.points, self.weights) if p), Fraction(0))
-                              for units in (scores, maxima))
-        else:
-            score, maximum = sum(scores), sum(maxima)
-        if self.target is not None:
-            score = Fraction(score * self.target, maximum) if maximum else 0
-            maximum = self.target
-        return half_up(score), half_up(maximum)
-
-
 class Evaluator:
     """Functions built once from the graph; `evaluate` keeps all its state in locals."""
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self.grid = Grid(graph.precision)
-        self.facts = {n.name: n.payload for n in graph.of_kind("fact") if isinstance(n.payload, ast.Fact)}
-        self.lets_names = [n.name for n in graph.of_kind("let")]
+        self.plan = plan = lower(graph)
+        self.grid = plan.grid
+        self.facts = plan.facts
+        self.lets_names = list(plan.lets)
         self.compiler = ExprCompiler({*self.facts, *self.lets_names})
         self.sources = SourceTexts(graph.sources)
-        self.referenced = _score_keys_read(graph)
-        self.item_plans: dict[str, _ItemPlan] = {}
-        self.sections: list[_SectionPlan] = []
-        self.vetoes: list[_Rule] = []
-        self.steps: list[Callable[[_Run], None]] = [step for node in graph.nodes if (step := self._step(node))]
+        self.referenced = plan.referenced
+        # the plan's records, which the fast path and the batch engine read
+        self.item_plans, self.sections, self.regular = plan.items, plan.sections, plan.regular
+        self.regular_sum, self.vetoes = plan.regular_sum, plan.vetoes
+        # the reference's own compiled runs of them
+        self.item_runs = {item_id: _ItemRun(self, item) for item_id, item in plan.items.items()}
+        self.section_runs = [_SectionRun(self, section) for section in plan.sections]
+        self.veto_rules = [_Rule(self, veto.rule) for veto in plan.vetoes]
+        self.steps: list[Callable[[_Run], None]] = [step for s in plan.steps if (step := self._step(s))]
         self.evidence_spec = EvidenceSpec(self)
-        # the rubric's order (regular, then bonus and penalty), not source lines: inherited and
-        # imported sections come from other places in the file or from other files
-        order = {node_id: n for n, node_id in enumerate((*graph[REGULAR].inputs, *graph[TOTAL].inputs[1:]))}
-        self.sections.sort(key=lambda plan: order[plan.node.id])
-        self.regular = [p for p in self.sections if p.kind == "regular"]
-        self.regular_sum = RegularSum(self.graph, self.regular)
         # `@名称` → where a fast state keeps that score (an item's name wins over a section's, as in results)
         self.score_slots: dict[str, tuple[str, int]] = {
-            **{f"@{plan.name}": ("section", k) for k, plan in enumerate(self.sections)},
-            **{f"@{plan.name}": ("item", k) for k, plan in enumerate(self.item_plans.values())}}
+            **{f"@{section.name}": ("section", k) for k, section in enumerate(plan.sections)},
+            **{f"@{item.name}": ("item", k) for k, item in enumerate(plan.items.values())}}
         self.fast = FastPath(self)
 
     @classmethod
@@ -364,36 +290,29 @@ class Evaluator:
     def items(self) -> tuple[ast.Item, ...]:
         return tuple(plan.item for plan in self.item_plans.values())
 
-    def _step(self, node: Node) -> Callable[[_Run], None] | None:
-        if node.kind == "let":
-            assert isinstance(node.payload, ast.Let)
-            name, expr = node.name, self.compiler.compile(node.payload.expr)
+    def _step(self, step: Step) -> Callable[[_Run], None] | None:
+        if step.kind == "let":
+            name = str(step.key)
+            expr = self.compiler.compile(self.plan.lets[name])
 
             def let(run: _Run) -> None:
                 run.values[name] = expr(run.values)
             return let
-        if node.kind == "item":
-            kind = self.graph[node.parent].kind if node.parent else "section"
-            self.item_plans[node.id] = _ItemPlan(self, node, "regular" if kind == "section" else kind)
-            return self.item_plans[node.id].run
-        if node.kind in ("section", "bonus", "penalty"):
-            plan = _SectionPlan(self, node)
-            self.sections.append(plan)
-            return plan.run
-        if node.kind == "below_pass":
+        if step.kind == "item":
+            return self.item_runs[str(step.key)].run
+        if step.kind == "section":
+            return next(s for s in self.section_runs if s.id == step.key).run
+        if step.kind == "below_pass":
             return self._below_pass
-        if node.kind == "regular":
+        if step.kind == "regular":
             return self._regular
-        if node.kind == "total":
+        if step.kind == "total":
             return self._total
-        if node.kind == "veto":
-            assert isinstance(node.payload, ast.Veto)
-            self.vetoes.append(_Rule(self, node.payload, node.payload.condition))  # type: ignore[arg-type]
-        return None
+        return None  # vetoes run once every score is known (`_trace`)
 
     def _below_pass(self, run: _Run) -> None:
-        run.values[BELOW_PASS_KEY] = sum(1 for plan in self.sections if plan.kind == "regular"
-                                         and plan.pass_line is not None and run.units[plan.id] < plan.pass_line)
+        run.values[BELOW_PASS_KEY] = sum(1 for plan in self.regular
+                                         if plan.pass_line is not None and run.units[plan.id] < plan.pass_line)
 
     def _regular(self, run: _Run) -> None:
         run.units[REGULAR], run.regular_max = self.regular_sum.combine(
@@ -436,7 +355,7 @@ class Evaluator:
         try:
             for step in self.steps:
                 step(run)
-            vetoes = [(rule, bool(rule.expr(run.values))) for rule in self.vetoes]  # type: ignore[misc]
+            vetoes = [(rule, bool(rule.expr(run.values))) for rule in self.veto_rules]  # type: ignore[misc]
         except DivisionByZero as exc:
             self._raise_division(exc)
         return run, vetoes
@@ -462,8 +381,8 @@ class Evaluator:
     def _detail(self, run: _Run, vetoes: list[tuple[_Rule, bool]]) -> tuple[tuple[SectionResult, ...],
                                                                             tuple[VetoResult, ...]]:
         if not run.explain:
-            run.items = {i: plan.result(run) for i, plan in self.item_plans.items()}
-        return (tuple(plan.result(run) for plan in self.sections),
+            run.items = {i: item.result(run) for i, item in self.item_runs.items()}
+        return (tuple(section.result(run) for section in self.section_runs),
                 tuple(_veto_result(rule, fired, run, self) for rule, fired in vetoes))
 
     def _fast_result(self, state: FastState, data: Mapping[str, Any], explain: bool, rubric: CheckedRubric | None) -> Result:
@@ -488,7 +407,7 @@ class Evaluator:
             run.values[f"@{section.name}"] = grid.points(units)
         run.units[TOTAL], run.regular_max = state.total, state.regular_max
         run.values[TOTAL_KEY], run.values[BELOW_PASS_KEY] = grid.points(state.total), state.below_pass
-        return run, list(zip(self.vetoes, state.vetoes))
+        return run, list(zip(self.veto_rules, state.vetoes))
 
     def item_units(self, result: Result) -> tuple[dict[str, int], set[str]]:
         """A result's item scores in grid units by item id, and the ids of 不适用 items."""
@@ -503,8 +422,8 @@ class Evaluator:
         run.units.update(units)
         run.units.update((item_id(name), self.grid.units(score)) for name, score in scores.items())
         run.left_out = left_out
-        for plan in self.sections:
-            plan.run(run)
+        for section in self.section_runs:
+            section.run(run)
         self._regular(run)
         self._total(run)
         return self.grid.points(run.units[TOTAL])
@@ -546,11 +465,12 @@ class _FastParts(Lazy):
             return self.detail()[1]
         if self._vetoes is None:  # grading reads the vetoes: they need no item or section results
             values, ev = self.values(), self.ev
-            for rule in ev.vetoes:
+            for rule in ev.veto_rules:
                 for key in rule.slots:
                     values[key]  # a score a veto reads is made points now, so its trace shows it
             run = _Run(Evidence(values, {}, {}), explain=False)
-            self._vetoes = tuple(_veto_result(rule, fired, run, ev) for rule, fired in zip(ev.vetoes, self.state.vetoes))
+            self._vetoes = tuple(_veto_result(rule, fired, run, ev)
+                                 for rule, fired in zip(ev.veto_rules, self.state.vetoes))
         return self._vetoes
 
     def values(self) -> StateValues:
@@ -592,21 +512,6 @@ def _veto_result(rule: _Rule, fired: bool, run: _Run, ev: Evaluator) -> VetoResu
     trace = rule.trace(run, "veto", 0, fired, ev)
     assert isinstance(rule.clause, ast.Veto)
     return VetoResult(trace.text, trace.line, fired, trace.because, trace.values, rule.clause.highest)
-
-
-def _score_keys_read(graph: Graph) -> set[str]:
-    """Value keys (`@名称`, 总分, 未达标类型数) that some derived value, clause or veto reads,
-    from the graph's edges: only those scores are converted to points during a run."""
-    keys: set[str] = set()
-    for node in graph.nodes:
-        if node.kind not in ("let", "clause", "veto"):
-            continue
-        for source in filter(None, map(graph.get, node.inputs)):
-            if source.kind in ("item", "section", "bonus", "penalty"):
-                keys.add(f"@{source.name}")
-            elif source.kind in ("total", "below_pass"):
-                keys.add(source.name)
-    return keys
 
 
 def evaluator_for(rubric: CheckedRubric) -> Evaluator:

@@ -25,7 +25,8 @@ from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
 from ..core.numbers import Exact, exact, exact_number, half_up
 
 if TYPE_CHECKING:
-    from .evaluator import Evaluator, _ItemPlan, _SectionPlan
+    from ..plan.scoring import ItemPlan, SectionPlan
+    from .evaluator import Evaluator
 
 
 @attrs.frozen
@@ -179,27 +180,29 @@ class _Writer:
         for index, (name, plan) in enumerate(ev.item_plans.items()):
             self.item_locals[name] = (f"s{index}", f"o{index}" if plan.not_applicable else None)
         self.read_judgements()
-        for node in ev.graph.nodes:
-            if node.kind == "let":
-                assert isinstance(node.payload, ast.Let)
-                local = self.local[node.name] = f"l{len(self.let_locals)}"
+        scoring = ev.plan
+        for step in scoring.steps:  # the plan's order: every value is computed before it is read
+            if step.kind == "let":
+                name = str(step.key)
+                local = self.local[name] = f"l{len(self.let_locals)}"
                 self.let_locals.append(local)
-                self.emit(1, f"{local} = {self.expr(node.payload.expr)}  # 令 {node.name}")
-            elif node.kind == "item":
-                self.item(ev.item_plans[node.id])
-            elif node.kind in ("section", "bonus", "penalty"):
-                self.section(next(p for p in ev.sections if p.id == node.id))
-            elif node.kind == "below_pass":
+                self.emit(1, f"{local} = {self.expr(scoring.lets[name])}  # 令 {name}")
+            elif step.kind == "item":
+                self.item(scoring.items[str(step.key)])
+            elif step.kind == "section":
+                self.section(scoring.section(str(step.key)))
+            elif step.kind == "below_pass":
                 self.below_pass()
-            elif node.kind == "regular":
+            elif step.kind == "regular":
                 self.regular()
-            elif node.kind == "total":
+            elif step.kind == "total":
                 self.total()
-            elif node.kind == "veto":
-                assert isinstance(node.payload, ast.Veto)
+            else:
+                veto = scoring.vetoes[int(step.key)]
+                assert veto.source is not None
                 local = f"v{len(self.veto_locals)}"
                 self.veto_locals.append(local)
-                self.emit(1, f"{local} = bool({self.expr(node.payload.condition)})  # 第 {node.span.line} 行")
+                self.emit(1, f"{local} = bool({self.expr(veto.source)})  # 第 {veto.rule.line} 行")
         sections = [self.section_locals[p.id] for p in ev.sections]
         self.emit(1, f"return State(T, RM, B, {_tuple(self.veto_locals)}, {_tuple(self.fact_locals)}, "
                      f"{_tuple(self.let_locals)}, {_tuple(self.judged)}, "
@@ -268,7 +271,7 @@ class _Writer:
                 self.emit(2, "raise Slow")
 
     # scores
-    def item(self, plan: _ItemPlan) -> None:
+    def item(self, plan: ItemPlan) -> None:
         score, left_out = self.item_locals[plan.id]
         self.emit(1, f"# 项目 {plan.name}(第 {plan.line} 行)")
         depth = 1
@@ -292,7 +295,7 @@ class _Writer:
             self.local[f"@{plan.name}"] = f"p{score}"
             self.emit(1, f"p{score} = _pts({score})")
 
-    def clauses(self, depth: int, plan: _ItemPlan, score: str) -> None:
+    def clauses(self, depth: int, plan: ItemPlan, score: str) -> None:
         if plan.deduct:
             self.emit(depth, "d = 0")
         for rule in plan.deduct:
@@ -319,7 +322,7 @@ class _Writer:
             self.emit(depth + 1, f"{score} += {rule.units}")
         self.clamp(depth, score, plan.max, None if plan.negative else 0)
 
-    def base(self, depth: int, plan: _ItemPlan) -> str:
+    def base(self, depth: int, plan: ItemPlan) -> str:
         if plan.kind != "regular":
             return "0"
         if plan.base is None:
@@ -338,7 +341,7 @@ class _Writer:
             self.emit(depth, f"elif {score} < {low}:")
             self.emit(depth + 1, f"{score} = {low}")
 
-    def section(self, plan: _SectionPlan) -> None:
+    def section(self, plan: SectionPlan) -> None:
         index = len(self.section_locals)
         score, maximum = f"S{index}", f"M{index}"
         self.section_locals[plan.id] = (score, maximum)

@@ -1,0 +1,319 @@
+"""The scoring plan: the evaluation graph lowered once into frozen records every engine reads.
+
+An item becomes an `ItemPlan` — its clauses sorted by the role they play in §3's item rule
+(不适用, base, deductions, the 最多扣 cap, awards, 不得分, the floor), with points already in
+grid units — a section a `SectionPlan`, the regular sections' combination a `RegularSum`, and
+the order to run them in a tuple of `Step`s. The reference interpreter (eval/evaluator.py), the
+generated fast path (eval/fastpath.py) and the numpy engine (batch/engine.py) are consumers of
+these records; none of them reads the AST's clause list or the graph to find out what to do.
+`describe()` prints the plan (`starrules plan`).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Literal
+
+import attrs
+
+from ..core.numbers import Exact, Grid, format_decimal, half_up
+from ..lang import ast
+from .expressions import TOTAL_KEY, ExprCompiler, value_key
+from .graph import REGULAR, TOTAL, Graph, Node, item_id
+
+Kind = Literal["regular", "bonus", "penalty"]
+
+
+@attrs.frozen
+class Rule:
+    """One clause: what it tests or counts (`source`), its points in grid units, the `每 K`
+    step, and the value keys it reads."""
+
+    clause: ast.Clause | ast.Veto = attrs.field(eq=False, repr=False)
+    source: ast.Expr | None = attrs.field(eq=False, repr=False)
+    units: int = 0
+    step: Fraction | None = None
+    reads: tuple[str, ...] = ()
+
+    @property
+    def line(self) -> int:
+        return self.clause.span.line
+
+
+@attrs.frozen
+class ItemPlan:
+    """An item's clauses by role; `max`, and every rule's `units`, in grid units."""
+
+    id: str
+    name: str
+    kind: Kind  # the container's: a bonus item adds, a penalty item takes away
+    line: int
+    max: int
+    item: ast.Item = attrs.field(eq=False, repr=False)
+    not_applicable: tuple[Rule, ...] = ()
+    zero: tuple[Rule, ...] = ()
+    deduct: tuple[Rule, ...] = ()  # 扣 … 如果 and 每 … 扣, in file order
+    award: tuple[Rule, ...] = ()
+    score_is: Rule | None = None
+    base: Rule | None = None  # 起评, 酌情 or 分档
+    max_deduct: Rule | None = None
+    floor: Rule | None = None
+    negative: bool = False  # 可倒扣: no floor at zero
+    score_key: str | None = None  # `@名称` when something reads this item's score
+
+
+@attrs.frozen
+class SectionPlan:
+    """A regular, bonus or penalty section: the clamped sum of its applicable items."""
+
+    id: str
+    name: str
+    kind: Kind
+    points: int  # the section's points (a bonus or penalty section's cap), grid units
+    items: tuple[str, ...]  # item ids, in the section's order
+    item_max: dict[str, int] = attrs.field(eq=False)
+    pass_line: int | None = None
+    weight: Fraction | None = None
+    score_key: str | None = None
+
+
+@attrs.frozen
+class RegularSum:
+    """The regular sections' sum and maximum: raw, or weighted, or rescaled (折算), each rounded
+    once (四舍五入)."""
+
+    points: tuple[int, ...]
+    weights: tuple[Fraction | None, ...] | None
+    scale: int  # the rubric's 满分 in grid units (100 when it declares none)
+    target: int | None  # 折算 to this many grid units
+
+    @property
+    def plain(self) -> bool:
+        """A plain sum of whole grid units (no weights, no 折算)."""
+        return self.weights is None and self.target is None
+
+    def combine(self, scores: list[int], maxima: list[int]) -> tuple[int, int]:
+        score: Exact
+        maximum: Exact
+        if self.weights is not None:
+            score, maximum = (sum((Fraction(u * self.scale, p) * (w or 0)
+                                   for u, p, w in zip(units, self.points, self.weights) if p), Fraction(0))
+                              for units in (scores, maxima))
+        else:
+            score, maximum = sum(scores), sum(maxima)
+        if self.target is not None:
+            score = Fraction(score * self.target, maximum) if maximum else 0
+            maximum = self.target
+        return half_up(score), half_up(maximum)
+
+
+@attrs.frozen
+class VetoPlan:
+    rule: Rule
+    highest: str | None  # 最高 X: the level a fired veto caps at (None: the scheme's lowest)
+
+    @property
+    def source(self) -> ast.Expr | None:
+        return self.rule.source
+
+
+@attrs.frozen
+class Step:
+    """One node to run, in graph order: a derived value (`let`, by name), an item or section
+    (by id), the count of failing sections, the regular sum, the total, or a veto (by index)."""
+
+    kind: Literal["let", "item", "section", "below_pass", "regular", "total", "veto"]
+    key: str | int
+
+
+@attrs.frozen
+class ScoringPlan:
+    rubric: str
+    title: str | None
+    grid: Grid
+    facts: dict[str, ast.Fact] = attrs.field(eq=False, repr=False)
+    lets: dict[str, ast.Expr] = attrs.field(eq=False, repr=False)  # in graph order
+    items: dict[str, ItemPlan]  # by id, in graph order
+    sections: tuple[SectionPlan, ...]  # the rubric's order: regular, then bonus and penalty
+    vetoes: tuple[VetoPlan, ...]
+    regular_sum: RegularSum
+    steps: tuple[Step, ...]
+    referenced: frozenset[str]  # `@名称`, 总分, 未达标类型数 that a derived value, clause or veto reads
+    graph: Graph = attrs.field(eq=False, repr=False)
+
+    @property
+    def regular(self) -> tuple[SectionPlan, ...]:
+        return tuple(p for p in self.sections if p.kind == "regular")
+
+    def section(self, section_id: str) -> SectionPlan:
+        return next(p for p in self.sections if p.id == section_id)
+
+    def describe(self) -> str:
+        """The plan as text: every step in order, points in the rubric's points."""
+        return "\n".join(_describe(self))
+
+
+def lower(graph: Graph) -> ScoringPlan:
+    """The graph's scoring plan: every clause sorted by role, points in grid units."""
+    grid = Grid(graph.precision)
+    facts = {n.name: n.payload for n in graph.of_kind("fact") if isinstance(n.payload, ast.Fact)}
+    lets = {n.name: n.payload.expr for n in graph.of_kind("let") if isinstance(n.payload, ast.Let)}
+    compiler = ExprCompiler({*facts, *lets})
+    referenced = _score_keys_read(graph)
+    items: dict[str, ItemPlan] = {}
+    sections: list[SectionPlan] = []
+    vetoes: list[VetoPlan] = []
+    steps: list[Step] = []
+    for node in graph.nodes:
+        if node.kind == "let":
+            steps.append(Step("let", node.name))
+        elif node.kind == "item":
+            container = graph[node.parent].kind if node.parent else "section"
+            items[node.id] = _item(node, "regular" if container == "section" else container,  # type: ignore[arg-type]
+                                   grid, compiler, referenced)
+            steps.append(Step("item", node.id))
+        elif node.kind in ("section", "bonus", "penalty"):
+            sections.append(_section(node, grid, referenced))
+            steps.append(Step("section", node.id))
+        elif node.kind in ("below_pass", "regular", "total"):
+            steps.append(Step(node.kind, node.name))  # type: ignore[arg-type]
+        elif node.kind == "veto":
+            assert isinstance(node.payload, ast.Veto)
+            steps.append(Step("veto", len(vetoes)))
+            vetoes.append(VetoPlan(_rule(compiler, node.payload, node.payload.condition), node.payload.highest))
+    # the rubric's order (regular, then bonus and penalty), not source lines: inherited and
+    # imported sections come from other places in the file or from other files
+    order = {node_id: n for n, node_id in enumerate((*graph[REGULAR].inputs, *graph[TOTAL].inputs[1:]))}
+    sections.sort(key=lambda plan: order[plan.id])
+    regular = [p for p in sections if p.kind == "regular"]
+    weights = tuple(p.weight for p in regular) if any(p.weight is not None for p in regular) else None
+    regular_sum = RegularSum(tuple(p.points for p in regular), weights,
+                             grid.units(graph.max_score if graph.max_score is not None else Fraction(100)),
+                             None if graph.rescale is None else grid.units(graph.rescale))
+    return ScoringPlan(graph.rubric, graph.title, grid, facts, lets, items, tuple(sections), tuple(vetoes),
+                       regular_sum, tuple(steps), frozenset(referenced), graph)
+
+
+def _rule(compiler: ExprCompiler, clause: ast.Clause | ast.Veto, source: ast.Expr | None, units: int = 0,
+          step: Fraction | None = None) -> Rule:
+    reads = tuple(dict.fromkeys(value_key(e) for e in compiler.reads(source))) if source is not None else ()
+    return Rule(clause, source, units, step, reads)
+
+
+def _item(node: Node, kind: Kind, grid: Grid, compiler: ExprCompiler, referenced: set[str]) -> ItemPlan:
+    item = node.payload
+    assert isinstance(item, ast.Item)
+    roles: dict[str, list[Rule]] = {"not_applicable": [], "zero": [], "deduct": [], "award": []}
+    single: dict[str, Rule] = {}
+    negative = False
+    for clause in item.clauses:
+        if isinstance(clause, ast.NotApplicable):
+            roles["not_applicable"].append(_rule(compiler, clause, clause.condition))
+        elif isinstance(clause, ast.Zero):
+            roles["zero"].append(_rule(compiler, clause, clause.condition))
+        elif isinstance(clause, ast.DeductIf):
+            roles["deduct"].append(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)))
+        elif isinstance(clause, ast.DeductPer):
+            step = clause.step.value if clause.step is not None else None
+            roles["deduct"].append(_rule(compiler, clause, clause.per, grid.units(clause.points.value), step))
+        elif isinstance(clause, ast.Award):
+            roles["award"].append(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)))
+        elif isinstance(clause, ast.ScoreIs):
+            single["score_is"] = _rule(compiler, clause, clause.expr)
+        elif isinstance(clause, (ast.Start, ast.Judged, ast.Grades)):
+            single["base"] = _rule(compiler, clause, None,
+                                   grid.units(clause.points.value) if isinstance(clause, ast.Start) else 0)
+        elif isinstance(clause, ast.MaxDeduct):
+            single["max_deduct"] = _rule(compiler, clause, None, grid.units(clause.points.value))
+        elif isinstance(clause, ast.FloorZero):
+            single["floor"] = _rule(compiler, clause, None)
+        elif isinstance(clause, ast.AllowNegative):
+            negative = True
+    key = f"@{item.name}"
+    return ItemPlan(node.id, item.name, kind, item.span.line, grid.units(item.points.value), item,
+                    **{role: tuple(rules) for role, rules in roles.items()}, **single,  # type: ignore[arg-type]
+                    negative=negative, score_key=key if key in referenced else None)
+
+
+def _section(node: Node, grid: Grid, referenced: set[str]) -> SectionPlan:
+    container = node.payload
+    assert isinstance(container, (ast.Section, ast.ExtraSection))
+    kind: Kind = "regular" if isinstance(container, ast.Section) else container.kind  # type: ignore[assignment]
+    section = container if isinstance(container, ast.Section) else None
+    name = container.display_name
+    return SectionPlan(
+        node.id, name, kind,
+        grid.units(container.points.value if isinstance(container, ast.Section) else container.cap.value),
+        node.inputs, {item_id(i.name): grid.units(i.points.value) for i in container.items},
+        grid.units(section.pass_line.value) if section and section.pass_line else None,
+        section.weight.value if section and section.weight else None,
+        f"@{name}" if f"@{name}" in referenced else None)
+
+
+def _score_keys_read(graph: Graph) -> set[str]:
+    """Value keys (`@名称`, 总分, 未达标类型数) that some derived value, clause or veto reads,
+    from the graph's edges: only those scores are converted to points during a run."""
+    keys: set[str] = set()
+    for node in graph.nodes:
+        if node.kind not in ("let", "clause", "veto"):
+            continue
+        for source in filter(None, map(graph.get, node.inputs)):
+            if source.kind in ("item", "section", "bonus", "penalty"):
+                keys.add(f"@{source.name}")
+            elif source.kind in ("total", "below_pass"):
+                keys.add(source.name)
+    return keys
+
+
+def _describe(plan: ScoringPlan) -> list[str]:
+    grid = plan.grid
+
+    def pts(units: int) -> str:
+        return format_decimal(Fraction(grid.points(units))) + "分"
+
+    def rule(role: str, r: Rule) -> str:
+        parts = [role]
+        if r.units:
+            parts.append(pts(r.units))
+        if r.step is not None:
+            parts.append(f"每 {format_decimal(r.step)}")
+        if r.reads:
+            parts.append("读 " + "、".join(r.reads))
+        return "    " + " ".join(parts) + f"(第 {r.line} 行)"
+
+    lines = [f"计分计划 {plan.rubric}(精度 {format_decimal(grid.step)} 分)",
+             "事实 " + "、".join(f"{n}:{f.type.kind}" for n, f in plan.facts.items())]
+    for step in plan.steps:
+        if step.kind == "let":
+            lines.append(f"令 {step.key}")
+        elif step.kind == "item":
+            item = plan.items[str(step.key)]
+            lines.append(f"项目 {item.name} [{item.kind}] 分值 {pts(item.max)}" + ("(可倒扣)" if item.negative else ""))
+            lines += [rule("不适用", r) for r in item.not_applicable]
+            if item.score_is is not None:
+                lines.append(rule("得分 =", item.score_is))
+            if item.base is not None:
+                lines.append(rule(type(item.base.clause).__name__.lower(), item.base))
+            lines += [rule("扣" if isinstance(r.clause, ast.DeductIf) else "每…扣", r) for r in item.deduct]
+            if item.max_deduct is not None:
+                lines.append(rule("最多扣", item.max_deduct))
+            lines += [rule("加", r) for r in item.award]
+            lines += [rule("不得分", r) for r in item.zero]
+        elif step.kind == "section":
+            section = plan.section(str(step.key))
+            extra = "".join([f" 达标线 {pts(section.pass_line)}" if section.pass_line is not None else "",
+                             f" 权重 {format_decimal(section.weight)}" if section.weight is not None else ""])
+            lines.append(f"类型 {section.name} [{section.kind}] {pts(section.points)}{extra}:"
+                         f"{'、'.join(plan.items[i].name for i in section.items)}")
+        elif step.kind == "veto":
+            veto = plan.vetoes[int(step.key)]
+            lines.append(f"否决 第 {veto.rule.line} 行" + (f",最高 {veto.highest}" if veto.highest else ""))
+        elif step.kind == "regular":
+            rs = plan.regular_sum
+            how = "加权" if rs.weights is not None else "相加"
+            lines.append(f"合计 {how}" + (f",折算为 {pts(rs.target)}" if rs.target is not None else ""))
+        elif step.kind == "total":
+            lines.append(f"{TOTAL_KEY} = 合计 + 加分类型 − 扣分类型,不低于 0")
+        else:
+            lines.append("未达标类型数")
+    return lines
