@@ -120,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     _rubric_arguments(graph)
     graph.add_argument("--format", choices=FORMATS, default="mermaid", help="输出格式,默认 mermaid")
     graph.set_defaults(run=_graph)
+    plan = commands.add_parser("plan", help="打印评分计划和定级计划(每个引擎执行的内容)")
+    _rubric_arguments(plan)
+    _scheme_argument(plan)
+    plan.set_defaults(run=_plan)
     return parser
 
 
@@ -343,6 +347,13 @@ def _written(file: str, write: Callable[[], T]) -> T:
 
 def _schema(args: argparse.Namespace) -> int:
     return _with_rubric(args, lambda rubric: json.dumps(rubric.evidence_schema(), ensure_ascii=False, indent=2))
+
+
+def _plan(args: argparse.Namespace) -> int:
+    def text(rubric: Rubric) -> str:
+        names = args.scheme or list(rubric.schemes)
+        return "\n\n".join([rubric.scoring_plan.describe(), *(rubric.grade_plan(n).describe() for n in names)])
+    return _with_rubric(args, text)
 
 
 def _graph(args: argparse.Namespace) -> int:

@@ -19,7 +19,9 @@ from .grade.grading import SchemeGrader, grade_level, grade_result, grader_for
 from .io.evidence_schema import evidence_schema
 from .io.records import CHUNK_ROWS
 from .io.record import RowError
+from .plan.grading import GradePlan, grade_plan
 from .plan.graph import Graph
+from .plan.scoring import ScoringPlan
 
 if TYPE_CHECKING:
     from .batch.result_batch import ResultBatch
@@ -79,6 +81,15 @@ class Rubric(CheckedRubric):
     def evaluator(self) -> Evaluator:
         """The compiled evaluator, built on first use and kept (`compiled`)."""
         return evaluator_for(self)
+
+    @property
+    def scoring_plan(self) -> ScoringPlan:
+        """What every engine runs to score a branch (`describe()` prints it; `starrules plan`)."""
+        return self.evaluator.plan
+
+    def grade_plan(self, scheme: str) -> GradePlan:
+        """Scheme `scheme` lowered for this rubric: what every engine runs to grade."""
+        return grade_plan(self, scheme)
 
     @property
     def graph(self) -> Graph:

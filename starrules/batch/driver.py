@@ -1,19 +1,17 @@
-"""`evaluate_columns`: the batch engine over a stream of chunks, with the rows it hands back
-scored by the scalar evaluator, and levels graded once per distinct combination of what the
-schemes read."""
+"""`evaluate_columns`: the batch engine over a stream of chunks, the rows it hands back scored
+by the scalar evaluator, and the levels graded a column at a time (`grading.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-import numpy.typing as npt
 
 from .many import Errors, check_errors
-from .engine import Choice, ColumnEngine, Scores, Vec
+from .engine import ColumnEngine, Scores
+from .grading import Codes, VectorGrader, code_type
 from ..io.columns import Chunk, chunks
 from ..core.diagnostics import EvidenceError
-from ..plan.expressions import TOTAL_KEY
 from ..grade.grading import grade_result
 from ..check.model import CheckedRubric
 from ..eval.raters import evaluate_located
@@ -21,9 +19,8 @@ from ..io.records import CHUNK_ROWS
 from ..io.record import RowError
 from ..eval.result import Result
 from .result_batch import ResultBatch
-from .vector import Ints, Q, column
+from .vector import Ints
 from ..eval.evaluator import evaluator_for
-from ..grade.grading import grader_for
 
 
 def evaluate_columns(rubric: CheckedRubric, data: object, *, schemes: Iterable[str] | None = None,
@@ -37,7 +34,8 @@ def evaluate_columns(rubric: CheckedRubric, data: object, *, schemes: Iterable[s
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
     names = tuple(rubric.schemes) if schemes is None else tuple(dict.fromkeys(schemes))
     ev = evaluator_for(rubric)
-    engine, grading = ColumnEngine(ev), _Grading(rubric, names)
+    engine, grading = ColumnEngine(ev), VectorGrader(rubric, names)
+    # several raters: each rater's table is scored apart; 逐级晋升: a level reads the row's history
     one_by_one = rubric.raters is not None or grading.reads_history
     for chunk in chunks(data, ev.evidence_spec.plain_keys, chunk_rows, ev.limits):
         scores = engine.run(chunk)
@@ -46,7 +44,7 @@ def evaluate_columns(rubric: CheckedRubric, data: object, *, schemes: Iterable[s
         yield _assemble(rubric, names, chunk, scores, grading, errors)
 
 
-def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, scores: Scores, grading: _Grading,
+def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, scores: Scores, grading: VectorGrader,
               errors: Errors) -> ResultBatch:
     ev, size = evaluator_for(rubric), chunk.size
     total, maximum = _copy(scores.total, size), _copy(scores.regular_max, size)
@@ -54,11 +52,12 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
     for fired in scores.vetoes:
         vetoed |= fired
     items, sections, applicable = scores.items, scores.sections, ~scores.left_out
-    levels = {name: np.full(size, None, dtype=object) for name in names}
+    codes, gave_up = _levels(grading, scores, size)
     ok = np.ones(size, dtype=np.bool_)
     problems: list[RowError] = []
     item_index = {plan.name: k for k, plan in enumerate(ev.item_plans.values())}
     grid = ev.grid
+    index = {plan.scheme: {name: k for k, name in enumerate(plan.names)} for plan in grading.plans}
     for i in np.flatnonzero(scores.slow):
         try:
             result = _scalar(rubric, names, chunk, int(i))
@@ -77,10 +76,27 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
                 items[item_index[item.name], i] = grid.units(item.score)
                 applicable[item_index[item.name], i] = item.applicable
         for name in names:
-            levels[name][i] = result.levels[name].level
-    grading.grade(chunk, scores, np.flatnonzero(~scores.slow), levels)
+            codes[name][i] = index[name][result.levels[name].level]
+    for i in gave_up:  # scored by the engine; a scheme condition gave up: graded one by one
+        result = _scalar(rubric, names, chunk, int(i))
+        for name in names:
+            codes[name][i] = index[name][result.levels[name].level]
     return ResultBatch(rubric, names, chunk.rows, chunk.ids, ok, total, maximum, vetoed, sections, items, applicable,
-                       levels, tuple(problems), chunk.evidence)
+                       codes, tuple(problems), chunk.evidence)
+
+
+def _levels(grading: VectorGrader, scores: Scores, size: int) -> tuple[dict[str, Codes], Ints]:
+    """Each scheme's level codes, −1 on the rows the scalar evaluator scores (filled in as it
+    does), and the engine's rows whose scheme conditions gave up."""
+    if not grading.plans or scores.slow.all():
+        codes = {plan.scheme: np.full(size, -1, dtype=code_type(plan)) for plan in grading.plans}
+        return codes, np.zeros(0, dtype=np.int64)
+    codes, gave_up = grading.grade(scores, size)
+    slow = scores.slow
+    if slow.any():
+        for column in codes.values():
+            column[slow] = -1
+    return codes, np.flatnonzero(gave_up & ~slow)
 
 
 def _scalar(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, index: int) -> Result:
@@ -92,57 +108,3 @@ def _scalar(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, index: 
 
 def _copy(values: Ints, size: int) -> Ints:
     return np.array(np.broadcast_to(values, (size,)), dtype=np.int64)
-
-
-class _Grading:
-    """Levels for the engine's rows: a level depends only on the total, the vetoes and what
-    the scheme's conditions read, so each distinct combination is graded once, by the scalar
-    grader on one row that has it, and remembered across chunks."""
-
-    def __init__(self, rubric: CheckedRubric, names: tuple[str, ...]) -> None:
-        self.rubric, self.names = rubric, names
-        graders = [grader_for(rubric, name) for name in names]
-        self.reads = sorted(set().union(*(g.reads for g in graders)))
-        self.reads_history = any(g.reads_history for g in graders)
-        self.known: dict[bytes, tuple[str, ...]] = {}
-
-    def grade(self, chunk: Chunk, scores: Scores, rows: Ints, levels: dict[str, npt.NDArray[np.object_]]) -> None:
-        if not self.names or not len(rows):
-            return
-        parts = [scores.total, *[v.astype(np.int64) for v in scores.vetoes]]
-        for key in self.reads:
-            parts.extend(self.key_parts(key, scores, chunk.size))
-        matrix = np.column_stack([np.broadcast_to(p, (chunk.size,))[rows] for p in parts])
-        distinct, first, inverse = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
-        found = []
-        for j, combination in enumerate(distinct):
-            key = combination.tobytes()
-            if key not in self.known:
-                result = _scalar(self.rubric, self.names, chunk, int(rows[first[j]]))
-                self.known[key] = tuple(result.levels[name].level for name in self.names)
-            found.append(self.known[key])
-        table = np.array(found, dtype=object).reshape(len(distinct), len(self.names))
-        for k, name in enumerate(self.names):
-            levels[name][rows] = table[inverse.reshape(-1), k]
-
-    def key_parts(self, key: str, scores: Scores, size: int) -> list[Ints]:
-        value: Vec | None = scores.values.get(key)
-        if value is None and key.startswith("@"):  # a score the rubric itself never reads
-            return [self.score_units(key[1:], scores)]
-        if isinstance(value, Q):
-            q = Q(column(value.num, size), column(value.den, size)).reduced()
-            return [column(q.num, size), column(q.den, size)]
-        if isinstance(value, Choice):
-            return [value.codes]
-        if isinstance(value, str):  # one choice value for every row
-            return []
-        assert key != TOTAL_KEY and value is not None
-        return [np.broadcast_to(np.asarray(value, dtype=np.int64), (size,))]
-
-    def score_units(self, name: str, scores: Scores) -> Ints:
-        ev = evaluator_for(self.rubric)
-        units: Ints  # declared: numpy gives a row of a 2-D array as Any
-        for plan, units in zip(ev.sections, scores.sections):
-            if plan.name == name:
-                return units
-        return next(u for plan, u in zip(ev.item_plans.values(), scores.items) if plan.name == name)

@@ -1,13 +1,12 @@
-"""The batch engine: the evaluation graph run once per node over a chunk of rows, as numpy
-operations on exact grid units (`vector.py`), with no Python per branch.
+"""The batch engine: the scoring plan (plan/scoring.py) run once per step over a chunk of rows,
+as numpy operations on exact grid units (`vector.py`), with no Python per branch.
 
-It reads only what the scalar fast path reads inline: true/false, whole counts, listed
-choices, ints and floats (a float means the decimal it prints as) and 分档 names; Decimals,
-是/否 and other objects are read one by one with the scalar reader's own functions. Any row
-it cannot settle exactly — unusual evidence, a missing value, a division by zero, a number
-too large for int64 — is marked slow and scored by the scalar evaluator (the reference),
-which also gives its messages. The meaning of each step is the evaluator's (evaluator.py);
-the property tests hold the two together.
+It reads evidence by the acceptance table (plan/acceptance.py): typed columns of the classes the
+table names are read natively, object columns value by value with the table's functions (each
+distinct text once). Any row it cannot settle exactly — unusual evidence, a missing value, a
+division by zero, a number too large for the int64 lanes — is marked slow and scored by the
+scalar evaluator (the reference), which also gives its messages. The meaning of each step is
+the reference's (eval/evaluator.py); the property tests hold the two together.
 """
 
 from __future__ import annotations
@@ -22,29 +21,17 @@ import numpy as np
 
 from ..lang import ast
 from ..io.columns import Chunk, Column
-from ..plan.evidence import read_bool
-from ..eval.fastpath import Slow, read_entry
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
-from ..core.limits import too_many_digits
-from ..core.numbers import exact_number
+from ..plan.acceptance import (ENTRY, FACTS, GRADES, JUDGED, FactRule, JudgedRule, int_bound, int_range, settle,
+                               settle_level, settle_score, split_entry)
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY
 from .vector import LIMIT, Flags, Ints, Lanes, Q, add, column, compare, divide, floor, half_up, multiply, where
+from .vector_exprs import Choice, Vec, VectorExprs
 
 if TYPE_CHECKING:
     from ..eval.evaluator import Evaluator
     from ..plan.scoring import ItemPlan, SectionPlan
 
 
-@attrs.frozen(eq=False)
-class Choice:
-    """A column of choice values: indexes into `names`."""
-
-    codes: Ints
-    names: tuple[str, ...]
-
-
-Vec = Q | Flags | bool | Choice | str  # str: a choice value written in the rubric
-_COMPARE: dict[str, Callable[[Any, Any], Flags]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
-                                                    ">=": operator.ge, "=": operator.eq, "!=": operator.ne}
 _DIGITS = 8  # decimal places a float may carry and still be read here
 
 
@@ -103,6 +90,7 @@ class _Run:
         self.lanes = Lanes(chunk.size)
         self.lanes.give_up(chunk.scalar)
         self.values: dict[str, Vec] = {}
+        self.exprs = VectorExprs(self.lanes, self.values, chunk.size)  # reads the values as they are filled
         self.judged: dict[str, tuple[Ints, Flags]] = {}
         self.units: dict[str, Ints] = {}
         self.left_out: dict[str, Flags] = {}
@@ -125,7 +113,7 @@ class _Run:
         for node in ev.graph.nodes:
             if node.kind == "let":
                 assert isinstance(node.payload, ast.Let)
-                self.values[node.name] = self.expr(node.payload.expr)
+                self.values[node.name] = self.exprs.expr(node.payload.expr)
             elif node.kind == "item":
                 self.item(ev.item_plans[node.id])
             elif node.kind in ("section", "bonus", "penalty"):
@@ -140,7 +128,7 @@ class _Run:
             elif node.kind == "veto":
                 rule = next(rules)
                 assert rule.source is not None
-                self.vetoes.append(self.flags(self.expr(rule.source)))
+                self.vetoes.append(self.exprs.flags(self.exprs.expr(rule.source)))
         return Scores(self.lanes.slow, self.units["total"], self.units["regular_max"], self.vetoes,
                       self.item_grid, self.left_grid, self.section_grid, self.values)
 
@@ -150,61 +138,86 @@ class _Run:
         return self.chunk.columns.get(name) or Column.absent(self.size)
 
     def fact(self, name: str, fact: ast.Fact) -> Vec:
+        """A fact's column, read as its kind's rule in the acceptance table says (plan/acceptance.py)."""
         col = self.column(name)
-        kind = fact.type.kind
+        rule = FACTS[fact.type.kind]
+        limits = self.ev.limits
         default = self.ev.evidence_spec.defaults.get(name)
         if default is None and not col.complete:
             self.lanes.give_up(~col.present)
         value: Vec
-        if kind == "bool":
-            value = self.read(col, "bool", read_bool)
+        if rule.final is bool:
+            value = self.read(col, rule, lambda v: settle(rule, v, limits))
             return value if col.complete else np.where(col.present, value, bool(default))
-        if kind == "choice":
+        if rule.listed:
             names = tuple(fact.type.choices)
             index = {n: i for i, n in enumerate(names)}
-            codes = self.read(col, None, lambda v: index.get(v) if type(v) is str else None)
+            codes = self.read(col, rule, lambda v: None if settle(rule, v, limits, names) is None else index[v])
             return Choice(codes if col.complete else np.where(col.present, codes, index.get(str(default), 0)), names)
-        value = self.number(col)
-        if kind == "count":  # whole ints only, as the fast path reads them
-            self.lanes.give_up(col.present & (value.num < 0) if col.kind == "int" else col.present)
-        elif kind == "ratio":
-            self.lanes.give_up(col.present & ((value.num < 0) | (value.num > value.den)))
+        value = self.number(col, rule)
         if col.complete:
             return value
         return where(col.present, value, self.lanes.constant(Fraction(default) if default is not None else 0))
 
-    def read(self, col: Column, native: str | None, convert: Callable[[Any], Any]) -> np.ndarray[Any, Any]:
-        """Values of a bool or choice column; rows given in some other form give up."""
-        if col.kind == native:
+    def read(self, col: Column, rule: FactRule | JudgedRule, convert: Callable[[Any], Any]) -> np.ndarray[Any, Any]:
+        """Values of a bool, choice, 分档 or 酌情 column: a typed bool column as it is when the rule
+        takes bools, an object column value by value through `convert` (the table's `settle…`,
+        once for each distinct text); rows not settled so give up."""
+        flags = rule.final is bool
+        if col.kind == "bool" and rule.takes(bool):
             return col.values
-        out: np.ndarray[Any, Any] = np.zeros(self.size, dtype=np.bool_ if native == "bool" else np.int64)
+        out: np.ndarray[Any, Any] = np.zeros(self.size, dtype=np.bool_ if flags else np.int64)
         ok = np.zeros(self.size, dtype=np.bool_)
         if col.kind == "object":
+            texts: dict[str, Any] = {}  # (text only: equal Decimals may differ in their digits)
             for i in np.flatnonzero(col.present):
-                value = convert(col.values[i])
+                raw = col.values[i]
+                if type(raw) is str:
+                    value = texts[raw] if raw in texts else texts.setdefault(raw, convert(raw))
+                else:
+                    value = convert(raw)
                 if value is not None:
                     out[i], ok[i] = value, True
         self.lanes.give_up(col.present & ~ok)
         return out
 
-    def number(self, col: Column) -> Q:
-        """Exact numbers of a column; rows that are not plain numbers give up."""
-        if col.kind == "int":
-            return Q(self.lanes.fit(np.asarray(col.values, dtype=np.int64)))
-        if col.kind == "float":
-            return self.decimals(col)
-        num = np.zeros(self.size, dtype=np.int64)
-        den = np.ones(self.size, dtype=np.int64)
+    def number(self, col: Column, rule: FactRule | None = None) -> Q:
+        """Exact numbers of a column as `rule` (a fact kind) reads them: a typed int or float
+        column when the rule takes ints or floats — ints within its `int_range`, floats within its
+        range (`whole`, `low`, `high`) — and an object column value by value (`settle`). Rows it
+        does not settle, or the lanes cannot hold, give up. Without a rule: a 酌情 score's int or
+        float column (ints within ±`int_bound`), whose grid and range the caller checks."""
+        limits, size = self.ev.limits, self.size
+        kind = {"int": int, "float": float}.get(col.kind)
+        if kind is not None and (rule is None or rule.takes(kind)):
+            if kind is int:
+                top = int_bound(limits) - 1
+                low, high = (-top, top) if rule is None else int_range(rule, limits) or (-top, top)
+                values = np.asarray(col.values, dtype=np.int64)
+                beyond = col.present & ((values < low) | (values > high))
+                self.lanes.give_up(beyond)
+                return Q(np.where(beyond, 0, values))
+            value = self.decimals(col)
+            if rule is not None:
+                lanes, bad = self.lanes, np.zeros(size, dtype=np.bool_)
+                if rule.whole:
+                    bad |= column(value.num, size) % column(value.den, size) != 0
+                if rule.low is not None:
+                    bad |= compare(lanes, value, lanes.constant(rule.low), operator.lt)
+                if rule.high is not None:
+                    bad |= compare(lanes, value, lanes.constant(rule.high), operator.gt)
+                lanes.give_up(col.present & bad)
+            return value
+        num = np.zeros(size, dtype=np.int64)
+        den = np.ones(size, dtype=np.int64)
         bad = col.present.copy()
-        if col.kind == "object":
-            limits = self.ev.limits
+        if col.kind == "object" and rule is not None:
             for i in np.flatnonzero(col.present):
-                raw = col.values[i]
-                value = None if too_many_digits(raw, limits) else exact_number(raw)
-                if value is not None:
-                    value = Fraction(value)
-                    if abs(value.numerator) < LIMIT and value.denominator < LIMIT:
-                        num[i], den[i], bad[i] = value.numerator, value.denominator, False
+                found = settle(rule, col.values[i], limits)
+                if isinstance(found, (int, Fraction)) and not isinstance(found, bool):
+                    exact = Fraction(found)
+                    if abs(exact.numerator) < LIMIT and exact.denominator < LIMIT:
+                        num[i], den[i], bad[i] = exact.numerator, exact.denominator, False
         self.lanes.give_up(bad)
         return Q(num, den)
 
@@ -212,7 +225,11 @@ class _Run:
         """Floats as the decimals they print as (repr's shortest text), to `_DIGITS` places.
 
         n / 10**k is that decimal when it is the only k-place decimal rounding to the float,
-        which holds while the float's spacing is below 10**-k (|x| < 2**52 / 10**k)."""
+        which holds while the float's spacing is below 10**-k (|x| < 2**52 / 10**k). Such a
+        decimal has at most 17 digits written out (16 whole ones and the ".0" of repr, fewer with
+        places): under a digit limit (E518) below that, every float goes to the reference."""
+        if self.ev.limits.evidence_digits < len(str(2**52)) + 1:
+            self.lanes.give_up(col.present)
         values = np.where(col.present, col.values, 0.0)
         places = np.full(self.size, -1, dtype=np.int64)
         numerators = np.zeros(self.size, dtype=np.int64)
@@ -232,20 +249,28 @@ class _Run:
         return Q(column(scaled, self.size), 10**top)
 
     def judgement(self, name: str) -> tuple[Ints, Flags]:
-        """A 酌情 or 分档 score in grid units, and where it was given."""
+        """A 酌情 or 分档 score in grid units, and where it was given, read as the acceptance
+        table's `JUDGED` / `GRADES` say."""
         spec = self.ev.evidence_spec
         col = self.column(name)
         if name in spec.required_judged:
             self.lanes.give_up(~col.present)
         if col.kind == "object":
             col = self.scores_of_entries(col)
+        limits = self.ev.limits
         if name in spec.levels:
             levels = spec.levels[name]
-            units = self.read(col, None, lambda v: levels.get(v) if type(v) is str else None)
-            return units, col.present
+            return self.read(col, GRADES, lambda v: settle_level(v, levels)), col.present
+        scores = spec.scores[name]
+        if col.kind == "object":
+            return self.read(col, JUDGED, lambda v: settle_score(v, scores, limits)), col.present
+        kind = {"int": int, "float": float}.get(col.kind)
+        if kind is None or not JUDGED.takes(kind) or not scores.short:  # a bool column; or digits to count
+            self.lanes.give_up(col.present)
+            return np.zeros(self.size, dtype=np.int64), col.present
         grid = self.ev.grid
-        low, high = spec.unit_ranges[name]
-        if col.kind == "float" and grid.short_step:  # as the fast path reads a float score (Grid.short_step)
+        low, high = scores.low, scores.high
+        if kind is float and grid.short_step:  # the float arithmetic of ScoreRange.quick, a column at a time
             step_num, step_den = grid.step.numerator, grid.step.denominator
             values = col.values
             small = np.abs(values) < 1e9  # (not NaN nor infinite) and far from overflowing below
@@ -262,14 +287,15 @@ class _Run:
 
     def scores_of_entries(self, col: Column) -> Column:
         """`{"得分": 3, "理由": …}` entries as their scores (the reason and rater are for traces,
-        which the scalar evaluator makes on demand); a malformed entry gives up its row."""
+        which the scalar evaluator makes on demand); an entry the quick paths do not read
+        (`acceptance.split_entry`: no score, or an unknown field) gives up its row."""
         values = col.values.copy()
+        broken = np.zeros(self.size, dtype=np.bool_)
         for i in np.flatnonzero(col.present):
-            if type(values[i]) is dict:
-                try:
-                    values[i] = read_entry(values[i])[0]
-                except Slow:
-                    values[i] = None
+            if type(values[i]) is ENTRY.settled:
+                entry = split_entry(values[i])
+                values[i], broken[i] = (entry.score, False) if entry.complete else (None, True)
+        self.lanes.give_up(broken)
         return Column("object", values, col.present)
 
     # scores
@@ -278,9 +304,9 @@ class _Run:
         out = self.left_grid[k]
         for rule in plan.not_applicable:
             assert rule.source is not None
-            out |= self.flags(self.expr(rule.source))
+            out |= self.exprs.flags(self.exprs.expr(rule.source))
         if plan.score_is is not None and plan.score_is.source is not None:
-            value = self.number_of(self.expr(plan.score_is.source))
+            value = self.exprs.number_of(self.exprs.expr(plan.score_is.source))
             score = half_up(divide(self.lanes, value, self.lanes.constant(self.ev.grid.step)))
             score = np.minimum(np.maximum(score, 0), plan.max)
         else:
@@ -289,7 +315,7 @@ class _Run:
         score = self.item_grid[k]
         for rule in plan.zero:
             assert rule.source is not None
-            np.putmask(score, self.flags(self.expr(rule.source)), 0)
+            np.putmask(score, self.exprs.flags(self.exprs.expr(rule.source)), 0)
         if plan.not_applicable:
             np.putmask(score, out, 0)
         self.units[plan.id], self.left_out[plan.id] = score, out
@@ -301,12 +327,12 @@ class _Run:
         deducted: Ints | int = 0
         for rule in plan.deduct:
             assert rule.source is not None
-            value = self.expr(rule.source)
+            value = self.exprs.expr(rule.source)
             if isinstance(rule.clause, ast.DeductIf):  # a few fixed amounts cannot leave int64
-                amount = np.where(self.flags(value), rule.units, 0)
+                amount = np.where(self.exprs.flags(value), rule.units, 0)
                 deducted = amount if isinstance(deducted, int) else deducted + amount
                 continue
-            q = self.number_of(value)
+            q = self.exprs.number_of(value)
             count = q if rule.step is None else floor(divide(lanes, q, lanes.constant(rule.step)))
             amount = half_up(multiply(lanes, lanes.constant(rule.units), count))
             deducted = lanes.fit(deducted + np.where(compare(lanes, q, Q(0), operator.gt), amount, 0))
@@ -317,7 +343,7 @@ class _Run:
         score = base + deducted if plan.kind == "penalty" else base - deducted
         for rule in plan.award:
             assert rule.source is not None
-            score = score + np.where(self.flags(self.expr(rule.source)), rule.units, 0)
+            score = score + np.where(self.exprs.flags(self.exprs.expr(rule.source)), rule.units, 0)
         score = np.minimum(score, plan.max)
         if not plan.negative:
             kept: Ints = np.maximum(score, 0)  # annotated: numpy gives a ufunc's result as Any
@@ -394,100 +420,3 @@ class _Run:
     def points(self, units: Ints) -> Q:
         step = self.ev.grid.step
         return Q(self.lanes.product(units, step.numerator), step.denominator)
-
-    # expressions: the meaning of expressions.ExprCompiler, a column at a time
-    def flags(self, value: Vec) -> Flags:
-        if isinstance(value, np.ndarray) and value.dtype == np.bool_ and value.shape == (self.size,):
-            return value
-        return np.broadcast_to(np.asarray(value, dtype=np.bool_), (self.size,))
-
-    def number_of(self, value: Vec) -> Q:
-        assert isinstance(value, Q)
-        return value
-
-    def expr(self, e: ast.Expr) -> Vec:
-        lanes = self.lanes
-        if isinstance(e, (ast.Number, ast.Percent)):
-            return lanes.constant(e.value)
-        if isinstance(e, ast.Bool):
-            return e.value
-        if isinstance(e, ast.NameRef):
-            return self.values.get(e.name, e.name)
-        if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef)):
-            return self.values[value_key(e)]
-        if isinstance(e, ast.Negate):
-            operand = self.number_of(self.expr(e.operand))
-            return Q(-operand.num, operand.den)
-        if isinstance(e, ast.Binary):
-            left, right = self.number_of(self.expr(e.left)), self.number_of(self.expr(e.right))
-            if e.op == "/":
-                return divide(lanes, left, right)
-            return multiply(lanes, left, right) if e.op == "*" else add(lanes, left, right, 1 if e.op == "+" else -1)
-        if isinstance(e, ast.Compare):
-            return self.compare(self.expr(e.left), self.expr(e.right), e.op)
-        if isinstance(e, ast.InList):
-            member = self.expr(e.operand)
-            return _reduce(np.logical_or, [self.flags(self.compare(member, self.expr(o), "=")) for o in e.options])
-        if isinstance(e, ast.Not):
-            negated: Flags = np.logical_not(self.flags(self.expr(e.operand)))  # annotated: a ufunc's result is Any
-            return negated
-        if isinstance(e, (ast.And, ast.Or)):
-            combine = np.logical_and if isinstance(e, ast.And) else np.logical_or
-            return _reduce(combine, [self.flags(self.expr(o)) for o in e.operands])
-        if isinstance(e, ast.IfElse):
-            return self.choose(self.flags(self.expr(e.condition)), self.expr(e.then), self.expr(e.otherwise))
-        if isinstance(e, ast.Call):
-            args = [self.number_of(self.expr(a)) for a in e.args]
-            if e.function == "floor":
-                return floor(args[0])
-            op = operator.lt if e.function == "min" else operator.gt
-            best = args[0]
-            for other in args[1:]:
-                best = where(compare(lanes, other, best, op), other, best)
-            return best
-        assert isinstance(e, ast.ListCall)
-        items = [self.flags(self.expr(i)) for i in e.items]
-        if e.function == "count_true":
-            return Q(sum((i.astype(np.int64) for i in items), np.zeros(self.size, dtype=np.int64)))
-        if e.function == "count_false":
-            return Q(sum(((~i).astype(np.int64) for i in items), np.zeros(self.size, dtype=np.int64)))
-        return _reduce(np.logical_or if e.function == "any" else np.logical_and, items)
-
-    def compare(self, left: Vec, right: Vec, op: str) -> Flags:
-        if isinstance(left, Q) and isinstance(right, Q):
-            return compare(self.lanes, left, right, _COMPARE[op])
-        if isinstance(left, (Choice, str)) or isinstance(right, (Choice, str)):
-            a, b = _unified(self.choice(left), self.choice(right))
-            return _COMPARE[op](a.codes, b.codes)
-        return _COMPARE[op](self.flags(left), self.flags(right))
-
-    def choice(self, value: Vec) -> Choice:
-        if isinstance(value, Choice):
-            return value
-        assert isinstance(value, str)
-        return Choice(np.zeros(self.size, dtype=np.int64), (value,))
-
-    def choose(self, condition: Flags, then: Vec, otherwise: Vec) -> Vec:
-        if isinstance(then, Q) and isinstance(otherwise, Q):
-            return where(condition, then, otherwise)
-        if isinstance(then, (Choice, str)):
-            a, b = _unified(self.choice(then), self.choice(otherwise))
-            return Choice(np.where(condition, a.codes, b.codes), a.names)
-        return np.where(condition, self.flags(then), self.flags(otherwise))
-
-
-def _unified(a: Choice, b: Choice) -> tuple[Choice, Choice]:
-    """Two choice columns over one list of names, so codes compare as the names do."""
-    if a.names == b.names:
-        return a, b
-    names = tuple(dict.fromkeys((*a.names, *b.names)))
-    index = {n: i for i, n in enumerate(names)}
-    return (Choice(np.array([index[n] for n in a.names], dtype=np.int64)[a.codes], names),
-            Choice(np.array([index[n] for n in b.names], dtype=np.int64)[b.codes], names))
-
-
-def _reduce(combine: np.ufunc, flags: list[Flags]) -> Flags:
-    """`combine` (logical and, or) across the columns, row by row; typed here, as numpy gives a
-    ufunc's result as Any."""
-    combined: Flags = combine.reduce(flags)
-    return combined

@@ -2,9 +2,12 @@
 
 Scores are held in grid units (exact int64) and shown as points: `to_arrow()` as decimal128
 columns (exact), `to_pandas()` through Arrow (Decimal values), `to_rows()` as the flat records
-of `Result.to_row()`. A row's full `Result`, with its trace, is made on demand by the scalar
-evaluator from the row's evidence (`result(i)`). A batch pickles (to send it between processes)
-with each good row's evidence data, so `result(i)` works on the copy too.
+of `Result.to_row()`. Levels are held as small int codes per scheme (indexes into the scheme's
+level names, best first; −1 for error rows): `levels` gives them as names, `to_arrow()` builds
+its string columns from the codes inside Arrow. A row's full `Result`, with its trace, is made
+on demand by the scalar evaluator from the row's evidence (`result(i)`). A batch pickles (to
+send it between processes) with each good row's evidence data, so `result(i)` works on the copy
+too.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import numpy.typing as npt
 from ..io.columns import Evidence, load_pyarrow
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import in_memory
+from ..plan.grading import grade_plan
 from ..grade.grading import grade_result
 from ..core.numbers import Grid, decimal_places
 from ..eval.raters import evaluate_located
 from ..io.record import RowError
 from ..core.reporter import Reporter
 from ..eval.result import Result, json_number
+from .grading import Codes
 from .vector import Flags, Ints
 from ..eval.evaluator import evaluator_for
 
@@ -52,9 +57,10 @@ class ResultBatch:
     sections: Grid2  # [section, row]: sections[k] is the k-th section's column, in the rubric's order
     items: Grid2  # [item, row], in the evaluator's item order
     applicable: npt.NDArray[np.bool_]  # [item, row]; False where the item is 不适用
-    levels: dict[str, npt.NDArray[np.object_]]  # level names by scheme; None for error rows
+    level_codes: dict[str, Codes]  # by scheme: indexes into `level_names(scheme)`; −1 for error rows
     errors: tuple[RowError, ...]
     evidence: Callable[[int], Evidence] = attrs.field(repr=False)
+    _decoded: dict[str, npt.NDArray[np.object_]] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -64,20 +70,45 @@ class ResultBatch:
         rows' data: that is all `result` reads again, since an error row's `result` raises the
         diagnostics in `errors`, and the reader's locator serves only those."""
         data = tuple((dict(self.evidence(i)[0]) if good else None) for i, good in enumerate(self.ok))
-        fields = [getattr(self, field.name) for field in attrs.fields(ResultBatch)]
+        fields = [getattr(self, field.name) for field in attrs.fields(ResultBatch) if field.init]
         return (ResultBatch, (*fields[:-1], _StoredEvidence(data)))
 
     @property
     def grid(self) -> Grid:
         return evaluator_for(self.rubric).grid
 
+    def level_names(self, scheme: str) -> tuple[str, ...]:
+        """The levels of `scheme`, best first: what its codes index."""
+        return grade_plan(self.rubric, scheme).names
+
+    @property
+    def levels(self) -> dict[str, npt.NDArray[np.object_]]:
+        """Level names by scheme, a column of str per scheme (None for error rows); decoded from
+        the codes on first read."""
+        for name in self.schemes:
+            if name not in self._decoded:
+                names = np.array([*self.level_names(name), None], dtype=object)  # code −1: None
+                self._decoded[name] = names[self.level_codes[name]]
+        return {name: self._decoded[name] for name in self.schemes}
+
     def columns(self) -> Iterator[tuple[str, str, Any]]:
         """(name, kind, values for the good rows) in `Result.to_row()` order; kind is
-        "text", "points", "flag" or "level"."""
-        good = self.ok
+        "text", "points", "flag" or "level" (level names)."""
+        levels = self.levels
+        good = self._good()
+        for name, kind, values in self._columns():
+            yield (name, kind, levels[name[len("level:"):]][good]) if kind == "level" else (name, kind, values)
+
+    def _good(self) -> slice | Flags:
+        """What picks the good rows: every row (a view, no copy) when there is no error row."""
+        return slice(None) if self.ok.all() else self.ok
+
+    def _columns(self) -> Iterator[tuple[str, str, Any]]:
+        """As `columns()`, with each level column as the scheme's codes."""
+        good = self._good()
         ev = evaluator_for(self.rubric)
         position = {plan.id: k for k, plan in enumerate(ev.item_plans.values())}
-        yield "id", "text", [i for i, g in zip(self.ids, good) if g]
+        yield "id", "text", self.ids if isinstance(good, slice) else [i for i, g in zip(self.ids, good) if g]
         yield "total", "points", self.total[good]
         yield "max", "points", self.max[good]
         yield "vetoed", "flag", self.vetoed[good]
@@ -87,7 +118,7 @@ class ResultBatch:
                 k = position[item]
                 yield f"item:{ev.item_plans[item].name}", "points", self.items[k][good]
         for name in self.schemes:
-            yield f"level:{name}", "level", self.levels[name][good]
+            yield f"level:{name}", "level", self.level_codes[name][good]
 
     def to_rows(self) -> Iterator[dict[str, Any]]:
         """The good rows as `Result.to_row()` records."""
@@ -102,11 +133,13 @@ class ResultBatch:
         """A pyarrow Table of the good rows: points as exact decimal128, flags as bool, text as string."""
         pa = load_pyarrow()
         arrays = {}
-        for name, kind, values in self.columns():
+        for name, kind, values in self._columns():
             if kind == "points":
                 arrays[name] = points_array(values, self.grid)
             elif kind == "flag":
                 arrays[name] = pa.array(values, pa.bool_())
+            elif kind == "level":
+                arrays[name] = level_array(values, self.level_names(name[len("level:"):]))
             else:
                 arrays[name] = pa.array(list(values), pa.string())
         return pa.table(arrays)
@@ -142,6 +175,13 @@ class _StoredEvidence:
         return self.data[index], in_memory(f"<第 {index + 1} 条证据>"), Reporter()
 
 
+def level_array(codes: Codes, names: tuple[str, ...]) -> Any:
+    """Level codes (all ≥ 0) as an Arrow string column, the names taken in Arrow: no Python
+    object per row."""
+    pa = load_pyarrow()
+    return pa.array(names, pa.string()).take(pa.array(codes))
+
+
 def points_array(units: Ints, grid: Grid) -> Any:
     """Grid units as an Arrow decimal128 of points, built from the int64s (no Python per value);
     a grid with no finite decimal (1/3) gives float64."""
@@ -150,7 +190,7 @@ def points_array(units: Ints, grid: Grid) -> Any:
     scale = decimal_places(step.denominator)
     if scale is None:
         return pa.array(units * (step.numerator / step.denominator), pa.float64())
-    scaled = np.asarray(units, dtype=np.int64) * (step.numerator * 10**scale // step.denominator)
-    words = np.empty((len(scaled), 2), dtype=np.int64)  # 128-bit little-endian two's complement
-    words[:, 0], words[:, 1] = scaled, scaled >> 63
-    return pa.Array.from_buffers(pa.decimal128(38, scale), len(scaled), [None, pa.py_buffer(words)])
+    words = np.empty((len(units), 2), dtype=np.int64)  # 128-bit little-endian two's complement
+    np.multiply(np.asarray(units, dtype=np.int64), step.numerator * 10**scale // step.denominator, out=words[:, 0])
+    np.right_shift(words[:, 0], 63, out=words[:, 1])  # both words written in place: no temporary column
+    return pa.Array.from_buffers(pa.decimal128(38, scale), len(units), [None, pa.py_buffer(words)])

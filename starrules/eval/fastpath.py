@@ -1,12 +1,13 @@
-"""The compiled fast path: one Python function generated from the evaluation graph.
+"""The compiled fast path: one Python function generated from the scoring plan (plan/scoring.py).
 
-The function reads the evidence dict itself (the common, already-final forms only: JSON
-true/false, whole counts, listed choices, numbers and 酌情 scores on the grid) and computes
-the total with plain int arithmetic on the rubric's grid. Anything unusual — a missing or
-unknown key, text such as "是" or "85%", a score off the grid, a division by zero — makes it
-give up (`Slow`), and the traced evaluator, the reference, reads and scores the branch
-instead, with its messages. So the fast path never decides anything the reference would not.
-The source is kept (`FastPath.source`) so it can be read and tested.
+The function reads the evidence dict itself — by the acceptance table (plan/acceptance.py): the
+forms it names final are checked inline, the others it settles read through the table's own
+functions — and computes the total with plain int arithmetic on the rubric's grid, in the
+plan's step order. Anything the table would refuse or leave to the reference — a missing or
+unknown key, text such as "85%", a score off the grid, a division by zero — makes it give up
+(`Slow`), and the traced evaluator, the reference, reads and scores the branch instead, with its
+messages. So the fast path never decides anything the reference would not. The source is kept
+(`FastPath.source`) so it can be read and tested.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..lang import ast
-from ..plan.evidence import (ENTRY_KEYS, RATER_KEYS, REASON_KEYS, SCORE_KEYS, may_be_left_out, number_too_long, read_bool,
-                       text_field)
+from ..plan.acceptance import (ENTRY, FACTS, FactRule, ScoreRange, Value, int_range, settle, settle_level, settle_score,
+                                split_entry)
+from ..plan.evidence import may_be_left_out
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
-from ..core.numbers import Exact, exact, exact_number, half_up
+from ..core.numbers import Exact, exact, half_up
 
 if TYPE_CHECKING:
     from ..plan.scoring import ItemPlan, SectionPlan
@@ -78,76 +80,50 @@ class FastPath:
 
 
 def _helpers(ev: Evaluator) -> dict[str, Any]:
+    """The functions the generated source calls. Evidence is read by the acceptance table
+    (plan/acceptance.py): what it would not settle raises `Slow`, for the reference to report."""
     grid = ev.grid
-    num, den = grid.step.numerator, grid.step.denominator
-    floats_direct = grid.short_step
     limits = ev.limits
 
-    def number(raw: object) -> Exact:
-        if number_too_long(raw, limits):  # the reader reports E518
-            raise Slow
-        value = exact_number(raw)
+    def fact(raw: object, rule: FactRule, choices: tuple[str, ...]) -> Value:
+        """A fact's value that the inline quick test did not take as final."""
+        value = settle(rule, raw, limits, choices)
         if value is None:
             raise Slow
         return value
 
-    def ratio(raw: object) -> Exact:
-        value = number(raw)
-        if not 0 <= value <= 1:
-            raise Slow
-        return value
-
-    def judged(raw: object, low: int, high: int) -> int | None:
-        """Grid units of a 酌情 score in [low, high], None when absent."""
+    def judged(raw: object, scores: ScoreRange) -> int | None:
+        """Grid units of a 酌情 score, None when absent."""
         if raw is _MISSING:
             return None
-        units: int | None
-        if raw.__class__ is int:
-            units = grid.try_units(raw)
-        elif raw.__class__ is float:
-            if raw - raw != 0:  # not finite
+        units = scores.quick(raw)
+        if units is None:
+            units = settle_score(raw, scores, limits)
+            if units is None:
                 raise Slow
-            if floats_direct and abs(raw) < 1e9:
-                units = round(raw * den / num)
-                units = units if units * num / den == raw else None
-            else:
-                value = exact_number(raw)
-                units = None if value is None else grid.try_units(value)
-        else:  # a Decimal from a JSON Lines file, a Fraction; text and bools go to the reference
-            units = grid.try_units(number(raw))
-        if units is None or not low <= units <= high:
-            raise Slow
         return units
 
     def grade(raw: object, levels: Mapping[str, int]) -> int | None:
+        """Grid units of a 分档 level, None when absent."""
         if raw is _MISSING:
             return None
-        units = levels.get(raw) if raw.__class__ is str else None
+        units = settle_level(raw, levels)
         if units is None:
             raise Slow
         return units
 
     return {"Slow": Slow, "State": FastState, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
-            "_number": number, "_ratio": ratio, "_bool": _bool, "_entry": read_entry, "_div": _divide, "_judged": judged, "_grade": grade,
-            "_combine": ev.regular_sum.combine, "_big": limits.largest_int}
-
-
-def _bool(raw: object) -> bool:
-    flag = read_bool(raw)
-    if flag is None:
-        raise Slow
-    return flag
+            "_fact": fact, "_entry": read_entry, "_div": _divide, "_judged": judged, "_grade": grade,
+            "_combine": ev.regular_sum.combine}
 
 
 def read_entry(raw: dict[object, object]) -> tuple[object, tuple[str | None, str | None]]:
-    """`{"得分": 3, "理由": …, "评分人": …}`: the score, and the reason and rater for the trace."""
-    if not ENTRY_KEYS.issuperset(raw):
+    """`{"得分": 3, "理由": …, "评分人": …}`: the score, and the reason and rater for the trace
+    (acceptance.split_entry); one without a score or with an unknown field goes to the reference."""
+    entry = split_entry(raw)
+    if not entry.complete:
         raise Slow
-    score = next((raw[k] for k in SCORE_KEYS if k in raw), _MISSING)
-    if score is _MISSING or score.__class__ is dict:
-        raise Slow  # the reference reports the missing score
-    fields = {str(k): v for k, v in raw.items()}
-    return score, (text_field(fields, REASON_KEYS), text_field(fields, RATER_KEYS))
+    return entry.score, (entry.reason, entry.rater)
 
 
 def _divide(left: Exact, right: Exact) -> Exact:
@@ -233,22 +209,17 @@ class _Writer:
         spec = self.ev.evidence_spec
         default = self.literal(spec.defaults[name]) if name in spec.defaults else "_M"
         self.emit(1, f"{local} = e.get({name!r}, {default})")
-        kind = fact.type.kind
-        if kind == "bool":
-            self.emit(1, f"if {local} is not True and {local} is not False:")
-            self.emit(2, f"{local} = _bool({local})")
-        elif kind == "count":
-            self.emit(1, f"if {local}.__class__ is not int or not 0 <= {local} < _big:")
-            self.emit(2, "raise Slow")
-        elif kind == "number":
-            self.emit(1, f"if {local}.__class__ is not int or not -_big < {local} < _big:")
-            self.emit(2, f"{local} = _number({local})")
-        elif kind == "ratio":
-            self.emit(1, f"if {local}.__class__ is not int or not 0 <= {local} <= 1:")
-            self.emit(2, f"{local} = _ratio({local})")
-        else:
-            self.emit(1, f"if {local}.__class__ is not str or {local} not in {self.const(frozenset(fact.type.choices))}:")
-            self.emit(2, "raise Slow")
+        # acceptance.quick_test inline, from the same fields: the final class, within its int range
+        # or among the listed choices; any other value is read by the table (`_fact`) or goes to the reference
+        rule = FACTS[fact.type.kind]
+        quick = [f"{local}.__class__ is not {self.const(rule.final)}"]
+        bounds = int_range(rule, self.ev.limits)
+        if bounds is not None:
+            quick.append(f"not {bounds[0]} <= {local} <= {bounds[1]}")
+        elif rule.listed:
+            quick.append(f"{local} not in {self.const(frozenset(fact.type.choices))}")
+        self.emit(1, f"if {' or '.join(quick)}:  # {rule.name}")
+        self.emit(2, f"{local} = _fact({local}, {self.const(rule)}, {self.const(tuple(fact.type.choices))})")
 
     def read_judgements(self) -> None:
         spec = self.ev.evidence_spec
@@ -257,14 +228,13 @@ class _Writer:
             self.local[f"证据 {name}"] = units
             self.emit(1, f"{raw} = e.get({name!r}, _M)")
             self.emit(1, f"{why} = None")
-            self.emit(1, f"if {raw}.__class__ is dict:")
+            self.emit(1, f"if {raw}.__class__ is {self.const(ENTRY.settled)}:")
             self.emit(2, f"{raw}, {why} = _entry({raw})")
             if name in spec.levels:
                 self.emit(1, f"{units} = _grade({raw}, {self.const(spec.levels[name])})")
                 self.judged.append(f"({units}, {raw} if {units} is not None else None, {why})")
             else:
-                low, high = spec.unit_ranges[name]
-                self.emit(1, f"{units} = _judged({raw}, {low}, {high})")
+                self.emit(1, f"{units} = _judged({raw}, {self.const(spec.scores[name])})")
                 self.judged.append(f"({units}, None, {why})")
             if not may_be_left_out(item):
                 self.emit(1, f"if {units} is None:")

@@ -133,9 +133,6 @@ class Lazy:
         raise NotImplementedError
 
 
-_LAZY_PARTS = ("sections", "vetoes", "facts", "derived", "values")
-
-
 def _now(value: Any, name: str) -> Any:
     return value.part(name) if isinstance(value, Lazy) else value
 
@@ -164,7 +161,7 @@ class Result:
     _derived: tuple[tuple[str, Scalar], ...] | Lazy = attrs.field(default=(), alias="derived", repr=_shown("derived"))
     levels: Mapping[str, LevelResult] = attrs.Factory(dict)
     consequences: tuple[Consequence, ...] = ()
-    gap: Mapping[str, Gap] = attrs.Factory(dict)
+    _gap: Mapping[str, Gap] | Lazy = attrs.field(factory=dict, alias="gap", repr=_shown("gap"))
     id: str | None = None
     history: Mapping[str, Mapping[int, str]] = attrs.Factory(dict)  # scheme → year → level, from the evidence
     raters: Mapping[str, Result] = attrs.Factory(dict)  # with 综合: each rater's own result
@@ -189,6 +186,11 @@ class Result:
         return _now(self._derived, "derived")  # type: ignore[no-any-return]
 
     @property
+    def gap(self) -> Mapping[str, Gap]:
+        """Per scheme, the gap to the next level (when explaining), worked out when first read."""
+        return _now(self._gap, "gap")  # type: ignore[no-any-return]
+
+    @property
     def scheme_values(self) -> Mapping[str, Scalar] | None:
         """Facts, derived values, `@` scores, 总分 and 未达标类型数 as the engine keeps them (scores
         made points when read), or None: then they are read from the sections."""
@@ -211,7 +213,7 @@ class Result:
         """Pickled with its lazy parts made (they hold the compiled evaluator), scheme values dropped."""
         state = {field.name: getattr(self, field.name) for field in attrs.fields(Result)}
         state.update(_sections=self.sections, _vetoes=self.vetoes, _facts=self.facts, _derived=self.derived,
-                     _values=None)
+                     _values=None, _gap=self.gap)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

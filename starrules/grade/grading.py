@@ -1,9 +1,11 @@
 """Grading a result under a scheme: bounds and level conditions, 降档, 逐级晋升, vetoes,
 derived schemes, and the measures (措施) that follow (LANGUAGE.md §4, §5).
 
-A scheme is compiled once per rubric (`CheckedRubric.grader`); grading reads only the result —
-its facts, derived values, scores and history — so any result can be graded under any
-scheme after the fact.
+`SchemeGrader` is the scalar engine of a scheme's lowered plan (`plan.grading.GradePlan`, built
+once per rubric and scheme): it grades one result at a time, writing every step into the level's
+reasons. Grading reads only the result — its facts, derived values, scores and history — so any
+result can be graded under any scheme after the fact. The batch engine grades the same plans a
+column at a time (`batch/grading.py`).
 """
 
 from __future__ import annotations
@@ -14,67 +16,36 @@ from typing import NoReturn
 
 import attrs
 
-from ..lang import ast
 from ..core.diagnostics import EvidenceError
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, ExprCompiler, Value, value_key
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Value
+from ..plan.grading import Cap, Condition, GradePlan, grade_plan, lower_scheme
 from ..check.model import CheckedScheme, CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
-from ..eval.result import Consequence, LevelResult, Result, VetoResult
+from ..eval.result import Consequence, LevelResult, Result
 from .gap import GapFinder
-from ..check.schemes import REQUEST, resolve_scheme, scheme_sources
-from ..core.sourcetext import SourceTexts, Template
+from ..check.schemes import REQUEST
 
 Values = dict[str, Value]
 
 
-@attrs.frozen
-class _Condition:
-    test: Compiled
-    text: str
-    template: Template
-
-    def holds(self, values: Values) -> bool:
-        return bool(self.test(values))
-
-    def shown(self, values: Values) -> str:
-        return self.template.render(values.__getitem__)
-
-
-@attrs.frozen
-class _Level:
-    name: str
-    bound: Fraction | None
-    conditions: tuple[_Condition, ...]
-
-
 class SchemeGrader:
-    """One scheme's levels, downgrades and mapping compiled against one rubric's names."""
+    """One scheme's plan for one rubric, run on one result at a time."""
 
-    def __init__(self, scheme: CheckedScheme, rubric: CheckedRubric) -> None:
-        self.scheme, self.name, self.levels = scheme, scheme.name, scheme.levels
-        self.base = grader_for(rubric, scheme.base.name) if scheme.base is not None else None
-        compiler, texts = ExprCompiler({*rubric.facts, *rubric.lets}), SourceTexts(scheme_sources(rubric))
-        read: set[str] = set()
-
-        def condition(expr: ast.Expr) -> _Condition:
-            reads = [(e.span, value_key(e)) for e in compiler.reads(expr)]
-            read.update(key for _, key in reads)
-            return _Condition(compiler.compile(expr), texts.text(expr.span), texts.template(expr.span, reads))
-
-        body = scheme.definition.body
-        self.rungs = tuple(_Level(s.name, s.bound.value if s.bound else None, tuple(map(condition, s.conditions)))
-                           for s in body if isinstance(s, ast.Level))
-        self.mapping = {base: s.name for s in body if isinstance(s, ast.LevelMap) for base in s.base_levels}
-        self.downgrades = tuple((int(s.steps.value), condition(s.condition)) for s in body
-                                if isinstance(s, ast.Downgrade))
-        self.one_step_up = any(isinstance(s, ast.OneStepUp) for s in body)
-        self.chain: set[str] = set(self.levels) | (self.base.chain if self.base else set())
-        self.consequences = scheme.consequences.measures if scheme.consequences else ()
-        # what a level depends on besides the total and the vetoes: the batch engine grades
-        # each distinct combination once; 逐级晋升 reads history, so those rows grade one by one
-        self.reads: frozenset[str] = frozenset(read | (self.base.reads if self.base else frozenset()))
-        self.reads_history: bool = self.one_step_up or (self.base is not None and self.base.reads_history)
+    def __init__(self, scheme: CheckedScheme, rubric: CheckedRubric, plan: GradePlan | None = None) -> None:
+        self.plan = plan = plan if plan is not None else lower_scheme(rubric, scheme)
+        self.scheme, self.name, self.levels = scheme, plan.scheme, plan.names
+        self.base = grader_for(rubric, plan.base.scheme) if plan.base is not None else None
+        self.index = {name: k for k, name in enumerate(plan.names)}
+        # base level name → level name (report/summary.py follows a quota through it)
+        self.mapping = {b: plan.names[m] for b, m in zip(plan.base.names, plan.mapping)} if plan.base else {}
+        self.one_step_up = plan.one_step_up
+        self.chain: set[str] = set(plan.chain)
+        self.consequences = plan.consequences
+        # what a level depends on besides the total and the vetoes; 逐级晋升 reads history,
+        # so the batch engine grades those rows one by one
+        self.reads: frozenset[str] = plan.reads
+        self.reads_history: bool = plan.reads_history
 
     @property
     def floor(self) -> str:
@@ -83,72 +54,73 @@ class SchemeGrader:
     def bound(self, level: str) -> Fraction | None:
         """The lowest total at which the score alone can reach `level` (None: no bound)."""
         if self.base is None:
-            return next(r.bound for r in self.rungs if r.name == level)
+            return next(band.points for band in self.plan.bands if band.name == level)
         bounds = [self.base.bound(b) for b, mapped in self.mapping.items() if mapped == level]
         return None if None in bounds else min(b for b in bounds if b is not None)
 
-    def conditions(self, level: str) -> tuple[_Condition, ...]:
+    def conditions(self, level: str) -> tuple[Condition, ...]:
         """The extra conditions of `level` (for a derived level: of its lowest base level)."""
         if self.base is None:
-            return next((r.conditions for r in self.rungs if r.name == level), ())
+            return next((band.conditions for band in self.plan.bands if band.name == level), ())
         lowest = [b for b in self.base.levels if self.mapping.get(b) == level][-1]
         return self.base.conditions(lowest)
 
     def grade(self, result: Result, values: Values, ignored: frozenset[int] = frozenset()) -> LevelResult:
+        """`ignored`: vetoes (by index) a derived scheme caps itself, left out here."""
+        plan = self.plan
         reasons: list[str] = []
+        caps = self._caps(result)
         if self.base is None:
-            by_score = start = self._by_score(result.total, values, reasons)
+            by_score = index = self._by_score(result.total, values, reasons)
             vetoed = False
         else:
-            mine = frozenset(i for i, v in enumerate(result.vetoes) if v.highest in self.levels)
+            mine = frozenset(n for n, cap in enumerate(caps) if isinstance(cap, int))
             below = self.base.grade(result, values, ignored | mine)
-            by_score, start, vetoed = self.mapping[below.by_score], self.mapping[below.level], below.vetoed
+            by_score = plan.mapping[self.base.index[below.by_score]]
+            index = plan.mapping[self.base.index[below.level]]
+            vetoed = below.vetoed
             reasons += below.reasons
-            reasons.append(f"“{self.base.name}”的“{below.level}”对应“{self.name}”的“{start}”")
-        index = self.levels.index(start)
+            reasons.append(f"“{self.base.name}”的“{below.level}”对应“{self.name}”的“{self.levels[index]}”")
         steps = 0
-        for count, condition in self.downgrades:
-            if condition.holds(values):
-                steps += count
-                reasons.append(f"降档 {count} 级:{condition.shown(values)}")
-        index = min(index + steps, len(self.levels) - 1)
+        for downgrade in plan.downgrades:
+            if downgrade.condition.holds(values):
+                steps += downgrade.steps
+                reasons.append(f"降档 {downgrade.steps} 级:{downgrade.condition.shown(values)}")
+        index = min(index + steps, plan.floor)
         if self.one_step_up:
             index = self._one_step_up(result, index, reasons)
-        for number, veto in enumerate(result.vetoes):
-            if veto.fired and number not in ignored:
-                cap = self._veto_cap(veto)
-                if cap is not None:
-                    vetoed = True
-                    if cap > index:
-                        index = cap
-                    reasons.append(f"一票否决({veto.because or veto.text}),最高“{self.levels[cap]}”"
-                                   if veto.highest in self.levels else f"一票否决:{veto.because or veto.text}")
-        return LevelResult(self.name, self.levels[index], by_score, steps, vetoed, tuple(reasons))
+        for number, (veto, cap) in enumerate(zip(result.vetoes, caps)):
+            if veto.fired and number not in ignored and cap != "base":
+                vetoed = True
+                highest = plan.floor if cap == "lowest" else cap
+                index = max(index, highest)
+                reasons.append(f"一票否决({veto.because or veto.text}),最高“{self.levels[highest]}”"
+                               if cap != "lowest" else f"一票否决:{veto.because or veto.text}")
+        return LevelResult(self.name, self.levels[index], self.levels[by_score], steps, vetoed, tuple(reasons))
 
-    def _by_score(self, total: Fraction | int, values: Values, reasons: list[str]) -> str:
+    def _caps(self, result: Result) -> list[Cap]:
+        """What each of the result's vetoes does here: the plan's, veto by veto (a result of
+        another rubric, whose vetoes differ, by each one's 最高 alone)."""
+        rules = self.plan.vetoes
+        return [rules[n].cap if n < len(rules) and rules[n].highest == veto.highest else self.plan.cap_of(veto.highest)
+                for n, veto in enumerate(result.vetoes)]
+
+    def _by_score(self, total: Fraction | int, values: Values, reasons: list[str]) -> int:
         shown = format_decimal(Fraction(total))
-        for rung in self.rungs:
-            if rung.bound is not None and total < rung.bound:
+        for index, band in enumerate(self.plan.bands):
+            if band.points is not None and total < band.points:
                 continue
-            failed = [c.shown(values) for c in rung.conditions if not c.holds(values)]
+            failed = [c.shown(values) for c in band.conditions if not c.holds(values)]
             if failed:
-                reasons.append(f"未评为“{rung.name}”:条件不成立:{';'.join(failed)}")
+                reasons.append(f"未评为“{band.name}”:条件不成立:{';'.join(failed)}")
                 continue
-            if rung.bound is not None:
-                reasons.append(f"总分 {shown} 分,达到“{rung.name}”的分数线 {format_decimal(rung.bound)} 分")
+            if band.points is not None:
+                reasons.append(f"总分 {shown} 分,达到“{band.name}”的分数线 {format_decimal(band.points)} 分")
             else:
-                reasons.append(f"总分 {shown} 分,未达到更高等级,为“{rung.name}”")
-            return rung.name
+                reasons.append(f"总分 {shown} 分,未达到更高等级,为“{band.name}”")
+            return index
         reasons.append(f"总分 {shown} 分,为最低等级“{self.floor}”")
-        return self.floor
-
-    def _veto_cap(self, veto: VetoResult) -> int | None:
-        """The highest index a fired veto allows here; None when the base scheme applies it."""
-        if veto.highest in self.levels:
-            return self.levels.index(veto.highest)
-        if self.base is not None and veto.highest in self.base.chain:
-            return None
-        return len(self.levels) - 1
+        return self.plan.floor
 
     def _one_step_up(self, result: Result, index: int, reasons: list[str]) -> int:
         years = result.history.get(self.name, {})
@@ -157,14 +129,14 @@ class SchemeGrader:
         last_year = max(years)
         last = years[last_year]
         self.check_level(last, last_year)
-        highest = max(self.levels.index(last) - 1, 0)
+        highest = max(self.index[last] - 1, 0)
         if index < highest:
             reasons.append(f"逐级晋升:{last_year} 年为“{last}”,今年最高“{self.levels[highest]}”")
             return highest
         return index
 
     def check_level(self, level: str, year: int) -> None:
-        if level not in self.levels:
+        if level not in self.index:
             _history_error(f"历史中 {year} 年的等级“{level}”不是等级方案“{self.name}”的等级"
                            f"({'、'.join(self.levels)})")
 
@@ -216,7 +188,10 @@ def result_values(result: Result) -> Values:
 
 def grader_for(rubric: CheckedRubric, name: str) -> SchemeGrader:
     """The compiled form of scheme `name` for this rubric, built once and kept in `rubric.compiled`."""
-    return rubric.compiled.get((SchemeGrader, name), lambda: SchemeGrader(resolve_scheme(rubric, name), rubric))
+    def make() -> SchemeGrader:
+        plan = grade_plan(rubric, name)
+        return SchemeGrader(plan.definition, rubric, plan)
+    return rubric.compiled.get((SchemeGrader, name), make)
 
 
 def grade_level(rubric: CheckedRubric, result: Result, scheme: str) -> LevelResult:

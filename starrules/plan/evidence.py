@@ -1,17 +1,18 @@
 """Reading the evidence of one branch: every problem found at once, never a silent fix.
 
 Evidence is a mapping from fact names (and the names of 酌情 / 分档 items) to values. JSON
-floats are read through their decimal text, so 18.3 stays 18.3.
+floats are read through their decimal text, so 18.3 stays 18.3. Which values each fact and score
+may take, and how they are read, is the acceptance table (acceptance.py), which the fast path and
+the batch engine read too; this reader reports what it refuses, in the table's words.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -22,20 +23,17 @@ from ..lang import ast
 from ..core.bounded import TooLarge, check_size, open_regular, read_bounded
 from ..core.diagnostics import EvidenceError
 from ..core.evidence_json import JsonFault, load_json
-from ..core.limits import LimitExceeded, Limits, too_many_digits
-from ..core.numbers import Exact, Grid, exact, exact_number, format_decimal
+from ..core.limits import LimitExceeded, Limits
+from ..core.numbers import Exact, Grid, exact, format_decimal
 from ..core.reporter import Reporter, did_you_mean
 from ..core.source import Span, decode
+from .acceptance import (ENTRY, FACT_MESSAGES, FACTS, MISSING, MISSING_FACT_HINT, MISSING_SCORE, NO_SCORE, NOT_LISTED,
+                         SCORE_MESSAGES, UNKNOWN, UNKNOWN_FIELD_HINT, Rejection, ScoreRange, Value, convert, level_units,
+                         quick_test, score_range, score_units, split_entry)
 
-Value = bool | int | Fraction | str  # a fact or derived value during evaluation
 RESERVED_KEYS = frozenset({"id", "名称", "name", "历史", "history"})  # carried along, not facts
 HISTORY_KEYS = ("历史", "history")
-SCORE_KEYS, REASON_KEYS, RATER_KEYS = ("得分", "score"), ("理由", "reason"), ("评分人", "rater")
-ENTRY_KEYS = frozenset({*SCORE_KEYS, *REASON_KEYS, *RATER_KEYS})  # the fields of {"得分": …, "理由": …}
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_TRUE, _FALSE = frozenset({"是", "true"}), frozenset({"否", "false"})
-_TYPE_WORDS = {"bool": "是否(是/否、true/false)", "count": "计数(不小于 0 的整数)", "number": "数值",
-               "ratio": "比例(0 到 1 之间,或百分数如 \"85%\")", "choice": "选项"}
+SCORE_KEYS, REASON_KEYS, RATER_KEYS = ENTRY.score, ENTRY.reason, ENTRY.rater  # the fields of {"得分": …, "理由": …}
 
 Locate = Callable[[str], Span]
 
@@ -204,8 +202,11 @@ class EvidenceSpec:
         self.levels = {name: {g.name: self.grid.units(g.points.value) for g in c.levels}
                        for name, c in self.clauses.items() if isinstance(c, ast.Grades)}
         self.unit_ranges = {name: (self.grid.units(low), self.grid.units(high)) for name, (low, high) in self.ranges.items()}
+        self.scores: dict[str, ScoreRange] = {name: score_range(self.grid, low, high, self.limits)
+                                              for name, (low, high) in self.unit_ranges.items()}
         self.defaults = {name: _default_value(f.default) for name, f in self.facts.items() if f.default is not None}
-        self.accept = {name: _accepts(f, self.limits.largest_int) for name, f in self.facts.items()}
+        # values final as given (acceptance.quick_test); anything else goes through acceptance.convert
+        self.accept = {name: quick_test(FACTS[f.type.kind], self.limits, f.type.choices) for name, f in self.facts.items()}
         self.required_judged = [name for name, item in self.judged.items() if not may_be_left_out(item)]
         # keys the fast paths read themselves; history and anything unknown goes to the reference reader
         self.plain_keys = frozenset({*self.facts, *self.judged, *RESERVED_KEYS} - set(HISTORY_KEYS))
@@ -302,11 +303,11 @@ class _Reader:
                 if name in spec.defaults:
                     values[name] = spec.defaults[name]
                 else:
-                    self.problem("E501", name, f"缺少事实“{name}”({_TYPE_WORDS[fact.type.kind]})",
-                                 f"在证据中加上 \"{name}\": …,或在标准中给它写“默认”")
+                    self.problem(MISSING, name, FACT_MESSAGES[MISSING].format(name=name, words=FACTS[fact.type.kind].words),
+                                 MISSING_FACT_HINT.format(name=name))
         for name in spec.required_judged:
             if name not in data:
-                self.problem("E501", name, f"缺少项目“{name}”的评分({_judged_word(spec.judged[name])})")
+                self.problem(MISSING, name, SCORE_MESSAGES[MISSING].format(name=name, words=_judged_word(spec.judged[name])))
         extra = {k: data[k] for k in RESERVED_KEYS if k in data}
         history = read_history(data, self.locate, self.reporter)
         return Evidence(values, judgements, extra, history)
@@ -321,110 +322,56 @@ class _Reader:
                      did_you_mean(key, candidates) or "证据中只能出现标准声明的事实和酌情/分档项目")
 
     def fact(self, fact: ast.Fact, raw: object) -> Value | None:
-        name, kind = fact.name, fact.type.kind
-        if kind == "bool":
-            flag = read_bool(raw)
-            if flag is None:
-                self.wrong_type(name, kind, raw)
-            return flag
-        if kind == "choice":
-            if not isinstance(raw, str):
-                self.wrong_type(name, kind, raw)
-                return None
-            if raw not in fact.type.choices:
-                self.problem("E506", name, f"“{name}”的值“{raw}”不在可选范围内({'、'.join(fact.type.choices)})",
-                             did_you_mean(raw, fact.type.choices))
-                return None
-            return raw
-        try:
-            number = _number(raw, self.spec.limits, percent=kind == "ratio")
-        except LimitExceeded as exc:
-            self.refuse(name, exc)
-            return None
-        if number is None:
-            self.wrong_type(name, kind, raw)
-        elif kind == "count" and (not isinstance(number, int) or number < 0):
-            self.problem("E504", name, f"“{name}”是计数,应为不小于 0 的整数,这里是 {_shown(number)}")
-        elif kind == "ratio" and not 0 <= number <= 1:
-            self.problem("E505", name, f"“{name}”是比例,应在 0 到 1 之间(或 0% 到 100%),这里是 {_shown(number)}")
-        else:
-            return number
+        """The fact's value, or None when refused (reported)."""
+        rule = FACTS[fact.type.kind]
+        found = convert(rule, raw, self.spec.limits, fact.type.choices)
+        if not isinstance(found, Rejection):
+            return found
+        choices = fact.type.choices
+        hint = did_you_mean(raw, choices) if found.code == NOT_LISTED and isinstance(raw, str) else None
+        self.reject(FACT_MESSAGES, fact.name, found, raw, hint, words=rule.words, choices="、".join(choices))
         return None
 
-    def refuse(self, name: str, exc: LimitExceeded) -> None:
-        self.problem(exc.code, name, f"“{name}”{exc.message}")
-
-    def wrong_type(self, name: str, kind: str, raw: object) -> None:
-        self.problem("E503", name, f"“{name}”应为{_TYPE_WORDS[kind]},这里是{_json_type(raw)} {_preview(raw)}")
+    def reject(self, messages: Mapping[str, str], name: str, rejection: Rejection, raw: object,
+               hint: str | None = None, **fields: object) -> None:
+        """Report a value refused by the acceptance table, in the table's words."""
+        shown = rejection.shown
+        words = {"name": name, "type": _json_type(raw), "preview": _preview(raw), "digits": self.spec.limits.evidence_digits,
+                 "value": _shown(shown) if isinstance(shown, (int, Fraction)) and not isinstance(shown, bool) else shown}
+        self.problem(rejection.code, name, messages[rejection.code].format(**{**words, **fields}), hint)
 
     def judgement(self, name: str, raw: object) -> Judgement | None:
         spec = self.spec
         reason = rater = None
         if type(raw) is not int and type(raw) is not float and isinstance(raw, Mapping):  # noqa: E721
-            fields = {str(k): v for k, v in raw.items()}
-            for key in fields:
-                if key not in ENTRY_KEYS:
-                    self.problem("E502", f"{name}.{key}", f"“{name}”中未知的字段“{key}”",
-                                 "可用的字段:得分(score)、理由(reason)、评分人(rater)")
-            score = next((fields[k] for k in SCORE_KEYS if k in fields), None)
-            reason, rater = (text_field(fields, keys) for keys in (REASON_KEYS, RATER_KEYS))
-            if score is None:
-                self.problem("E501", f"{name}", f"项目“{name}”的评分缺少“得分”")
+            entry = split_entry(raw)
+            for key in entry.unknown:
+                self.problem(UNKNOWN, f"{name}.{key}", SCORE_MESSAGES[UNKNOWN].format(name=name, field=key),
+                             UNKNOWN_FIELD_HINT)
+            if entry.score is NO_SCORE:
+                self.problem(MISSING, f"{name}", MISSING_SCORE.format(name=name))
                 return None
-            raw = score
+            raw, reason, rater = entry.score, entry.reason, entry.rater
         if name in spec.levels:
             return self.grade(name, spec.levels[name], raw, reason, rater)
-        if type(raw) is float and math.isfinite(raw):  # the common JSON case, kept off Fraction  # noqa: E721
-            units = spec.grid.decimal_units(Decimal(repr(raw)))
-            if units is not None and spec.unit_ranges[name][0] <= units <= spec.unit_ranges[name][1]:
-                return Judgement(units, None, reason, rater)
-        try:
-            number = _number(raw, spec.limits, percent=False)
-        except LimitExceeded as exc:
-            self.refuse(name, exc)
-            return None
-        if number is None:
-            self.problem("E503", name, f"项目“{name}”的酌情得分应为数值,这里是{_json_type(raw)} {_preview(raw)}")
-            return None
-        low, high = spec.ranges[name]
-        units = spec.grid.try_units(number)
-        if units is not None and spec.unit_ranges[name][0] <= units <= spec.unit_ranges[name][1]:
+        units = score_units(raw, spec.scores[name], spec.limits)
+        if not isinstance(units, Rejection):
             return Judgement(units, None, reason, rater)
-        if not low <= number <= high:
-            self.problem("E507", name, f"项目“{name}”的酌情得分 {_shown(number)} 分不在 {format_decimal(low)}–"
-                         f"{format_decimal(high)} 分之内")
-            return None
-        units = spec.grid.try_units(number)
-        if units is None:
-            self.problem("E508", name, f"项目“{name}”的得分 {_shown(number)} 分不是精度 "
-                         f"{format_decimal(spec.grid.step)} 分的整数倍")
-            return None
-        return Judgement(units, None, reason, rater)
+        low, high = spec.ranges[name]
+        self.reject(SCORE_MESSAGES, name, units, raw, low=format_decimal(low), high=format_decimal(high),
+                    step=format_decimal(spec.grid.step))
+        return None
 
     def grade(self, name: str, levels: dict[str, int], raw: object, reason: str | None,
               rater: str | None) -> Judgement | None:
-        if not isinstance(raw, str) or raw not in levels:
-            shown = raw if isinstance(raw, str) else _preview(raw)
-            self.problem("E509", name, f"项目“{name}”没有档次“{shown}”(可选:{'、'.join(levels)})",
-                         did_you_mean(shown, list(levels)) if isinstance(raw, str) else None)
-            return None
-        return Judgement(levels[raw], raw, reason, rater)
-
-
-def _accepts(fact: ast.Fact, big: int) -> Callable[[object], bool]:
-    """A quick test for values already in their final form (a JSON true, a whole count, an
-    int, a listed choice); anything else goes through the full conversion and its messages."""
-    kind = fact.type.kind
-    if kind == "bool":
-        return lambda raw: raw is True or raw is False
-    if kind == "count":
-        return lambda raw: type(raw) is int and 0 <= raw < big  # noqa: E721 (bool is an int subclass)
-    if kind == "number":
-        return lambda raw: type(raw) is int and -big < raw < big  # noqa: E721
-    if kind == "ratio":
-        return lambda raw: raw == 0 or raw == 1 if type(raw) is int else False  # noqa: E721
-    choices = frozenset(fact.type.choices)
-    return lambda raw: type(raw) is str and raw in choices  # noqa: E721
+        units = level_units(raw, levels)
+        if not isinstance(units, Rejection):
+            assert isinstance(raw, str)
+            return Judgement(units, raw, reason, rater)
+        hint = did_you_mean(raw, list(levels)) if isinstance(raw, str) else None
+        self.reject(SCORE_MESSAGES, name, units, raw, hint, levels="、".join(levels),
+                    value=raw if isinstance(raw, str) else _preview(raw))
+        return None
 
 
 def _judged_word(item: ast.Item) -> str:
@@ -435,58 +382,12 @@ def _judged_word(item: ast.Item) -> str:
     return f"酌情 {format_decimal(low)}–{format_decimal(high)} 分"
 
 
-def text_field(fields: dict[str, object], keys: tuple[str, str]) -> str | None:
-    value = next((fields[k] for k in keys if k in fields), None)
-    return None if value is None else str(value)
-
-
 def _default_value(default: ast.Literal) -> Value:
     if isinstance(default, ast.Bool):
         return default.value
     if isinstance(default, ast.NameRef):
         return default.name
     return exact(default.value)
-
-
-def read_bool(raw: object) -> bool | None:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str):
-        word = raw.strip().lower()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-    return None
-
-
-def _number(raw: object, limits: Limits, *, percent: bool) -> Exact | None:
-    """An exact number from JSON/Python/CSV forms (numbers, or decimal text); None otherwise;
-    LimitExceeded (E518) for one too long to be made exact cheaply."""
-    scale = Fraction(1)
-    if isinstance(raw, str):
-        text = raw.strip()
-        if percent and text.endswith("%"):
-            text, scale = text[:-1].strip(), Fraction(1, 100)
-        if not _DECIMAL.fullmatch(text):
-            return None
-        try:
-            raw = Decimal(text)
-        except InvalidOperation:
-            return None
-    if number_too_long(raw, limits):
-        raise LimitExceeded("E518", f"的数字位数过多(写成普通小数最多 {limits.evidence_digits} 位)")
-    number = exact_number(raw)
-    return None if number is None else exact(number * scale)
-
-
-def number_too_long(raw: object, limits: Limits) -> bool:
-    """The one digit rule for evidence numbers (E518): `too_many_digits`, with a Python float
-    read through its decimal text (repr) as a JSON number is, so 1e308 from a Python dict is
-    refused exactly as 1e308 in a JSON file, whichever engine reads it."""
-    if type(raw) is float:  # noqa: E721
-        return math.isfinite(raw) and too_many_digits(Decimal(repr(raw)), limits)
-    return too_many_digits(raw, limits)
 
 
 _HUGE = "(超过 300 位的数)"

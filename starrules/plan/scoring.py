@@ -17,6 +17,7 @@ from typing import Literal
 import attrs
 
 from ..core.numbers import Exact, Grid, format_decimal, half_up
+from ..core.sourcetext import SourceTexts
 from ..lang import ast
 from .expressions import TOTAL_KEY, ExprCompiler, value_key
 from .graph import REGULAR, TOTAL, Graph, Node, item_id
@@ -266,22 +267,19 @@ def _score_keys_read(graph: Graph) -> set[str]:
 
 
 def _describe(plan: ScoringPlan) -> list[str]:
-    grid = plan.grid
+    grid, texts = plan.grid, SourceTexts(plan.graph.sources)
 
     def pts(units: int) -> str:
         return format_decimal(Fraction(grid.points(units))) + "分"
 
     def rule(role: str, r: Rule) -> str:
-        parts = [role]
-        if r.units:
-            parts.append(pts(r.units))
-        if r.step is not None:
-            parts.append(f"每 {format_decimal(r.step)}")
-        if r.reads:
-            parts.append("读 " + "、".join(r.reads))
-        return "    " + " ".join(parts) + f"(第 {r.line} 行)"
+        facts = [f"{pts(r.units)}({r.units} 单位)"] if r.units else []
+        facts += [f"读 {'、'.join(r.reads)}"] if r.reads else []
+        return f"    {role} {texts.text(r.clause.span)}(第 {r.line} 行" + "".join(f";{f}" for f in facts) + ")"
 
-    lines = [f"计分计划 {plan.rubric}(精度 {format_decimal(grid.step)} 分)",
+    lines = [f"计分计划 {plan.rubric}(精度 {format_decimal(grid.step)} 分;分数以精度单位计,四舍五入一次)",
+             "项目的规则按顺序:① 不适用 → ② 起评/酌情/分档/得分 → ③ 扣分 → ④ 最多扣 → ⑤ 加分 → "
+             "⑥ 不超过分值、不低于 0(可倒扣除外)→ ⑦ 不得分",
              "事实 " + "、".join(f"{n}:{f.type.kind}" for n, f in plan.facts.items())]
     for step in plan.steps:
         if step.kind == "let":
@@ -289,31 +287,31 @@ def _describe(plan: ScoringPlan) -> list[str]:
         elif step.kind == "item":
             item = plan.items[str(step.key)]
             lines.append(f"项目 {item.name} [{item.kind}] 分值 {pts(item.max)}" + ("(可倒扣)" if item.negative else ""))
-            lines += [rule("不适用", r) for r in item.not_applicable]
+            lines += [rule("①", r) for r in item.not_applicable]
             if item.score_is is not None:
-                lines.append(rule("得分 =", item.score_is))
+                lines.append(rule("②", item.score_is))
             if item.base is not None:
-                lines.append(rule(type(item.base.clause).__name__.lower(), item.base))
-            lines += [rule("扣" if isinstance(r.clause, ast.DeductIf) else "每…扣", r) for r in item.deduct]
+                lines.append(rule("②", item.base))
+            lines += [rule("③", r) for r in item.deduct]
             if item.max_deduct is not None:
-                lines.append(rule("最多扣", item.max_deduct))
-            lines += [rule("加", r) for r in item.award]
-            lines += [rule("不得分", r) for r in item.zero]
+                lines.append(rule("④", item.max_deduct))
+            lines += [rule("⑤", r) for r in item.award]
+            lines += [rule("⑦", r) for r in item.zero]
         elif step.kind == "section":
             section = plan.section(str(step.key))
             extra = "".join([f" 达标线 {pts(section.pass_line)}" if section.pass_line is not None else "",
                              f" 权重 {format_decimal(section.weight)}" if section.weight is not None else ""])
-            lines.append(f"类型 {section.name} [{section.kind}] {pts(section.points)}{extra}:"
-                         f"{'、'.join(plan.items[i].name for i in section.items)}")
+            lines.append(f"类型 {section.name} [{section.kind}] {pts(section.points)}{extra} = "
+                         f"{' + '.join(plan.items[i].name for i in section.items) or '0'},限于 0 到 {pts(section.points)}")
         elif step.kind == "veto":
             veto = plan.vetoes[int(step.key)]
-            lines.append(f"否决 第 {veto.rule.line} 行" + (f",最高 {veto.highest}" if veto.highest else ""))
+            lines.append(f"否决 {int(step.key) + 1}:{texts.text(veto.rule.clause.span)}(第 {veto.rule.line} 行)")
         elif step.kind == "regular":
             rs = plan.regular_sum
-            how = "加权" if rs.weights is not None else "相加"
-            lines.append(f"合计 {how}" + (f",折算为 {pts(rs.target)}" if rs.target is not None else ""))
+            how = "各类型得分率 × 权重 × 满分" if rs.weights is not None else "各类型得分相加"
+            lines.append(f"合计 = {how}" + (f",再折算为 {pts(rs.target)}" if rs.target is not None else ""))
         elif step.kind == "total":
             lines.append(f"{TOTAL_KEY} = 合计 + 加分类型 − 扣分类型,不低于 0")
         else:
-            lines.append("未达标类型数")
+            lines.append("未达标类型数 = 得分低于达标线的类型个数")
     return lines
