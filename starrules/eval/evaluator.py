@@ -264,10 +264,13 @@ class Evaluator:
         self.veto_rules = [_Rule(self, veto.rule) for veto in plan.vetoes]
         self.steps: list[Callable[[_Run], None]] = [step for s in plan.steps if (step := self._step(s))]
         self.evidence_spec = EvidenceSpec(self)
-        # `@名称` → where a fast state keeps that score (an item's name wins over a section's, as in results)
-        self.score_slots: dict[str, tuple[str, int]] = {
+        # value key → where a fast state keeps it (an item's name wins over a section's, as in results)
+        self.value_slots: dict[str, tuple[str, int]] = {
+            **{name: ("fact", k) for k, name in enumerate(self.facts)},
+            **{name: ("let", k) for k, name in enumerate(self.lets_names)},
             **{f"@{section.name}": ("section", k) for k, section in enumerate(plan.sections)},
-            **{f"@{item.name}": ("item", k) for k, item in enumerate(plan.items.values())}}
+            **{f"@{item.name}": ("item", k) for k, item in enumerate(plan.items.values())},
+            TOTAL_KEY: ("total", 0), BELOW_PASS_KEY: ("below_pass", 0)}
         self.fast = FastPath(self)
 
     @classmethod
@@ -446,8 +449,9 @@ class _FastParts(Lazy):
         if self._detail is None:
             ev, state = self.ev, self.state
             if self.explain:
+                notes = state.notes or ((None, None),) * len(state.judged)
                 judgements = {name: Judgement(units, level, *(why or (None, None)))
-                              for name, (units, level, why) in zip(ev.evidence_spec.judged, state.judged)
+                              for name, units, (level, why) in zip(ev.evidence_spec.judged, state.judged, notes)
                               if units is not None}
                 self._detail = ev._detail(*ev._trace(Evidence(dict(self.facts()), judgements, {}), True))
             else:
@@ -490,21 +494,30 @@ class _FastParts(Lazy):
 
 
 class StateValues(dict[str, Value]):
-    """A fast result's facts, derived values, 总分 and 未达标类型数, and its `@` scores, each
-    turned into points only when first read (grading reads a few, not all forty)."""
+    """A fast result's facts, derived values, `@` scores, 总分 and 未达标类型数, each taken from
+    the fast state (scores made points) only when first read: grading reads a few, not all."""
 
     def __init__(self, ev: Evaluator, state: FastState) -> None:
-        super().__init__(zip(ev.facts, state.facts))
-        self.update(zip(ev.lets_names, state.lets))
-        self[TOTAL_KEY], self[BELOW_PASS_KEY] = ev.grid.points(state.total), state.below_pass
+        super().__init__()
         self.ev, self.state = ev, state
 
     def __missing__(self, key: str) -> Value:
-        where = self.ev.score_slots.get(key)
+        where = self.ev.value_slots.get(key)
         if where is None:
             raise KeyError(key)
-        units = (self.state.items if where[0] == "item" else self.state.sections)[where[1]]
-        value = self[key] = self.ev.grid.points(units)
+        part, index = where
+        state = self.state
+        value: Value
+        if part == "fact":
+            value = state.facts[index]
+        elif part == "let":
+            value = state.lets[index]
+        elif part == "below_pass":
+            value = state.below_pass
+        else:
+            units = state.total if part == "total" else (state.items if part == "item" else state.sections)[index]
+            value = self.ev.grid.points(units)
+        self[key] = value
         return value
 
 

@@ -196,6 +196,14 @@ class Result:
         made points when read), or None: then they are read from the sections."""
         return _now(self._values, "values")  # type: ignore[no-any-return]
 
+    def graded(self, levels: Mapping[str, LevelResult], consequences: tuple[Consequence, ...],
+               gap: Mapping[str, Gap] | Lazy) -> Result:
+        """This result with its levels, measures and gap (what `attrs.evolve` does, without its
+        field-by-field introspection: grading calls this once per branch)."""
+        return Result(self.rubric, self.title, self.total, self.max, self.vetoed, self._sections, self._vetoes,
+                      self._facts, self._derived, levels, consequences, gap, self.id, self.history, self.raters,
+                      self._rubric, self._values)
+
     def _compared(self) -> tuple[object, ...]:
         """What equality compares: every part as it reads (lazy parts made), not the rubric."""
         return (self.rubric, self.title, self.total, self.max, self.vetoed, self.sections, self.vetoes, self.facts,

@@ -10,11 +10,10 @@ column at a time (`batch/grading.py`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import NoReturn
-
-import attrs
 
 from ..core.diagnostics import EvidenceError
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Value
@@ -22,7 +21,7 @@ from ..plan.grading import Cap, Condition, GradePlan, grade_plan, lower_scheme
 from ..check.model import CheckedScheme, CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
-from ..eval.result import Consequence, LevelResult, Result
+from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
 from .gap import GapFinder
 from ..check.schemes import REQUEST
 
@@ -69,7 +68,7 @@ class SchemeGrader:
         """`ignored`: vetoes (by index) a derived scheme caps itself, left out here."""
         plan = self.plan
         reasons: list[str] = []
-        caps = self._caps(result)
+        caps = self._caps(result) if result.vetoed else []  # no veto fired: none is read
         if self.base is None:
             by_score = index = self._by_score(result.total, values, reasons)
             vetoed = False
@@ -89,7 +88,7 @@ class SchemeGrader:
         index = min(index + steps, plan.floor)
         if self.one_step_up:
             index = self._one_step_up(result, index, reasons)
-        for number, (veto, cap) in enumerate(zip(result.vetoes, caps)):
+        for number, (veto, cap) in enumerate(zip(result.vetoes if caps else (), caps)):
             if veto.fired and number not in ignored and cap != "base":
                 vetoed = True
                 highest = plan.floor if cap == "lowest" else cap
@@ -106,7 +105,7 @@ class SchemeGrader:
                 for n, veto in enumerate(result.vetoes)]
 
     def _by_score(self, total: Fraction | int, values: Values, reasons: list[str]) -> int:
-        shown = format_decimal(Fraction(total))
+        shown = _points_text(total)
         for index, band in enumerate(self.plan.bands):
             if band.points is not None and total < band.points:
                 continue
@@ -115,7 +114,7 @@ class SchemeGrader:
                 reasons.append(f"未评为“{band.name}”:条件不成立:{';'.join(failed)}")
                 continue
             if band.points is not None:
-                reasons.append(f"总分 {shown} 分,达到“{band.name}”的分数线 {format_decimal(band.points)} 分")
+                reasons.append(f"总分 {shown} 分,达到“{band.name}”的分数线 {_points_text(band.points)} 分")
             else:
                 reasons.append(f"总分 {shown} 分,未达到更高等级,为“{band.name}”")
             return index
@@ -154,6 +153,12 @@ class SchemeGrader:
                 continue
             found.extend(Consequence(self.name, level, text, run) for text in measure.texts)
         return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _points_text(points: Fraction | int) -> str:
+    """Points as reasons show them; totals repeat across branches, so each is formatted once."""
+    return format_decimal(Fraction(points))
 
 
 def _consecutive(years: Mapping[int, str], level: str, count: int) -> bool:
@@ -210,8 +215,25 @@ def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] |
     for name, grader in graders.items():
         levels[name] = grader.grade(result, values)
         consequences += grader.measures(result, levels[name].level)
-    graded = attrs.evolve(result, levels=levels, consequences=tuple(consequences))
-    if explain:
-        finder = GapFinder(rubric, graded, values, graders)
-        graded = attrs.evolve(graded, gap={name: finder.gap(name) for name in names})
-    return graded
+    graded = result.graded(levels, tuple(consequences), {})
+    if not explain:
+        return graded
+    return result.graded(levels, tuple(consequences),
+                         _LaterGap(lambda: GapFinder(rubric, graded, values, graders), names))
+
+
+class _LaterGap(Lazy):
+    """`Result.gap` when explaining: each scheme's gap worked out when first read (it re-scores
+    the result's items, which builds them and their traces)."""
+
+    __slots__ = ("finder", "names", "made")
+
+    def __init__(self, finder: Callable[[], GapFinder], names: list[str]) -> None:
+        self.finder, self.names = finder, names
+        self.made: dict[str, Gap] | None = None
+
+    def part(self, name: str) -> dict[str, Gap]:
+        if self.made is None:
+            finder = self.finder()
+            self.made = {scheme: finder.gap(scheme) for scheme in self.names}
+        return self.made
