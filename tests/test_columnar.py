@@ -182,7 +182,7 @@ def test_floats_are_read_as_the_decimals_they_print_as() -> None:
 
 
 def test_pandas_polars_like_batches_and_parquet(tmp_path: Path) -> None:
-    pandas = pytest.importorskip("pandas")
+    import pandas
     rubric = loads(BENCH)
     rows = [{**row, "id": f"支部-{n}"} for n, (row, _) in enumerate(HAND)]
     table = pa.Table.from_pylist(rows)

@@ -28,8 +28,8 @@ from starrules.batch.driver import evaluate_columns
 from starrules.io.xlsx_records import workbook_records
 from starrules.report.xlsx_template import write_template
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 # 学: 10, less 4 when not 达标 and 1 for each 问题
 SMALL = loads("标准 小 { 事实 达标: 是否 事实 问题: 计数 默认 0 "
@@ -397,7 +397,7 @@ def sources(tmp_path: Path, columns: dict[str, Any]) -> dict[str, object]:
     table = pa.table(columns)
     path = tmp_path / "证据.parquet"
     pq.write_table(table, path, row_group_size=2)
-    pandas = pytest.importorskip("pandas")
+    import pandas
     return {"table": table, "batches": table.to_batches(max_chunksize=2), "pandas": pandas.DataFrame(columns),
             "parquet": path, "parquet text": str(path)}
 
@@ -529,7 +529,7 @@ def test_a_column_name_given_twice_is_e519(tmp_path: Path) -> None:
     path = tmp_path / "重复.parquet"
     pq.write_table(table, path)
     assert pq.ParquetFile(path).schema_arrow.names == ["id", "问题", "达标", "问题"]
-    pandas = pytest.importorskip("pandas")
+    import pandas
     frame = pandas.DataFrame([["a", 1, True, 3]], columns=["id", "问题", "达标", "问题"])
     for source, where in ((table, "<批量数据>"), (table.to_batches()[0], "<批量数据>"), (table.to_batches(), "<批量数据>"),
                           (frame, "<批量数据>"), (path, str(path))):

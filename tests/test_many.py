@@ -99,7 +99,8 @@ def test_flat_rows_carry_levels() -> None:
 def test_cli_streams_a_large_batch_to_a_file(tmp_path: Path, source: str, suffix: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     """3000 rows in chunks of 700 (five chunks), one bad row in the fourth."""
-    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     rubric_file = tmp_path / "小.rubric"
     rubric_file.write_text(SMALL, encoding="utf-8")
     batch = tmp_path / f"many{source}"

@@ -19,12 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import starrules
 from starrules import Rubric, evaluate_columns, loads
 from starrules.plan.grading import GradePlan, grade_plan
 from tests.test_eval_properties import draw_judgements
 
-np = pytest.importorskip("numpy")
-pa = pytest.importorskip("pyarrow")
+import numpy as np
+import pyarrow as pa
 
 from starrules.batch.engine import ColumnEngine  # noqa: E402  (needs numpy)
 from starrules.batch.grading import VectorGrader  # noqa: E402
@@ -354,3 +355,21 @@ def test_every_plan_names_its_levels_best_first() -> None:
             assert len(plan.vetoes) == len(rubric.vetoes)
             if plan.base is not None:
                 assert sorted(set(plan.mapping)) == list(range(len(plan.names)))
+
+
+def test_division_by_zero_in_a_scheme_condition_is_e510_everywhere() -> None:
+    """A level condition dividing by a zero fact: the scalar grader reports E510 at the division in
+    the scheme's text; the batch engine hands the row to it, so "collect" keeps the same E510 (the
+    row gets no level) and "raise" raises it; the other row is graded (10 分 ≥ 5, 2 / 1 > 1: 好)."""
+    rubric = starrules.loads('标准 R { 满分 10 等级 甲\n 事实 a: 计数\n 事实 b: 计数\n'
+                             ' 类型 T 10分 { 项目 I 10分 { } }\n}\n等级 甲 { 好 >= 5分 且 a / b > 1\n 差 }\n')
+    with pytest.raises(starrules.EvidenceError) as caught:
+        rubric.evaluate({"a": 1, "b": 0})
+    problem = caught.value.diagnostics[0]
+    assert (problem.code, problem.span.line, problem.span.column) == ("E510", 6, 18)
+    batch = next(rubric.evaluate_columns([{"a": 1, "b": 0}, {"a": 2, "b": 1}], errors="collect"))
+    assert batch.ok.tolist() == [False, True]
+    assert batch.levels["甲"].tolist() == [None, "好"]
+    assert [e.diagnostics[0].code for e in batch.errors] == ["E510"]
+    with pytest.raises(starrules.EvidenceError):
+        list(rubric.evaluate_columns([{"a": 1, "b": 0}]))

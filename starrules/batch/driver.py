@@ -58,7 +58,9 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
     item_index = {plan.name: k for k, plan in enumerate(ev.item_plans.values())}
     grid = ev.grid
     index = {plan.scheme: {name: k for k, name in enumerate(plan.names)} for plan in grading.plans}
-    for i in np.flatnonzero(scores.slow):
+    # rows the engine handed back, and rows it scored whose scheme conditions gave up (a division
+    # by zero there is the scalar path's E510): scored and graded one by one
+    for i in np.union1d(np.flatnonzero(scores.slow), gave_up):
         try:
             result = _scalar(rubric, names, chunk, int(i))
         except EvidenceError as exc:
@@ -68,6 +70,8 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
             problems.append(RowError(chunk.rows[i], chunk.ids[i], tuple(exc.diagnostics)))
             total[i] = maximum[i] = 0
             items[:, i], sections[:, i] = 0, 0
+            for column in codes.values():
+                column[i] = -1
             continue
         total[i], maximum[i], vetoed[i] = grid.units(result.total), grid.units(result.max), result.vetoed
         for s, section in enumerate(result.sections):
@@ -75,10 +79,6 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
             for item in section.items:
                 items[item_index[item.name], i] = grid.units(item.score)
                 applicable[item_index[item.name], i] = item.applicable
-        for name in names:
-            codes[name][i] = index[name][result.levels[name].level]
-    for i in gave_up:  # scored by the engine; a scheme condition gave up: graded one by one
-        result = _scalar(rubric, names, chunk, int(i))
         for name in names:
             codes[name][i] = index[name][result.levels[name].level]
     return ResultBatch(rubric, names, chunk.rows, chunk.ids, ok, total, maximum, vetoed, sections, items, applicable,

@@ -364,11 +364,7 @@ class Evaluator:
         return run, vetoes
 
     def _raise_division(self, exc: DivisionByZero) -> None:
-        reporter = Reporter()
-        for file, text in self.graph.sources.items():
-            reporter.add_source(file, text)
-        reporter.report("E510", "按这份证据计算时除数为 0", exc.span, "检查作为除数的事实,或在标准中用“若 … 则 … 否则”避开 0")
-        raise EvidenceError(reporter.diagnostics)
+        raise exc.evidence_error(self.graph.sources) from None
 
     def _result(self, run: _Run, evidence: Evidence, vetoes: list[tuple[_Rule, bool]],
                 rubric: CheckedRubric | None) -> Result:

@@ -16,14 +16,14 @@ from fractions import Fraction
 from typing import NoReturn
 
 from ..core.diagnostics import EvidenceError
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Value
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value
 from ..plan.grading import Cap, Condition, GradePlan, grade_plan, lower_scheme
 from ..check.model import CheckedScheme, CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
 from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
 from .gap import GapFinder
-from ..check.schemes import REQUEST
+from ..check.schemes import REQUEST, scheme_sources
 
 Values = dict[str, Value]
 
@@ -200,7 +200,10 @@ def grader_for(rubric: CheckedRubric, name: str) -> SchemeGrader:
 
 
 def grade_level(rubric: CheckedRubric, result: Result, scheme: str) -> LevelResult:
-    return grader_for(rubric, scheme).grade(result, result_values(result))
+    try:
+        return grader_for(rubric, scheme).grade(result, result_values(result))
+    except DivisionByZero as exc:
+        raise exc.evidence_error(scheme_sources(rubric)) from None
 
 
 def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:
@@ -212,9 +215,12 @@ def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] |
     graders = {name: grader_for(rubric, name) for name in names}
     levels: dict[str, LevelResult] = {}
     consequences: list[Consequence] = []
-    for name, grader in graders.items():
-        levels[name] = grader.grade(result, values)
-        consequences += grader.measures(result, levels[name].level)
+    try:
+        for name, grader in graders.items():
+            levels[name] = grader.grade(result, values)
+            consequences += grader.measures(result, levels[name].level)
+    except DivisionByZero as exc:  # in a level's or a 降档 condition
+        raise exc.evidence_error(scheme_sources(rubric)) from None
     graded = result.graded(levels, tuple(consequences), {})
     if not explain:
         return graded

@@ -15,6 +15,8 @@ from fractions import Fraction
 from ..lang import ast
 from ..check.exprcheck import walk
 from ..core.numbers import exact
+from ..core.diagnostics import EvidenceError
+from ..core.reporter import Reporter
 from ..core.source import Span
 
 Value = bool | int | Fraction | str
@@ -27,6 +29,14 @@ class DivisionByZero(Exception):
     def __init__(self, span: Span) -> None:
         super().__init__("division by zero")
         self.span = span
+
+    def evidence_error(self, sources: Mapping[str, str]) -> EvidenceError:
+        """E510 at the division, shown in its source (the rubric's or a scheme's file)."""
+        reporter = Reporter()
+        for file, text in sources.items():
+            reporter.add_source(file, text)
+        reporter.report("E510", "按这份证据计算时除数为 0", self.span, "检查作为除数的事实,或在标准中用“若 … 则 … 否则”避开 0")
+        return EvidenceError(reporter.diagnostics)
 
 
 def value_key(expr: ast.NameRef | ast.ScoreRef | ast.TotalRef | ast.BelowPassRef) -> str:
