@@ -128,6 +128,9 @@ MISSING_FACT_HINT = "在证据中加上 \"{name}\": …,或在标准中给它写
 _FLAG_WORDS = MappingProxyType({"是": True, "true": True, "否": False, "false": False})
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _PERCENT = Fraction(1, 100)
+# public for io/evidence_schema.py, which spells the same rules as JSON Schema
+FLAG_WORDS: Mapping[str, bool] = _FLAG_WORDS  # the 是否 words in lower case (read_flag: any case, spaces around)
+PERCENT = _PERCENT  # what "1%" is worth
 
 
 def int_range(rule: FactRule, limits: Limits) -> tuple[int, int] | None:
