@@ -28,7 +28,6 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -38,127 +37,15 @@ from hypothesis import strategies as st
 
 from starrules import EvidenceError, Result, RowError, Rubric, loads
 from tests.reference_grading import RefResult, ReferenceValues, reference_result
+from tests.rubric_strategies import BOOLS, Body, fmt, grid_points, rubric_body
 
 import pyarrow as pa
 
-BOOLS = [f"b{i}" for i in range(4)]
-FACTS = " ".join(f"事实 {b}: 是否" for b in BOOLS) + " 事实 c1: 计数 事实 c2: 计数 事实 n1: 数值 事实 r1: 比例 " \
-    "事实 ch: 选项(甲, 乙, 丙) 事实 d1: 计数 默认 2 事实 s1: 是否 默认 否 令 缺 = 最大(0, 10 - n1)"
-# d1 and s1 are read only by level, 降档 and veto conditions: rows that differ only in them have
-# the same scores and must still get their own levels (the batch engine grades each distinct
-# combination of what the schemes read once)
-CONDITIONS = [*BOOLS, *(f"非 {b}" for b in BOOLS), "c1 > 2", "c2 = 0", "n1 少于 5.5", "ch = 甲", "ch 属于 [甲, 乙]",
-              "任一[b0, b1]", "全部[b2, b3]", "未满足数[b0, b1, b2] >= 2", "r1 不低于 50%", "r1 = 100%", "r1 = 0",
-              "缺 超过 3"]
-QUANTITIES = ["c1", "c2", "缺", "未满足数[b0, b1, b2, b3]", "满足数[b1, b2]"]
 # level names: no scheme shares one with another, nor with the built-in 星级 / 等次 graded beside them
 BASE_LEVELS = ["特优", "优秀", "较好", "合格", "基本合格"]
 BASE_FLOOR = "不合格"
 SECOND_LEVELS = ["先行", "中坚", "跟进", "待进"]
 
-
-def fmt(value: Fraction) -> str:
-    """An exact decimal text for a value on a finite-decimal grid."""
-    text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-@st.composite
-def grid_points(draw: st.DrawFn, grid: Fraction, most: int, least: int = 1) -> Fraction:
-    return grid * draw(st.integers(least, int(most / grid)))
-
-
-# ---------------------------------------------------------------------------------------------
-# rubric body: facts, sections of items, bonus / penalty sections
-
-
-@st.composite
-def condition(draw: st.DrawFn) -> str:
-    return draw(st.sampled_from(CONDITIONS))
-
-
-@st.composite
-def regular_item(draw: st.DrawFn, name: str, grid: Fraction) -> tuple[str, Fraction]:
-    maximum = draw(grid_points(grid, 10))
-    clauses: list[str] = []
-    style = draw(st.sampled_from(["deduct", "deduct", "start", "judged", "grades", "score"]))
-    if style == "score":
-        clauses.append(draw(st.sampled_from(["得分 = r1 * {m}", "得分 = n1 / 3", "得分 = 若 b0 则 {m} 否则 {m} / 2",
-                                             "得分 = c1 - 1"])).format(m=fmt(maximum)))
-    else:
-        if style == "start":
-            clauses.append(f"起评 {fmt(grid * draw(st.integers(0, int(maximum / grid))))}分")
-        elif style == "judged":
-            if draw(st.booleans()):
-                low = grid * draw(st.integers(0, int(maximum / grid)))
-                clauses.append(f"酌情 {fmt(low)}分 至 {fmt(maximum)}分")
-            else:
-                clauses.append("酌情")
-        elif style == "grades":
-            clauses.append(f"分档 [好 {fmt(maximum)}分, 中 {fmt(grid * int(maximum / grid / 2))}分, 差 0分]")
-        for _ in range(draw(st.integers(0, 3))):
-            kind = draw(st.sampled_from(["if", "unless", "per", "step", "award"]))
-            amount = fmt(draw(grid_points(grid, 4)))
-            if kind == "if":
-                clauses.append(f"扣 {amount}分 如果 {draw(condition())}")
-            elif kind == "unless":
-                clauses.append(f"扣 {amount}分 如果 非 ({draw(condition())})")
-            elif kind == "per":
-                clauses.append(f"每 {draw(st.sampled_from(QUANTITIES))} 扣 {amount}分")
-            elif kind == "step":
-                clauses.append(f"每 {draw(st.integers(2, 3))} {draw(st.sampled_from(QUANTITIES))} 扣 {amount}分")
-            else:
-                clauses.append(f"{draw(st.sampled_from(['得', '加']))} {amount}分 如果 {draw(condition())}")
-        limit = draw(st.sampled_from(["扣完为止", "可倒扣", "最多扣", "最多扣", ""]))
-        clauses.append(f"最多扣 {fmt(draw(grid_points(grid, 4)))}分" if limit == "最多扣" else limit)
-    if draw(st.integers(0, 2)) == 0:
-        clauses.append(f"不得分 如果 {draw(condition())}")
-    if draw(st.integers(0, 3)) == 0:
-        clauses.append(f"不适用 如果 {draw(condition())}")
-    return f"项目 {name} {fmt(maximum)}分 {{ {' '.join(clauses)} }}", maximum
-
-
-@dataclass
-class Body:
-    grid: Fraction
-    sections: list[str]  # regular section names
-    text: str  # the statements inside 标准 { … }, without 等级 and 否决
-
-
-@st.composite
-def rubric_body(draw: st.DrawFn) -> Body:
-    grid = draw(st.sampled_from([Fraction(1, 2), Fraction(1, 10), Fraction(1)]))
-    count = draw(st.integers(1, 3))
-    weighted = count > 1 and draw(st.integers(0, 3)) == 0
-    weights = [Fraction(1, 2), Fraction(1, 2)] if count == 2 else [Fraction(1, 5), Fraction(3, 10), Fraction(1, 2)]
-    blocks: list[str] = []
-    total = Fraction(0)
-    serial = 0
-    for number in range(count):
-        items: list[str] = []
-        section_points = Fraction(0)
-        for _ in range(draw(st.integers(1, 3))):
-            serial += 1
-            item, maximum = draw(regular_item(f"项{serial}", grid))
-            items.append(item)
-            section_points += maximum
-        total += section_points
-        weight = f" 权重 {fmt(weights[number] * 100)}%" if weighted else ""
-        passing = ""
-        if draw(st.booleans()):
-            passing = f" 达标 {fmt(grid * draw(st.integers(0, int(section_points / grid))))}分"
-        blocks.append(f"类型 类{number} {fmt(section_points)}分{passing}{weight} {{ {' '.join(items)} }}")
-    if draw(st.booleans()):
-        name = draw(st.sampled_from(["", "荣誉加分 "]))
-        cap = fmt(draw(grid_points(grid, 5)))
-        blocks.append(f"加分项 {name}最多 {cap}分 {{ 项目 奖 5分 {{ 得 3分 如果 b0 加 2分 如果 ch = 乙 }} }}")
-    if draw(st.booleans()):
-        cap = fmt(draw(grid_points(grid, 8)))
-        blocks.append(f"减分项 最多 {cap}分 {{ 项目 罚 6分 {{ 每 c2 扣 2分 扣 3分 如果 b3 最多扣 5分 }} }}")
-    settings_text = f"精度 {fmt(grid)} " + (f"满分 {fmt(total)} " if not weighted else "")
-    if draw(st.integers(0, 3)) == 0:
-        settings_text += f"折算 {fmt(total if not weighted else Fraction(100))} "
-    return Body(grid, [f"类{n}" for n in range(count)], f"{settings_text} {FACTS} {' '.join(blocks)}")
 
 
 # ---------------------------------------------------------------------------------------------

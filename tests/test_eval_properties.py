@@ -11,92 +11,13 @@ from hypothesis import strategies as st
 
 from starrules import Result, Rubric, loads
 from tests.reference_evaluator import Reference
-
-BOOLS = [f"b{i}" for i in range(4)]
-FACTS = " ".join(f"事实 {b}: 是否" for b in BOOLS) + " 事实 c1: 计数 事实 c2: 计数 事实 n1: 数值 事实 r1: 比例 " \
-    "事实 ch: 选项(甲, 乙, 丙) 令 缺 = 最大(0, 10 - n1)"
-CONDITIONS = [*BOOLS, *(f"非 {b}" for b in BOOLS), "c1 > 2", "n1 少于 5.5", "ch = 甲", "ch 属于 [甲, 乙]",
-              "任一[b0, b1]", "全部[b2, b3]", "未满足数[b0, b1, b2] >= 2", "r1 不低于 50%", "缺 超过 3"]
-QUANTITIES = ["c1", "c2", "缺", "未满足数[b0, b1, b2, b3]", "满足数[b1, b2]"]
-
-
-@st.composite
-def points(draw: st.DrawFn, grid: Fraction, most: int) -> Fraction:
-    return grid * draw(st.integers(1, int(most / grid)))
-
-
-def text(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else str(float(value))
-
-
-@st.composite
-def regular_item(draw: st.DrawFn, name: str, grid: Fraction) -> tuple[str, Fraction]:
-    maximum = draw(points(grid, 10))
-    clauses: list[str] = []
-    style = draw(st.sampled_from(["deduct", "start", "judged", "grades", "score"]))
-    if style == "score":
-        clauses.append(draw(st.sampled_from(["得分 = r1 * {m}", "得分 = n1 / 3", "得分 = 若 b0 则 {m} 否则 {m} / 2",
-                                             "得分 = c1 - 1"])).format(m=text(maximum)))
-    else:
-        if style == "start":
-            clauses.append(f"起评 {text(grid * draw(st.integers(0, int(maximum / grid))))}分")
-        elif style == "judged":
-            low = grid * draw(st.integers(0, int(maximum / grid)))
-            clauses.append(f"酌情 {text(low)}分 至 {text(maximum)}分")
-        elif style == "grades":
-            clauses.append(f"分档 [好 {text(maximum)}分, 中 {text(grid * int(maximum / grid / 2))}分, 差 0分]")
-        for _ in range(draw(st.integers(0, 3))):
-            kind = draw(st.sampled_from(["if", "per", "step", "award"]))
-            amount = text(draw(points(grid, 4)))
-            if kind == "if":
-                clauses.append(f"扣 {amount}分 如果 {draw(st.sampled_from(CONDITIONS))}")
-            elif kind == "per":
-                clauses.append(f"每 {draw(st.sampled_from(QUANTITIES))} 扣 {amount}分")
-            elif kind == "step":
-                clauses.append(f"每 {draw(st.integers(2, 3))} {draw(st.sampled_from(QUANTITIES))} 扣 {amount}分")
-            else:
-                clauses.append(f"得 {amount}分 如果 {draw(st.sampled_from(CONDITIONS))}")
-        limit = draw(st.sampled_from(["扣完为止", "可倒扣", "最多扣", ""]))
-        clauses.append(f"最多扣 {text(draw(points(grid, 4)))}分" if limit == "最多扣" else limit)
-    if draw(st.booleans()):
-        clauses.append(f"不得分 如果 {draw(st.sampled_from(CONDITIONS))}")
-    if draw(st.integers(0, 4)) == 0:
-        clauses.append(f"不适用 如果 {draw(st.sampled_from(CONDITIONS))}")
-    return f"项目 {name} {text(maximum)}分 {{ {' '.join(clauses)} }}", maximum
-
+from tests.rubric_strategies import BOOLS, rubric_body
 
 @st.composite
 def rubric_text(draw: st.DrawFn) -> str:
-    grid = draw(st.sampled_from([Fraction(1, 2), Fraction(1, 10), Fraction(1)]))
-    count = draw(st.integers(1, 3))
-    weighted = count > 1 and draw(st.booleans())
-    weights = [Fraction(1, 2), Fraction(1, 2)] if count == 2 else [Fraction(1, 5), Fraction(3, 10), Fraction(1, 2)]
-    blocks: list[str] = []
-    total = Fraction(0)
-    serial = 0
-    for number in range(count):
-        items: list[str] = []
-        section_points = Fraction(0)
-        for _ in range(draw(st.integers(1, 4))):
-            serial += 1
-            item, maximum = draw(regular_item(f"项{serial}", grid))
-            items.append(item)
-            section_points += maximum
-        total += section_points
-        weight = f" 权重 {text(weights[number] * 100)}%" if weighted else ""
-        passing = f" 达标 {text(grid * int(section_points / grid / 2))}分" if draw(st.booleans()) else ""
-        blocks.append(f"类型 类{number} {text(section_points)}分{passing}{weight} {{ {' '.join(items)} }}")
-    if draw(st.booleans()):
-        cap = text(draw(points(grid, 5)))
-        blocks.append(f"加分项 最多 {cap}分 {{ 项目 奖 5分 {{ 得 3分 如果 b0 得 2分 如果 ch = 乙 }} }}")
-    if draw(st.booleans()):
-        cap = text(draw(points(grid, 8)))
-        blocks.append(f"减分项 最多 {cap}分 {{ 项目 罚 6分 {{ 每 c2 扣 2分 扣 3分 如果 b3 }} }}")
-    settings_text = f"精度 {text(grid)} " + (f"满分 {text(total)} " if not weighted else "")
-    if draw(st.integers(0, 3)) == 0:
-        settings_text += f"折算 {text(total if not weighted else Fraction(100))} "
+    body = draw(rubric_body())
     veto = "否决 如果 b1 且 b2" if draw(st.booleans()) else ""
-    return f"标准 生成 {{ {settings_text} {FACTS} {' '.join(blocks)} {veto} }}"
+    return f"标准 生成 {{ {body.text} {veto} }}"
 
 
 @st.composite
