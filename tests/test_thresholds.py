@@ -379,3 +379,17 @@ def test_graded_rubrics_and_results_pickle() -> None:
     assert clone == result and clone.level("等次").level == "先进"  # 96 → 五星级 → 先进, graded after unpickling
     again = pickle.loads(pickle.dumps(rubric)).evaluate({**ROOMS, "甲项": 48, "乙项": 47.5})
     assert again.levels["五好"].level == "未达标"
+
+
+def test_a_veto_may_cap_at_a_level_of_the_base_of_the_only_scheme() -> None:
+    """A rubric graded only under 等次 (基于 星级) may write 最高 三星级: the base applies the cap and
+    the mapping carries it (先进 = 五星级; 良好 = 四星级, 三星级). 100 points with the veto: 星级 capped
+    at 三星级 → 良好; without it: 五星级 → 先进; 70 points with it: 二星级 (below the cap) → 一般.
+    A level of no scheme in the chain is still E204."""
+    rubric = loads("标准 x { 等级 等次 事实 v: 是否 类型 A 100分 { 项目 i 100分 { 酌情 } } 否决 如果 v 最高 三星级 }")
+    rows = [{"v": True, "i": 100}, {"v": False, "i": 100}, {"v": True, "i": 70}]
+    assert [rubric.evaluate(row).levels["等次"].level for row in rows] == ["良好", "先进", "一般"]
+    assert next(rubric.evaluate_columns(rows)).levels["等次"].tolist() == ["良好", "先进", "一般"]
+    with pytest.raises(RubricCheckError) as caught:
+        loads("标准 x { 等级 等次 事实 v: 是否 类型 A 100分 { 项目 i 100分 { 酌情 } } 否决 如果 v 最高 优秀 }")
+    assert [d.code for d in caught.value.diagnostics] == ["E204"]

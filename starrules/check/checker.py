@@ -146,6 +146,16 @@ def _check_ranking_levels(block: ast.Ranking, schemes: dict[str, CheckedScheme],
             _percent_in_range(statement.share, reporter)
 
 
+def _chain_levels(scheme: CheckedScheme) -> list[str]:
+    """The levels of a scheme and of every scheme it is 基于, nearest first."""
+    levels: list[str] = []
+    found: CheckedScheme | None = scheme
+    while found is not None:
+        levels += found.levels
+        found = found.base
+    return levels
+
+
 def _scheme_or_report(name: str, span: Span, schemes: dict[str, CheckedScheme],
                       reporter: Reporter) -> CheckedScheme | None:
     if name not in schemes:
@@ -257,8 +267,10 @@ class _RubricChecker:
         schemes = self._check_schemes()
         for veto in self.vetoes:
             self.exprs.expect(veto.condition, BOOL, "否决条件")
-            if veto.highest is not None and not any(veto.highest in s.levels for s in schemes.values()):
-                levels = [lv for s in schemes.values() for lv in s.levels]
+            # 最高 names a level of a scheme on the 等级 line, or of a scheme one is 基于 (the
+            # base applies the cap, and the mapping carries it to the derived scheme)
+            levels = [lv for s in schemes.values() for lv in _chain_levels(s)]
+            if veto.highest is not None and veto.highest not in levels:
                 self.reporter.report("E204", f"本标准的等级方案中没有等级“{veto.highest}”", veto.span,
                                      did_you_mean(veto.highest, levels))
         self._check_cycles()
