@@ -23,6 +23,7 @@ from .expressions import TOTAL_KEY, ExprCompiler, value_key
 from .graph import REGULAR, TOTAL, Graph, Node, item_id
 
 Kind = Literal["regular", "bonus", "penalty"]
+_KINDS: dict[str, Kind] = {"section": "regular", "bonus": "bonus", "penalty": "penalty"}  # container → kind
 
 
 @attrs.frozen
@@ -170,14 +171,17 @@ def lower(graph: Graph) -> ScoringPlan:
             steps.append(Step("let", node.name))
         elif node.kind == "item":
             container = graph[node.parent].kind if node.parent else "section"
-            items[node.id] = _item(node, "regular" if container == "section" else container,  # type: ignore[arg-type]
-                                   grid, compiler, referenced)
+            items[node.id] = _item(node, _KINDS[container], grid, compiler, referenced)
             steps.append(Step("item", node.id))
         elif node.kind in ("section", "bonus", "penalty"):
             sections.append(_section(node, grid, referenced))
             steps.append(Step("section", node.id))
-        elif node.kind in ("below_pass", "regular", "total"):
-            steps.append(Step(node.kind, node.name))  # type: ignore[arg-type]
+        elif node.kind == "below_pass":
+            steps.append(Step("below_pass", node.name))
+        elif node.kind == "regular":
+            steps.append(Step("regular", node.name))
+        elif node.kind == "total":
+            steps.append(Step("total", node.name))
         elif node.kind == "veto":
             assert isinstance(node.payload, ast.Veto)
             steps.append(Step("veto", len(vetoes)))
@@ -204,21 +208,24 @@ def _rule(compiler: ExprCompiler, clause: ast.Clause | ast.Veto, source: ast.Exp
 def _item(node: Node, kind: Kind, grid: Grid, compiler: ExprCompiler, referenced: set[str]) -> ItemPlan:
     item = node.payload
     assert isinstance(item, ast.Item)
-    roles: dict[str, list[Rule]] = {"not_applicable": [], "zero": [], "deduct": [], "award": []}
+    not_applicable: list[Rule] = []
+    zero: list[Rule] = []
+    deduct: list[Rule] = []
+    award: list[Rule] = []
     single: dict[str, Rule] = {}
     negative = False
     for clause in item.clauses:
         if isinstance(clause, ast.NotApplicable):
-            roles["not_applicable"].append(_rule(compiler, clause, clause.condition))
+            not_applicable.append(_rule(compiler, clause, clause.condition))
         elif isinstance(clause, ast.Zero):
-            roles["zero"].append(_rule(compiler, clause, clause.condition))
+            zero.append(_rule(compiler, clause, clause.condition))
         elif isinstance(clause, ast.DeductIf):
-            roles["deduct"].append(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)))
+            deduct.append(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)))
         elif isinstance(clause, ast.DeductPer):
             step = clause.step.value if clause.step is not None else None
-            roles["deduct"].append(_rule(compiler, clause, clause.per, grid.units(clause.points.value), step))
+            deduct.append(_rule(compiler, clause, clause.per, grid.units(clause.points.value), step))
         elif isinstance(clause, ast.Award):
-            roles["award"].append(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)))
+            award.append(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)))
         elif isinstance(clause, ast.ScoreIs):
             single["score_is"] = _rule(compiler, clause, clause.expr)
         elif isinstance(clause, (ast.Start, ast.Judged, ast.Grades)):
@@ -232,14 +239,15 @@ def _item(node: Node, kind: Kind, grid: Grid, compiler: ExprCompiler, referenced
             negative = True
     key = f"@{item.name}"
     return ItemPlan(node.id, item.name, kind, item.span.line, grid.units(item.points.value), item,
-                    **{role: tuple(rules) for role, rules in roles.items()}, **single,  # type: ignore[arg-type]
-                    negative=negative, score_key=key if key in referenced else None)
+                    tuple(not_applicable), tuple(zero), tuple(deduct), tuple(award), single.get("score_is"),
+                    single.get("base"), single.get("max_deduct"), single.get("floor"), negative,
+                    key if key in referenced else None)
 
 
 def _section(node: Node, grid: Grid, referenced: set[str]) -> SectionPlan:
     container = node.payload
     assert isinstance(container, (ast.Section, ast.ExtraSection))
-    kind: Kind = "regular" if isinstance(container, ast.Section) else container.kind  # type: ignore[assignment]
+    kind = _KINDS["section" if isinstance(container, ast.Section) else container.kind]
     section = container if isinstance(container, ast.Section) else None
     name = container.display_name
     return SectionPlan(
