@@ -208,7 +208,10 @@ def test_outputs_match_the_scalar_result() -> None:
     scalar = [rubric.evaluate(row, schemes=["星级"]) for row in rows]
     assert list(batch.to_rows()) == [r.to_row() for r in scalar]
     table = batch.to_arrow()
-    assert table.schema.field("total").type == pa.decimal128(38, 1)
+    # 18 digits, not 38: the scoring plan bounds every points column of this rubric far below
+    # 10**18 (points_precision), and the Parquet output stores such decimals as INT64, which a
+    # reader gets back as decimal128(18, 1): to_arrow() gives the same type
+    assert table.schema.field("total").type == pa.decimal128(18, 1)
     assert table.column("total").to_pylist() == [Decimal("18.0"), Decimal("15.0"), Decimal("6.5"), Decimal("8.0"),
                                                  Decimal("20.0")]
     assert table.column("level:星级").to_pylist() == ["无星"] * 5  # every total is below 60 of 20… under 星级
@@ -266,3 +269,152 @@ def test_evaluate_many_reads_columns_through_the_engine() -> None:
     first, second = outcomes
     assert isinstance(first, Result) and first.total == 18
     assert isinstance(second, RowError) and second.row == 2 and second.diagnostics[0].code == "E509"
+
+
+# The speed-ups of the numpy path, each held to a plain reference: ids taken from an Arrow text
+# column's buffers (io/record_ids.py), exact lanes that skip range checks where bounds allow
+# (batch/vector.py), and Parquet output of points as DECIMAL(18, s) on INT64.
+
+ARROW_ID = st.one_of(st.none(), st.sampled_from(["", " ", "\x1c", "\u3000", "\u3000甲", "\x85", "a", "b", "支部-1",
+                                                 "12345678", "123456789", "x" * 255, "x" * 257, "x" * 300 + "y"]),
+                     st.text(max_size=20).map(lambda t: t.encode("utf-8", "replace").decode()))
+
+
+def _refused_by_reference(chunks_of_ids: list[list[str | None]]) -> list[tuple[int, str]]:
+    seen: dict[str, int] = {}
+    refused = []
+    for row, identifier in enumerate((i for chunk in chunks_of_ids for i in chunk), 1):
+        if identifier is None or not identifier.strip():
+            refused.append((row, f"第 {row} 行缺少编号“id”"))
+        elif identifier in seen:
+            refused.append((row, f"编号“{identifier}”重复(第 {seen[identifier]} 行已经用过)"))
+        else:
+            seen[identifier] = row
+    return refused
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(ARROW_ID, max_size=10), max_size=20), st.booleans(), st.booleans(), st.booleans())
+def test_arrow_ids_are_refused_as_a_record_of_every_id_would(chunks_of_ids: list[list[str | None]], large: bool,
+                                                            sliced: bool, clashing: bool) -> None:
+    """Ids taken a chunk at a time from an Arrow string or large_string column (sliced or not),
+    with chunks that fall back to one by one, runs merged, and (`clashing`) hashes made to clash
+    on purpose: a clash is never taken for a repeat, as the text decides."""
+    from starrules.io import record_ids
+    kind = pa.large_string() if large else pa.string()
+    with pytest.MonkeyPatch.context() as patch:
+        if clashing:
+            original = record_ids._hash_utf8
+            patch.setattr(record_ids, "_hash_utf8", lambda *args: original(*args) & np.uint64(3))
+        ids, refused, row = record_ids.Ids(), [], 0
+        for chunk in chunks_of_ids:
+            array = pa.array(["前", *chunk, "后"], kind).slice(1, len(chunk)) if sliced else pa.array(chunk, kind)
+            if not ids.take_arrow(array, row + 1):
+                for i, identifier in enumerate(chunk):
+                    problem = ids.problem(row + i + 1, identifier)
+                    if problem is not None:
+                        refused.append((row + i + 1, problem[0]))
+            row += len(chunk)
+    assert refused == _refused_by_reference(chunks_of_ids)
+
+
+def test_the_blank_id_check_knows_every_space() -> None:
+    """An id whose first UTF-8 byte leads no white space character (and is not empty) is not
+    blank: the list in record_ids must be every character str.strip() removes."""
+    import sys
+    from starrules.io import record_ids
+    assert record_ids._SPACES == "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+def test_repeated_ids_across_arrow_chunks_and_parquet_files(tmp_path: Path) -> None:
+    rubric = loads(BENCH)
+    rows = [{**evidence(), "id": f"支部-{n % 7}"} for n in range(10)]  # 支部-0 … 支部-2 come back at rows 8–10
+    table = pa.Table.from_pylist(rows)
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=3)
+    for data in (table, tmp_path / "in.parquet"):
+        batches = list(evaluate_columns(rubric, data, errors="collect", chunk_rows=3))
+        assert [(e.row, e.diagnostics[0].code) for b in batches for e in b.errors] == [(8, "E515"), (9, "E515"),
+                                                                                        (10, "E515")]
+        assert [i for b in batches for i in b.ids] == [row["id"] for row in rows]
+
+
+NUMERATOR = st.one_of(st.integers(-50, 50), st.integers(-(2**62 - 1), 2**62 - 1),
+                      st.sampled_from([2**31, 2**40, 2**61, 2**62 - 1, -(2**62 - 1), 3 * 2**60]))
+DENOMINATOR = st.one_of(st.integers(1, 12), st.sampled_from([2**31, 2**40, 2**61]))
+
+
+@st.composite
+def _lane(draw: st.DrawFn, size: int) -> tuple[Any, list[Fraction]]:
+    """A column of exact numbers (shared or per-row denominators; bounds known, loose or not)
+    and the Fractions it stands for."""
+    from starrules.batch.vector import Q
+    nums = draw(st.lists(NUMERATOR, min_size=size, max_size=size))
+    if draw(st.booleans()):
+        den: Any = draw(DENOMINATOR)
+        dens = [den] * size
+    else:
+        dens = draw(st.lists(DENOMINATOR, min_size=size, max_size=size))
+        den = np.array(dens, dtype=np.int64)
+    loose = draw(st.integers(0, 3))
+    bounds = (min(nums) - loose, max(nums) + loose) if draw(st.booleans()) else (None, None)
+    return Q(np.array(nums, dtype=np.int64), den, *bounds), [Fraction(n, d) for n, d in zip(nums, dens)]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.integers(1, 5), st.sampled_from(["+", "-", "*", "/", "where", "floor", "half_up"]))
+def test_exact_lanes_with_bounds(data: st.DataObject, size: int, op: str) -> None:
+    """Every row not handed back holds the exact value, and the bounds a result claims hold."""
+    from starrules.batch import vector
+    from starrules.core.numbers import half_up
+    (a, a_values), (b, b_values) = data.draw(_lane(size)), data.draw(_lane(size))
+    lanes = vector.Lanes(size)
+    expected: list[Fraction | None]
+    if op in "+-":
+        got = vector.add(lanes, a, b, 1 if op == "+" else -1)
+        expected = [x + y if op == "+" else x - y for x, y in zip(a_values, b_values)]
+    elif op == "*":
+        got, expected = vector.multiply(lanes, a, b), [x * y for x, y in zip(a_values, b_values)]
+    elif op == "/":
+        got, expected = vector.divide(lanes, a, b), [x / y if y else None for x, y in zip(a_values, b_values)]
+    elif op == "where":
+        condition = np.array(data.draw(st.lists(st.booleans(), min_size=size, max_size=size)))
+        got, expected = vector.where(condition, a, b), [x if c else y for c, x, y in zip(condition, a_values, b_values)]
+    elif op == "floor":
+        got, expected = vector.floor(a), [Fraction(math.floor(x)) for x in a_values]
+    else:
+        units, bounds = np.broadcast_to(vector.half_up(a), (size,)), vector.half_up_bounds(a)
+        for i, x in enumerate(a_values):
+            assert lanes.slow[i] or int(units[i]) == half_up(x)
+            assert bounds is None or bounds[0] <= int(units[i]) <= bounds[1]
+        return
+    nums = np.broadcast_to(np.asarray(got.num, dtype=np.int64), (size,))
+    dens = np.broadcast_to(np.asarray(got.den, dtype=np.int64), (size,))
+    for i, want in enumerate(expected):
+        if want is None:
+            assert lanes.slow[i]  # a division by zero is the scalar path's
+        elif not lanes.slow[i]:
+            assert Fraction(int(nums[i]), int(dens[i])) == want
+            assert abs(int(nums[i])) < vector.LIMIT and 0 < int(dens[i]) < vector.LIMIT
+            assert got.bounds is None or got.bounds[0] <= int(nums[i]) <= got.bounds[1]
+
+
+def test_parquet_output_is_exact_decimal_18_on_int64(tmp_path: Path) -> None:
+    """Points a rubric bounds below 10**18 are written as DECIMAL(18, s) on INT64 and read back
+    as decimal128(18, s), equal to `to_arrow()`; a rubric with 可倒扣 (no floor to its items)
+    keeps decimal128(38, s)."""
+    from starrules.batch.result_batch import points_precision
+    from starrules.report.output import ResultWriter
+    rubric = loads(BENCH)
+    rows = [{**evidence(), "id": f"支部-{n}"} for n in range(5)]
+    with ResultWriter(tmp_path / "out.parquet") as writer:
+        for batch in evaluate_columns(rubric, rows, chunk_rows=2):
+            writer.write(batch)
+    column = pq.ParquetFile(tmp_path / "out.parquet").schema.column(1)
+    assert (column.physical_type, str(column.logical_type)) == ("INT64", "Decimal(precision=18, scale=1)")
+    expected = pa.concat_tables([b.to_arrow() for b in evaluate_columns(rubric, rows, chunk_rows=2)])
+    assert pq.read_table(tmp_path / "out.parquet").equals(expected)
+    negative = loads("标准 测 { 满分 10 事实 x: 计数 类型 甲 10分 { 项目 乙 10分 { 每 x 扣 1分 可倒扣 } } }")
+    assert (points_precision(rubric), points_precision(negative)) == (18, 38)
+    (batch,) = evaluate_columns(negative, [{"id": "a", "x": 10**15}])
+    assert batch.to_arrow().schema.field("item:乙").type == pa.decimal128(38, 1)
+    assert batch.to_arrow().column("item:乙").to_pylist() == [Decimal(10 - 10**15)]

@@ -51,7 +51,7 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
     vetoed = np.zeros(size, dtype=np.bool_)
     for fired in scores.vetoes:
         vetoed |= fired
-    items, sections, applicable = scores.items, scores.sections, ~scores.left_out
+    items, sections, applicable = scores.items, scores.sections, scores.applicable
     codes, gave_up = _levels(grading, scores, size)
     ok = np.ones(size, dtype=np.bool_)
     problems: list[RowError] = []

@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from ..lang import ast
 from ..io.columns import Chunk, Column
 from ..plan.acceptance import (ENTRY, FACTS, GRADES, JUDGED, FactRule, JudgedRule, int_bound, int_range, settle,
                                settle_level, settle_score, split_entry)
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY
-from .vector import LIMIT, Flags, Ints, Lanes, Q, add, column, compare, divide, floor, half_up, multiply, where
+from .vector import (LIMIT, Bounds, Flags, Ints, Lanes, Q, add, choose, column, compare, divide, floor, half_up,
+                     half_up_bounds, multiply, scan, where)
 from .vector_exprs import Choice, Vec, VectorExprs
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ class Scores:
     regular_max: Ints
     vetoes: list[Flags]
     items: Ints  # [item, row]
-    left_out: Flags  # [item, row]
+    applicable: Flags  # [item, row]: False where the item is 不适用
     sections: Ints  # [section, row]
     values: dict[str, Vec]  # facts, derived values and scores by value key, for grading
 
@@ -81,7 +83,7 @@ def _handed_back(ev: Evaluator, size: int) -> Scores:
     items, sections = len(ev.item_plans), len(ev.sections)
     zeros = np.zeros(size, dtype=np.int64)
     return Scores(np.ones(size, dtype=np.bool_), zeros, zeros.copy(), [], np.zeros((items, size), dtype=np.int64),
-                  np.zeros((items, size), dtype=np.bool_), np.zeros((sections, size), dtype=np.int64), {})
+                  np.ones((items, size), dtype=np.bool_), np.zeros((sections, size), dtype=np.int64), {})
 
 
 class _Run:
@@ -91,14 +93,19 @@ class _Run:
         self.lanes.give_up(chunk.scalar)
         self.values: dict[str, Vec] = {}
         self.exprs = VectorExprs(self.lanes, self.values, chunk.size)  # reads the values as they are filled
-        self.judged: dict[str, tuple[Ints, Flags]] = {}
+        self.judged: dict[str, tuple[Ints, Flags, Bounds]] = {}
         self.units: dict[str, Ints] = {}
+        self.bounds: dict[str, Bounds] = {}  # of each item's and section's units, on the rows not given up
         self.left_out: dict[str, Flags] = {}
-        self.maxima: dict[str, Ints] = {}
+        self.maxima: dict[str, Ints | int] = {}
         self.vetoes: list[Flags] = []
+        self.scratch: npt.NDArray[np.float64] | None = None  # a float column reused by float_units
         # item and section scores are written straight into the result's [column, row] arrays
         self.item_grid = np.zeros((len(ev.item_plans), chunk.size), dtype=np.int64)
-        self.left_grid = np.zeros((len(ev.item_plans), chunk.size), dtype=np.bool_)
+        self.applicable_grid = np.ones((len(ev.item_plans), chunk.size), dtype=np.bool_)
+        # where an item without 不适用 rules is left out: nowhere
+        self.none_left_out: Flags = np.zeros(chunk.size, dtype=np.bool_)
+        self.none_left_out.flags.writeable = False
         self.section_grid = np.zeros((len(ev.sections), chunk.size), dtype=np.int64)
         self.item_row = {item: k for k, item in enumerate(ev.item_plans)}
         self.section_row = {plan.id: k for k, plan in enumerate(ev.sections)}
@@ -120,7 +127,8 @@ class _Run:
                 self.section(ev.sections[self.section_row[node.id]])
             elif node.kind == "below_pass":
                 failing = [self.units[p.id] < p.pass_line for p in ev.regular if p.pass_line is not None]
-                self.values[BELOW_PASS_KEY] = Q(column(sum(f.astype(np.int64) for f in failing), self.size))
+                self.values[BELOW_PASS_KEY] = Q(column(sum(f.astype(np.int64) for f in failing), self.size), 1,
+                                                0, len(failing))
             elif node.kind == "regular":
                 self.regular()
             elif node.kind == "total":
@@ -130,7 +138,7 @@ class _Run:
                 assert rule.source is not None
                 self.vetoes.append(self.exprs.flags(self.exprs.expr(rule.source)))
         return Scores(self.lanes.slow, self.units["total"], self.units["regular_max"], self.vetoes,
-                      self.item_grid, self.left_grid, self.section_grid, self.values)
+                      self.item_grid, self.applicable_grid, self.section_grid, self.values)
 
     # evidence
     def column(self, name: str) -> Column:
@@ -147,8 +155,12 @@ class _Run:
             self.lanes.give_up(~col.present)
         value: Vec
         if rule.final is bool:
-            value = self.read(col, rule, lambda v: settle(rule, v, limits))
-            return value if col.complete else np.where(col.present, value, bool(default))
+            flags = self.read(col, rule, lambda v: settle(rule, v, limits))
+            if col.complete:
+                return flags
+            # a row that leaves the fact out takes its default (or gave up above, when it has none)
+            filled: Flags = flags | ~col.present if default else flags & col.present
+            return filled
         if rule.listed:
             names = tuple(fact.type.choices)
             index = {n: i for i, n in enumerate(names)}
@@ -194,9 +206,13 @@ class _Run:
                 top = int_bound(limits) - 1
                 low, high = (-top, top) if rule is None else int_range(rule, limits) or (-top, top)
                 values = np.asarray(col.values, dtype=np.int64)
+                least, most = scan(values)
+                if low <= least and most <= high:  # every row in range (rows left out hold 0): as it is
+                    return Q(values, 1, least, most)
                 beyond = col.present & ((values < low) | (values > high))
                 self.lanes.give_up(beyond)
-                return Q(np.where(beyond, 0, values))
+                kept = np.where(beyond, 0, values)
+                return Q(kept, 1, *scan(kept))
             value = self.decimals(col)
             if rule is not None:
                 lanes, bad = self.lanes, np.zeros(size, dtype=np.bool_)
@@ -230,7 +246,7 @@ class _Run:
         places): under a digit limit (E518) below that, every float goes to the reference."""
         if self.ev.limits.evidence_digits < len(str(2**52)) + 1:
             self.lanes.give_up(col.present)
-        values = np.where(col.present, col.values, 0.0)
+        values = col.values if col.complete else np.where(col.present, col.values, 0.0)
         places = np.full(self.size, -1, dtype=np.int64)
         numerators = np.zeros(self.size, dtype=np.int64)
         magnitude = np.abs(values)  # NaN and infinities are below no bound: never open
@@ -246,11 +262,12 @@ class _Run:
         self.lanes.give_up(col.present & (places < 0))
         top = int(places.max(initial=0))
         scaled = self.lanes.product(numerators, np.int64(10) ** (top - np.maximum(places, 0)))
-        return Q(column(scaled, self.size), 10**top)
+        num = column(scaled, self.size)
+        return Q(num, 10**top, *scan(num))
 
-    def judgement(self, name: str) -> tuple[Ints, Flags]:
-        """A 酌情 or 分档 score in grid units, and where it was given, read as the acceptance
-        table's `JUDGED` / `GRADES` say."""
+    def judgement(self, name: str) -> tuple[Ints, Flags, Bounds]:
+        """A 酌情 or 分档 score in grid units, where it was given, and bounds of the units, read
+        as the acceptance table's `JUDGED` / `GRADES` say."""
         spec = self.ev.evidence_spec
         col = self.column(name)
         if name in spec.required_judged:
@@ -260,30 +277,63 @@ class _Run:
         limits = self.ev.limits
         if name in spec.levels:
             levels = spec.levels[name]
-            return self.read(col, GRADES, lambda v: settle_level(v, levels)), col.present
+            graded = self.read(col, GRADES, lambda v: settle_level(v, levels))
+            return graded, col.present, (min([0, *levels.values()]), max([0, *levels.values()]))
         scores = spec.scores[name]
+        low, high = scores.low, scores.high
+        bounds = (min(low, 0), max(high, 0))  # a score in range, or 0 in a row left out or given up
         if col.kind == "object":
-            return self.read(col, JUDGED, lambda v: settle_score(v, scores, limits)), col.present
+            return self.read(col, JUDGED, lambda v: settle_score(v, scores, limits)), col.present, bounds
         kind = {"int": int, "float": float}.get(col.kind)
         if kind is None or not JUDGED.takes(kind) or not scores.short:  # a bool column; or digits to count
             self.lanes.give_up(col.present)
-            return np.zeros(self.size, dtype=np.int64), col.present
+            return np.zeros(self.size, dtype=np.int64), col.present, (0, 0)
         grid = self.ev.grid
-        low, high = scores.low, scores.high
-        if kind is float and grid.short_step:  # the float arithmetic of ScoreRange.quick, a column at a time
-            step_num, step_den = grid.step.numerator, grid.step.denominator
-            values = col.values
-            small = np.abs(values) < 1e9  # (not NaN nor infinite) and far from overflowing below
-            guess = np.rint(np.where(small, values, 0.0) * step_den / step_num)
-            ok = small & (guess * step_num / step_den == values) & (guess >= low) & (guess <= high)
-            self.lanes.give_up(col.present & ~ok)
-            return np.where(col.present & ok, guess, 0).astype(np.int64), col.present
+        step_num, step_den = grid.step.numerator, grid.step.denominator
+        if kind is float and grid.short_step:
+            return self.float_units(col, low, high), col.present, bounds
+        if kind is int and step_num == 1:  # a whole number of points on a grid of 1/den: units = value × den
+            values = np.asarray(col.values, dtype=np.int64)
+            least, most = scan(values)
+            top = int_bound(limits) - 1
+            if -top <= least and most <= top and low <= least * step_den and most * step_den <= high:
+                units: Ints = values * step_den if step_den != 1 else values
+                return units, col.present, bounds
         q = self.number(col)
         scaled = multiply(self.lanes, q, self.lanes.constant(1 / grid.step))
         num, den = column(scaled.num, self.size), column(scaled.den, self.size)
-        units = np.floor_divide(num, den)
-        self.lanes.give_up(col.present & ((num % den != 0) | (units < low) | (units > high)))
-        return np.where(col.present, units, 0), col.present
+        whole = np.floor_divide(num, den)
+        self.lanes.give_up(col.present & ((num % den != 0) | (whole < low) | (whole > high)))
+        return choose(col.present, whole, 0), col.present, bounds
+
+    def float_units(self, col: Column, low: int, high: int) -> Ints:
+        """A 酌情 float column in grid units by the float arithmetic of `ScoreRange.quick`
+        (units = round(x × den / num), units × num / den == x, within low–high), a column at a
+        time; rows it does not take give up (and hold 0)."""
+        grid = self.ev.grid
+        step_num, step_den = grid.step.numerator, grid.step.denominator
+        values = col.values  # rows left out hold 0.0
+        if self.scratch is None:
+            self.scratch = np.empty(self.size, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            guess = values * step_den if step_den != 1 else values.copy()
+            if step_num != 1:
+                guess /= step_num
+            np.rint(guess, out=guess)
+            back = guess
+            if step_num != 1:
+                back = np.multiply(back, step_num, out=self.scratch)
+            if step_den != 1:
+                back = np.divide(back, step_den, out=self.scratch)
+            ok = back == values
+            ok &= guess >= low
+            ok &= guess <= high
+            if max(abs(low), abs(high)) * step_num >= 10**9 * step_den:  # else a number in range is below 1e9
+                ok &= np.abs(values) < 1e9  # (quick reads larger ones through their decimal text)
+        if not ok.all():
+            self.lanes.give_up(col.present & ~ok)
+            guess[~ok] = 0.0
+        return guess.astype(np.int64)
 
     def scores_of_entries(self, col: Column) -> Column:
         """`{"得分": 3, "理由": …}` entries as their scores (the reason and rater are for traces,
@@ -301,122 +351,200 @@ class _Run:
     # scores
     def item(self, plan: ItemPlan) -> None:
         k = self.item_row[plan.id]
-        out = self.left_grid[k]
-        for rule in plan.not_applicable:
+        out = self.none_left_out  # where the item is 不适用 (left out)
+        for n, rule in enumerate(plan.not_applicable):
             assert rule.source is not None
-            out |= self.exprs.flags(self.exprs.expr(rule.source))
+            flags = self.exprs.flags(self.exprs.expr(rule.source))
+            out = flags | out if n else flags.copy()
+        if plan.not_applicable:
+            np.logical_not(out, out=self.applicable_grid[k])
+        row = self.item_grid[k]
         if plan.score_is is not None and plan.score_is.source is not None:
             value = self.exprs.number_of(self.exprs.expr(plan.score_is.source))
             score = half_up(divide(self.lanes, value, self.lanes.constant(self.ev.grid.step)))
-            score = np.minimum(np.maximum(score, 0), plan.max)
+            row[...] = np.minimum(np.maximum(score, 0), plan.max)
+            bounds = (min(0, plan.max), max(0, plan.max))
         else:
-            score = self.clauses(plan, out)
-        self.item_grid[k] = score
-        score = self.item_grid[k]
+            bounds = self.clauses(plan, out, row)
         for rule in plan.zero:
             assert rule.source is not None
-            np.putmask(score, self.exprs.flags(self.exprs.expr(rule.source)), 0)
+            np.multiply(row, np.logical_not(self.exprs.flags(self.exprs.expr(rule.source))), out=row)
         if plan.not_applicable:
-            np.putmask(score, out, 0)
-        self.units[plan.id], self.left_out[plan.id] = score, out
+            np.multiply(row, np.logical_not(out), out=row)
+        if plan.zero or plan.not_applicable:
+            bounds = (min(bounds[0], 0), max(bounds[1], 0))
+        self.units[plan.id], self.bounds[plan.id], self.left_out[plan.id] = row, bounds, out
         if f"@{plan.name}" in self.ev.referenced:
-            self.values[f"@{plan.name}"] = self.points(score)
+            self.values[f"@{plan.name}"] = self.points(row, bounds)
 
-    def clauses(self, plan: ItemPlan, out: Flags) -> Ints:
-        lanes, size = self.lanes, self.size
+    def clauses(self, plan: ItemPlan, out: Flags, row: Ints) -> Bounds:
+        """The item's score from its clauses (§3), written into `row`, and bounds of it. Arrays
+        this makes are changed in place; arrays it is given (a fact's column, a 酌情 score)
+        never are."""
+        lanes = self.lanes
         deducted: Ints | int = 0
+        low = high = 0  # of `deducted`
+        mine = False  # `deducted` is an array made here
         for rule in plan.deduct:
             assert rule.source is not None
             value = self.exprs.expr(rule.source)
+            amount: Ints
             if isinstance(rule.clause, ast.DeductIf):  # a few fixed amounts cannot leave int64
-                amount = np.where(self.exprs.flags(value), rule.units, 0)
-                deducted = amount if isinstance(deducted, int) else deducted + amount
-                continue
-            q = self.exprs.number_of(value)
-            count = q if rule.step is None else floor(divide(lanes, q, lanes.constant(rule.step)))
-            amount = half_up(multiply(lanes, lanes.constant(rule.units), count))
-            deducted = lanes.fit(deducted + np.where(compare(lanes, q, Q(0), operator.gt), amount, 0))
-        deducted = column(deducted, size)
-        if plan.max_deduct is not None:
-            deducted = np.minimum(deducted, plan.max_deduct.units)
-        base = column(self.base(plan, out), size)
-        score = base + deducted if plan.kind == "penalty" else base - deducted
+                amount = self.exprs.flags(value).astype(np.int64)
+                if rule.units != 1:
+                    amount *= rule.units
+                fresh, (a_low, a_high) = True, (min(0, rule.units), max(0, rule.units))
+            else:
+                q = self.exprs.number_of(value)
+                count = q if rule.step is None else floor(divide(lanes, q, lanes.constant(rule.step)))
+                scaled = multiply(lanes, lanes.constant(rule.units), count)
+                amount = column(half_up(scaled), self.size)
+                a_low, a_high = half_up_bounds(scaled) or scan(amount)
+                fresh = False
+                if q.low is None or q.low < 0:  # deducted only where the number is above 0
+                    amount = choose(compare(lanes, q, Q(0), operator.gt), amount, 0)
+                    fresh, a_low, a_high = True, min(a_low, 0), max(a_high, 0)
+            if isinstance(deducted, int):
+                deducted, mine = amount, fresh
+            elif mine:
+                deducted += amount
+            else:
+                deducted, mine = deducted + amount, True
+            low, high = low + a_low, high + a_high
+            if not (-LIMIT < low and high < LIMIT):
+                fitted, (low, high) = lanes.fits(deducted, None)
+                mine = mine if fitted is deducted else True
+                deducted = column(fitted, self.size)
+        if plan.max_deduct is not None and high > plan.max_deduct.units:
+            cap = plan.max_deduct.units
+            if mine and not isinstance(deducted, int):
+                np.minimum(deducted, cap, out=deducted)
+            else:
+                deducted = np.minimum(deducted, cap)
+            low, high = min(low, cap), cap
+        base, (b_low, b_high) = self.base(plan, out)
+        if plan.kind == "penalty":
+            np.add(base, deducted, out=row)
+            low, high = b_low + low, b_high + high
+        else:
+            np.subtract(base, deducted, out=row)
+            low, high = b_low - high, b_high - low
         for rule in plan.award:
             assert rule.source is not None
-            score = score + np.where(self.exprs.flags(self.exprs.expr(rule.source)), rule.units, 0)
-        score = np.minimum(score, plan.max)
+            gained = self.exprs.flags(self.exprs.expr(rule.source)).astype(np.int64)
+            if rule.units != 1:
+                gained *= rule.units
+            np.add(row, gained, out=row)
+            low, high = low + min(0, rule.units), high + max(0, rule.units)
+        if high > plan.max:
+            np.minimum(row, plan.max, out=row)
+            low, high = min(low, plan.max), plan.max
         if not plan.negative:
-            kept: Ints = np.maximum(score, 0)  # annotated: numpy gives a ufunc's result as Any
-            return kept
+            if low < 0:
+                np.maximum(row, 0, out=row)
+                low, high = 0, max(high, 0)
+            return low, high
         # a section adds its items up: each stays above -LIMIT / (number of items), so no sum wraps
-        below = score <= -(LIMIT // len(self.ev.item_plans))
+        least = -(LIMIT // len(self.ev.item_plans))
+        if low > least:
+            return low, high
+        below = row <= least
         lanes.give_up(below)
-        return np.where(below, 0, score)
+        np.multiply(row, np.logical_not(below), out=row)
+        return least + 1, max(high, 0)
 
-    def base(self, plan: ItemPlan, out: Flags) -> Ints | int:
+    def base(self, plan: ItemPlan, out: Flags) -> tuple[Ints | int, Bounds]:
         if plan.kind != "regular":
-            return 0
+            return 0, (0, 0)
         if plan.base is None:
-            return plan.max
+            return plan.max, (plan.max, plan.max)
         if isinstance(plan.base.clause, ast.Start):
-            return plan.base.units
-        units, given = self.judged[plan.name]
+            return plan.base.units, (plan.base.units, plan.base.units)
+        units, given, bounds = self.judged[plan.name]
         self.lanes.give_up(~given & ~out)  # applicable, yet left blank: the reference reports it
-        return units
+        return units, bounds
 
     def section(self, plan: SectionPlan) -> None:
-        size = self.size
         rows = [self.item_row[i] for i in plan.items]
-        if rows and rows == list(range(rows[0], rows[-1] + 1)):  # one slice: summed in one pass
-            score = self.item_grid[rows[0]:rows[-1] + 1].sum(axis=0)
-        else:
-            score = sum((self.units[i] for i in plan.items), np.zeros(size, dtype=np.int64))
         k = self.section_row[plan.id]
-        np.minimum(np.maximum(score, 0), plan.points, out=self.section_grid[k])
-        self.units[plan.id] = self.section_grid[k]
-        maximum = column(plan.points, size)
+        score = self.section_grid[k]
+        for n, row in enumerate(rows):
+            if n == 0:
+                score[...] = self.item_grid[row]
+            else:
+                np.add(score, self.item_grid[row], out=score)
+        low = sum(self.bounds[i][0] for i in plan.items)
+        high = sum(self.bounds[i][1] for i in plan.items)
+        if low < 0:
+            np.maximum(score, 0, out=score)
+            low, high = 0, max(high, 0)
+        if high > plan.points:
+            np.minimum(score, plan.points, out=score)
+            low, high = min(low, plan.points), plan.points
+        self.units[plan.id], self.bounds[plan.id] = score, (low, high)
+        maximum: Ints | int = plan.points
         optional = [i for i in plan.items if self.ev.item_plans[i].not_applicable]
         if plan.kind == "regular" and optional:
-            left_out = sum(np.where(self.left_out[i], plan.item_max[i], 0) for i in optional)
-            maximum = np.maximum(maximum - left_out, 0)
+            left_out = sum(choose(self.left_out[i], plan.item_max[i], 0) for i in optional)
+            maximum = np.maximum(plan.points - left_out, 0)
         self.maxima[plan.id] = maximum
         if f"@{plan.name}" in self.ev.referenced:
-            self.values[f"@{plan.name}"] = self.points(self.units[plan.id])
+            self.values[f"@{plan.name}"] = self.points(score, (low, high))
 
     def regular(self) -> None:
         """`RegularSum.combine` for every row."""
         lanes, rs, size = self.lanes, self.ev.regular_sum, self.size
-        scores = [self.units[p.id] for p in self.ev.regular]
-        maxima = [self.maxima[p.id] for p in self.ev.regular]
-        zero = np.zeros(size, dtype=np.int64)
+        plans = self.ev.regular
+        scores = [Q(self.units[p.id], 1, *self.bounds[p.id]) for p in plans]
+        maxima = [Q(m, 1) if isinstance(m, int) else Q(m, 1, 0, p.points)
+                  for p, m in zip(plans, (self.maxima[p.id] for p in plans))]
         if rs.weights is not None:
-            def weighted(units: list[Ints]) -> Q:
-                total = Q(zero)
+            def weighted(units: list[Q]) -> Q:
+                total = Q(0)
                 for u, p, w in zip(units, rs.points, rs.weights or []):
                     if p:
-                        total = add(lanes, total, multiply(lanes, Q(u), lanes.constant(Fraction(rs.scale, p) * (w or 0))))
+                        total = add(lanes, total, multiply(lanes, u, lanes.constant(Fraction(rs.scale, p) * (w or 0))))
                 return total
             score, maximum = weighted(scores), weighted(maxima)
         else:
-            score, maximum = Q(sum(scores, zero)), Q(sum(maxima, zero))
+            score, maximum = _sum(lanes, scores, size), _sum(lanes, maxima, size)
         if rs.target is not None:
             empty = column(maximum.num, size) == 0
             divisor = where(empty, Q(1), maximum)
             score = where(empty, Q(0), divide(lanes, multiply(lanes, score, lanes.constant(rs.target)), divisor))
             maximum = lanes.constant(rs.target)
         self.units["regular_score"] = column(half_up(score), size)
+        self.bounds["regular_score"] = half_up_bounds(score) or scan(self.units["regular_score"])
         self.units["regular_max"] = column(half_up(maximum), size)
 
     def total(self) -> None:
         total = self.units["regular_score"]
+        low, high = self.bounds["regular_score"]
         for plan in self.ev.sections:
+            part_low, part_high = self.bounds[plan.id]
             if plan.kind == "bonus":
-                total = total + self.units[plan.id]
+                total, low, high = total + self.units[plan.id], low + part_low, high + part_high
             elif plan.kind == "penalty":
-                total = total - self.units[plan.id]
-        self.units["total"] = np.maximum(total, 0)
-        self.values[TOTAL_KEY] = self.points(self.units["total"])
+                total, low, high = total - self.units[plan.id], low - part_high, high - part_low
+        if low < 0:
+            total, low, high = np.maximum(total, 0), 0, max(high, 0)
+        self.units["total"] = total
+        self.values[TOTAL_KEY] = self.points(total, (low, high))
 
-    def points(self, units: Ints) -> Q:
+    def points(self, units: Ints, bounds: Bounds | None = None) -> Q:
         step = self.ev.grid.step
-        return Q(self.lanes.product(units, step.numerator), step.denominator)
+        num, num_bounds = self.lanes.times(units, bounds, step.numerator, None)
+        return Q.bounded(num, step.denominator, num_bounds)
+
+
+def _sum(lanes: Lanes, parts: list[Q], size: int) -> Q:
+    """Numbers over the denominator 1 added up: their bounds add up (sections' scores are far
+    below the limit; `fits` checks only when the bounds say they might not be)."""
+    total: Ints | int = 0
+    low = high = 0
+    for part in parts:
+        total = total + part.num
+        bounds = part.bounds or scan(part.num)
+        low, high = low + bounds[0], high + bounds[1]
+    num, found = lanes.fits(total, (low, high))
+    return Q.bounded(num, 1, found)

@@ -12,14 +12,16 @@ too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..io.columns import Evidence, load_pyarrow
+from ..io.columns import ArrowIds, Evidence, load_pyarrow
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import in_memory
 from ..plan.grading import grade_plan
@@ -31,7 +33,7 @@ from ..core.reporter import Reporter
 from ..eval.result import Result, json_number
 from .grading import Codes
 from .vector import Flags, Ints
-from ..eval.evaluator import evaluator_for
+from ..eval.evaluator import Evaluator, evaluator_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,7 +51,7 @@ class ResultBatch:
     rubric: CheckedRubric
     schemes: tuple[str, ...]
     rows: list[int]
-    ids: list[str | None]
+    _ids: Sequence[str | None]  # as the reader gave them: a list, or an Arrow text column (`ids` is the list)
     ok: Flags
     total: Ints
     max: Ints
@@ -61,9 +63,19 @@ class ResultBatch:
     errors: tuple[RowError, ...]
     evidence: Callable[[int], Evidence] = attrs.field(repr=False)
     _decoded: dict[str, npt.NDArray[np.object_]] = attrs.field(init=False, factory=dict, eq=False, repr=False)
+    _listed: list[str | None] | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def ids(self) -> list[str | None]:
+        """Each row's id (None where it has none), made a list on first read."""
+        if isinstance(self._ids, list):
+            return self._ids
+        if self._listed is None:
+            object.__setattr__(self, "_listed", list(self._ids))
+        return cast("list[str | None]", self._listed)
 
     def __reduce__(self) -> tuple[type[ResultBatch], tuple[Any, ...]]:
         """The fields, with `evidence` (a closure over the reader's chunk) replaced by the good
@@ -108,7 +120,10 @@ class ResultBatch:
         good = self._good()
         ev = evaluator_for(self.rubric)
         position = {plan.id: k for k, plan in enumerate(ev.item_plans.values())}
-        yield "id", "text", self.ids if isinstance(good, slice) else [i for i, g in zip(self.ids, good) if g]
+        ids = self._ids
+        if not isinstance(good, slice):
+            ids = ArrowIds(ids.array.filter(good)) if isinstance(ids, ArrowIds) else [i for i, g in zip(ids, good) if g]
+        yield "id", "text", ids
         yield "total", "points", self.total[good]
         yield "max", "points", self.max[good]
         yield "vetoed", "flag", self.vetoed[good]
@@ -130,19 +145,47 @@ class ResultBatch:
                    for (name, _), value in zip(columns, row)}
 
     def to_arrow(self) -> Any:
-        """A pyarrow Table of the good rows: points as exact decimal128, flags as bool, text as string."""
+        """A pyarrow Table of the good rows: points as exact decimals — decimal128(18, s) when no
+        score of the rubric can need more than 18 digits (`points_precision`), else
+        decimal128(38, s) —, flags as bool, text as string; every column but `id` is declared
+        not nullable (none has a null)."""
+        return self._table(narrow=False)
+
+    def parquet_table(self) -> tuple[Any, dict[str, Any]]:
+        """`to_arrow()` as the Parquet writer takes it fastest, and the writer's options that go
+        with it: points of at most 18 digits as decimal64 stored as Parquet INT64 (DECIMAL(18, s)),
+        levels as dictionary columns (the writer takes the codes as they are), no dictionary
+        tried for the ids (each is new), and no Arrow schema in the file, so a reader gets
+        decimal128(18, s) and text as from `to_arrow()`. A pyarrow without decimal64 (before 18)
+        gets `to_arrow()` itself."""
         pa = load_pyarrow()
+        if not hasattr(pa, "decimal64") or points_precision(self.rubric) > 18:
+            return self._table(narrow=False), {}
+        table = self._table(narrow=True)
+        return table, {"store_decimal_as_integer": True, "store_schema": False,
+                       "use_dictionary": [name for name in table.schema.names if name != "id"]}
+
+    def _table(self, narrow: bool) -> Any:
+        pa = load_pyarrow()
+        precision = points_precision(self.rubric)
         arrays = {}
         for name, kind, values in self._columns():
             if kind == "points":
-                arrays[name] = points_array(values, self.grid)
+                arrays[name] = _decimal64(values, self.grid) if narrow else points_array(values, self.grid, precision)
             elif kind == "flag":
                 arrays[name] = pa.array(values, pa.bool_())
             elif kind == "level":
-                arrays[name] = level_array(values, self.level_names(name[len("level:"):]))
+                names = self.level_names(name[len("level:"):])
+                arrays[name] = pa.DictionaryArray.from_arrays(pa.array(values), pa.array(names, pa.string())) \
+                    if narrow else level_array(values, names)
+            elif isinstance(values, ArrowIds):  # the reader's own text column
+                arrays[name] = values.array.cast(pa.string())
             else:
                 arrays[name] = pa.array(list(values), pa.string())
-        return pa.table(arrays)
+        # only an id may be missing (null); every other column has a value in every good row,
+        # and says so (a Parquet writer then writes no null markers for it)
+        schema = pa.schema([pa.field(name, array.type, nullable=name == "id") for name, array in arrays.items()])
+        return pa.Table.from_arrays(list(arrays.values()), schema=schema)
 
     def to_pandas(self) -> Any:
         return self.to_arrow().to_pandas()
@@ -182,15 +225,73 @@ def level_array(codes: Codes, names: tuple[str, ...]) -> Any:
     return pa.array(names, pa.string()).take(pa.array(codes))
 
 
-def points_array(units: Ints, grid: Grid) -> Any:
-    """Grid units as an Arrow decimal128 of points, built from the int64s (no Python per value);
-    a grid with no finite decimal (1/3) gives float64."""
+def points_array(units: Ints, grid: Grid, precision: int = 38) -> Any:
+    """Grid units as an Arrow decimal128(precision, s) of points, built from the int64s (no
+    Python per value); a grid with no finite decimal (1/3) gives float64. `precision` 18 is for
+    columns whose points `points_precision` shows fit."""
     pa = load_pyarrow()
     step = grid.step
     scale = decimal_places(step.denominator)
     if scale is None:
         return pa.array(units * (step.numerator / step.denominator), pa.float64())
-    words = np.empty((len(units), 2), dtype=np.int64)  # 128-bit little-endian two's complement
-    np.multiply(np.asarray(units, dtype=np.int64), step.numerator * 10**scale // step.denominator, out=words[:, 0])
-    np.right_shift(words[:, 0], 63, out=words[:, 1])  # both words written in place: no temporary column
-    return pa.Array.from_buffers(pa.decimal128(38, scale), len(units), [None, pa.py_buffer(words)])
+    units = np.asarray(units, dtype=np.int64)
+    factor = step.numerator * 10**scale // step.denominator
+    if units.size and int(units.min()) >= 0:  # the high words are 0
+        words = np.zeros((len(units), 2), dtype=np.int64)  # 128-bit little-endian two's complement
+        np.multiply(units, factor, out=words[:, 0])
+    else:
+        words = np.empty((len(units), 2), dtype=np.int64)
+        np.multiply(units, factor, out=words[:, 0])
+        np.right_shift(words[:, 0], 63, out=words[:, 1])  # both words written in place: no temporary column
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(units), [None, pa.py_buffer(words)])
+
+
+def _decimal64(units: Ints, grid: Grid) -> Any:
+    """Grid units as an Arrow decimal64(18, s) of points (the int64s scaled, or as they are);
+    only for a grid with a finite decimal and a rubric whose `points_precision` is 18."""
+    pa = load_pyarrow()
+    step = grid.step
+    scale = decimal_places(step.denominator)
+    if scale is None:
+        return pa.array(units * (step.numerator / step.denominator), pa.float64())
+    factor = step.numerator * 10**scale // step.denominator
+    scaled = np.ascontiguousarray(units, dtype=np.int64) if factor == 1 else np.multiply(units, factor)
+    return pa.Array.from_buffers(pa.decimal64(18, scale), len(scaled), [None, pa.py_buffer(scaled)])
+
+
+def points_precision(rubric: CheckedRubric) -> int:
+    """18 when no points column of the rubric's results (items, sections, total, maximum) can
+    hold a number of more than 18 digits (from the scoring plan: items' and sections' points,
+    the regular sum's bound, the bonus sections), else 38 (what decimal128 holds at most)."""
+    ev = evaluator_for(rubric)
+    scale = decimal_places(ev.grid.step.denominator)
+    largest = _largest_units(ev)
+    if scale is None or largest is None:
+        return 38
+    factor = ev.grid.step.numerator * 10**scale // ev.grid.step.denominator
+    return 18 if largest * factor < 10**18 else 38
+
+
+def _largest_units(ev: Evaluator) -> int | None:
+    """The largest magnitude, in grid units, any points column can hold, or None when the plan
+    does not bound it: an item of 可倒扣 (no floor: the scalar path scores any deduction), or 折算
+    of a section whose items add up to more than its points (then a score can pass its maximum,
+    with items left out)."""
+    items = list(ev.item_plans.values())
+    if any(plan.negative for plan in items):
+        return None
+    largest = max([plan.max for plan in items] + [plan.points for plan in ev.sections] + [0])
+    rs = ev.regular_sum
+    regular = [plan for plan in ev.sections if plan.kind == "regular"]
+    if rs.weights is not None:
+        if any(w is not None and w < 0 for w in rs.weights):
+            return None
+        top = sum((Fraction(rs.scale) * (w or 0) for p, w in zip(rs.points, rs.weights) if p), Fraction(0))
+    else:
+        top = Fraction(sum(plan.points for plan in regular))
+    if rs.target is not None:
+        if any(sum(plan.item_max.values()) > plan.points for plan in regular):
+            return None
+        top = Fraction(rs.target)
+    bonus = sum(plan.points for plan in ev.sections if plan.kind == "bonus")
+    return max(largest, math.ceil(top) + 1 + bonus)

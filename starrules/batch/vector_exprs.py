@@ -63,7 +63,8 @@ class VectorExprs:
             return self.values[value_key(e)]
         if isinstance(e, ast.Negate):
             operand = self.number_of(self.expr(e.operand))
-            return Q(-operand.num, operand.den)
+            bounds = operand.bounds
+            return Q.bounded(-operand.num, operand.den, None if bounds is None else (-bounds[1], -bounds[0]))
         if isinstance(e, ast.Binary):
             left, right = self.number_of(self.expr(e.left)), self.number_of(self.expr(e.right))
             if e.op == "/":
@@ -94,9 +95,9 @@ class VectorExprs:
         assert isinstance(e, ast.ListCall)
         items = [self.flags(self.expr(i)) for i in e.items]
         if e.function == "count_true":
-            return Q(sum((i.astype(np.int64) for i in items), np.zeros(self.size, dtype=np.int64)))
+            return Q(sum((i.astype(np.int64) for i in items), np.zeros(self.size, dtype=np.int64)), 1, 0, len(items))
         if e.function == "count_false":
-            return Q(sum(((~i).astype(np.int64) for i in items), np.zeros(self.size, dtype=np.int64)))
+            return Q(sum(((~i).astype(np.int64) for i in items), np.zeros(self.size, dtype=np.int64)), 1, 0, len(items))
         return _reduce(np.logical_or if e.function == "any" else np.logical_and, items)
 
     def compare(self, left: Vec, right: Vec, op: str) -> Flags:

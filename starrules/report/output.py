@@ -22,7 +22,7 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 class ResultWriter:
     """Good rows of each batch to `path`: `Result.to_row()` records as JSON Lines or CSV (the
     header is the first row's keys: every row of one rubric and set of schemes has the same),
-    or a Parquet table with exact decimal points (`ResultBatch.to_arrow()`). `path` is replaced
+    or a Parquet table with exact decimal points (`ResultBatch.parquet_table()`). `path` is replaced
     when the `with` block ends without an exception and at least one row was written, and left
     untouched otherwise (`written` says which): a batch whose every record was refused (a
     duplicate CSV header, only over-long lines) must not empty a previous output, even with --force."""
@@ -63,11 +63,13 @@ class ResultWriter:
 
     def _parquet(self, batch: ResultBatch) -> None:
         """Arrow writes one chunk in a second thread (it lets go of the GIL) while the next is
-        scored; at most one chunk waits, so memory stays bounded."""
+        scored; at most one chunk waits, so memory stays bounded. Points of at most 18 digits
+        are written as Parquet DECIMAL(18, s) on INT64 (`ResultBatch.parquet_table`): exact, and
+        about twice as fast to write as 16-byte decimals."""
         from ..io.columns import load_pyarrow
-        table = batch.to_arrow()
+        table, options = batch.parquet_table()
         if self.writer is None:
-            self.writer = load_pyarrow("parquet").ParquetWriter(self.file.temp, table.schema)
+            self.writer = load_pyarrow("parquet").ParquetWriter(self.file.temp, table.schema, **options)
             self.thread = ThreadPoolExecutor(max_workers=1)
         self._wait()
         self.pending = self.thread.submit(self.writer.write_table, table)
