@@ -45,6 +45,10 @@ class SchemeGrader:
         # so the batch engine grades those rows one by one
         self.reads: frozenset[str] = plan.reads
         self.reads_history: bool = plan.reads_history
+        # a scheme whose levels have bounds and no conditions bands a total the same way every
+        # time: each total's level and reason are worked out once (totals are grid values)
+        self.banded: dict[Fraction | int, tuple[int, str]] | None = \
+            {} if plan.bands and not any(band.conditions for band in plan.bands) else None
 
     @property
     def floor(self) -> str:
@@ -105,6 +109,18 @@ class SchemeGrader:
                 for n, veto in enumerate(result.vetoes)]
 
     def _by_score(self, total: Fraction | int, values: Values, reasons: list[str]) -> int:
+        if self.banded is not None:
+            known = self.banded.get(total)
+            if known is None:
+                found: list[str] = []
+                if len(self.banded) > 100_000:  # a grid so fine that totals rarely repeat
+                    self.banded.clear()
+                known = self.banded[total] = (self._band(total, values, found), found[0])
+            reasons.append(known[1])
+            return known[0]
+        return self._band(total, values, reasons)
+
+    def _band(self, total: Fraction | int, values: Values, reasons: list[str]) -> int:
         shown = _points_text(total)
         for index, band in enumerate(self.plan.bands):
             if band.points is not None and total < band.points:
