@@ -11,7 +11,7 @@ column at a time (`batch/grading.py`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import NoReturn
 
@@ -237,25 +237,30 @@ def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] |
             consequences += grader.measures(result, levels[name].level)
     except DivisionByZero as exc:  # in a level's or a 降档 condition
         raise exc.evidence_error(scheme_sources(rubric)) from None
-    graded = result.graded(levels, tuple(consequences), {})
     if not explain:
-        return graded
-    return result.graded(levels, tuple(consequences),
-                         _LaterGap(lambda: GapFinder(rubric, graded, values, graders), names))
+        return result.graded(levels, tuple(consequences), {})
+    later = _LaterGap(rubric, names)
+    graded = later.result = result.graded(levels, tuple(consequences), later)
+    return graded
 
 
 class _LaterGap(Lazy):
     """`Result.gap` when explaining: each scheme's gap worked out when first read (it re-scores
     the result's items, which builds them and their traces)."""
 
-    __slots__ = ("finder", "names", "made")
+    __slots__ = ("rubric", "names", "result", "made")
 
-    def __init__(self, finder: Callable[[], GapFinder], names: list[str]) -> None:
-        self.finder, self.names = finder, names
+    def __init__(self, rubric: CheckedRubric, names: list[str]) -> None:
+        self.rubric, self.names = rubric, names
+        self.result: Result | None = None  # the graded result this gap belongs to (set once made)
         self.made: dict[str, Gap] | None = None
 
     def part(self, name: str) -> dict[str, Gap]:
         if self.made is None:
-            finder = self.finder()
+            result = self.result
+            assert result is not None
+            graders = {scheme: grader_for(self.rubric, scheme) for scheme in self.names}
+            finder = GapFinder(self.rubric, result, result_values(result), graders)
             self.made = {scheme: finder.gap(scheme) for scheme in self.names}
+            self.result = None  # made: the cycle back to the result is no longer needed
         return self.made
