@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from starrules import EvidenceError, Result, ResultBatch, RowError, Rubric, evaluate_columns, loads
 from starrules.batch.engine import ColumnEngine
 from starrules.io.columns import chunks
+from tests.test_record_ids import refused_by_reference
 from tests.test_eval_properties import BOOLS, draw_judgements, rubric_text
 from tests.test_fastpath import BENCH, EXTRA, evidence
 
@@ -280,19 +281,6 @@ ARROW_ID = st.one_of(st.none(), st.sampled_from(["", " ", "\x1c", "\u3000", "\u3
                      st.text(max_size=20).map(lambda t: t.encode("utf-8", "replace").decode()))
 
 
-def _refused_by_reference(chunks_of_ids: list[list[str | None]]) -> list[tuple[int, str]]:
-    seen: dict[str, int] = {}
-    refused = []
-    for row, identifier in enumerate((i for chunk in chunks_of_ids for i in chunk), 1):
-        if identifier is None or not identifier.strip():
-            refused.append((row, f"第 {row} 行缺少编号“id”"))
-        elif identifier in seen:
-            refused.append((row, f"编号“{identifier}”重复(第 {seen[identifier]} 行已经用过)"))
-        else:
-            seen[identifier] = row
-    return refused
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(ARROW_ID, max_size=10), max_size=20), st.booleans(), st.booleans(), st.booleans())
 def test_arrow_ids_are_refused_as_a_record_of_every_id_would(chunks_of_ids: list[list[str | None]], large: bool,
@@ -315,7 +303,7 @@ def test_arrow_ids_are_refused_as_a_record_of_every_id_would(chunks_of_ids: list
                     if problem is not None:
                         refused.append((row + i + 1, problem[0]))
             row += len(chunk)
-    assert refused == _refused_by_reference(chunks_of_ids)
+    assert refused == refused_by_reference(chunks_of_ids)
 
 
 def test_the_blank_id_check_knows_every_space() -> None:
