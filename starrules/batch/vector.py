@@ -25,11 +25,13 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from ..plan.acceptance import LANES
+
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
 Part = Ints | int  # an int is the same for every row (a constant or a shared denominator)
 Bounds = tuple[int, int]  # least and greatest value of a part, for every row
-LIMIT = 2**62
+LIMIT = LANES  # magnitudes the lanes hold; the acceptance table bounds evidence ints by it too
 _WIDE: Bounds = (1 - LIMIT, LIMIT - 1)  # what any value in range lies within
 
 

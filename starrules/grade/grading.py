@@ -17,8 +17,8 @@ from typing import NoReturn
 
 from ..core.diagnostics import EvidenceError
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value
-from ..plan.grading import Cap, Condition, GradePlan, grade_plan, lower_scheme
-from ..check.model import CheckedScheme, CheckedRubric
+from ..plan.grading import Cap, Condition, GradePlan, grade_plan
+from ..check.model import CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
 from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
@@ -31,9 +31,9 @@ Values = dict[str, Value]
 class SchemeGrader:
     """One scheme's plan for one rubric, run on one result at a time."""
 
-    def __init__(self, scheme: CheckedScheme, rubric: CheckedRubric, plan: GradePlan | None = None) -> None:
-        self.plan = plan = plan if plan is not None else lower_scheme(rubric, scheme)
-        self.scheme, self.name, self.levels = scheme, plan.scheme, plan.names
+    def __init__(self, plan: GradePlan, rubric: CheckedRubric) -> None:
+        self.plan = plan
+        self.scheme, self.name, self.levels = plan.definition, plan.scheme, plan.names
         self.base = grader_for(rubric, plan.base.scheme) if plan.base is not None else None
         self.index = {name: k for k, name in enumerate(plan.names)}
         # base level name → level name (report/summary.py follows a quota through it)
@@ -209,10 +209,7 @@ def result_values(result: Result) -> Values:
 
 def grader_for(rubric: CheckedRubric, name: str) -> SchemeGrader:
     """The compiled form of scheme `name` for this rubric, built once and kept in `rubric.compiled`."""
-    def make() -> SchemeGrader:
-        plan = grade_plan(rubric, name)
-        return SchemeGrader(plan.definition, rubric, plan)
-    return rubric.compiled.get((SchemeGrader, name), make)
+    return rubric.compiled.get((SchemeGrader, name), lambda: SchemeGrader(grade_plan(rubric, name), rubric))
 
 
 def grade_level(rubric: CheckedRubric, result: Result, scheme: str) -> LevelResult:

@@ -47,7 +47,7 @@ TextForm = Literal["flag", "decimal", "percent", "name"]
 MISSING, UNKNOWN, WRONG_TYPE, NOT_A_COUNT, OUT_OF_RANGE, NOT_LISTED = "E501", "E502", "E503", "E504", "E505", "E506"
 SCORE_OUT_OF_RANGE, OFF_GRID, NO_SUCH_LEVEL, TOO_LONG = "E507", "E508", "E509", "E518"
 
-LANES = 2**62  # the batch engine's int64 lanes hold magnitudes below this (batch/vector.LIMIT)
+LANES = 2**62  # the batch engine's int64 lanes hold magnitudes below this (batch/vector.py takes it from here)
 
 
 def int_bound(limits: Limits) -> int:
@@ -125,12 +125,10 @@ FACT_MESSAGES: Mapping[str, str] = MappingProxyType({
 })
 MISSING_FACT_HINT = "在证据中加上 \"{name}\": …,或在标准中给它写“默认”"
 
-_FLAG_WORDS = MappingProxyType({"是": True, "true": True, "否": False, "false": False})
+# the 是否 words in lower case (read_flag: any case, spaces around)
+FLAG_WORDS: Mapping[str, bool] = MappingProxyType({"是": True, "true": True, "否": False, "false": False})
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_PERCENT = Fraction(1, 100)
-# public for io/evidence_schema.py, which spells the same rules as JSON Schema
-FLAG_WORDS: Mapping[str, bool] = _FLAG_WORDS  # the 是否 words in lower case (read_flag: any case, spaces around)
-PERCENT = _PERCENT  # what "1%" is worth
+PERCENT = Fraction(1, 100)  # what "1%" is worth
 
 
 def int_range(rule: FactRule, limits: Limits) -> tuple[int, int] | None:
@@ -161,7 +159,7 @@ def read_flag(raw: object) -> bool | None:
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, str):
-        return _FLAG_WORDS.get(raw.strip().lower())
+        return FLAG_WORDS.get(raw.strip().lower())
     return None
 
 
@@ -182,7 +180,7 @@ def read_number(raw: object, limits: Limits, percent: bool = False) -> Exact | R
     if isinstance(raw, str):
         text = raw.strip()
         if percent and text.endswith("%"):
-            text, scale = text[:-1].strip(), _PERCENT
+            text, scale = text[:-1].strip(), PERCENT
         if not _DECIMAL_TEXT.fullmatch(text):
             return Rejection(WRONG_TYPE, raw)
         try:
