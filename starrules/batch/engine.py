@@ -25,13 +25,14 @@ from ..io.columns import Chunk, Column
 from ..plan.acceptance import (ENTRY, FACTS, GRADES, JUDGED, FactRule, JudgedRule, int_bound, int_range, settle,
                                settle_level, settle_score, split_entry)
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY
+from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
+                            SectionPlan, Settle)
 from .vector import (LIMIT, Bounds, Flags, Ints, Lanes, Q, add, choose, column, compare, divide, floor, half_up,
                      half_up_bounds, multiply, scan, where)
 from .vector_exprs import Choice, Vec, VectorExprs
 
 if TYPE_CHECKING:
     from ..eval.evaluator import Evaluator
-    from ..plan.scoring import ItemPlan, SectionPlan
 
 
 _DIGITS = 8  # decimal places a float may carry and still be read here
@@ -49,6 +50,25 @@ class Scores:
     applicable: Flags  # [item, row]: False where the item is 不适用
     sections: Ints  # [section, row]
     values: dict[str, Vec]  # facts, derived values and scores by value key, for grading
+
+
+@attrs.define(eq=False)
+class _ItemState:
+    """An item's registers while its program runs: the score `row` (the item grid's row) and
+    its bounds, where it is left out, and the deductions so far with their bounds (`mine`:
+    `deducted` is an array made here, so it may be changed in place)."""
+
+    row: Ints
+    out: Flags
+    bounds: Bounds = (0, 0)
+    deducted: Ints | int = 0
+    deducted_bounds: Bounds = (0, 0)
+    mine: bool = False
+
+
+def _source(rule: Rule) -> ast.Expr:
+    assert rule.source is not None
+    return rule.source
 
 
 class ColumnEngine:
@@ -69,7 +89,7 @@ def _plan_fits(ev: Evaluator) -> bool:
     units = [ev.regular_sum.scale, ev.regular_sum.target or 0, ev.grid.step.numerator, ev.grid.step.denominator]
     for plan in ev.item_plans.values():
         units.append(plan.max)
-        units.extend(rule.units for rule in (*plan.deduct, *plan.award, plan.base, plan.max_deduct) if rule is not None)
+        units.extend(rule.units for rule in plan.rules)
     for section in ev.sections:
         units.extend((section.points, section.pass_line or 0))
     spec = ev.evidence_spec
@@ -350,116 +370,121 @@ class _Run:
 
     # scores
     def item(self, plan: ItemPlan) -> None:
+        """The item's program run over every row, its score written into its row of the item
+        grid. Steps after 不适用 run on every row; left-out rows are zeroed at the end."""
         k = self.item_row[plan.id]
-        out = self.none_left_out  # where the item is 不适用 (left out)
-        for n, rule in enumerate(plan.not_applicable):
-            assert rule.source is not None
-            flags = self.exprs.flags(self.exprs.expr(rule.source))
-            out = flags | out if n else flags.copy()
-        if plan.not_applicable:
-            np.logical_not(out, out=self.applicable_grid[k])
-        row = self.item_grid[k]
-        if plan.score_is is not None and plan.score_is.source is not None:
-            value = self.exprs.number_of(self.exprs.expr(plan.score_is.source))
-            score = half_up(divide(self.lanes, value, self.lanes.constant(self.ev.grid.step)))
-            row[...] = np.minimum(np.maximum(score, 0), plan.max)
-            bounds = (min(0, plan.max), max(0, plan.max))
-        else:
-            bounds = self.clauses(plan, out, row)
-        for rule in plan.zero:
-            assert rule.source is not None
-            np.multiply(row, np.logical_not(self.exprs.flags(self.exprs.expr(rule.source))), out=row)
-        if plan.not_applicable:
-            np.multiply(row, np.logical_not(out), out=row)
-        if plan.zero or plan.not_applicable:
+        state = _ItemState(self.item_grid[k], self.none_left_out)
+        for op in plan.program:
+            self.step(op, plan, state, k)
+        row, bounds = state.row, state.bounds
+        if plan.leave_out is not None:
+            np.multiply(row, np.logical_not(state.out), out=row)
             bounds = (min(bounds[0], 0), max(bounds[1], 0))
-        self.units[plan.id], self.bounds[plan.id], self.left_out[plan.id] = row, bounds, out
+        self.units[plan.id], self.bounds[plan.id], self.left_out[plan.id] = row, bounds, state.out
         if f"@{plan.name}" in self.ev.referenced:
             self.values[f"@{plan.name}"] = self.points(row, bounds)
 
-    def clauses(self, plan: ItemPlan, out: Flags, row: Ints) -> Bounds:
-        """The item's score from its clauses (§3), written into `row`, and bounds of it. Arrays
-        this makes are changed in place; arrays it is given (a fact's column, a 酌情 score)
-        never are."""
-        lanes = self.lanes
-        deducted: Ints | int = 0
-        low = high = 0  # of `deducted`
-        mine = False  # `deducted` is an array made here
-        for rule in plan.deduct:
-            assert rule.source is not None
-            value = self.exprs.expr(rule.source)
-            amount: Ints
-            if isinstance(rule.clause, ast.DeductIf):  # a few fixed amounts cannot leave int64
-                amount = self.exprs.flags(value).astype(np.int64)
-                if rule.units != 1:
-                    amount *= rule.units
-                fresh, (a_low, a_high) = True, (min(0, rule.units), max(0, rule.units))
+    def step(self, op: Op, plan: ItemPlan, state: _ItemState, k: int) -> None:
+        """One step of an item's program (plan/scoring.py) over every row. Arrays made here are
+        changed in place; arrays it is given (a fact's column, a 酌情 score) never are."""
+        row = state.row
+        if isinstance(op, LeaveOut):
+            for n, rule in enumerate(op.rules):
+                flags = self.exprs.flags(self.exprs.expr(_source(rule)))
+                state.out = flags | state.out if n else flags.copy()
+            np.logical_not(state.out, out=self.applicable_grid[k])
+        elif isinstance(op, ComputeScore):
+            value = self.exprs.number_of(self.exprs.expr(_source(op.rule)))
+            row[...] = half_up(divide(self.lanes, value, self.lanes.constant(self.ev.grid.step)))
+            state.bounds = (-LIMIT, LIMIT)  # unknown: the clamp after it is applied
+        elif isinstance(op, Base):
+            base, state.bounds = self.base(op, plan, state.out)
+            row[...] = base
+        elif isinstance(op, Deduct):
+            self.deduct(op.rule, op.per, state)
+        elif isinstance(op, CapDeductions):
+            cap = op.rule.units
+            if state.deducted_bounds[1] > cap:
+                if state.mine and not isinstance(state.deducted, int):
+                    np.minimum(state.deducted, cap, out=state.deducted)
+                else:
+                    state.deducted, state.mine = np.minimum(state.deducted, cap), True
+                state.deducted_bounds = (min(state.deducted_bounds[0], cap), cap)
+        elif isinstance(op, Settle):
+            (low, high), (d_low, d_high) = state.bounds, state.deducted_bounds
+            if op.sign > 0:
+                np.add(row, state.deducted, out=row)
+                state.bounds = (low + d_low, high + d_high)
             else:
-                q = self.exprs.number_of(value)
-                count = q if rule.step is None else floor(divide(lanes, q, lanes.constant(rule.step)))
-                scaled = multiply(lanes, lanes.constant(rule.units), count)
-                amount = column(half_up(scaled), self.size)
-                a_low, a_high = half_up_bounds(scaled) or scan(amount)
-                fresh = False
-                if q.low is None or q.low < 0:  # deducted only where the number is above 0
-                    amount = choose(compare(lanes, q, Q(0), operator.gt), amount, 0)
-                    fresh, a_low, a_high = True, min(a_low, 0), max(a_high, 0)
-            if isinstance(deducted, int):
-                deducted, mine = amount, fresh
-            elif mine:
-                deducted += amount
-            else:
-                deducted, mine = deducted + amount, True
-            low, high = low + a_low, high + a_high
-            if not (-LIMIT < low and high < LIMIT):
-                fitted, (low, high) = lanes.fits(deducted, None)
-                mine = mine if fitted is deducted else True
-                deducted = column(fitted, self.size)
-        if plan.max_deduct is not None and high > plan.max_deduct.units:
-            cap = plan.max_deduct.units
-            if mine and not isinstance(deducted, int):
-                np.minimum(deducted, cap, out=deducted)
-            else:
-                deducted = np.minimum(deducted, cap)
-            low, high = min(low, cap), cap
-        base, (b_low, b_high) = self.base(plan, out)
-        if plan.kind == "penalty":
-            np.add(base, deducted, out=row)
-            low, high = b_low + low, b_high + high
-        else:
-            np.subtract(base, deducted, out=row)
-            low, high = b_low - high, b_high - low
-        for rule in plan.award:
-            assert rule.source is not None
-            gained = self.exprs.flags(self.exprs.expr(rule.source)).astype(np.int64)
-            if rule.units != 1:
-                gained *= rule.units
+                np.subtract(row, state.deducted, out=row)
+                state.bounds = (low - d_high, high - d_low)
+        elif isinstance(op, Award):
+            gained = self.exprs.flags(self.exprs.expr(_source(op.rule))).astype(np.int64)
+            if op.rule.units != 1:
+                gained *= op.rule.units
             np.add(row, gained, out=row)
-            low, high = low + min(0, rule.units), high + max(0, rule.units)
-        if high > plan.max:
-            np.minimum(row, plan.max, out=row)
-            low, high = min(low, plan.max), plan.max
-        if not plan.negative:
-            if low < 0:
-                np.maximum(row, 0, out=row)
-                low, high = 0, max(high, 0)
+            state.bounds = (state.bounds[0] + min(0, op.rule.units), state.bounds[1] + max(0, op.rule.units))
+        elif isinstance(op, Clamp):
+            state.bounds = self.clamp(op, row, state.bounds)
+        else:
+            np.multiply(row, np.logical_not(self.exprs.flags(self.exprs.expr(_source(op.rule)))), out=row)
+            state.bounds = (min(state.bounds[0], 0), max(state.bounds[1], 0))
+
+    def deduct(self, rule: Rule, per: bool, state: _ItemState) -> None:
+        """A deduction added to the item's deductions so far, their bounds kept within the lanes."""
+        lanes = self.lanes
+        value = self.exprs.expr(_source(rule))
+        amount: Ints
+        if not per:  # a few fixed amounts cannot leave int64
+            amount = self.exprs.flags(value).astype(np.int64)
+            if rule.units != 1:
+                amount *= rule.units
+            fresh, (a_low, a_high) = True, (min(0, rule.units), max(0, rule.units))
+        else:
+            q = self.exprs.number_of(value)
+            count = q if rule.step is None else floor(divide(lanes, q, lanes.constant(rule.step)))
+            scaled = multiply(lanes, lanes.constant(rule.units), count)
+            amount = column(half_up(scaled), self.size)
+            a_low, a_high = half_up_bounds(scaled) or scan(amount)
+            fresh = False
+            if q.low is None or q.low < 0:  # deducted only where the number is above 0
+                amount = choose(compare(lanes, q, Q(0), operator.gt), amount, 0)
+                fresh, a_low, a_high = True, min(a_low, 0), max(a_high, 0)
+        if isinstance(state.deducted, int):
+            state.deducted, state.mine = amount, fresh
+        elif state.mine:
+            state.deducted += amount
+        else:
+            state.deducted, state.mine = state.deducted + amount, True
+        low, high = state.deducted_bounds[0] + a_low, state.deducted_bounds[1] + a_high
+        if not (-LIMIT < low and high < LIMIT):
+            fitted, (low, high) = lanes.fits(state.deducted, None)
+            state.mine = state.mine if fitted is state.deducted else True
+            state.deducted = column(fitted, self.size)
+        state.deducted_bounds = (low, high)
+
+    def clamp(self, op: Clamp, row: Ints, bounds: Bounds) -> Bounds:
+        low, high = bounds
+        if high > op.high:
+            np.minimum(row, op.high, out=row)
+            low, high = min(low, op.high), op.high
+        if op.low is not None:
+            if low < op.low:
+                np.maximum(row, op.low, out=row)
+                low, high = op.low, max(high, op.low)
             return low, high
-        # a section adds its items up: each stays above -LIMIT / (number of items), so no sum wraps
+        # 可倒扣: a section adds its items up: each stays above -LIMIT / (number of items), so no sum wraps
         least = -(LIMIT // len(self.ev.item_plans))
         if low > least:
             return low, high
         below = row <= least
-        lanes.give_up(below)
+        self.lanes.give_up(below)
         np.multiply(row, np.logical_not(below), out=row)
         return least + 1, max(high, 0)
 
-    def base(self, plan: ItemPlan, out: Flags) -> tuple[Ints | int, Bounds]:
-        if plan.kind != "regular":
-            return 0, (0, 0)
-        if plan.base is None:
-            return plan.max, (plan.max, plan.max)
-        if isinstance(plan.base.clause, ast.Start):
-            return plan.base.units, (plan.base.units, plan.base.units)
+    def base(self, op: Base, plan: ItemPlan, out: Flags) -> tuple[Ints | int, Bounds]:
+        if op.kind != "judged":
+            return op.units, (op.units, op.units)
         units, given, bounds = self.judged[plan.name]
         self.lanes.give_up(~given & ~out)  # applicable, yet left blank: the reference reports it
         return units, bounds
@@ -483,7 +508,7 @@ class _Run:
             low, high = min(low, plan.points), plan.points
         self.units[plan.id], self.bounds[plan.id] = score, (low, high)
         maximum: Ints | int = plan.points
-        optional = [i for i in plan.items if self.ev.item_plans[i].not_applicable]
+        optional = [i for i in plan.items if self.ev.item_plans[i].leave_out]
         if plan.kind == "regular" and optional:
             left_out = sum(choose(self.left_out[i], plan.item_max[i], 0) for i in optional)
             maximum = np.maximum(plan.points - left_out, 0)

@@ -21,7 +21,8 @@ from ..plan.evidence import Evidence, EvidenceSpec, Judgement, Locate, identifie
 from .fastpath import FastPath, FastState
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
 from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
-from ..plan.scoring import ItemPlan, Rule, SectionPlan, Step, lower
+from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
+                            SectionPlan, Settle, Step, lower)
 from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
@@ -75,91 +76,97 @@ class _Rule:
         return ClauseTrace(kind, ev.grid.points(points), fired, self.text, self.line, because, values)
 
 
+Registers = list[int]  # an item's running score and its deductions so far, in grid units
+Trace = list[ClauseTrace] | None
+StepRun = Callable[[_Run, Registers, Trace], bool]  # True: the item is left out, stop
+
+
 class _ItemRun:
-    """An item of the plan with its rules compiled, and §3's scoring rule in `run`."""
+    """An item of the plan with each step of its §3 program compiled; `run` runs them in order."""
 
     def __init__(self, ev: Evaluator, plan: ItemPlan) -> None:
         self.ev, self.id, self.name, self.kind, self.item = ev, plan.id, plan.name, plan.kind, plan.item
-        self.line, self.max, self.negative, self.score_key = plan.line, plan.max, plan.negative, plan.score_key
-
-        def compiled(rule: Rule | None) -> _Rule | None:
-            return None if rule is None else _Rule(ev, rule)
-        self.not_applicable = [_Rule(ev, r) for r in plan.not_applicable]
-        self.zero = [_Rule(ev, r) for r in plan.zero]
-        self.deduct = [_Rule(ev, r) for r in plan.deduct]  # 扣 … 如果 and 每 … 扣, in file order
-        self.award = [_Rule(ev, r) for r in plan.award]
-        self.score_is, self.base = compiled(plan.score_is), compiled(plan.base)  # base: 起评, 酌情 or 分档
-        self.max_deduct, self.floor = compiled(plan.max_deduct), compiled(plan.floor)
+        self.line, self.max, self.score_key = plan.line, plan.max, plan.score_key
+        self.sign = next((op.sign for op in plan.program if isinstance(op, Settle)), -1)
+        self.steps = [self._step(op) for op in plan.program]
 
     def run(self, run: _Run) -> None:
-        values, ev = run.values, self.ev
-        trace: list[ClauseTrace] | None = [] if run.explain else None
-        for rule in self.not_applicable:
-            if rule.expr(values):  # type: ignore[misc]
-                run.left_out.add(self.id)
-                self._finish(run, 0, [rule.trace(run, "not_applicable", 0, True, ev)] if trace is not None else None)
+        registers = [0, 0]
+        trace: Trace = [] if run.explain else None
+        for step in self.steps:
+            if step(run, registers, trace):
                 return
-            if trace is not None:
-                trace.append(rule.trace(run, "not_applicable", 0, False, ev))
-        score = self._computed(run, trace) if self.score_is is not None else self._clauses(run, trace)
-        self._finish(run, self._zeroing(run, score, trace), trace)
+        self._finish(run, registers[0], trace)
 
-    def _computed(self, run: _Run, trace: list[ClauseTrace] | None) -> int:
-        rule = self.score_is
-        assert rule is not None and rule.expr is not None
-        value = rule.expr(run.values)
-        raw = self.ev.grid.round_units(value)  # type: ignore[arg-type]
-        if trace is not None:
-            trace.append(rule.trace(run, "score", raw, True, self.ev, value))
-        return self._clamp(run, raw, 0, trace)
+    def _step(self, op: Op) -> StepRun:
+        if isinstance(op, LeaveOut):
+            return self._leave_out([_Rule(self.ev, r) for r in op.rules])
+        if isinstance(op, ComputeScore):
+            return self._compute(_Rule(self.ev, op.rule))
+        if isinstance(op, Base):
+            return self._base(op)
+        if isinstance(op, Deduct):
+            return self._deduct(_Rule(self.ev, op.rule), op.per)
+        if isinstance(op, CapDeductions):
+            return self._cap(_Rule(self.ev, op.rule))
+        if isinstance(op, Settle):
+            return self._settle(op.sign)
+        if isinstance(op, Award):
+            return self._award(_Rule(self.ev, op.rule))
+        if isinstance(op, Clamp):
+            return self._clamp(op)
+        return self._zero(_Rule(self.ev, op.rule))
 
-    def _clauses(self, run: _Run, trace: list[ClauseTrace] | None) -> int:
-        values, ev = run.values, self.ev
-        base = self._base(run, trace)
-        sign = 1 if self.kind == "penalty" else -1  # a penalty item accumulates its deductions
-        deducted = 0
-        for rule in self.deduct:
-            value = rule.expr(values)  # type: ignore[misc]
-            amount = _deduction(rule, value)
-            deducted += amount
-            if trace is not None:
-                per = not isinstance(rule.clause, ast.DeductIf)
-                trace.append(rule.trace(run, "deduct_per" if per else "deduct", sign * amount, amount != 0, ev,
-                                        value if per else None))
-        if self.max_deduct is not None and deducted > self.max_deduct.units:
-            if trace is not None:
-                trace.append(self.max_deduct.trace(run, "max_deduct", -sign * (deducted - self.max_deduct.units),
-                                                   True, ev))
-            deducted = self.max_deduct.units
-        score = base + sign * deducted
-        for rule in self.award:
-            fired = bool(rule.expr(values))  # type: ignore[misc]
-            if fired:
-                score += rule.units
-            if trace is not None:
-                trace.append(rule.trace(run, "award", rule.units if fired else 0, fired, ev))
-        return self._clamp(run, score, None if self.negative else 0, trace)
+    def _leave_out(self, rules: list[_Rule]) -> StepRun:
+        ev = self.ev
 
-    def _base(self, run: _Run, trace: list[ClauseTrace] | None) -> int:
-        rule = self.base
-        if self.kind != "regular":
-            return 0
-        if rule is None:
+        def leave_out(run: _Run, registers: Registers, trace: Trace) -> bool:
+            for rule in rules:
+                if rule.expr(run.values):  # type: ignore[misc]
+                    run.left_out.add(self.id)
+                    self._finish(run, 0, [rule.trace(run, "not_applicable", 0, True, ev)] if trace is not None else None)
+                    return True
+                if trace is not None:
+                    trace.append(rule.trace(run, "not_applicable", 0, False, ev))
+            return False
+        return leave_out
+
+    def _compute(self, rule: _Rule) -> StepRun:
+        ev = self.ev
+
+        def compute(run: _Run, registers: Registers, trace: Trace) -> bool:
+            value = rule.expr(run.values)  # type: ignore[misc]
+            registers[0] = raw = ev.grid.round_units(value)  # type: ignore[arg-type]
             if trace is not None:
-                trace.append(ClauseTrace("base", self.ev.grid.points(self.max), True,
-                                         f"分值 {_points_text(self.ev, self.max)}分", self.line))
-            return self.max
-        if isinstance(rule.clause, ast.Start):
-            if trace is not None:
-                trace.append(rule.trace(run, "start", rule.units, True, self.ev))
-            return rule.units
-        judgement = run.judgements.get(self.name)
-        if judgement is None:  # reported once every item has run
-            run.missing.append(self.name)
-            return 0
-        if trace is not None:
-            trace.append(self._judged_trace(rule, judgement))
-        return judgement.units
+                trace.append(rule.trace(run, "score", raw, True, ev, value))
+            return False
+        return compute
+
+    def _base(self, op: Base) -> StepRun:
+        ev, units = self.ev, op.units
+        rule = None if op.rule is None else _Rule(ev, op.rule)
+        name = self.name
+
+        def fixed(run: _Run, registers: Registers, trace: Trace) -> bool:
+            registers[0] = units
+            if trace is not None and op.kind == "full":
+                trace.append(ClauseTrace("base", ev.grid.points(units), True, f"分值 {_points_text(ev, units)}分",
+                                         self.line))
+            elif trace is not None and rule is not None:
+                trace.append(rule.trace(run, "start", units, True, ev))
+            return False
+
+        def judged(run: _Run, registers: Registers, trace: Trace) -> bool:
+            judgement = run.judgements.get(name)
+            if judgement is None:  # reported once every item has run
+                run.missing.append(name)
+                registers[0] = 0
+                return False
+            registers[0] = judgement.units
+            if trace is not None and rule is not None:
+                trace.append(self._judged_trace(rule, judgement))
+            return False
+        return judged if op.kind == "judged" else fixed
 
     def _judged_trace(self, rule: _Rule, judgement: Judgement) -> ClauseTrace:
         kind = "grades" if judgement.level is not None else "judged"
@@ -167,27 +174,78 @@ class _ItemRun:
         return ClauseTrace(kind, self.ev.grid.points(judgement.units), True, rule.text, rule.line, because,
                            reason=judgement.reason, rater=judgement.rater)
 
-    def _clamp(self, run: _Run, score: int, lower: int | None, trace: list[ClauseTrace] | None) -> int:
-        if score > self.max:
-            if trace is not None:
-                trace.append(ClauseTrace("cap", self.ev.grid.points(self.max - score), True,
-                                         f"不超过分值 {_points_text(self.ev, self.max)}分", self.line))
-            return self.max
-        if lower is not None and score < lower:
-            if trace is not None:
-                text, line = (self.floor.text, self.floor.line) if self.floor is not None else ("扣完为止", self.line)
-                trace.append(ClauseTrace("floor_zero", self.ev.grid.points(lower - score), True, text, line))
-            return lower
-        return score
+    def _deduct(self, rule: _Rule, per: bool) -> StepRun:
+        ev, sign = self.ev, self.sign
 
-    def _zeroing(self, run: _Run, score: int, trace: list[ClauseTrace] | None) -> int:
-        for rule in self.zero:
+        def deduct(run: _Run, registers: Registers, trace: Trace) -> bool:
+            value = rule.expr(run.values)  # type: ignore[misc]
+            amount = _deduction(rule, value, per)
+            registers[1] += amount
+            if trace is not None:
+                trace.append(rule.trace(run, "deduct_per" if per else "deduct", sign * amount, amount != 0, ev,
+                                        value if per else None))
+            return False
+        return deduct
+
+    def _cap(self, rule: _Rule) -> StepRun:
+        ev, sign, cap = self.ev, self.sign, rule.units
+
+        def cap_deductions(run: _Run, registers: Registers, trace: Trace) -> bool:
+            if registers[1] > cap:
+                if trace is not None:
+                    trace.append(rule.trace(run, "max_deduct", -sign * (registers[1] - cap), True, ev))
+                registers[1] = cap
+            return False
+        return cap_deductions
+
+    def _settle(self, sign: int) -> StepRun:
+        def settle(run: _Run, registers: Registers, trace: Trace) -> bool:
+            registers[0] += sign * registers[1]
+            return False
+        return settle
+
+    def _award(self, rule: _Rule) -> StepRun:
+        ev, units = self.ev, rule.units
+
+        def award(run: _Run, registers: Registers, trace: Trace) -> bool:
+            fired = bool(rule.expr(run.values))  # type: ignore[misc]
+            if fired:
+                registers[0] += units
+            if trace is not None:
+                trace.append(rule.trace(run, "award", units if fired else 0, fired, ev))
+            return False
+        return award
+
+    def _clamp(self, op: Clamp) -> StepRun:
+        ev, high, low = self.ev, op.high, op.low
+        floor_text, floor_line = (ev.sources.text(op.floor.clause.span), op.floor.line) if op.floor is not None \
+            else ("扣完为止", self.line)
+
+        def clamp(run: _Run, registers: Registers, trace: Trace) -> bool:
+            score = registers[0]
+            if score > high:
+                if trace is not None:
+                    trace.append(ClauseTrace("cap", ev.grid.points(high - score), True,
+                                             f"不超过分值 {_points_text(ev, high)}分", self.line))
+                registers[0] = high
+            elif low is not None and score < low:
+                if trace is not None:
+                    trace.append(ClauseTrace("floor_zero", ev.grid.points(low - score), True, floor_text, floor_line))
+                registers[0] = low
+            return False
+        return clamp
+
+    def _zero(self, rule: _Rule) -> StepRun:
+        ev = self.ev
+
+        def zero(run: _Run, registers: Registers, trace: Trace) -> bool:
             fired = bool(rule.expr(run.values))  # type: ignore[misc]
             if trace is not None:
-                trace.append(rule.trace(run, "zero", -score if fired else 0, fired, self.ev))
+                trace.append(rule.trace(run, "zero", -registers[0] if fired else 0, fired, ev))
             if fired:
-                score = 0
-        return score
+                registers[0] = 0
+            return False
+        return zero
 
     def _finish(self, run: _Run, score: int, trace: list[ClauseTrace] | None) -> None:
         run.units[self.id] = score
@@ -202,9 +260,9 @@ class _ItemRun:
                           applicable, trace, self.line)
 
 
-def _deduction(rule: _Rule, value: Value) -> int:
+def _deduction(rule: _Rule, value: Value, per: bool) -> int:
     """Grid units a 扣 … 如果 or 每 [K] E 扣 N clause takes; N × E is rounded half up once."""
-    if isinstance(rule.clause, ast.DeductIf):
+    if not per:
         return rule.units if value else 0
     if value <= 0:  # type: ignore[operator]
         return 0

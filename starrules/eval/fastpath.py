@@ -25,9 +25,10 @@ from ..plan.acceptance import (ENTRY, FACTS, FactRule, ScoreRange, Value, int_ra
 from ..plan.evidence import may_be_left_out
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
 from ..core.numbers import Exact, exact, half_up
+from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
+                            SectionPlan, Settle)
 
 if TYPE_CHECKING:
-    from ..plan.scoring import ItemPlan, SectionPlan
     from .evaluator import Evaluator
 
 
@@ -159,7 +160,7 @@ class _Writer:
         for index, (name, fact) in enumerate(ev.facts.items()):
             self.read_fact(index, name, fact)
         for index, (name, plan) in enumerate(ev.item_plans.items()):
-            self.item_locals[name] = (f"s{index}", f"o{index}" if plan.not_applicable else None)
+            self.item_locals[name] = (f"s{index}", f"o{index}" if plan.leave_out else None)
         self.read_judgements()
         scoring = ev.plan
         for step in scoring.steps:  # the plan's order: every value is computed before it is read
@@ -285,60 +286,61 @@ class _Writer:
         score, left_out = self.item_locals[plan.id]
         self.emit(1, f"# 项目 {plan.name}(第 {plan.line} 行)")
         depth = 1
-        if left_out is not None:
-            conditions = " or ".join(self.expr(r.source) for r in plan.not_applicable if r.source is not None)
-            self.emit(1, f"if {conditions}:")
-            self.emit(2, f"{score} = 0; {left_out} = True")
-            self.emit(1, "else:")
-            self.emit(2, f"{left_out} = False")
-            depth = 2
-        if plan.score_is is not None and plan.score_is.source is not None:
-            self.emit(depth, f"{score} = _ru({self.expr(plan.score_is.source)})")
-            self.clamp(depth, score, plan.max, 0)
-        else:
-            self.clauses(depth, plan, score)
-        for rule in plan.zero:
-            assert rule.source is not None
-            self.emit(depth, f"if {self.expr(rule.source)}:")
-            self.emit(depth + 1, f"{score} = 0")
+        for op in plan.program:
+            depth = self.step(depth, op, plan, score, left_out)
         if f"@{plan.name}" in self.ev.referenced:
             self.local[f"@{plan.name}"] = f"p{score}"
             self.emit(1, f"p{score} = _pts({score})")
 
-    def clauses(self, depth: int, plan: ItemPlan, score: str) -> None:
-        if plan.deduct:
-            self.emit(depth, "d = 0")
-        for rule in plan.deduct:
-            assert rule.source is not None
-            if isinstance(rule.clause, ast.DeductIf):
-                self.emit(depth, f"if {self.expr(rule.source)}:")
-                self.emit(depth + 1, f"d += {rule.units}")
-                continue
-            self.emit(depth, f"x = {self.expr(rule.source)}")
-            self.emit(depth, "if x > 0:")
-            if rule.step is None:
-                self.emit(depth + 1, f"d += {rule.units} * x if x.__class__ is int else _hu({rule.units} * x)")
-            else:
-                self.emit(depth + 1, f"d += {rule.units} * (x / {self.const(rule.step)}).__floor__()")
-        if plan.max_deduct is not None and plan.deduct:
-            self.emit(depth, f"if d > {plan.max_deduct.units}:")
-            self.emit(depth + 1, f"d = {plan.max_deduct.units}")
-        base = self.base(depth, plan)
-        sign = "+" if plan.kind == "penalty" else "-"
-        self.emit(depth, f"{score} = {base}" + (f" {sign} d" if plan.deduct else ""))
-        for rule in plan.award:
-            assert rule.source is not None
-            self.emit(depth, f"if {self.expr(rule.source)}:")
-            self.emit(depth + 1, f"{score} += {rule.units}")
-        self.clamp(depth, score, plan.max, None if plan.negative else 0)
+    def step(self, depth: int, op: Op, plan: ItemPlan, score: str, left_out: str | None) -> int:
+        """One step of the item's program as source, at `depth`; the depth the next step is at.
+        `d` holds the deductions so far."""
+        if isinstance(op, LeaveOut):
+            assert left_out is not None
+            conditions = " or ".join(map(self.rule, op.rules))
+            self.emit(depth, f"if {conditions}:")
+            self.emit(depth + 1, f"{score} = 0; {left_out} = True")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{left_out} = False")
+            return depth + 1
+        if isinstance(op, ComputeScore):
+            self.emit(depth, f"{score} = _ru({self.rule(op.rule)})")
+        elif isinstance(op, Base):
+            self.emit(depth, f"{score} = {self.base(depth, op, plan)}")
+            if any(isinstance(later, Deduct) for later in plan.program):
+                self.emit(depth, "d = 0")
+        elif isinstance(op, Deduct):
+            self.deduct(depth, op.rule, op.per)
+        elif isinstance(op, CapDeductions):
+            self.emit(depth, f"if d > {op.rule.units}:")
+            self.emit(depth + 1, f"d = {op.rule.units}")
+        elif isinstance(op, Settle):
+            self.emit(depth, f"{score} {'+' if op.sign > 0 else '-'}= d")
+        elif isinstance(op, Award):
+            self.emit(depth, f"if {self.rule(op.rule)}:")
+            self.emit(depth + 1, f"{score} += {op.rule.units}")
+        elif isinstance(op, Clamp):
+            self.clamp(depth, score, op.high, op.low)
+        else:
+            self.emit(depth, f"if {self.rule(op.rule)}:")
+            self.emit(depth + 1, f"{score} = 0")
+        return depth
 
-    def base(self, depth: int, plan: ItemPlan) -> str:
-        if plan.kind != "regular":
-            return "0"
-        if plan.base is None:
-            return str(plan.max)
-        if isinstance(plan.base.clause, ast.Start):
-            return str(plan.base.units)
+    def deduct(self, depth: int, rule: Rule, per: bool) -> None:
+        if not per:
+            self.emit(depth, f"if {self.rule(rule)}:")
+            self.emit(depth + 1, f"d += {rule.units}")
+            return
+        self.emit(depth, f"x = {self.rule(rule)}")
+        self.emit(depth, "if x > 0:")
+        if rule.step is None:
+            self.emit(depth + 1, f"d += {rule.units} * x if x.__class__ is int else _hu({rule.units} * x)")
+        else:
+            self.emit(depth + 1, f"d += {rule.units} * (x / {self.const(rule.step)}).__floor__()")
+
+    def base(self, depth: int, op: Base, plan: ItemPlan) -> str:
+        if op.kind != "judged":
+            return str(op.units)
         units = self.local[f"证据 {plan.name}"]
         self.emit(depth, f"if {units} is None:")  # applicable, yet left blank: the reference reports it
         self.emit(depth + 1, "raise Slow")
@@ -393,6 +395,11 @@ class _Writer:
             self.emit(1, "pT = _pts(T)")
 
     # expressions: the same meaning as expressions.ExprCompiler, as Python source
+    def rule(self, rule: Rule) -> str:
+        """The source of what a rule tests or counts."""
+        assert rule.source is not None
+        return self.expr(rule.source)
+
     def expr(self, e: ast.Expr) -> str:
         if isinstance(e, (ast.Number, ast.Percent)):
             return self.literal(exact(e.value))

@@ -12,6 +12,7 @@ these records; none of them reads the AST's clause list or the graph to find out
 from __future__ import annotations
 
 from fractions import Fraction
+from collections.abc import Callable
 from typing import Literal
 
 import attrs
@@ -42,9 +43,90 @@ class Rule:
         return self.clause.span.line
 
 
+# §3's item rule, once: an item is a program of these steps, run in order. Two registers hold
+# the item's running score and its deductions so far; each engine implements each step once
+# (the interpreter with a trace, the generator as source, the numpy engine over columns).
+
+@attrs.frozen
+class LeaveOut:
+    """① 不适用 如果 C (one rule per clause): where any holds, the item is left out — it scores
+    0, its points leave its section's maximum, and no later step runs."""
+
+    rules: tuple[Rule, ...]
+
+
+@attrs.frozen
+class ComputeScore:
+    """② 得分 = E: the score is E's value made grid units by 四舍五入 once."""
+
+    rule: Rule
+
+
+@attrs.frozen
+class Base:
+    """② Where the score starts: the item's points (`full`), 起评 N (`start`), the rater's
+    entry for 酌情 or 分档 (`judged`), or nothing (`none`: an item of a bonus or penalty
+    section, whose clauses say what it adds or takes away)."""
+
+    kind: Literal["full", "start", "judged", "none"]
+    units: int  # full: the item's points; start: N; judged and none: 0
+    rule: Rule | None  # the 起评, 酌情 or 分档 clause (None for full and none)
+
+
+@attrs.frozen
+class Deduct:
+    """③ Adds to the deductions: 扣 N 如果 C takes N where C holds (`per` False); 每 [K] E 扣 N
+    takes N × ⌊E / K⌋ (N × E without K), rounded half up once, and nothing where E ≤ 0."""
+
+    rule: Rule
+    per: bool
+
+
+@attrs.frozen
+class CapDeductions:
+    """④ 最多扣 N: the deductions so far count at most N."""
+
+    rule: Rule
+
+
+@attrs.frozen
+class Settle:
+    """The score becomes base − deductions (`sign` −1), or base + deductions for an item of a
+    penalty section (`sign` +1: what it takes away accumulates)."""
+
+    sign: Literal[-1, 1]
+
+
+@attrs.frozen
+class Award:
+    """⑤ 加 N 如果 C: N more where C holds."""
+
+    rule: Rule
+
+
+@attrs.frozen
+class Clamp:
+    """⑥ Not above `high` (the item's points); not below `low` (0; None for 可倒扣). `floor` is the
+    扣完为止 clause that says so, None where the floor is implied."""
+
+    high: int
+    low: int | None
+    floor: Rule | None
+
+
+@attrs.frozen
+class Zero:
+    """⑦ 不得分 如果 C: the score is 0 where C holds."""
+
+    rule: Rule
+
+
+Op = LeaveOut | ComputeScore | Base | Deduct | CapDeductions | Settle | Award | Clamp | Zero
+
+
 @attrs.frozen
 class ItemPlan:
-    """An item's clauses by role; `max`, and every rule's `units`, in grid units."""
+    """An item: its points (`max`) and its §3 `program`, every rule's points in grid units."""
 
     id: str
     name: str
@@ -52,16 +134,34 @@ class ItemPlan:
     line: int
     max: int
     item: ast.Item = attrs.field(eq=False, repr=False)
-    not_applicable: tuple[Rule, ...] = ()
-    zero: tuple[Rule, ...] = ()
-    deduct: tuple[Rule, ...] = ()  # 扣 … 如果 and 每 … 扣, in file order
-    award: tuple[Rule, ...] = ()
-    score_is: Rule | None = None
-    base: Rule | None = None  # 起评, 酌情 or 分档
-    max_deduct: Rule | None = None
-    floor: Rule | None = None
-    negative: bool = False  # 可倒扣: no floor at zero
+    program: tuple[Op, ...] = ()
     score_key: str | None = None  # `@名称` when something reads this item's score
+
+    @property
+    def leave_out(self) -> LeaveOut | None:
+        """The item's 不适用 step (always first), if it has one."""
+        first = self.program[0] if self.program else None
+        return first if isinstance(first, LeaveOut) else None
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule its program reads, in order."""
+        found: list[Rule] = []
+        for op in self.program:
+            if isinstance(op, LeaveOut):
+                found.extend(op.rules)
+            elif isinstance(op, (ComputeScore, Deduct, CapDeductions, Award, Zero)):
+                found.append(op.rule)
+            elif isinstance(op, Base) and op.rule is not None:
+                found.append(op.rule)
+            elif isinstance(op, Clamp) and op.floor is not None:
+                found.append(op.floor)
+        return tuple(found)
+
+    @property
+    def negative(self) -> bool:
+        """可倒扣: the item's score may fall below 0."""
+        return any(isinstance(op, Clamp) and op.low is None for op in self.program)
 
 
 @attrs.frozen
@@ -206,41 +306,56 @@ def _rule(compiler: ExprCompiler, clause: ast.Clause | ast.Veto, source: ast.Exp
 
 
 def _item(node: Node, kind: Kind, grid: Grid, compiler: ExprCompiler, referenced: set[str]) -> ItemPlan:
+    """The item's clauses sorted into its §3 program: 不适用 → 得分 = E, or base → deductions →
+    最多扣 → settle → awards → the clamp; then 不得分."""
     item = node.payload
     assert isinstance(item, ast.Item)
-    not_applicable: list[Rule] = []
-    zero: list[Rule] = []
-    deduct: list[Rule] = []
-    award: list[Rule] = []
-    single: dict[str, Rule] = {}
+    maximum = grid.units(item.points.value)
+    leave_out: list[Rule] = []
+    zero: list[Zero] = []
+    deduct: list[Deduct] = []
+    award: list[Award] = []
+    base = Base("full" if kind == "regular" else "none", maximum if kind == "regular" else 0, None)
+    computed: ComputeScore | None = None
+    cap: CapDeductions | None = None
+    floor: Rule | None = None
     negative = False
     for clause in item.clauses:
         if isinstance(clause, ast.NotApplicable):
-            not_applicable.append(_rule(compiler, clause, clause.condition))
+            leave_out.append(_rule(compiler, clause, clause.condition))
         elif isinstance(clause, ast.Zero):
-            zero.append(_rule(compiler, clause, clause.condition))
+            zero.append(Zero(_rule(compiler, clause, clause.condition)))
         elif isinstance(clause, ast.DeductIf):
-            deduct.append(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)))
+            deduct.append(Deduct(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)), False))
         elif isinstance(clause, ast.DeductPer):
             step = clause.step.value if clause.step is not None else None
-            deduct.append(_rule(compiler, clause, clause.per, grid.units(clause.points.value), step))
+            deduct.append(Deduct(_rule(compiler, clause, clause.per, grid.units(clause.points.value), step), True))
         elif isinstance(clause, ast.Award):
-            award.append(_rule(compiler, clause, clause.condition, grid.units(clause.points.value)))
+            award.append(Award(_rule(compiler, clause, clause.condition, grid.units(clause.points.value))))
         elif isinstance(clause, ast.ScoreIs):
-            single["score_is"] = _rule(compiler, clause, clause.expr)
-        elif isinstance(clause, (ast.Start, ast.Judged, ast.Grades)):
-            single["base"] = _rule(compiler, clause, None,
-                                   grid.units(clause.points.value) if isinstance(clause, ast.Start) else 0)
+            computed = ComputeScore(_rule(compiler, clause, clause.expr))
+        elif isinstance(clause, (ast.Start, ast.Judged, ast.Grades)) and kind == "regular":
+            start = isinstance(clause, ast.Start)
+            units = grid.units(clause.points.value) if isinstance(clause, ast.Start) else 0
+            base = Base("start" if start else "judged", units, _rule(compiler, clause, None, units))
         elif isinstance(clause, ast.MaxDeduct):
-            single["max_deduct"] = _rule(compiler, clause, None, grid.units(clause.points.value))
+            cap = CapDeductions(_rule(compiler, clause, None, grid.units(clause.points.value)))
         elif isinstance(clause, ast.FloorZero):
-            single["floor"] = _rule(compiler, clause, None)
+            floor = _rule(compiler, clause, None)
         elif isinstance(clause, ast.AllowNegative):
             negative = True
+    program: list[Op] = [LeaveOut(tuple(leave_out))] if leave_out else []
+    if computed is not None:
+        program += [computed, Clamp(maximum, 0, floor)]
+    else:
+        program += [base, *deduct]
+        if deduct:
+            program += [cap, Settle(1 if kind == "penalty" else -1)] if cap is not None else \
+                [Settle(1 if kind == "penalty" else -1)]
+        program += [*award, Clamp(maximum, None if negative else 0, floor)]
+    program += zero
     key = f"@{item.name}"
-    return ItemPlan(node.id, item.name, kind, item.span.line, grid.units(item.points.value), item,
-                    tuple(not_applicable), tuple(zero), tuple(deduct), tuple(award), single.get("score_is"),
-                    single.get("base"), single.get("max_deduct"), single.get("floor"), negative,
+    return ItemPlan(node.id, item.name, kind, item.span.line, maximum, item, tuple(program),
                     key if key in referenced else None)
 
 
@@ -287,24 +402,15 @@ def _describe(plan: ScoringPlan) -> list[str]:
 
     lines = [f"计分计划 {plan.rubric}(精度 {format_decimal(grid.step)} 分;分数以精度单位计,四舍五入一次)",
              "项目的规则按顺序:① 不适用 → ② 起评/酌情/分档/得分 → ③ 扣分 → ④ 最多扣 → ⑤ 加分 → "
-             "⑥ 不超过分值、不低于 0(可倒扣除外)→ ⑦ 不得分",
+             "⑥ 不超过分值、不低于 0(可倒扣除外)→ ⑦ 不得分;每个项目列出它的各步",
              "事实 " + "、".join(f"{n}:{f.type.kind}" for n, f in plan.facts.items())]
     for step in plan.steps:
         if step.kind == "let":
             lines.append(f"令 {step.key}")
         elif step.kind == "item":
             item = plan.items[str(step.key)]
-            lines.append(f"项目 {item.name} [{item.kind}] 分值 {pts(item.max)}" + ("(可倒扣)" if item.negative else ""))
-            lines += [rule("①", r) for r in item.not_applicable]
-            if item.score_is is not None:
-                lines.append(rule("②", item.score_is))
-            if item.base is not None:
-                lines.append(rule("②", item.base))
-            lines += [rule("③", r) for r in item.deduct]
-            if item.max_deduct is not None:
-                lines.append(rule("④", item.max_deduct))
-            lines += [rule("⑤", r) for r in item.award]
-            lines += [rule("⑦", r) for r in item.zero]
+            lines.append(f"项目 {item.name} [{item.kind}] 分值 {pts(item.max)}")
+            lines += [line for op in item.program for line in _describe_op(op, rule, pts)]
         elif step.kind == "section":
             section = plan.section(str(step.key))
             extra = "".join([f" 达标线 {pts(section.pass_line)}" if section.pass_line is not None else "",
@@ -323,3 +429,27 @@ def _describe(plan: ScoringPlan) -> list[str]:
         else:
             lines.append("未达标类型数 = 得分低于达标线的类型个数")
     return lines
+
+
+def _describe_op(op: Op, rule: Callable[[str, Rule], str], pts: Callable[[int], str]) -> list[str]:
+    """One step of an item's program, as `starrules plan` prints it."""
+    if isinstance(op, LeaveOut):
+        return [rule("① 不适用", r) for r in op.rules]
+    if isinstance(op, ComputeScore):
+        return [rule("② 得分", op.rule)]
+    if isinstance(op, Base):
+        if op.rule is not None:
+            return [rule("② 起评" if op.kind == "start" else "② 评定", op.rule)]
+        return [f"    ② 起点 {pts(op.units)}" + ("(满分)" if op.kind == "full" else "(加分、扣分项目)")]
+    if isinstance(op, Deduct):
+        return [rule("③", op.rule)]
+    if isinstance(op, CapDeductions):
+        return [rule("④", op.rule)]
+    if isinstance(op, Settle):
+        return ["    得分 = 起点 − 扣分" if op.sign < 0 else "    得分 = 起点 + 扣分(扣分类型的项目,累计所扣)"]
+    if isinstance(op, Award):
+        return [rule("⑤", op.rule)]
+    if isinstance(op, Clamp):
+        low = "不设下限(可倒扣)" if op.low is None else f"不低于 {pts(op.low)}"
+        return [f"    ⑥ 不超过 {pts(op.high)},{low}"] + ([rule("⑥", op.floor)] if op.floor is not None else [])
+    return [rule("⑦", op.rule)]
