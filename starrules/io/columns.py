@@ -16,7 +16,9 @@ not Parquet, or is empty or broken, is E511.
 
 from __future__ import annotations
 
+import marshal
 import os
+import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice, repeat
@@ -117,17 +119,167 @@ def _mapping_chunk(datas: list[Any], keys: frozenset[str], rows: list[int], evid
     names = list(datas[0])
     if names and set(map(len, datas)) == {len(names)}:
         try:  # every row has the first row's keys (and no others): read them all at once
-            table = list(zip(*map(itemgetter(*names), datas))) if len(names) > 1 else [[d[names[0]] for d in datas]]
-            found = dict(zip(names, table))
-            scalar = np.full(size, not keys.issuperset(names), dtype=np.bool_)
-            columns = {key: column_of(found[key]) for key in reads if key in found}
-            return Chunk(size, columns, rows, _ids(found.get("id", [None] * size)), scalar, evidence)
+            return _same_keys_chunk(datas, names, keys, reads, rows, evidence)
         except KeyError:
             pass
     scalar = ~np.fromiter(map(keys.issuperset, datas), np.bool_, size)
     given = reads.intersection(set().union(*datas))
     columns = {key: column_of(list(map(dict.get, datas, repeat(key), repeat(_ABSENT)))) for key in given}
     return Chunk(size, columns, rows, _ids(list(map(dict.get, datas, repeat("id")))), scalar, evidence)
+
+
+def _same_keys_chunk(datas: list[dict[str, Any]], names: list[str], keys: frozenset[str], reads: frozenset[str],
+                     rows: list[int], evidence: Callable[[int], Evidence]) -> Chunk:
+    """Rows that each have `names` (the first row's keys) and no others; KeyError for a row that
+    lacks one. The keys read whose values are all bools, all ints within 32 bits or all floats
+    are read through marshal (`_packed_columns`), the others a key at a time by `column_of`."""
+    size, first = len(datas), datas[0]
+    columns = _packed_columns(datas, [key for key in names if key in reads and _packs(first[key])])
+    found = {key: list(map(itemgetter(key), datas)) for key in names if key not in columns}
+    columns.update((key, column_of(found[key])) for key in reads if key in found)
+    scalar = np.full(size, not keys.issuperset(names), dtype=np.bool_)
+    return Chunk(size, columns, rows, _ids(found.get("id", [None] * size)), scalar, evidence)
+
+
+# marshal (format 2) writes each bool, int and float by its exact type — "T" or "F" for a bool, "i"
+# and 4 little-endian bytes for an int within 32 bits, "g" and an 8-byte double for a float — and a
+# tuple as "(" and its 4-byte length; an int beyond 32 bits, numpy's scalars ("s", their bytes),
+# None and anything else it writes otherwise, and a subclass (IntEnum) it refuses (ValueError).
+# So where every value's type byte is its column's, the bytes hold at fixed places exactly what
+# column_of reads from those values, and numpy reads each column from them without a Python
+# object per value. `_MARSHAL_FITS` checks on import that this Python's marshal writes so.
+_WIDTHS: dict[type, int] = {bool: 1, int: 5, float: 9}
+_KINDS: dict[type, Kind] = {bool: "bool", int: "int", float: "float"}
+_TRUE, _FALSE, _INT, _FLOAT = b"TFig"
+_LIST_HEAD = _ROW_HEAD = 5  # "[" or "(", and the length
+_BLOCK = 4096  # rows read at a time: their bytes stay in the cache; a key found with a stray value costs a block
+_PIECE = 256  # rows marshalled at a time: their tuples are freed before the collector (at 700 new objects) walks them
+
+
+def _packs(value: Any) -> bool:
+    """Whether marshal writes `value` at a fixed width `_Layout` reads."""
+    kind = type(value)
+    return kind is bool or kind is float or (kind is int and -2**31 <= value < 2**31)
+
+
+def _marshal_fits() -> bool:
+    """Whether this Python's marshal writes as `_Layout` reads (and refuses an int subclass)."""
+    class Subclass(int):
+        pass
+    try:
+        marshal.dumps([Subclass(1)], 2)
+        return False
+    except ValueError:
+        pass
+    written = marshal.dumps([(True, False, -2, 0.5)], 2)
+    return written == b"[\x01\x00\x00\x00(\x04\x00\x00\x00TFi\xfe\xff\xff\xffg" + struct.pack("<d", 0.5)
+
+
+_MARSHAL_FITS = _marshal_fits()
+
+
+def _packed_columns(datas: list[dict[str, Any]], packs: list[str]) -> dict[str, Column]:
+    """The columns of the keys `packs` (each row has them all, KeyError if not) whose values
+    are all of their first value's type (bool, float, or int within 32 bits), read through
+    marshal `_BLOCK` rows at a time; a key found with a value of another type is left out (for
+    `column_of`) from then on, and what was read of the other keys is kept."""
+    if not packs or not _MARSHAL_FITS:
+        return {}
+    size, first = len(datas), datas[0]
+    parts: dict[str, list[np.ndarray[Any, Any]]] = {key: [] for key in packs}
+    layout = _Layout.of(packs, [type(first[key]) for key in packs])
+    for start in range(0, size, _BLOCK):
+        block = datas[start:start + _BLOCK]
+        while packs:
+            arrays = layout.read(block)
+            if arrays is not None:
+                for key, values in zip(packs, arrays):
+                    parts[key].append(values)
+                break
+            strays = layout.strays(block)
+            packs = [key for j, key in enumerate(packs) if j not in strays] if strays else []
+            if packs:
+                layout = _Layout.of(packs, [type(first[key]) for key in packs])
+    if not packs:
+        return {}
+    ones = np.ones(size, dtype=np.bool_)
+    ones.flags.writeable = False  # shared by these columns, all complete
+    return {key: Column(_KINDS[type(first[key])], parts[key][0] if len(parts[key]) == 1 else np.concatenate(parts[key]),
+                        ones, True) for key in packs}
+
+
+@attrs.frozen(eq=False)
+class _Layout:
+    """Where marshal writes a list of tuples of the values of `keys`, whose types should be
+    `types` (bool, int, float): each row's bytes, and in them each value's type byte and the
+    bytes of its number, by type (`places`: columns, type bytes, number bytes)."""
+
+    keys: tuple[str, ...]
+    types: tuple[type, ...]
+    width: int  # a row's bytes
+    head: npt.NDArray[np.uint8]  # a row's first bytes: "(" and the tuple's length
+    places: tuple[tuple[type, list[int], npt.NDArray[np.intp], npt.NDArray[np.intp]], ...]
+
+    @classmethod
+    def of(cls, keys: Sequence[str], types: Sequence[type]) -> _Layout:
+        widths = [_WIDTHS[kind] for kind in types]
+        starts = np.cumsum([_ROW_HEAD, *widths[:-1]])
+        places = []
+        for kind, width in _WIDTHS.items():
+            which = [j for j, given in enumerate(types) if given is kind]
+            if which:
+                at = starts[which]
+                places.append((kind, which, at, (at[:, None] + np.arange(1, width)).ravel()))
+        head = np.frombuffer(b"(" + len(keys).to_bytes(4, "little"), np.uint8)
+        return cls(tuple(keys), tuple(types), _ROW_HEAD + sum(widths), head, tuple(places))
+
+    def table(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        getter = itemgetter(*self.keys)
+        return list(map(getter, rows)) if len(self.keys) > 1 else list(zip(map(getter, rows)))
+
+    def read(self, rows: list[dict[str, Any]]) -> list[np.ndarray[Any, Any]] | None:
+        """The columns of `rows` as bool, int64 and float64 arrays; None where a value is not of
+        its column's type, or an int beyond 32 bits."""
+        pieces = []
+        for start in range(0, len(rows), _PIECE):
+            piece = rows[start:start + _PIECE]
+            try:
+                data = marshal.dumps(self.table(piece), 2)
+            except ValueError:  # a value marshal does not write
+                return None
+            if len(data) != _LIST_HEAD + len(piece) * self.width:
+                return None
+            pieces.append(memoryview(data)[_LIST_HEAD:])
+        # Row by row: a row that starts where it should, with its head, and whose values' type
+        # bytes are each its column's, has the widths of the layout's values, so the next row
+        # starts where it should too; and the lengths checked above leave room for nothing else.
+        matrix = np.frombuffer(b"".join(pieces), np.uint8).reshape(len(rows), self.width)
+        if not (matrix[:, :_ROW_HEAD] == self.head).all():
+            return None
+        out: list[np.ndarray[Any, Any]] = [np.empty(0)] * len(self.types)
+        for kind, which, at, number in self.places:
+            codes = matrix.take(at, axis=1).T  # a row per column
+            if kind is bool:
+                truth = np.ascontiguousarray(codes) == _TRUE
+                if not (truth | (codes == _FALSE)).all():
+                    return None
+                read: np.ndarray[Any, Any] = truth
+            else:
+                if not (codes == (_INT if kind is int else _FLOAT)).all():
+                    return None
+                numbers = matrix.take(number, axis=1).view("<i4" if kind is int else "<f8")  # little-endian
+                read = numbers.T.astype(np.int64 if kind is int else np.float64, order="C")
+            for j, values in zip(which, read):
+                out[j] = values
+        return out
+
+    def strays(self, rows: list[dict[str, Any]]) -> set[int]:
+        """The columns with a value in `rows` that `read` refuses."""
+        strays = set()
+        for j, (kind, values) in enumerate(zip(self.types, zip(*self.table(rows)))):
+            if set(map(type, values)) != {kind} or (kind is int and not -2**31 <= min(values) <= max(values) < 2**31):
+                strays.add(j)
+        return strays
 
 
 def _ids(values: Sequence[Any]) -> list[str | None]:
