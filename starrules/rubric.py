@@ -13,9 +13,8 @@ from .batch.many import evaluate_many
 from .check.model import CheckedRubric, CheckedScheme
 from .check.schemes import resolve_scheme
 from .eval.evaluator import Evaluator, evaluator_for
-from .eval.raters import evaluate_branch
 from .eval.result import LevelResult, Result
-from .grade.grading import SchemeGrader, grade_level, grade_result, grader_for
+from .grade.grading import SchemeGrader, evaluate_graded, grade_level, grader_for
 from .io.evidence_schema import evidence_schema
 from .io.records import CHUNK_ROWS
 from .io.record import RowError
@@ -43,7 +42,7 @@ class Rubric(CheckedRubric):
         """Score one branch and grade it under `schemes` (default: the rubric's 等级 line).
         `evidence` is a mapping or the path of a JSON file; raises EvidenceError listing
         every problem. `explain=False` skips the trace and the gap to the next level."""
-        return grade_result(self, evaluate_branch(self, evidence, explain), schemes, explain)
+        return evaluate_graded(self, evidence, explain, schemes)
 
     def evaluate_many(self, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], *,
                       schemes: Iterable[str] | None = None, explain: bool = False,

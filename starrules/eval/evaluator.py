@@ -18,8 +18,9 @@ from typing import Any
 from ..lang import ast
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import Evidence, EvidenceSpec, Judgement, Locate, identifier_text, open_evidence, read_evidence
-from .fastpath import FastPath, FastState
+from .fastpath import FastPath, FastState, inline_grading
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
+from ..plan.grading import GradePlan, grade_plan
 from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
 from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
                             SectionPlan, Settle, Step, lower)
@@ -27,7 +28,7 @@ from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import ClauseTrace, ItemResult, Lazy, Result, SectionResult, VetoResult
+from .result import ClauseTrace, Consequence, Gap, ItemResult, Lazy, LevelResult, Result, SectionResult, VetoResult
 from ..core.sourcetext import SourceTexts, Template, show_value
 
 Slots = tuple[str, ...]  # the value keys a rule reads (a name, `@名称`, 总分 or 未达标类型数)
@@ -304,7 +305,9 @@ class _SectionRun:
 class Evaluator:
     """Functions built once from the graph; `evaluate` keeps all its state in locals."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, schemes: Mapping[str, GradePlan] | None = None) -> None:
+        """`schemes`: the grading plans of the rubric's own schemes; those the fast path can
+        grade inline (`inline_grading`) are compiled into it."""
         self.graph = graph
         self.plan = plan = lower(graph)
         self.grid = plan.grid
@@ -329,11 +332,13 @@ class Evaluator:
             **{f"@{section.name}": ("section", k) for k, section in enumerate(plan.sections)},
             **{f"@{item.name}": ("item", k) for k, item in enumerate(plan.items.values())},
             TOTAL_KEY: ("total", 0), BELOW_PASS_KEY: ("below_pass", 0)}
+        # the schemes (by the name the rubric gives) graded inside the generated function, in order
+        self.inline_schemes = {name: plan for name, plan in (schemes or {}).items() if inline_grading(plan)}
         self.fast = FastPath(self)
 
     @classmethod
     def compile(cls, rubric: CheckedRubric) -> Evaluator:
-        return cls(compile_graph(rubric))
+        return cls(compile_graph(rubric), {name: grade_plan(rubric, name) for name in rubric.schemes})
 
     def __reduce__(self) -> tuple[type[Evaluator], tuple[Graph]]:
         return (Evaluator, (self.graph,))  # the functions are rebuilt, not pickled
@@ -401,7 +406,12 @@ class Evaluator:
         if type(data) is dict:  # noqa: E721
             state = self.fast(data)
             if state is not None:
-                return self._fast_result(state, data, explain, rubric)
+                return self.fast_result(state, data, explain, rubric)
+        return self.reference(data, locate, reporter, explain, rubric)
+
+    def reference(self, data: object, locate: Locate, reporter: Reporter, explain: bool,
+                  rubric: CheckedRubric | None = None) -> Result:
+        """The reference reader and evaluator, with their messages (what `run` falls back to)."""
         read = read_evidence(self.evidence_spec, data, locate, reporter)
         run, vetoes = self._trace(read, explain)
         if run.missing:
@@ -442,13 +452,16 @@ class Evaluator:
         return (tuple(section.result(run) for section in self.section_runs),
                 tuple(_veto_result(rule, fired, run, self) for rule, fired in vetoes))
 
-    def _fast_result(self, state: FastState, data: Mapping[str, Any], explain: bool, rubric: CheckedRubric | None) -> Result:
-        """The fast path's scores; the parts of the result are made when first read."""
+    def fast_result(self, state: FastState, data: Mapping[str, Any], explain: bool, rubric: CheckedRubric | None,
+                    levels: Mapping[str, LevelResult] | None = None, consequences: tuple[Consequence, ...] = (),
+                    gap: Mapping[str, Gap] | Lazy | None = None) -> Result:
+        """The fast path's scores, with levels when the caller graded them from the state; the
+        other parts of the result are made when first read."""
         parts = _FastParts(self, state, explain)
-        identifier = data.get("id")
-        return Result(self.graph.rubric, self.graph.title, self.grid.points(state.total),
-                      self.grid.points(state.regular_max), True in state.vetoes, parts, parts, parts, parts,
-                      id=identifier_text(identifier), graded_by=rubric, values=parts)
+        points = self.grid.points
+        return Result(self.graph.rubric, self.graph.title, points(state.total), points(state.regular_max),
+                      True in state.vetoes, parts, parts, parts, parts, {} if levels is None else levels, consequences,
+                      {} if gap is None else gap, identifier_text(data.get("id")), {}, {}, rubric, parts)
 
     def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[_Run, list[tuple[_Rule, bool]]]:
         """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""

@@ -13,18 +13,19 @@ messages. So the fast path never decides anything the reference would not. The s
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..lang import ast
 from ..plan.acceptance import (ENTRY, FACTS, FactRule, ScoreRange, Value, int_range, settle, settle_level, settle_score,
                                 split_entry)
 from ..plan.evidence import may_be_left_out
+from ..check.exprcheck import walk
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
 from ..core.numbers import Exact, exact, half_up
+from ..plan.grading import GradePlan
 from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
                             SectionPlan, Settle)
 
@@ -32,9 +33,12 @@ if TYPE_CHECKING:
     from .evaluator import Evaluator
 
 
-@attrs.frozen
-class FastState:
-    """What the generated function returns: scores in grid units, in the evaluator's orders."""
+Grades = tuple[int, int, int, bool]  # a scheme's level index, the index by score, 降档 steps, vetoed
+
+
+class FastState(NamedTuple):
+    """What the generated function returns: scores in grid units, in the evaluator's orders (a
+    tuple: made with one call, read by name)."""
 
     total: int
     regular_max: int
@@ -50,6 +54,23 @@ class FastState:
     left_out: tuple[bool, ...]
     sections: tuple[int, ...]
     maxima: tuple[int, ...]
+    grades: tuple[Grades, ...]  # per scheme in `Evaluator.inline_schemes`, graded inline
+
+
+Span = tuple[int | None, int | None]  # bounds of a local in grid units; None: unbounded that way
+
+
+def _plus(a: Span, b: Span) -> Span:
+    return (None if a[0] is None or b[0] is None else a[0] + b[0], None if a[1] is None or b[1] is None else a[1] + b[1])
+
+
+def _negated(a: Span) -> Span:
+    return (None if a[1] is None else -a[1], None if a[0] is None else -a[0])
+
+
+def _with_zero(a: Span) -> Span:
+    """The bounds once the local may also be 0 (不适用, 不得分)."""
+    return (None if a[0] is None else min(a[0], 0), None if a[1] is None else max(a[1], 0))
 
 
 _COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!="}
@@ -95,16 +116,19 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
             raise Slow
         return value
 
-    def judged(raw: object, scores: ScoreRange) -> int | None:
-        """Grid units of a 酌情 score, None when absent."""
+    def judged(raw: object, scores: ScoreRange) -> tuple[int | None, tuple[str | None, str | None] | None]:
+        """Grid units of a 酌情 score (None when absent), and the (reason, rater) of an entry."""
+        why = None
+        if raw.__class__ is ENTRY.settled:
+            raw, why = read_entry(raw)  # type: ignore[arg-type]
         if raw is _MISSING:
-            return None
+            return None, why
         units = scores.quick(raw)
         if units is None:
             units = settle_score(raw, scores, limits)
             if units is None:
                 raise Slow
-        return units
+        return units, why
 
     def grade(raw: object, levels: Mapping[str, int]) -> int | None:
         """Grid units of a 分档 level, None when absent."""
@@ -115,8 +139,8 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
             raise Slow
         return units
 
-    return {"Slow": Slow, "State": FastState, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
-            "_fact": fact, "_entry": read_entry, "_div": _divide, "_judged": judged, "_grade": grade,
+    return {"Slow": Slow, "State": FastState, "_new": tuple.__new__, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
+            "_fact": fact, "_entry": read_entry, "_absent": _absent, "_div": _divide, "_judged": judged, "_grade": grade,
             "_combine": ev.regular_sum.combine}
 
 
@@ -127,6 +151,34 @@ def read_entry(raw: dict[object, object]) -> tuple[object, tuple[str | None, str
     if not entry.complete:
         raise Slow
     return entry.score, (entry.reason, entry.rater)
+
+
+_NUMBERS = frozenset({int, float})
+_TABLE_SIZE = 4096  # a 酌情 range with at most this many grid values is read by a table
+
+
+def _score_table(scores: ScoreRange) -> dict[int | float, int] | None:
+    """A 酌情 score's accepted ints and floats → its units, when the range holds few grid values:
+    one lookup reads a score. Each entry is one the acceptance table's quick test takes with
+    these units (an int and the equal float share a key, so both must be taken); anything else
+    (text, an entry object, NaN, a value off the grid) misses and is read in full."""
+    if scores.high - scores.low >= _TABLE_SIZE:
+        return None
+    table: dict[int | float, int] = {}
+    for units in range(scores.low, scores.high + 1):
+        points = Fraction(scores.grid.points(units))
+        forms: list[int | float] = [float(points)] if Fraction(float(points)) == points else []
+        if points.denominator == 1:
+            forms.append(int(points))
+        if forms and all(scores.quick(form) == units for form in forms):
+            table[forms[0]] = units
+    return table
+
+
+def _absent(evidence: Mapping[str, Any], keys: tuple[str, ...], defaults: tuple[object, ...]) -> tuple[object, ...]:
+    """The values of `keys`, each key's default where it is absent (the slower read)."""
+    get = evidence.get
+    return tuple(get(key, default) for key, default in zip(keys, defaults))
 
 
 def _divide(left: Exact, right: Exact) -> Exact:
@@ -152,11 +204,13 @@ class _Writer:
         self.graded = False  # some judged item is 分档
         self.item_locals: dict[str, tuple[str, str | None]] = {}  # item id → (units local, left-out local)
         self.section_locals: dict[str, tuple[str, str]] = {}  # section id → (units, maximum)
+        self.item_spans: dict[str, Span] = {}  # item id → bounds of its score
+        self.span: Span = (0, 0)  # of the item being written: its score's bounds …
+        self.owed: Span = (0, 0)  # … and its deductions'
 
     def source(self) -> str:
         ev = self.ev
-        self.emit(1, f"if not {self.const(ev.evidence_spec.plain_keys)}.issuperset(e):")
-        self.emit(2, "raise Slow")
+        self.read_keys()
         for index, (name, fact) in enumerate(ev.facts.items()):
             self.read_fact(index, name, fact)
         for index, (name, plan) in enumerate(ev.item_plans.items()):
@@ -185,14 +239,65 @@ class _Writer:
                 local = f"v{len(self.veto_locals)}"
                 self.veto_locals.append(local)
                 self.emit(1, f"{local} = bool({self.expr(veto.source)})  # 第 {veto.rule.line} 行")
+        grades = [self.grading(n, plan) for n, plan in enumerate(ev.inline_schemes.values())]
         sections = [self.section_locals[p.id] for p in ev.sections]
-        self.emit(1, f"return State(T, RM, B, {_tuple(self.veto_locals)}, {_tuple(self.fact_locals)}, "
+        self.emit(1, f"return _new(State, (T, RM, B, {_tuple(self.veto_locals)}, {_tuple(self.fact_locals)}, "
                      f"{_tuple(self.let_locals)}, {_tuple(self.judged)}, {self.notes_source()}, "
                      f"{_tuple([s for s, _ in self.item_locals.values()])}, "
                      f"{self.maybe_constant([o or 'False' for _, o in self.item_locals.values()])}, "
-                     f"{_tuple([s for s, _ in sections])}, {self.maybe_constant([m for _, m in sections])})")
+                     f"{_tuple([s for s, _ in sections])}, {self.maybe_constant([m for _, m in sections])}, "
+                     f"{_tuple(grades)}))")
         header = f"# {ev.graph.rubric}: generated by starrules from the evaluation graph\ndef evaluate(e):\n"
         return header + "\n".join(self.lines) + "\n"
+
+    # grading
+    def grading(self, number: int, plan: GradePlan) -> str:
+        """A scheme graded inline (`inline_grading` says which can be): the plan's meaning —
+        bands, 降档, veto caps — as source; the source of its `Grades` tuple."""
+        level, by_score, steps, vetoed = f"g{number}", f"gb{number}", f"gs{number}", f"gv{number}"
+        self.emit(1, f"# 定级 {plan.scheme}")
+        for key in sorted(plan.reads):
+            self.score_local(key)
+        for index, band in enumerate(plan.bands):
+            tests = [f"T >= {band.bound}"] if band.bound is not None else []
+            tests += [self.expr(condition.expr) for condition in band.conditions]
+            self.emit(1, f"{'if' if index == 0 else 'elif'} {' and '.join(tests)}:" if tests else
+                      "if True:" if index == 0 else "else:")
+            self.emit(2, f"{level} = {index}")
+            if not tests:
+                break
+        else:  # no band without a bound or a condition: the last level
+            self.emit(1, "else:")
+            self.emit(2, f"{level} = {plan.floor}")
+        self.emit(1, f"{by_score} = {level}; {steps} = 0; {vetoed} = False")
+        for downgrade in plan.downgrades:
+            self.emit(1, f"if {self.expr(downgrade.condition.expr)}:")
+            self.emit(2, f"{steps} += {downgrade.steps}")
+        if plan.downgrades:
+            self.emit(1, f"{level} = min({level} + {steps}, {plan.floor})")
+        for veto, fired in zip(plan.vetoes, self.veto_locals):
+            if veto.cap == "base":
+                continue
+            highest = plan.floor if veto.cap == "lowest" else veto.cap
+            self.emit(1, f"if {fired}:")
+            self.emit(2, f"{vetoed} = True")
+            self.emit(2, f"if {level} < {highest}:")
+            self.emit(3, f"{level} = {highest}")
+        return f"({level}, {by_score}, {steps}, {vetoed})"
+
+    def score_local(self, key: str) -> None:
+        """A local holding value key `key` in points, for grading: a score nothing else read."""
+        if key in self.local:
+            return
+        if key == TOTAL_KEY:
+            units = "T"
+        else:  # `@名称`: an item's name wins over a section's, as in results
+            name = key[1:]
+            item = next((i for i, p in self.ev.item_plans.items() if p.name == name), None)
+            units = self.item_locals[item][0] if item is not None else \
+                next(self.section_locals[p.id][0] for p in self.ev.sections if p.name == name)
+        self.local[key] = f"p{units}"
+        self.emit(1, f"p{units} = _pts({units})")
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -209,12 +314,33 @@ class _Writer:
         return self.const(value)
 
     # evidence
+    def read_keys(self) -> None:
+        """Every fact's and judged item's value at once (one C call when every key is given);
+        an absent key gives its fact's default, else `_M`, which the checks below settle."""
+        spec = self.ev.evidence_spec
+        keys = [*self.ev.facts, *spec.judged]
+        known = self.const(spec.plain_keys)
+        if not keys:
+            self.emit(1, f"if not {known}.issuperset(e):")
+            self.emit(2, "raise Slow")
+            return
+        targets = "".join(f"{local}, " for local in
+                          [f"f{k}" for k in range(len(self.ev.facts))] + [f"j{k}" for k in range(len(spec.judged))])
+        defaults = tuple(spec.defaults.get(name, _MISSING) if name in self.ev.facts else _MISSING for name in keys)
+        read = f"({self.const(itemgetter(*keys))}(e),)" if len(keys) == 1 else f"{self.const(itemgetter(*keys))}(e)"
+        self.emit(1, "try:")
+        self.emit(2, f"{targets}= {read}")
+        self.emit(1, "except KeyError:")
+        self.emit(2, f"if not {known}.issuperset(e):")  # an unknown key: the reference reports it
+        self.emit(3, "raise Slow")
+        self.emit(2, f"{targets}= _absent(e, {self.const(tuple(keys))}, {self.const(defaults)})")
+        # every key read is there: any other than an id is unknown (a dict holds each key once)
+        self.emit(1, f"if len(e) != {len(keys)} + ('id' in e) and not {known}.issuperset(e):")
+        self.emit(2, "raise Slow")
+
     def read_fact(self, index: int, name: str, fact: ast.Fact) -> None:
         local = self.local[name] = f"f{index}"
         self.fact_locals.append(local)
-        spec = self.ev.evidence_spec
-        default = self.literal(spec.defaults[name]) if name in spec.defaults else "_M"
-        self.emit(1, f"{local} = e.get({name!r}, {default})")
         # acceptance.quick_test inline, from the same fields: the final class, within its int range
         # or among the listed choices; any other value is read by the table (`_fact`) or goes to the reference
         rule = FACTS[fact.type.kind]
@@ -224,6 +350,8 @@ class _Writer:
             quick.append(f"not {bounds[0]} <= {local} <= {bounds[1]}")
         elif rule.listed:
             quick.append(f"{local} not in {self.const(frozenset(fact.type.choices))}")
+        elif rule.final is bool:  # the same test, without looking up the class
+            quick = [f"{local} is not True and {local} is not False"]
         self.emit(1, f"if {' or '.join(quick)}:  # {rule.name}")
         self.emit(2, f"{local} = _fact({local}, {self.const(rule)}, {self.const(tuple(fact.type.choices))})")
 
@@ -232,39 +360,48 @@ class _Writer:
         for index, (name, item) in enumerate(spec.judged.items()):
             raw, units, why = f"j{index}", f"u{index}", f"w{index}"
             self.local[f"证据 {name}"] = units
-            self.emit(1, f"{raw} = e.get({name!r}, _M)")
             self.emit(1, f"{why} = None")
-            self.emit(1, f"if {raw}.__class__ is {self.const(ENTRY.settled)}:")
-            self.emit(2, f"{raw}, {why} = _entry({raw})")
             self.judged.append(units)
             self.whys.append(why)
+            required = not may_be_left_out(item)
             if name in spec.levels:
                 self.graded = True
+                self.emit(1, f"if {raw}.__class__ is {self.const(ENTRY.settled)}:")
+                self.emit(2, f"{raw}, {why} = _entry({raw})")
                 self.emit(1, f"{units} = _grade({raw}, {self.const(spec.levels[name])})")
                 self.notes.append(f"({raw} if {units} is not None else None, {why})")
+                if required:
+                    self.emit(1, f"if {units} is None:")
+                    self.emit(2, "raise Slow")
             else:
-                self.read_score(raw, units, spec.scores[name])
+                self.read_score(raw, units, why, spec.scores[name], required)
                 self.notes.append(f"(None, {why})")
-            if not may_be_left_out(item):
-                self.emit(1, f"if {units} is None:")
-                self.emit(2, "raise Slow")
 
-    def read_score(self, raw: str, units: str, scores: ScoreRange) -> None:
+    def read_score(self, raw: str, units: str, why: str, scores: ScoreRange, required: bool) -> None:
         """A 酌情 score's units: an int or a float on a grid of 1/2ᵏ points read inline (times 2ᵏ
         is exact in binary, so the product is whole exactly when the decimal is on the grid);
-        anything else through the acceptance table's quick test and full reading (`_judged`)."""
+        anything else — an entry object, a missing key, text — through the acceptance table's
+        quick test and full reading (`_judged`)."""
         step = scores.grid.step
         per_point = step.denominator
-        if scores.short and step.numerator == 1 and per_point & (per_point - 1) == 0:
+        depth = 1
+        table = _score_table(scores)
+        if table is not None:
+            self.emit(1, f"{units} = {self.const(table)}.get({raw}) if {raw}.__class__ in {self.const(_NUMBERS)} else None")
+            self.emit(1, f"if {units} is None:")
+            depth = 2
+        elif scores.short and step.numerator == 1 and per_point & (per_point - 1) == 0:
             self.emit(1, f"if {raw}.__class__ is int and {scores.low} <= ({units} := {raw} * {per_point}) <= {scores.high}:")
             self.emit(2, "pass")
             self.emit(1, f"elif {raw}.__class__ is float and {scores.low} <= (t := {raw} * {per_point}) <= {scores.high} "
                          f"and t == ({units} := int(t)):")
             self.emit(2, "pass")
             self.emit(1, "else:")
-            self.emit(2, f"{units} = _judged({raw}, {self.const(scores)})")
-        else:
-            self.emit(1, f"{units} = _judged({raw}, {self.const(scores)})")
+            depth = 2
+        self.emit(depth, f"{units}, {why} = _judged({raw}, {self.const(scores)})")
+        if required:
+            self.emit(depth, f"if {units} is None:")
+            self.emit(depth + 1, "raise Slow")
 
     def notes_source(self) -> str:
         if not self.judged:
@@ -286,15 +423,18 @@ class _Writer:
         score, left_out = self.item_locals[plan.id]
         self.emit(1, f"# 项目 {plan.name}(第 {plan.line} 行)")
         depth = 1
+        self.span = self.owed = (0, 0)
         for op in plan.program:
             depth = self.step(depth, op, plan, score, left_out)
+        self.item_spans[plan.id] = _with_zero(self.span) if left_out is not None else self.span
         if f"@{plan.name}" in self.ev.referenced:
             self.local[f"@{plan.name}"] = f"p{score}"
             self.emit(1, f"p{score} = _pts({score})")
 
     def step(self, depth: int, op: Op, plan: ItemPlan, score: str, left_out: str | None) -> int:
         """One step of the item's program as source, at `depth`; the depth the next step is at.
-        `d` holds the deductions so far."""
+        `d` holds the deductions so far; `span` and `owed` bound the score and `d`, so a clamp
+        that can never apply is left out (the straight-line code a programmer would write)."""
         if isinstance(op, LeaveOut):
             assert left_out is not None
             conditions = " or ".join(map(self.rule, op.rules))
@@ -305,26 +445,43 @@ class _Writer:
             return depth + 1
         if isinstance(op, ComputeScore):
             self.emit(depth, f"{score} = _ru({self.rule(op.rule)})")
+            self.span = (None, None)
         elif isinstance(op, Base):
             self.emit(depth, f"{score} = {self.base(depth, op, plan)}")
+            self.span = self.judged_span(plan.name) if op.kind == "judged" else (op.units, op.units)
             if any(isinstance(later, Deduct) for later in plan.program):
                 self.emit(depth, "d = 0")
         elif isinstance(op, Deduct):
             self.deduct(depth, op.rule, op.per)
+            units = op.rule.units
+            self.owed = _plus(self.owed, (min(0, units), max(0, units)) if not op.per else
+                              (0, None) if units >= 0 else (None, 0))  # 每 …: nothing where E ≤ 0
         elif isinstance(op, CapDeductions):
-            self.emit(depth, f"if d > {op.rule.units}:")
-            self.emit(depth + 1, f"d = {op.rule.units}")
+            cap = op.rule.units
+            if self.owed[1] is None or self.owed[1] > cap:
+                self.emit(depth, f"if d > {cap}:")
+                self.emit(depth + 1, f"d = {cap}")
+                self.owed = (None if self.owed[0] is None else min(self.owed[0], cap), cap)
         elif isinstance(op, Settle):
             self.emit(depth, f"{score} {'+' if op.sign > 0 else '-'}= d")
+            self.span = _plus(self.span, self.owed) if op.sign > 0 else _plus(self.span, _negated(self.owed))
         elif isinstance(op, Award):
             self.emit(depth, f"if {self.rule(op.rule)}:")
             self.emit(depth + 1, f"{score} += {op.rule.units}")
+            self.span = _plus(self.span, (min(0, op.rule.units), max(0, op.rule.units)))
         elif isinstance(op, Clamp):
-            self.clamp(depth, score, op.high, op.low)
+            self.span = self.clamp(depth, score, op.high, op.low, self.span)
         else:
             self.emit(depth, f"if {self.rule(op.rule)}:")
             self.emit(depth + 1, f"{score} = 0")
+            self.span = _with_zero(self.span)
         return depth
+
+    def judged_span(self, name: str) -> Span:
+        spec = self.ev.evidence_spec
+        if name in spec.levels:
+            return min(spec.levels[name].values()), max(spec.levels[name].values())
+        return spec.scores[name].low, spec.scores[name].high
 
     def deduct(self, depth: int, rule: Rule, per: bool) -> None:
         if not per:
@@ -342,16 +499,25 @@ class _Writer:
         if op.kind != "judged":
             return str(op.units)
         units = self.local[f"证据 {plan.name}"]
-        self.emit(depth, f"if {units} is None:")  # applicable, yet left blank: the reference reports it
-        self.emit(depth + 1, "raise Slow")
+        if may_be_left_out(plan.item):  # a required score was checked as it was read
+            self.emit(depth, f"if {units} is None:")  # applicable, yet left blank: the reference reports it
+            self.emit(depth + 1, "raise Slow")
         return units
 
-    def clamp(self, depth: int, score: str, high: int, low: int | None) -> None:
-        self.emit(depth, f"if {score} > {high}:")
-        self.emit(depth + 1, f"{score} = {high}")
-        if low is not None:
-            self.emit(depth, f"elif {score} < {low}:")
+    def clamp(self, depth: int, score: str, high: int, low: int | None, span: Span = (None, None)) -> Span:
+        """`score` kept within [low, high] (no lower bound for None), for a local within `span`;
+        the bounds after it. A test that can never hold is not written."""
+        least, most = span
+        upper = most is None or most > high
+        if upper:
+            self.emit(depth, f"if {score} > {high}:")
+            self.emit(depth + 1, f"{score} = {high}")
+            least, most = (None if least is None else min(least, high)), high
+        if low is not None and (least is None or least < low):
+            self.emit(depth, f"{'elif' if upper else 'if'} {score} < {low}:")
             self.emit(depth + 1, f"{score} = {low}")
+            least, most = low, max(most, low)  # type: ignore[type-var]
+        return least, most
 
     def section(self, plan: SectionPlan) -> None:
         index = len(self.section_locals)
@@ -360,7 +526,10 @@ class _Writer:
         parts = [self.item_locals[i] for i in plan.items]
         self.emit(1, f"# {plan.name}")
         self.emit(1, f"{score} = {' + '.join(s for s, _ in parts) or '0'}")
-        self.clamp(1, score, plan.points, 0)
+        span: Span = (0, 0)
+        for item in plan.items:
+            span = _plus(span, self.item_spans[item])
+        self.clamp(1, score, plan.points, 0, span)
         left_out = [f"({plan.item_max[i]} if {o} else 0)" for i, (_, o) in zip(plan.items, parts) if o is not None]
         if plan.kind == "regular" and left_out:
             self.emit(1, f"{maximum} = max({plan.points} - {' - '.join(left_out)}, 0)")
@@ -437,5 +606,20 @@ class _Writer:
         return f"bool({(' or ' if e.function == 'any' else ' and ').join(items)})"
 
 
+_CHUNK = 30  # CPython builds a longer tuple display item by item through a list (STACK_USE_GUIDELINE)
+
+
 def _tuple(parts: list[str]) -> str:
-    return f"({''.join(p + ', ' for p in parts)})"
+    """A tuple display; a long one as a sum of short ones, several times faster to build."""
+    chunks = [parts[k:k + _CHUNK] for k in range(0, len(parts), _CHUNK)] or [[]]
+    return " + ".join(f"({''.join(p + ', ' for p in chunk)})" for chunk in chunks)
+
+
+def inline_grading(plan: GradePlan) -> bool:
+    """Whether the generated function can grade under `plan`: a scheme with bands of its own (not
+    基于 another), without 逐级晋升 (history is read by the reference), and without a division in
+    any condition (the scalar grader tests every condition of a band; a division by zero there is
+    its error E510 to report)."""
+    conditions = [c for band in plan.bands for c in band.conditions] + [d.condition for d in plan.downgrades]
+    return (plan.base is None and not plan.one_step_up and bool(plan.bands)
+            and not any(isinstance(e, ast.Binary) and e.op == "/" for c in conditions for e in walk(c.expr)))

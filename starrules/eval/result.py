@@ -76,16 +76,55 @@ class VetoResult:
     highest: str | None = None  # 否决 … 最高 <level>: the veto caps rather than floors
 
 
-@attrs.frozen
+class Lazy:
+    """Stands in for the parts of a result that are made on first read (a fast evaluation's
+    sections, vetoes, facts, derived values and scheme values): one object for all of them,
+    asked for each part by name, remembering its answers."""
+
+    __slots__ = ()
+
+    def part(self, name: str) -> Any:
+        raise NotImplementedError
+
+
+def _now(value: Any, name: str) -> Any:
+    return value.part(name) if isinstance(value, Lazy) else value
+
+
+def _shown(name: str) -> Callable[[Any], str]:
+    return lambda value: repr(_now(value, name))
+
+
+@attrs.frozen(eq=False)
 class LevelResult:
-    """A result's level under one scheme, and why (LANGUAGE.md §4, §11)."""
+    """A result's level under one scheme, and why (LANGUAGE.md §4, §11). The reasons of a level
+    the fast path graded are written when first read."""
 
     scheme: str
     level: str
     by_score: str  # the level the total and the level conditions reach, before 降档 / 逐级晋升 / 否决
     downgrade: int  # levels moved down by 降档
     vetoed: bool
-    reasons: tuple[str, ...]
+    _reasons: tuple[str, ...] | Lazy = attrs.field(alias="reasons", repr=_shown("reasons"))
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return _now(self._reasons, "reasons")  # type: ignore[no-any-return]
+
+    def _compared(self) -> tuple[object, ...]:
+        return self.scheme, self.level, self.by_score, self.downgrade, self.vetoed, self.reasons
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, LevelResult)
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def __reduce__(self) -> tuple[type[LevelResult], tuple[object, ...]]:
+        return (LevelResult, self._compared())  # the reasons written, not the stand-in
 
 
 @attrs.frozen
@@ -120,25 +159,6 @@ class Gap:
     fixes: tuple[Fix, ...]  # the fewest fixes that close the gap, largest first
     reachable: bool  # the fixes (and nothing blocking) reach the next level
     blocking: tuple[str, ...] = ()  # what points cannot fix: vetoes, failed conditions, 降档
-
-
-class Lazy:
-    """Stands in for the parts of a result that are made on first read (a fast evaluation's
-    sections, vetoes, facts, derived values and scheme values): one object for all of them,
-    asked for each part by name, remembering its answers."""
-
-    __slots__ = ()
-
-    def part(self, name: str) -> Any:
-        raise NotImplementedError
-
-
-def _now(value: Any, name: str) -> Any:
-    return value.part(name) if isinstance(value, Lazy) else value
-
-
-def _shown(name: str) -> Callable[[Any], str]:
-    return lambda value: repr(_now(value, name))
 
 
 @runtime_checkable

@@ -11,9 +11,10 @@ column at a time (`batch/grading.py`).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ..core.diagnostics import EvidenceError
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value
@@ -21,7 +22,11 @@ from ..plan.grading import Cap, Condition, GradePlan, grade_plan
 from ..check.model import CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
+from ..eval.evaluator import Evaluator, evaluator_for
+from ..eval.fastpath import FastState
+from ..eval.raters import evaluate_branch
 from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
+from ..plan.evidence import open_evidence
 from .gap import GapFinder
 from ..check.schemes import REQUEST, scheme_sources
 
@@ -157,8 +162,12 @@ class SchemeGrader:
 
     def measures(self, result: Result, level: str) -> list[Consequence]:
         """The 措施 for `level`, and those for runs of years at it (连续 N 年)."""
+        return self.measures_in(result.history, level)
+
+    def measures_in(self, history: Mapping[str, Mapping[int, str]], level: str) -> list[Consequence]:
+        """`measures` for a result with this history."""
         found: list[Consequence] = []
-        years = result.history.get(self.name, {})
+        years = history.get(self.name, {})
         for year, past in years.items():
             self.check_level(past, year)
         for measure in self.consequences:
@@ -217,6 +226,65 @@ def grade_level(rubric: CheckedRubric, result: Result, scheme: str) -> LevelResu
         return grader_for(rubric, scheme).grade(result, result_values(result))
     except DivisionByZero as exc:
         raise exc.evidence_error(scheme_sources(rubric)) from None
+
+
+def evaluate_graded(rubric: CheckedRubric, evidence: Mapping[str, Any] | str | os.PathLike[str], explain: bool,
+                    schemes: Iterable[str] | None) -> Result:
+    """One branch scored and graded (`Rubric.evaluate`). A dict the fast path scores takes the
+    levels of the rubric's own schemes from the generated function, which graded it inline; the
+    reasons are written when first read."""
+    if schemes is not None or type(evidence) is not dict or rubric.raters is not None:
+        return grade_result(rubric, evaluate_branch(rubric, evidence, explain), schemes, explain)
+    ev = evaluator_for(rubric)
+    state = ev.fast(evidence)
+    if state is None:
+        result = ev.reference(*open_evidence(evidence, rubric.limits), explain, rubric)
+    elif len(state.grades) == len(rubric.schemes):
+        return _inline_graded(rubric, ev, state, evidence, explain)
+    else:
+        result = ev.fast_result(state, evidence, explain, rubric)
+    return grade_result(rubric, result, None, explain)
+
+
+def _inline_graded(rubric: CheckedRubric, ev: Evaluator, state: FastState, evidence: Mapping[str, Any],
+                   explain: bool) -> Result:
+    levels: dict[str, LevelResult] = {}
+    consequences: list[Consequence] = []
+    later: list[_LaterReasons] = []
+    for (name, plan), (index, by_score, steps, vetoed) in zip(ev.inline_schemes.items(), state.grades):
+        grader = grader_for(rubric, name)
+        reasons = _LaterReasons(grader)
+        later.append(reasons)
+        levels[name] = LevelResult(grader.name, plan.names[index], plan.names[by_score], steps, vetoed, reasons)
+        if grader.consequences:
+            consequences += grader.measures_in({}, plan.names[index])  # the fast path reads no history
+    gap = _LaterGap(rubric, list(levels)) if explain else None
+    result = ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap)
+    for reasons in later:
+        reasons.result = result
+    if gap is not None:
+        gap.result = result
+    return result
+
+
+class _LaterReasons(Lazy):
+    """A level's reasons when the generated function graded it: written by the scheme's grader
+    when first read (the level is the same: the property tests hold the two together)."""
+
+    __slots__ = ("grader", "result", "made")
+
+    def __init__(self, grader: SchemeGrader) -> None:
+        self.grader = grader
+        self.result: Result | None = None  # the result this level belongs to (set once made)
+        self.made: tuple[str, ...] | None = None
+
+    def part(self, name: str) -> tuple[str, ...]:
+        if self.made is None:
+            result = self.result
+            assert result is not None
+            self.made = self.grader.grade(result, result_values(result)).reasons
+            self.result = None  # made: the cycle back to the result is no longer needed
+        return self.made
 
 
 def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:
