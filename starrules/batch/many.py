@@ -9,9 +9,8 @@ from typing import Any, Literal
 
 from ..core.diagnostics import Diagnostic, EvidenceError
 from ..plan.evidence import identifier_text
-from ..grade.grading import grade_result
+from ..grade.grading import evaluate_graded_located
 from ..check.model import CheckedRubric
-from ..eval.raters import evaluate_located
 from ..io.records import BATCH_SUFFIXES, CHUNK_ROWS, columnar, records
 from ..io.record import Record, RowError
 from ..eval.result import Result
@@ -43,8 +42,7 @@ def evaluate_many(rubric: CheckedRubric, data: Iterable[Mapping[str, Any]] | str
         try:
             if record.data is None:
                 raise EvidenceError(record.reporter.errors)
-            result = evaluate_located(rubric, record.data, record.locate, record.reporter, explain)
-            yield grade_result(rubric, result, names, explain)
+            yield evaluate_graded_located(rubric, record.data, record.locate, record.reporter, explain, names)
         except EvidenceError as exc:
             if errors == "raise":
                 raise

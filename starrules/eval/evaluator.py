@@ -28,7 +28,8 @@ from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import ClauseTrace, Consequence, Gap, ItemResult, Lazy, LevelResult, Result, SectionResult, VetoResult
+from .result import (REASONS, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, SectionResult,
+                     VetoResult)
 from ..core.sourcetext import SourceTexts, Template, show_value
 
 Slots = tuple[str, ...]  # the value keys a rule reads (a name, `@名称`, 总分 or 未达标类型数)
@@ -454,14 +455,18 @@ class Evaluator:
 
     def fast_result(self, state: FastState, data: Mapping[str, Any], explain: bool, rubric: CheckedRubric | None,
                     levels: Mapping[str, LevelResult] | None = None, consequences: tuple[Consequence, ...] = (),
-                    gap: Mapping[str, Gap] | Lazy | None = None) -> Result:
+                    gap: Mapping[str, Gap] | Lazy | None = None, parts: Lazy | None = None) -> Result:
         """The fast path's scores, with levels when the caller graded them from the state; the
-        other parts of the result are made when first read."""
-        parts = _FastParts(self, state, explain)
+        other parts of the result are made when first read (by `parts`, from `fast_parts`)."""
+        parts = parts or _FastParts(self, state, explain, rubric)
         points = self.grid.points
         return Result(self.graph.rubric, self.graph.title, points(state.total), points(state.regular_max),
                       True in state.vetoes, parts, parts, parts, parts, {} if levels is None else levels, consequences,
                       {} if gap is None else gap, identifier_text(data.get("id")), {}, {}, rubric, parts)
+
+    def fast_parts(self, state: FastState, explain: bool, rubric: CheckedRubric | None) -> Lazy:
+        """The stand-in for a fast result's parts (and its inline-graded levels' reasons)."""
+        return _FastParts(self, state, explain, rubric)
 
     def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[_Run, list[tuple[_Rule, bool]]]:
         """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""
@@ -503,14 +508,15 @@ class _FastParts(Lazy):
     """A fast result's sections and vetoes (from the state, or traced by the reference when
     explaining), facts and derived values, each made once on first read."""
 
-    __slots__ = ("ev", "state", "explain", "_detail", "_facts", "_derived", "_vetoes")
+    __slots__ = ("ev", "state", "explain", "rubric", "_detail", "_facts", "_derived", "_vetoes", "_reasons")
 
-    def __init__(self, ev: Evaluator, state: FastState, explain: bool) -> None:
-        self.ev, self.state, self.explain = ev, state, explain
+    def __init__(self, ev: Evaluator, state: FastState, explain: bool, rubric: CheckedRubric | None) -> None:
+        self.ev, self.state, self.explain, self.rubric = ev, state, explain, rubric
         self._detail: tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]] | None = None
         self._facts: tuple[tuple[str, Value], ...] | None = None
         self._derived: tuple[tuple[str, Value], ...] | None = None
         self._vetoes: tuple[VetoResult, ...] | None = None
+        self._reasons: dict[str, tuple[str, ...]] | None = None
 
     def detail(self) -> tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]]:
         if self._detail is None:
@@ -526,7 +532,22 @@ class _FastParts(Lazy):
         return self._detail
 
     def part(self, name: str) -> Any:
+        if name.startswith(REASONS):
+            return self.reasons(name[len(REASONS):])
         return getattr(self, name)()
+
+    def reasons(self, scheme: str) -> tuple[str, ...]:
+        """The reasons of a level the generated function graded (`LevelResult.reasons`), written
+        by the rubric's grader from an ungraded result of the same state when first read."""
+        if self._reasons is None:
+            self._reasons = {}
+        made = self._reasons.get(scheme)
+        if made is None:
+            rubric = self.rubric
+            assert isinstance(rubric, Grades)
+            made = self._reasons[scheme] = rubric.grade_level(self.ev.fast_result(self.state, {}, False, rubric),
+                                                              scheme).reasons
+        return made
 
     def sections(self) -> tuple[SectionResult, ...]:
         return self.detail()[0]

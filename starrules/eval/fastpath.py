@@ -488,6 +488,13 @@ class _Writer:
             self.emit(depth, f"if {self.rule(rule)}:")
             self.emit(depth + 1, f"d += {rule.units}")
             return
+        source = rule.source
+        if rule.step is None and isinstance(source, ast.NameRef) and source.name in self.ev.facts:
+            kind = FACTS[self.ev.facts[source.name].type.kind]
+            bounds = int_range(kind, self.ev.limits)
+            if kind.final is int and bounds is not None and bounds[0] >= 0:  # read as a whole number ≥ 0
+                self.emit(depth, f"d += {self.local[source.name]}" + (f" * {rule.units}" if rule.units != 1 else ""))
+                return
         self.emit(depth, f"x = {self.rule(rule)}")
         self.emit(depth, "if x > 0:")
         if rule.step is None:

@@ -76,6 +76,9 @@ class VetoResult:
     highest: str | None = None  # 否决 … 最高 <level>: the veto caps rather than floors
 
 
+REASONS = "reasons of "  # + a scheme's name: the part of a Lazy that is a level's reasons
+
+
 class Lazy:
     """Stands in for the parts of a result that are made on first read (a fast evaluation's
     sections, vetoes, facts, derived values and scheme values): one object for all of them,
@@ -105,14 +108,18 @@ class LevelResult:
     by_score: str  # the level the total and the level conditions reach, before 降档 / 逐级晋升 / 否决
     downgrade: int  # levels moved down by 降档
     vetoed: bool
-    _reasons: tuple[str, ...] | Lazy = attrs.field(alias="reasons", repr=_shown("reasons"))
+    _reasons: tuple[str, ...] | Lazy = attrs.field(alias="reasons")
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        return _now(self._reasons, "reasons")  # type: ignore[no-any-return]
+        return _now(self._reasons, REASONS + self.scheme)  # type: ignore[no-any-return]
 
     def _compared(self) -> tuple[object, ...]:
         return self.scheme, self.level, self.by_score, self.downgrade, self.vetoed, self.reasons
+
+    def __repr__(self) -> str:
+        return "LevelResult(" + ", ".join(f"{f}={v!r}" for f, v in zip(
+            ("scheme", "level", "by_score", "downgrade", "vetoed", "reasons"), self._compared())) + ")"
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:

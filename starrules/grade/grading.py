@@ -24,9 +24,9 @@ from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
 from ..eval.evaluator import Evaluator, evaluator_for
 from ..eval.fastpath import FastState
-from ..eval.raters import evaluate_branch
+from ..eval.raters import evaluate_located
 from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
-from ..plan.evidence import open_evidence
+from ..plan.evidence import Locate, open_evidence
 from .gap import GapFinder
 from ..check.schemes import REQUEST, scheme_sources
 
@@ -233,58 +233,45 @@ def evaluate_graded(rubric: CheckedRubric, evidence: Mapping[str, Any] | str | o
     """One branch scored and graded (`Rubric.evaluate`). A dict the fast path scores takes the
     levels of the rubric's own schemes from the generated function, which graded it inline; the
     reasons are written when first read."""
-    if schemes is not None or type(evidence) is not dict or rubric.raters is not None:
-        return grade_result(rubric, evaluate_branch(rubric, evidence, explain), schemes, explain)
+    return evaluate_graded_located(rubric, *open_evidence(evidence, rubric.limits), explain, schemes)
+
+
+def evaluate_graded_located(rubric: CheckedRubric, data: object, locate: Locate, reporter: Reporter, explain: bool,
+                            schemes: Iterable[str] | None) -> Result:
+    """`evaluate_graded` for evidence already opened (a record of a file: its messages located there)."""
+    if type(data) is not dict or rubric.raters is not None:
+        return grade_result(rubric, evaluate_located(rubric, data, locate, reporter, explain), schemes, explain)
     ev = evaluator_for(rubric)
-    state = ev.fast(evidence)
+    state = ev.fast(data)
     if state is None:
-        result = ev.reference(*open_evidence(evidence, rubric.limits), explain, rubric)
-    elif len(state.grades) == len(rubric.schemes):
-        return _inline_graded(rubric, ev, state, evidence, explain)
+        result = ev.reference(data, locate, reporter, explain, rubric)
+    elif schemes is None and len(state.grades) == len(rubric.schemes):
+        return _inline_graded(rubric, ev, state, data, explain)
     else:
-        result = ev.fast_result(state, evidence, explain, rubric)
-    return grade_result(rubric, result, None, explain)
+        result = ev.fast_result(state, data, explain, rubric)
+    return grade_result(rubric, result, schemes, explain)
 
 
 def _inline_graded(rubric: CheckedRubric, ev: Evaluator, state: FastState, evidence: Mapping[str, Any],
                    explain: bool) -> Result:
     levels: dict[str, LevelResult] = {}
     consequences: list[Consequence] = []
-    later: list[_LaterReasons] = []
-    for (name, plan), (index, by_score, steps, vetoed) in zip(ev.inline_schemes.items(), state.grades):
-        grader = grader_for(rubric, name)
-        reasons = _LaterReasons(grader)
-        later.append(reasons)
-        levels[name] = LevelResult(grader.name, plan.names[index], plan.names[by_score], steps, vetoed, reasons)
+    parts = ev.fast_parts(state, explain, rubric)  # writes each level's reasons when first read
+    for (name, names, grader), (index, by_score, steps, vetoed) in zip(_inline_graders(rubric, ev), state.grades):
+        levels[name] = LevelResult(name, names[index], names[by_score], steps, vetoed, parts)
         if grader.consequences:
-            consequences += grader.measures_in({}, plan.names[index])  # the fast path reads no history
+            consequences += grader.measures_in({}, names[index])  # the fast path reads no history
     gap = _LaterGap(rubric, list(levels)) if explain else None
-    result = ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap)
-    for reasons in later:
-        reasons.result = result
+    result = ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
     if gap is not None:
         gap.result = result
     return result
 
 
-class _LaterReasons(Lazy):
-    """A level's reasons when the generated function graded it: written by the scheme's grader
-    when first read (the level is the same: the property tests hold the two together)."""
-
-    __slots__ = ("grader", "result", "made")
-
-    def __init__(self, grader: SchemeGrader) -> None:
-        self.grader = grader
-        self.result: Result | None = None  # the result this level belongs to (set once made)
-        self.made: tuple[str, ...] | None = None
-
-    def part(self, name: str) -> tuple[str, ...]:
-        if self.made is None:
-            result = self.result
-            assert result is not None
-            self.made = self.grader.grade(result, result_values(result)).reasons
-            self.result = None  # made: the cycle back to the result is no longer needed
-        return self.made
+def _inline_graders(rubric: CheckedRubric, ev: Evaluator) -> list[tuple[str, tuple[str, ...], SchemeGrader]]:
+    """Per scheme the generated function grades: its name, its level names and its grader."""
+    return rubric.compiled.get(_inline_graders, lambda: [(name, plan.names, grader_for(rubric, name))
+                                                         for name, plan in ev.inline_schemes.items()])
 
 
 def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:
