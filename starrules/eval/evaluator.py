@@ -28,7 +28,7 @@ from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import (REASONS, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, SectionResult,
+from .result import (NOTHING_GIVEN, REASONS, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, SectionResult,
                      VetoResult)
 from ..core.sourcetext import SourceTexts, Template, show_value
 
@@ -461,8 +461,9 @@ class Evaluator:
         parts = parts or _FastParts(self, state, explain, rubric)
         points = self.grid.points
         return Result(self.graph.rubric, self.graph.title, points(state.total), points(state.regular_max),
-                      True in state.vetoes, parts, parts, parts, parts, {} if levels is None else levels, consequences,
-                      {} if gap is None else gap, identifier_text(data.get("id")), {}, {}, rubric, parts)
+                      True in state.vetoes, parts, parts, parts, parts, NOTHING_GIVEN if levels is None else levels,
+                      consequences, NOTHING_GIVEN if gap is None else gap, identifier_text(data.get("id")), NOTHING_GIVEN,
+                      NOTHING_GIVEN, rubric, parts)
 
     def fast_parts(self, state: FastState, explain: bool, rubric: CheckedRubric | None) -> Lazy:
         """The stand-in for a fast result's parts (and its inline-graded levels' reasons)."""

@@ -7,6 +7,7 @@ from their exact decimal text, and `Result.from_dict` reads them back exactly.
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -76,6 +77,8 @@ class VetoResult:
     highest: str | None = None  # 否决 … 最高 <level>: the veto caps rather than floors
 
 
+# the empty mapping a fast result shares for its history, raters and gap (read-only, so one serves all)
+NOTHING_GIVEN: Mapping[str, Any] = MappingProxyType({})
 REASONS = "reasons of "  # + a scheme's name: the part of a Lazy that is a level's reasons
 
 
@@ -247,6 +250,7 @@ class Result:
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with its lazy parts made (they hold the compiled evaluator), scheme values dropped."""
         state = {field.name: getattr(self, field.name) for field in attrs.fields(Result)}
+        state.update({name: dict(value) for name, value in state.items() if value is NOTHING_GIVEN})
         state.update(_sections=self.sections, _vetoes=self.vetoes, _facts=self.facts, _derived=self.derived,
                      _values=None, _gap=self.gap)
         return state
