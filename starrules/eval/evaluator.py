@@ -71,8 +71,12 @@ class _Rule:
     def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator,
               quantity: Value | None = None) -> ClauseTrace:
         """`quantity`: the value of a 每 … or 得分 = expression, shown unless it is a bare name."""
-        values = tuple((key, run.values[key]) for key in self.slots if key in run.values)
-        because = self.template.render(run.values.__getitem__) if fired and self.template is not None else None
+        known = run.values
+        try:  # every value a rule reads is known by the time it runs
+            values = tuple(zip(self.slots, map(known.__getitem__, self.slots)))
+        except KeyError:
+            values = tuple((key, known[key]) for key in self.slots if key in known)
+        because = self.template.render(known.__getitem__) if fired and self.template is not None else None
         if because is not None and quantity is not None and not self.bare_name:
             because += f" = {show_value(quantity)}"
         return ClauseTrace(kind, ev.grid.points(points), fired, self.text, self.line, because, values)
@@ -149,11 +153,13 @@ class _ItemRun:
         rule = None if op.rule is None else _Rule(ev, op.rule)
         name = self.name
 
+        full = f"分值 {_points_text(ev, units)}分"  # the trace's text, written once
+        points = ev.grid.points(units)
+
         def fixed(run: _Run, registers: Registers, trace: Trace) -> bool:
             registers[0] = units
             if trace is not None and op.kind == "full":
-                trace.append(ClauseTrace("base", ev.grid.points(units), True, f"分值 {_points_text(ev, units)}分",
-                                         self.line))
+                trace.append(ClauseTrace("base", points, True, full, self.line))
             elif trace is not None and rule is not None:
                 trace.append(rule.trace(run, "start", units, True, ev))
             return False
@@ -223,12 +229,13 @@ class _ItemRun:
         floor_text, floor_line = (ev.sources.text(op.floor.clause.span), op.floor.line) if op.floor is not None \
             else ("扣完为止", self.line)
 
+        capped = f"不超过分值 {_points_text(ev, high)}分"  # the trace's text, written once
+
         def clamp(run: _Run, registers: Registers, trace: Trace) -> bool:
             score = registers[0]
             if score > high:
                 if trace is not None:
-                    trace.append(ClauseTrace("cap", ev.grid.points(high - score), True,
-                                             f"不超过分值 {_points_text(ev, high)}分", self.line))
+                    trace.append(ClauseTrace("cap", ev.grid.points(high - score), True, capped, self.line))
                 registers[0] = high
             elif low is not None and score < low:
                 if trace is not None:

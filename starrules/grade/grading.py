@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import weakref
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, NoReturn
@@ -264,7 +265,7 @@ def _inline_graded(rubric: CheckedRubric, ev: Evaluator, state: FastState, evide
     gap = _LaterGap(rubric, list(levels)) if explain else None
     result = ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
     if gap is not None:
-        gap.result = result
+        gap.result = weakref.ref(result)
     return result
 
 
@@ -292,27 +293,28 @@ def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] |
     if not explain:
         return result.graded(levels, tuple(consequences), {})
     later = _LaterGap(rubric, names)
-    graded = later.result = result.graded(levels, tuple(consequences), later)
+    graded = result.graded(levels, tuple(consequences), later)
+    later.result = weakref.ref(graded)
     return graded
 
 
 class _LaterGap(Lazy):
     """`Result.gap` when explaining: each scheme's gap worked out when first read (it re-scores
-    the result's items, which builds them and their traces)."""
+    the result's items, which builds them and their traces). It is read through its result, so
+    it holds that result weakly: no cycle keeps a result and its traces alive for the collector."""
 
     __slots__ = ("rubric", "names", "result", "made")
 
     def __init__(self, rubric: CheckedRubric, names: list[str]) -> None:
         self.rubric, self.names = rubric, names
-        self.result: Result | None = None  # the graded result this gap belongs to (set once made)
+        self.result: weakref.ref[Result] | None = None  # the graded result this gap belongs to
         self.made: dict[str, Gap] | None = None
 
     def part(self, name: str) -> dict[str, Gap]:
         if self.made is None:
-            result = self.result
-            assert result is not None
+            result = self.result() if self.result is not None else None
+            assert result is not None  # the gap is read through its result, alive by then
             graders = {scheme: grader_for(self.rubric, scheme) for scheme in self.names}
             finder = GapFinder(self.rubric, result, result_values(result), graders)
             self.made = {scheme: finder.gap(scheme) for scheme in self.names}
-            self.result = None  # made: the cycle back to the result is no longer needed
         return self.made
