@@ -76,10 +76,25 @@ def test_banded_schemes_are_graded_inline_and_the_others_are_not(rubric: starrul
     assert list(inline) == ["档次", "星级"]  # the rubric's 等级 line, both banded
     source = rubric.fast_source
     assert "# 定级 档次" in source and "# 定级 星级" in source
-    # 逐级晋升 reads history, 基于 maps another scheme, a division may fail in a condition
-    for name in ("晋级", "对应", "比率"):
+    # 逐级晋升 reads history, a division may fail in a condition: those the reference grades
+    for name in ("晋级", "比率"):
         text = TEXT.replace("等级 档次, 星级", f"等级 {name}").replace("最高 良好", "")
         assert not starrules.loads(text).evaluator.inline_schemes
+    derived = starrules.loads(TEXT.replace("等级 档次, 星级", "等级 对应, 档次"))
+    assert list(derived.evaluator.inline_schemes) == ["对应", "档次"]  # 基于 a scheme graded inline
+
+
+@pytest.mark.parametrize(("evidence", "level"), [
+    (case(0), "好"),  # 优秀
+    (case(4), "好"),  # 优秀 by score, 降 1 档: 良好
+    (case(12, judged=0), "差"),  # 一般
+    (case(0, broken=True), "好"),  # 最高 良好: the base caps it at 良好
+])
+def test_a_derived_scheme_is_graded_inline_as_the_grader_does(evidence: dict[str, object], level: str) -> None:
+    rubric = starrules.loads(TEXT.replace("等级 档次, 星级", "等级 对应, 档次"))
+    fast = rubric.evaluate(evidence, explain=False)
+    assert fast.level("对应").level == level
+    assert fast.levels == rubric.evaluate(MappingProxyType(evidence), explain=False).levels
 
 
 @pytest.mark.parametrize(("evidence", "level", "by_score", "downgrade", "vetoed"), [

@@ -342,6 +342,7 @@ class Evaluator:
             TOTAL_KEY: ("total", 0), BELOW_PASS_KEY: ("below_pass", 0)}
         # the schemes (by the name the rubric gives) graded inside the generated function, in order
         self.inline_schemes = {name: plan for name, plan in (schemes or {}).items() if inline_grading(plan)}
+        self.inline_names = tuple(self.inline_schemes)
         self.fast = FastPath(self)
 
     @classmethod

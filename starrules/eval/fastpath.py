@@ -253,11 +253,43 @@ class _Writer:
     # grading
     def grading(self, number: int, plan: GradePlan) -> str:
         """A scheme graded inline (`inline_grading` says which can be): the plan's meaning —
-        bands, 降档, veto caps — as source; the source of its `Grades` tuple."""
-        level, by_score, steps, vetoed = f"g{number}", f"gb{number}", f"gs{number}", f"gv{number}"
+        bands or its base's level mapped (基于), 降档, veto caps — as source; the source of its
+        `Grades` tuple."""
         self.emit(1, f"# 定级 {plan.scheme}")
         for key in sorted(plan.reads):
             self.score_local(key)
+        return f"({', '.join(self.graded_by(plan, f'{number}', frozenset()))})"
+
+    def graded_by(self, plan: GradePlan, tag: str, ignored: frozenset[int]) -> tuple[str, str, str, str]:
+        """Locals of the level index, the index by score, the 降档 steps and whether a veto
+        applied, with the vetoes numbered `ignored` left out (a 基于 scheme caps those itself)."""
+        level, by_score, steps, vetoed = f"g{tag}", f"gb{tag}", f"gs{tag}", f"gv{tag}"
+        if plan.base is None:
+            self.bands(plan, level)
+            self.emit(1, f"{by_score} = {level}; {vetoed} = False")
+        else:
+            mine = frozenset(n for n, veto in enumerate(plan.vetoes) if isinstance(veto.cap, int))
+            base, base_by_score, _, base_vetoed = self.graded_by(plan.base, tag + "b", ignored | mine)
+            mapping = self.const(plan.mapping)
+            self.emit(1, f"{level} = {mapping}[{base}]; {by_score} = {mapping}[{base_by_score}]; {vetoed} = {base_vetoed}")
+        self.emit(1, f"{steps} = 0")
+        for downgrade in plan.downgrades:
+            self.emit(1, f"if {self.expr(downgrade.condition.expr)}:")
+            self.emit(2, f"{steps} += {downgrade.steps}")
+        if plan.downgrades:
+            self.emit(1, f"{level} = min({level} + {steps}, {plan.floor})")
+        for number, (veto, fired) in enumerate(zip(plan.vetoes, self.veto_locals)):
+            if veto.cap == "base" or number in ignored:
+                continue
+            highest = plan.floor if veto.cap == "lowest" else veto.cap
+            self.emit(1, f"if {fired}:")
+            self.emit(2, f"{vetoed} = True")
+            self.emit(2, f"if {level} < {highest}:")
+            self.emit(3, f"{level} = {highest}")
+        return level, by_score, steps, vetoed
+
+    def bands(self, plan: GradePlan, level: str) -> None:
+        """The first level whose bound the total reaches and whose conditions hold; else the last."""
         for index, band in enumerate(plan.bands):
             tests = [f"T >= {band.bound}"] if band.bound is not None else []
             tests += [self.expr(condition.expr) for condition in band.conditions]
@@ -269,21 +301,6 @@ class _Writer:
         else:  # no band without a bound or a condition: the last level
             self.emit(1, "else:")
             self.emit(2, f"{level} = {plan.floor}")
-        self.emit(1, f"{by_score} = {level}; {steps} = 0; {vetoed} = False")
-        for downgrade in plan.downgrades:
-            self.emit(1, f"if {self.expr(downgrade.condition.expr)}:")
-            self.emit(2, f"{steps} += {downgrade.steps}")
-        if plan.downgrades:
-            self.emit(1, f"{level} = min({level} + {steps}, {plan.floor})")
-        for veto, fired in zip(plan.vetoes, self.veto_locals):
-            if veto.cap == "base":
-                continue
-            highest = plan.floor if veto.cap == "lowest" else veto.cap
-            self.emit(1, f"if {fired}:")
-            self.emit(2, f"{vetoed} = True")
-            self.emit(2, f"if {level} < {highest}:")
-            self.emit(3, f"{level} = {highest}")
-        return f"({level}, {by_score}, {steps}, {vetoed})"
 
     def score_local(self, key: str) -> None:
         """A local holding value key `key` in points, for grading: a score nothing else read."""
@@ -623,10 +640,11 @@ def _tuple(parts: list[str]) -> str:
 
 
 def inline_grading(plan: GradePlan) -> bool:
-    """Whether the generated function can grade under `plan`: a scheme with bands of its own (not
-    基于 another), without 逐级晋升 (history is read by the reference), and without a division in
-    any condition (the scalar grader tests every condition of a band; a division by zero there is
-    its error E510 to report)."""
+    """Whether the generated function can grade under `plan`: bands of its own, or a base it can
+    grade (基于); no 逐级晋升 here or in a base (history is read by the reference); no division in
+    a condition (the scalar grader tests every condition of a band, and a division by zero there
+    is its error E510 to report)."""
     conditions = [c for band in plan.bands for c in band.conditions] + [d.condition for d in plan.downgrades]
-    return (plan.base is None and not plan.one_step_up and bool(plan.bands)
-            and not any(isinstance(e, ast.Binary) and e.op == "/" for c in conditions for e in walk(c.expr)))
+    if plan.reads_history or any(isinstance(e, ast.Binary) and e.op == "/" for c in conditions for e in walk(c.expr)):
+        return False
+    return bool(plan.bands) if plan.base is None else inline_grading(plan.base)

@@ -92,6 +92,10 @@ class Lazy:
     def part(self, name: str) -> Any:
         raise NotImplementedError
 
+    def part_of(self, owner: Any, name: str) -> Any:
+        """The part, for a stand-in that works it out from the object it stands in for."""
+        return self.part(name)
+
 
 def _now(value: Any, name: str) -> Any:
     return value.part(name) if isinstance(value, Lazy) else value
@@ -171,6 +175,11 @@ class Gap:
     blocking: tuple[str, ...] = ()  # what points cannot fix: vetoes, failed conditions, 降档
 
 
+def _not_worked_out(value: Any) -> str:
+    """The gap in a result's repr: not worked out for it (that re-scores the result)."""
+    return "<worked out when read>" if isinstance(value, Lazy) else repr(value)
+
+
 @runtime_checkable
 class Grades(Protocol):
     """What grades a result after the fact: the loaded `starrules.Rubric` (above this layer)."""
@@ -191,7 +200,7 @@ class Result:
     _derived: tuple[tuple[str, Scalar], ...] | Lazy = attrs.field(default=(), alias="derived", repr=_shown("derived"))
     levels: Mapping[str, LevelResult] = attrs.Factory(dict)
     consequences: tuple[Consequence, ...] = ()
-    _gap: Mapping[str, Gap] | Lazy = attrs.field(factory=dict, alias="gap", repr=_shown("gap"))
+    _gap: Mapping[str, Gap] | Lazy = attrs.field(factory=dict, alias="gap", repr=_not_worked_out)
     id: str | None = None
     history: Mapping[str, Mapping[int, str]] = attrs.Factory(dict)  # scheme → year → level, from the evidence
     raters: Mapping[str, Result] = attrs.Factory(dict)  # with 综合: each rater's own result
@@ -217,8 +226,10 @@ class Result:
 
     @property
     def gap(self) -> Mapping[str, Gap]:
-        """Per scheme, the gap to the next level (when explaining), worked out when first read."""
-        return _now(self._gap, "gap")  # type: ignore[no-any-return]
+        """Per scheme, the gap to the next level (when explaining), worked out when first read
+        (from this result: the stand-in holds no reference back to it)."""
+        gap = self._gap
+        return gap.part_of(self, "gap") if isinstance(gap, Lazy) else gap
 
     @property
     def scheme_values(self) -> Mapping[str, Scalar] | None:

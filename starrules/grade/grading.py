@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import os
-import weakref
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, NoReturn
@@ -234,6 +233,8 @@ def evaluate_graded(rubric: CheckedRubric, evidence: Mapping[str, Any] | str | o
     """One branch scored and graded (`Rubric.evaluate`). A dict the fast path scores takes the
     levels of the rubric's own schemes from the generated function, which graded it inline; the
     reasons are written when first read."""
+    if type(evidence) is dict and rubric.raters is None:  # located only if the reference reads it
+        return _graded_dict(rubric, evidence, None, explain, schemes)
     return evaluate_graded_located(rubric, *open_evidence(evidence, rubric.limits), explain, schemes)
 
 
@@ -242,9 +243,15 @@ def evaluate_graded_located(rubric: CheckedRubric, data: object, locate: Locate,
     """`evaluate_graded` for evidence already opened (a record of a file: its messages located there)."""
     if type(data) is not dict or rubric.raters is not None:
         return grade_result(rubric, evaluate_located(rubric, data, locate, reporter, explain), schemes, explain)
+    return _graded_dict(rubric, data, (locate, reporter), explain, schemes)
+
+
+def _graded_dict(rubric: CheckedRubric, data: dict[str, Any], opened: tuple[Locate, Reporter] | None, explain: bool,
+                 schemes: Iterable[str] | None) -> Result:
     ev = evaluator_for(rubric)
     state = ev.fast(data)
     if state is None:
+        locate, reporter = opened or open_evidence(data, rubric.limits)[1:]
         result = ev.reference(data, locate, reporter, explain, rubric)
     elif schemes is None and len(state.grades) == len(rubric.schemes):
         return _inline_graded(rubric, ev, state, data, explain)
@@ -262,11 +269,8 @@ def _inline_graded(rubric: CheckedRubric, ev: Evaluator, state: FastState, evide
         levels[name] = LevelResult(name, names[index], names[by_score], steps, vetoed, parts)
         if grader.consequences:
             consequences += grader.measures_in({}, names[index])  # the fast path reads no history
-    gap = _LaterGap(rubric, list(levels)) if explain else None
-    result = ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
-    if gap is not None:
-        gap.result = weakref.ref(result)
-    return result
+    gap = _LaterGap(rubric, ev.inline_names) if explain else None
+    return ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
 
 
 def _inline_graders(rubric: CheckedRubric, ev: Evaluator) -> list[tuple[str, tuple[str, ...], SchemeGrader]]:
@@ -292,29 +296,25 @@ def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] |
         raise exc.evidence_error(scheme_sources(rubric)) from None
     if not explain:
         return result.graded(levels, tuple(consequences), {})
-    later = _LaterGap(rubric, names)
-    graded = result.graded(levels, tuple(consequences), later)
-    later.result = weakref.ref(graded)
+    graded = result.graded(levels, tuple(consequences), _LaterGap(rubric, tuple(names)))
     return graded
 
 
 class _LaterGap(Lazy):
     """`Result.gap` when explaining: each scheme's gap worked out when first read (it re-scores
-    the result's items, which builds them and their traces). It is read through its result, so
-    it holds that result weakly: no cycle keeps a result and its traces alive for the collector."""
+    the result's items, which builds them and their traces), from the result it is read through:
+    it holds no reference back, so no cycle keeps a result and its traces alive."""
 
-    __slots__ = ("rubric", "names", "result", "made")
+    __slots__ = ("rubric", "names", "made")
 
-    def __init__(self, rubric: CheckedRubric, names: list[str]) -> None:
+    def __init__(self, rubric: CheckedRubric, names: tuple[str, ...]) -> None:
         self.rubric, self.names = rubric, names
-        self.result: weakref.ref[Result] | None = None  # the graded result this gap belongs to
         self.made: dict[str, Gap] | None = None
 
-    def part(self, name: str) -> dict[str, Gap]:
+    def part_of(self, owner: Any, name: str) -> dict[str, Gap]:
         if self.made is None:
-            result = self.result() if self.result is not None else None
-            assert result is not None  # the gap is read through its result, alive by then
+            assert isinstance(owner, Result)
             graders = {scheme: grader_for(self.rubric, scheme) for scheme in self.names}
-            finder = GapFinder(self.rubric, result, result_values(result), graders)
+            finder = GapFinder(self.rubric, owner, result_values(owner), graders)
             self.made = {scheme: finder.gap(scheme) for scheme in self.names}
         return self.made
