@@ -381,8 +381,8 @@ class _Run:
             np.multiply(row, np.logical_not(state.out), out=row)
             bounds = (min(bounds[0], 0), max(bounds[1], 0))
         self.units[plan.id], self.bounds[plan.id], self.left_out[plan.id] = row, bounds, state.out
-        if f"@{plan.name}" in self.ev.referenced:
-            self.values[f"@{plan.name}"] = self.points(row, bounds)
+        if plan.score_key is not None:
+            self.values[plan.score_key] = self.points(row, bounds)
 
     def step(self, op: Op, plan: ItemPlan, state: _ItemState, k: int) -> None:
         """One step of an item's program (plan/scoring.py) over every row. Arrays made here are
@@ -513,8 +513,8 @@ class _Run:
             left_out = sum(choose(self.left_out[i], plan.item_max[i], 0) for i in optional)
             maximum = np.maximum(plan.points - left_out, 0)
         self.maxima[plan.id] = maximum
-        if f"@{plan.name}" in self.ev.referenced:
-            self.values[f"@{plan.name}"] = self.points(score, (low, high))
+        if plan.score_key is not None:
+            self.values[plan.score_key] = self.points(score, (low, high))
 
     def regular(self) -> None:
         """`RegularSum.combine` for every row."""

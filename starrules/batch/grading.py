@@ -51,12 +51,12 @@ class VectorGrader:
         ev = evaluator_for(rubric)
         self.grid = ev.grid
         # where a score lives in the engine's [item, row] and [section, row] arrays, for the
-        # scores only schemes read (a section's name first, as the scalar values take it)
+        # scores only schemes read (an item named like its section wins, as in the scalar values)
         self.score_rows: dict[str, tuple[bool, int]] = {}
-        for k, item in enumerate(ev.item_plans.values()):
-            self.score_rows[f"@{item.name}"] = (False, k)
         for k, section in enumerate(ev.sections):
             self.score_rows[f"@{section.name}"] = (True, k)
+        for k, item in enumerate(ev.item_plans.values()):
+            self.score_rows[f"@{item.name}"] = (False, k)
         self.pass_lines = [(k, s.pass_line) for k, s in enumerate(ev.sections)
                            if s.kind == "regular" and s.pass_line is not None]
         # schemes whose levels but the lowest all have bounds and no conditions: banded by bounds alone

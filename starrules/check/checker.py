@@ -240,6 +240,7 @@ class _RubricChecker:
         self.sections = [s for s in body if isinstance(s, ast.Section)]
         self.extras = [s for s in body if isinstance(s, ast.ExtraSection)]
         self.containers: list[ast.Container] = [*self.sections, *self.extras]
+        self.item_names = {item.name for container in self.containers for item in container.items}
         self.vetoes = [s for s in body if isinstance(s, ast.Veto)]
         self.raters = next((s for s in body if isinstance(s, ast.Raters)), None)
         self.max_node = next((s for s in body if isinstance(s, ast.MaxScore)), None)
@@ -286,6 +287,7 @@ class _RubricChecker:
     def _check_names(self) -> None:
         seen: dict[str, Span] = {}
         declared: list[tuple[str, Span]] = []
+        shared: set[Span] = set()  # items named like their own section (a one-item section, often)
         for statement in self.rubric.body:
             if isinstance(statement, (ast.Fact, ast.Let, ast.Section)):
                 declared.append((statement.name, statement.name_span))
@@ -293,7 +295,13 @@ class _RubricChecker:
                 declared.append((statement.name, statement.name_span))
             if isinstance(statement, (ast.Section, ast.ExtraSection)):
                 declared.extend((item.name, item.name_span) for item in statement.items)
+                first = next((i for i in statement.items if i.name == statement.name), None) if statement.name else None
+                if first is not None:
+                    shared.add(first.name_span)
         for name, span in declared:
+            if span in shared:  # its section's name: allowed once, `@名称` then reads the item
+                seen[name] = span
+                continue
             _unique(name, span, seen, "", self.reporter)
         for fact in self.facts.values():
             options: dict[str, Span] = {}
@@ -497,7 +505,7 @@ class _RubricChecker:
             graph[f"令 {name}"] = _references(let.expr, self)
             spans[f"令 {name}"] = let.name_span
         for container in self.containers:
-            graph[f"@{container.display_name}"] = [f"@{i.name}" for i in container.items]
+            graph[f"类型 {container.display_name}"] = [f"@{i.name}" for i in container.items]
             for item in container.items:
                 refs: list[str] = []
                 for clause in item.clauses:
@@ -505,7 +513,7 @@ class _RubricChecker:
                         refs.extend(_references(expr, self))
                 graph[f"@{item.name}"] = refs
                 spans[f"@{item.name}"] = item.name_span
-        graph["总分"] = [f"@{c.display_name}" for c in self.containers]
+        graph["总分"] = [f"类型 {c.display_name}" for c in self.containers]
         for cycle in _cycles(graph):
             start = next((n for n in cycle if n in spans), None)
             span = spans[start] if start else self.rubric.name_span
@@ -635,12 +643,12 @@ def _references(expr: ast.Expr, checker: _RubricChecker) -> list[str]:
     for node in walk(expr):
         if isinstance(node, ast.NameRef) and node.name in checker.lets:
             refs.append(f"令 {node.name}")
-        elif isinstance(node, ast.ScoreRef):
-            refs.append(f"@{node.name}")
+        elif isinstance(node, ast.ScoreRef):  # an item's name wins over its section's
+            refs.append(f"@{node.name}" if node.name in checker.item_names else f"类型 {node.name}")
         elif isinstance(node, ast.TotalRef):
             refs.append("总分")
         elif isinstance(node, ast.BelowPassRef):
-            refs.extend(f"@{s.name}" for s in checker.sections)
+            refs.extend(f"类型 {s.display_name}" for s in checker.sections)
     return refs
 
 

@@ -444,8 +444,8 @@ class _Writer:
         for op in plan.program:
             depth = self.step(depth, op, plan, score, left_out)
         self.item_spans[plan.id] = _with_zero(self.span) if left_out is not None else self.span
-        if f"@{plan.name}" in self.ev.referenced:
-            self.local[f"@{plan.name}"] = f"p{score}"
+        if plan.score_key is not None:
+            self.local[plan.score_key] = f"p{score}"
             self.emit(1, f"p{score} = _pts({score})")
 
     def step(self, depth: int, op: Op, plan: ItemPlan, score: str, left_out: str | None) -> int:
@@ -559,8 +559,8 @@ class _Writer:
             self.emit(1, f"{maximum} = max({plan.points} - {' - '.join(left_out)}, 0)")
         else:  # no item can be left out: the maximum is the section's points, a literal
             self.section_locals[plan.id] = (score, str(plan.points))
-        if f"@{plan.name}" in self.ev.referenced:
-            self.local[f"@{plan.name}"] = f"p{score}"
+        if plan.score_key is not None:
+            self.local[plan.score_key] = f"p{score}"
             self.emit(1, f"p{score} = _pts({score})")
 
     def below_pass(self) -> None:

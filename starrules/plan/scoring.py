@@ -371,7 +371,7 @@ def _section(node: Node, grid: Grid, referenced: set[str]) -> SectionPlan:
         node.inputs, {item_id(i.name): grid.units(i.points.value) for i in container.items},
         grid.units(section.pass_line.value) if section and section.pass_line else None,
         section.weight.value if section and section.weight else None,
-        f"@{name}" if f"@{name}" in referenced else None)
+        f"@{name}" if f"@{name}" in referenced and name not in {i.name for i in container.items} else None)
 
 
 def _score_keys_read(graph: Graph) -> set[str]:
