@@ -23,7 +23,7 @@ DOCUMENT = """
 «K_RANKING» 星级 {
     «K_QUOTA» 五星级 1, 无星 30%
     «K_BOTTOM» 10% «K_AS» 相对后进 «K_WHEN» 领域 «K_IN» [甲, 乙]
-    «K_BOTTOM» 5% «K_AS» 相对后进 «K_OTHERS»
+    «K_BOTTOM» 5% «K_AS» 相对后进 «K_ALSO» «K_LOWER» 无星 «K_OTHERS»
     «K_TIE» «K_IN_ORDER» @组织, «K_TOTAL»
 }
 «K_RUBRIC» 子 «K_EXTENDS» 父 {

@@ -97,9 +97,11 @@ def test_five_good_examples_line_conditions_downgrade_veto_and_forced_shares() -
         "五好-006": (95, "未达标", False),  # below 96
     }
     assert got["五好-003"].levels["五好"].by_score == "五好党支部" and got["五好-003"].levels["五好"].downgrade == 1
-    # 倒排: enterprises ⌈10% × 3⌉ = 1 (五好-006, 95), the others ⌈5% × 3⌉ = 1 (五好-003, 97)
+    # 倒排: enterprises (004, 005, 006) ⌈10% × 3⌉ = 1: 五好-005 is vetoed, so it is last (not first
+    # for its 100 points) and marked; the others (001, 002, 003) ⌈5% × 3⌉ = 1: 五好-003 (97) has a
+    # section below its 达标 line, so it comes after 001 (99) and 002 (100) and is marked
     marked = {b.id for b in rank(list(got.values()), "五好", rubric=rubric).branches if b.marks}
-    assert marked == {"五好-006", "五好-003"}
+    assert marked == {"五好-005", "五好-003"}
 
 
 FULL_FIVE_GOOD = {"领域": "农村", "党员人数": 9, "有专门办公场地": True, "有规范党员活动室": True, "本机关先进党支部": True,

@@ -120,3 +120,75 @@ def test_forced_share_marks_at_least_the_ceiling_and_only_the_bottom(halves: lis
     unmarked = [b for b in branches if not b.marks]
     if marked and unmarked:
         assert max(m.total for m in marked) < min(b.total for b in unmarked)  # ties at the cut are all marked
+
+
+VETOED = """
+排名 星级 {{
+    {rules}
+}}
+标准 否 {{
+    满分 100
+    等级 星级
+    事实 违纪: 是否 默认 否
+    类型 甲 50分 达标 30分 {{ 项目 甲项 50分 {{ 酌情 }} }}
+    类型 乙 50分 {{ 项目 乙项 50分 {{ 酌情 }} }}
+    否决 如果 违纪
+}}
+"""
+
+
+def vetoed_batch(rows: Sequence[tuple[float, float, bool]], rules: str) -> list:
+    rubric = loads(VETOED.format(rules=rules))
+    return [rubric.evaluate({"id": f"支部{n}", "甲项": a, "乙项": b, "违纪": v}) for n, (a, b, v) in enumerate(rows, 1)]
+
+
+def test_bottom_share_puts_vetoed_branches_last_and_marks_each() -> None:
+    """Issue 18 §3: a vetoed branch with 100 points was ranked first and never marked.
+    Totals 100 (vetoed), 95, 90, 85 (甲 25 < 达标 30), 80; ⌈10% × 5⌉ = 1: the vetoed one."""
+    rows = [(50, 50, True), (48, 47, False), (45, 45, False), (25, 50, False), (40, 40, False)]
+    marked = [b.id for b in rank(vetoed_batch(rows, "倒排 10% 为 相对后进"), "星级").branches if b.marks]
+    assert marked == ["支部1"]
+    # ⌈30% × 5⌉ = 2: after the vetoed one, 支部4 (85, a section below its line) before 支部5 (80)
+    ranked = rank(vetoed_batch(rows, "倒排 30% 为 相对后进"), "星级")
+    assert sorted(b.id for b in ranked.branches if b.marks) == ["支部1", "支部4"]
+    assert ranked.branch("支部1").reasons[-1] == "全部 5 个党支部中倒排 30%(至少 2 个):第 1 名(一票否决,排在最后),标为“相对后进”"
+    # two vetoed branches and ⌈10% × 5⌉ = 1: both are marked all the same
+    two = [(50, 50, True), (20, 20, True), (45, 45, False), (40, 45, False), (40, 40, False)]
+    assert sorted(b.id for b in rank(vetoed_batch(two, "倒排 10% 为 相对后进"), "星级").branches if b.marks) == \
+        ["支部1", "支部2"]
+
+
+def test_also_below_a_level_marks_those_and_a_share_of_the_rest() -> None:
+    """相对后进 as notices put it: every branch below 三星级 (星级 80 分), plus the bottom 25% of the
+    others. Totals 98, 93, 91, 85, 70, 65: 70 (二星级) and 65 (二星级 is ≥ 70? no: 一星级) are below
+    三星级; of the other four ⌈25% × 4⌉ = 1: 85."""
+    rows = [(49, 49, False), (47, 46, False), (46, 45, False), (40, 45, False), (35, 35, False), (35, 30, False)]
+    ranked = rank(vetoed_batch(rows, "倒排 25% 为 相对后进 另加 低于 三星级"), "星级")
+    assert [b.level for b in ranked.branches] == ["五星级", "四星级", "四星级", "三星级", "二星级", "一星级"]
+    assert sorted(b.id for b in ranked.branches if b.marks) == ["支部4", "支部5", "支部6"]
+    assert ranked.branch("支部5").reasons == ("全部党支部中低于“三星级”(为“二星级”),标为“相对后进”",)
+
+
+def test_also_below_names_a_level_of_the_scheme() -> None:
+    import pytest
+    from starrules import RubricCheckError
+    with pytest.raises(RubricCheckError) as caught:
+        loads(VETOED.format(rules="倒排 5% 为 相对后进 另加 低于 三星"))
+    assert [d.code for d in caught.value.diagnostics] == ["E204"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50), st.booleans()), min_size=1, max_size=12),
+       st.sampled_from([5, 10, 25, 50]))
+def test_a_bottom_share_marks_at_least_its_share_and_every_vetoed_branch(
+        rows: list[tuple[int, int, bool]], percent: int) -> None:
+    ranked = rank(vetoed_batch(rows, f"倒排 {percent}% 为 相对后进"), "星级")
+    marked = {b.id for b in ranked.branches if b.marks}
+    assert len(marked) >= math.ceil(percent * len(rows) / 100)
+    assert {b.id for b in ranked.branches if b.result.vetoed} <= marked
+    # no unmarked branch stands below a marked one in 倒排's order (vetoed last, then 未达标, then total)
+    def standing(b) -> tuple[int, int]:
+        below = b.result.section("甲").passed is False
+        return (2 if b.result.vetoed else 1 if below else 0, -b.total)
+    assert all(standing(b) <= standing(m) for b in ranked.branches if b.id not in marked
+               for m in ranked.branches if m.id in marked and not m.result.vetoed)

@@ -144,6 +144,8 @@ def _check_ranking_levels(block: ast.Ranking, schemes: dict[str, CheckedScheme],
                     reporter.report("E415", "名额必须是整数", entry.amount.span)
         elif isinstance(statement, ast.ForcedShare):
             _percent_in_range(statement.share, reporter)
+            if statement.below is not None and scheme is not None:
+                _level_or_report(statement.below, scheme, statement.below_span, reporter)
 
 
 def _chain_levels(scheme: CheckedScheme) -> list[str]:

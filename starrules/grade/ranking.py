@@ -7,7 +7,9 @@ Choices the specification leaves open, made here and documented in docs/language
 - a quota is never exceeded: when branches tied at the cut would exceed it, all of them fall;
 - a share quota allows ⌊P·n⌋ and a forced share marks at least ⌈P·n⌉ of its group, with
   every branch tied with the last one marked also marked;
-- a forced share marks (相对后进); it does not change the level.
+- a forced share marks (相对后进); it does not change the level. It counts from the bottom with
+  vetoed branches last (each one marked) and branches with a section below its 达标 line before
+  them; `另加 低于 L` marks every branch below level L as well and takes the share of the others.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import attrs
 
 from ..lang import ast
-from ..plan.expressions import Compiled, ExprCompiler
+from ..plan.expressions import BELOW_PASS_KEY, Compiled, ExprCompiler
 from .grading import Values, grader_for, result_values
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, format_decimal
@@ -100,7 +102,7 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
         entry.rank = entries[position - 1].rank if same else position + 1
     _quotas([q for s in statements if isinstance(s, ast.Quota) for q in s.entries], entries, grader.levels)
     _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler,
-                   SourceTexts(scheme_sources(source)))
+                   SourceTexts(scheme_sources(source)), grader.levels)
     return Ranking(scheme, tuple(RankedBranch(e.result.id, e.result.total, e.rank, e.level, e.scored,
                                               tuple(e.marks), tuple(e.reasons), e.result) for e in entries))
 
@@ -128,7 +130,7 @@ def _limit(amount: ast.Number | ast.Percent, size: int) -> int:
 
 
 def _forced_shares(rules: list[ast.ForcedShare], entries: Sequence[_Entry], compiler: ExprCompiler,
-                   texts: SourceTexts) -> None:
+                   texts: SourceTexts, levels: Sequence[str]) -> None:
     grouped: set[int] = set()
     for rule in rules:
         if rule.when is not None:
@@ -139,13 +141,40 @@ def _forced_shares(rules: list[ast.ForcedShare], entries: Sequence[_Entry], comp
             group = [e for e in entries if e.order not in grouped]
             scope = "其他" if rule.others and grouped else "全部"
         grouped.update(e.order for e in group)
-        count = math.ceil(rule.share.value * len(group))
-        if not count:
+        rest = group
+        if rule.below is not None:  # 另加 低于 L: every branch below L, then P% of the others
+            cut = levels.index(rule.below)
+            under = [e for e in group if levels.index(e.level) > cut]
+            for entry in under:
+                entry.marks.append(rule.mark)
+                entry.reasons.append(f"{scope}党支部中低于“{rule.below}”"
+                                     f"(为“{entry.level}”),标为“{rule.mark}”")
+            rest = [e for e in group if levels.index(e.level) <= cut]
+        _bottom_share(rule, rest, scope)
+
+
+def _standing(entry: _Entry) -> int:
+    """Where 倒排 puts a branch: 0 by its rank; 1 after those, a section below its 达标 line;
+    2 last of all, a veto fired (否决 outranks any score)."""
+    if entry.result.vetoed:
+        return 2
+    return 1 if entry.values[BELOW_PASS_KEY] else 0  # (a fast result's values are made when read)
+
+
+def _bottom_share(rule: ast.ForcedShare, pool: list[_Entry], scope: str) -> None:
+    """Marks at least ⌈P × n⌉ of `pool` from the bottom — vetoed branches last, those with a
+    section below its 达标 line before them, the rest by rank — every branch tied with the last
+    one marked, and every vetoed branch."""
+    order = sorted(pool, key=lambda e: (_standing(e), tuple(-k for k in e.key), e.order))
+    count = math.ceil(rule.share.value * len(order))
+    last = (_standing(order[-count]), order[-count].key) if count else None
+    share = format_decimal(rule.share.value * 100)
+    for entry in order:
+        standing = _standing(entry)
+        reached = last is not None and (standing > last[0] or standing == last[0] and entry.key <= last[1])
+        if not (reached or standing == 2):
             continue
-        last = group[-count]
-        marked = [e for e in group if e.key <= last.key]
-        share = format_decimal(rule.share.value * 100)
-        for entry in marked:
-            entry.marks.append(rule.mark)
-            entry.reasons.append(f"{scope} {len(group)} 个党支部中倒排 {share}%(至少 {count} 个):"
-                                 f"第 {entry.rank} 名,标为“{rule.mark}”")
+        why = {0: "", 1: "(有类型低于达标线,排在其后)", 2: "(一票否决,排在最后)"}[standing]
+        entry.marks.append(rule.mark)
+        entry.reasons.append(f"{scope} {len(order)} 个党支部中倒排 {share}%(至少 {count} 个):"
+                             f"第 {entry.rank} 名{why},标为“{rule.mark}”")

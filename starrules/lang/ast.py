@@ -496,6 +496,8 @@ class ForcedShare:
     when: Expr | None
     others: bool
     span: Span = _span()
+    below: str | None = None  # 另加 低于 L: every branch of the group below level L is marked too
+    below_span: Span = _span()
 
 
 @attrs.frozen

@@ -188,6 +188,8 @@ class _Printer:
             return f"{self.kw('K_QUOTA')} {entries}"
         if isinstance(statement, ast.ForcedShare):
             text = f"{self.kw('K_BOTTOM')} {statement.share.text}% {self.kw('K_AS')} {self.name(statement.mark)}"
+            if statement.below is not None:
+                text += f" {self.kw('K_ALSO')} {self.kw('K_LOWER')} {self.name(statement.below)}"
             if statement.when is not None:
                 text += f" {self.kw('K_WHEN')} {self.expr(statement.when)}"
             elif statement.others:

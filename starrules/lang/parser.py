@@ -592,8 +592,11 @@ class _Builder:
     def forced_share(self, span: Span, kids: Kids) -> ast.ForcedShare:
         share = kids[1]
         when = _of(kids[4:], *_EXPRESSIONS)
+        below = kids[6] if _token(kids, "K_ALSO") is not None else None
         return ast.ForcedShare(ast.Percent(str(share)[:-1], self._token_span(share)), kids[3].text,
-                               when[0] if when else None, _token(kids, "K_OTHERS") is not None, span)
+                               when[0] if when else None, _token(kids, "K_OTHERS") is not None, span,
+                               below.text if below is not None else None,
+                               below.span if below is not None else span)
 
     def tiebreak(self, span: Span, kids: Kids) -> ast.TieBreak:
         return ast.TieBreak(tuple(_of(kids, *_EXPRESSIONS)), span)
