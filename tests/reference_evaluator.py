@@ -141,9 +141,10 @@ class Reference:
             sections[section.name] = min(max(subtotal, Fraction(0)), points)
             section_max = max(points - sum((i.points.value for i in section.items if i.name in self.left_out),
                                            Fraction(0)), Fraction(0))
-            if section.weight is not None:
-                raw += sections[section.name] / points * section.weight.value * scale
-                applicable += section_max / points * section.weight.value * scale
+            if section.weight is not None:  # credits achieved / credits applicable × weight (§7)
+                if section_max:
+                    raw += sections[section.name] / section_max * section.weight.value * scale
+                    applicable += section.weight.value * scale
             else:
                 raw += sections[section.name]
                 applicable += section_max

@@ -523,14 +523,14 @@ class _Run:
         scores = [Q(self.units[p.id], 1, *self.bounds[p.id]) for p in plans]
         maxima = [Q(m, 1) if isinstance(m, int) else Q(m, 1, 0, p.points)
                   for p, m in zip(plans, (self.maxima[p.id] for p in plans))]
-        if rs.weights is not None:
-            def weighted(units: list[Q]) -> Q:
-                total = Q(0)
-                for u, p, w in zip(units, rs.points, rs.weights or []):
-                    if p:
-                        total = add(lanes, total, multiply(lanes, u, lanes.constant(Fraction(rs.scale, p) * (w or 0))))
-                return total
-            score, maximum = weighted(scores), weighted(maxima)
+        if rs.weights is not None:  # each section over its applicable maximum, × weight × 满分
+            score = maximum = Q(0)
+            for u, m, w in zip(scores, maxima, rs.weights):
+                part = lanes.constant(rs.scale * (w or 0))
+                empty = column(m.num, size) == 0  # nothing applicable: adds nothing
+                share = divide(lanes, multiply(lanes, u, part), where(empty, Q(1), m))
+                score = add(lanes, score, where(empty, Q(0), share))
+                maximum = add(lanes, maximum, where(empty, Q(0), part))
         else:
             score, maximum = _sum(lanes, scores, size), _sum(lanes, maxima, size)
         if rs.target is not None:

@@ -181,8 +181,9 @@ class SectionPlan:
 
 @attrs.frozen
 class RegularSum:
-    """The regular sections' sum and maximum: raw, or weighted, or rescaled (折算), each rounded
-    once (四舍五入)."""
+    """The regular sections' sum and maximum: raw, or weighted (a section's score over its
+    applicable maximum — its points less those of its 不适用 items — × its weight × 满分; a section
+    with nothing applicable adds nothing to either), or rescaled (折算), each rounded once (四舍五入)."""
 
     points: tuple[int, ...]
     weights: tuple[Fraction | None, ...] | None
@@ -197,10 +198,10 @@ class RegularSum:
     def combine(self, scores: list[int], maxima: list[int]) -> tuple[int, int]:
         score: Exact
         maximum: Exact
-        if self.weights is not None:
-            score, maximum = (sum((Fraction(u * self.scale, p) * (w or 0)
-                                   for u, p, w in zip(units, self.points, self.weights) if p), Fraction(0))
-                              for units in (scores, maxima))
+        if self.weights is not None:  # each section's score over its applicable maximum, × weight × 满分
+            score = sum((Fraction(u * self.scale, m) * (w or 0) for u, m, w in zip(scores, maxima, self.weights) if m),
+                        Fraction(0))
+            maximum = sum((self.scale * (w or 0) for m, w in zip(maxima, self.weights) if m), Fraction(0))
         else:
             score, maximum = sum(scores), sum(maxima)
         if self.target is not None:
