@@ -25,6 +25,8 @@ DOCUMENT = """
     «K_BOTTOM» 10% «K_AS» 相对后进 «K_WHEN» 领域 «K_IN» [甲, 乙]
     «K_BOTTOM» 5% «K_AS» 相对后进 «K_ALSO» «K_LOWER» 无星 «K_OTHERS»
     «K_TIE» «K_IN_ORDER» @组织, «K_TOTAL»
+    «K_QUOTA_TIES» «K_PENDING»
+    «K_QUOTA_TIES» «K_FALL»
 }
 «K_RUBRIC» 子 «K_EXTENDS» 父 {
     «K_TITLE» "t"  «K_VERSION» "v"  «K_SOURCE» "s"

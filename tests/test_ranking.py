@@ -39,10 +39,32 @@ def test_quota_plan_of_seed_000() -> None:
     results = batch([(50, 48), (48, 48), (45, 48), (45, 46), (45, 45.5), (40, 45)])
     ranked = rank(results, "星级")
     assert [b.scored_level for b in ranked.branches] == ["五星级", "五星级", "四星级", "四星级", "四星级", "三星级"]
-    # 五星级 1: 96 falls to 四星级; 四星级 2 of (96, 93, 91, 90.5): 91 and 90.5 fall; 三星级 1 of (91, 90.5, 85)
-    assert [b.level for b in ranked.branches] == ["五星级", "四星级", "四星级", "三星级", "二星级", "二星级"]
+    # 五星级 1: 96 falls to 四星级; 四星级 2 of (96, 93, 91, 90.5): 91 and 90.5 fall; 三星级 1 of (91, 90.5, 85):
+    # 91 keeps it, and 90.5 and 85 stay at 三星级, the lowest level with a quota, marked 待定 — not
+    # 二星级, which the plan ties to 70–79 points
+    assert [b.level for b in ranked.branches] == ["五星级", "四星级", "四星级", "三星级", "三星级", "三星级"]
+    assert [b.id for b in ranked.branches if "待定" in b.marks] == ["支部5", "支部6"]
     assert ranked.branch("支部2").reasons == ("“五星级”名额 1 个,排名第 2 名未入选,降为“四星级”",)
-    assert len(ranked.branch("支部5").reasons) == 2  # fell twice
+    assert ranked.branch("支部5").reasons == (
+        "“四星级”名额 2 个,排名第 5 名未入选,降为“三星级”",
+        "“三星级”名额 1 个,排名第 5 名未入选,“三星级”已是有名额的最低等级,待定(由评审组研究确定)")
+
+
+def test_five_tied_at_100_are_referred_not_cascaded() -> None:
+    """Issue 18 §1: five branches at 100 under the 武威 plan used to fall through every planned
+    level into 二星级. Tied across the 五星级 cut, all five are 待定 at 五星级; with 名额并列 落级
+    they fall level by level and stop, 待定, at 三星级, the lowest level with a quota."""
+    ranked = rank(batch([(50, 50)] * 5), "星级")
+    assert [(b.level, b.marks) for b in ranked.branches] == [("五星级", ("待定",))] * 5
+    assert ranked.branches[0].reasons == ("“五星级”名额 1 个,第 1 名与名额线上的党支部并列,待定(由评审组研究确定)",)
+    falling = rank(batch([(50, 50)] * 5, rules=PLAN_000 + "\n    名额并列 落级"), "星级")
+    assert [(b.level, b.marks) for b in falling.branches] == [("三星级", ("待定",))] * 5
+    # a tie-breaker separates them first: 甲 decides, and the quota places 1, 2 and 1 of them;
+    # the fifth stays at 三星级, 待定
+    tied_96 = [(50, 46), (49, 47), (48, 48), (47, 49), (46, 50)]  # all 96, 五星级 by score
+    broken = rank(batch(tied_96, rules=PLAN_000 + "\n    并列 依次比较 @甲"), "星级")
+    assert [b.level for b in broken.branches] == ["五星级", "四星级", "四星级", "三星级", "三星级"]
+    assert [b.marks for b in broken.branches] == [(), (), (), (), ("待定",)]
 
 
 def test_a_tie_at_the_quota_cut_lets_none_of_the_tied_in() -> None:
@@ -61,9 +83,14 @@ def test_tie_breakers_order_and_separate_equal_totals() -> None:
 
 def test_share_quota_allows_the_floor_of_p_n() -> None:
     ten = batch([(50, 48)] * 10, rules="名额 五星级 30%")  # ⌊0.3 × 10⌋ = 3, but all ten tie …
-    assert sum(b.level == "五星级" for b in rank(ten, "星级").branches) == 0  # … so none gets in
+    assert all(b.marks == ("待定",) for b in rank(ten, "星级").branches)  # … so all ten are the committee's
+    # with 名额并列 落级 none gets in; they may fall only to a level with a quota of its own
+    fall = batch([(50, 48)] * 10, rules="名额 五星级 30%, 四星级 100%\n    名额并列 落级")
+    assert [b.level for b in rank(fall, "星级").branches] == ["四星级"] * 10
+    stay = batch([(50, 48)] * 10, rules="名额 五星级 30%\n    名额并列 落级")  # 五星级 is the lowest planned level
+    assert all((b.level, b.marks) == ("五星级", ("待定",)) for b in rank(stay, "星级").branches)
     seven = batch([(50, 50 - n / 2) for n in range(7)], rules="名额 五星级 30%")  # 100, 99.5, … 97
-    assert sum(b.level == "五星级" for b in rank(seven, "星级").branches) == 2  # ⌊2.1⌋
+    assert sum(b.level == "五星级" and not b.marks for b in rank(seven, "星级").branches) == 2  # ⌊2.1⌋
 
 
 def test_forced_bottom_share_rounds_up() -> None:
@@ -106,8 +133,14 @@ TOTALS = st.lists(st.integers(min_value=0, max_value=200), min_size=0, max_size=
 @given(TOTALS, st.integers(min_value=0, max_value=4), st.integers(min_value=0, max_value=4))
 def test_quotas_are_never_exceeded(halves: list[int], five: int, four: int) -> None:
     results = batch([(min(h, 100) / 2, max(h - 100, 0) / 2) for h in halves], rules=f"名额 五星级 {five}, 四星级 {four}")
-    levels = [b.level for b in rank(results, "星级").branches]
-    assert levels.count("五星级") <= five and levels.count("四星级") <= four
+    ranked = rank(results, "星级").branches
+    placed = [b.level for b in ranked if "待定" not in b.marks]
+    assert placed.count("五星级") <= five and placed.count("四星级") <= four
+    # no branch falls below the lowest level with a quota unless its score does
+    order = ["五星级", "四星级", "三星级", "二星级", "一星级", "无星"]
+    lowest = max(order.index(level) for level, n in (("五星级", five), ("四星级", four)))
+    assert all(order.index(b.level) <= max(order.index(b.scored_level), lowest) for b in ranked)
+    assert all(order.index(b.level) >= order.index(b.scored_level) for b in ranked)  # never raised
 
 
 @settings(max_examples=40, deadline=None)

@@ -4,7 +4,9 @@ forced bottom shares (倒排) per group.
 
 Choices the specification leaves open, made here and documented in docs/language.md:
 - ranks are shared by branches equal in total and in every tie-breaker (1, 2, 2, 4);
-- a quota is never exceeded: when branches tied at the cut would exceed it, all of them fall;
+- a quota is never exceeded: branches tied across its cut are all marked 待定 (the committee
+  places them) or, with `名额并列 落级`, all fall; overflow falls a level at a time but never
+  below the lowest level with a quota, where it stays, marked 待定;
 - a share quota allows ⌊P·n⌋ and a forced share marks at least ⌈P·n⌉ of its group, with
   every branch tied with the last one marked also marked;
 - a forced share marks (相对后进); it does not change the level. It counts from the bottom with
@@ -100,27 +102,49 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
     for position, entry in enumerate(entries):
         same = position > 0 and entries[position - 1].key == entry.key
         entry.rank = entries[position - 1].rank if same else position + 1
-    _quotas([q for s in statements if isinstance(s, ast.Quota) for q in s.entries], entries, grader.levels)
+    ties_pending = next((s.pending for s in reversed(statements) if isinstance(s, ast.QuotaTies)), True)
+    _quotas([q for s in statements if isinstance(s, ast.Quota) for q in s.entries], entries, grader.levels, ties_pending)
     _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler,
                    SourceTexts(scheme_sources(source)), grader.levels)
     return Ranking(scheme, tuple(RankedBranch(e.result.id, e.result.total, e.rank, e.level, e.scored,
                                               tuple(e.marks), tuple(e.reasons), e.result) for e in entries))
 
 
-def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Sequence[str]) -> None:
-    """Top level first, so a branch that falls competes for the next level's places."""
+PENDING = "待定"  # the mark of a branch a quota leaves to the committee
+
+
+def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Sequence[str], ties_pending: bool) -> None:
+    """Top level first, so a branch that falls competes for the next level's places. No branch
+    falls below the lowest level with a quota: what overflows there stays, marked 待定. Branches
+    tied across a cut (after every 并列 key) are all marked 待定 at that level, or all fall with
+    `名额并列 落级`. A level's places are never taken by more branches than its quota allows;
+    待定 ones are the committee's to place."""
     limits = {q.level: _limit(q.amount, len(entries)) for q in quotas}
+    if not limits:
+        return
+    lowest = max(levels.index(level) for level in limits)
     for index, level in enumerate(levels[:-1]):
         limit = limits.get(level)
-        members = [e for e in entries if e.level == level]
+        members = [e for e in entries if e.level == level and PENDING not in e.marks]
         if limit is None or len(members) <= limit:
             continue
-        kept = members[:limit]
-        if limit and members[limit].key == kept[-1].key:  # a tie across the cut: all tied fall
-            kept = [e for e in kept if e.key != members[limit].key]
-        for entry in members[len(kept):]:
-            entry.level = levels[index + 1]
-            entry.reasons.append(f"“{level}”名额 {limit} 个,排名第 {entry.rank} 名未入选,降为“{entry.level}”")
+        cut = members[limit].key  # the first branch past the places
+        tied = {e.order for e in members if e.key == cut} if limit and members[limit - 1].key == cut else set()
+        kept = {e.order for e in members[:limit]} - tied
+        for entry in members:
+            if entry.order in kept:
+                continue
+            if entry.order in tied and ties_pending:
+                entry.marks.append(PENDING)
+                entry.reasons.append(f"“{level}”名额 {limit} 个,第 {entry.rank} 名与名额线上的党支部并列,"
+                                     f"待定(由评审组研究确定)")
+            elif index >= lowest:
+                entry.marks.append(PENDING)
+                entry.reasons.append(f"“{level}”名额 {limit} 个,排名第 {entry.rank} 名未入选,"
+                                     f"“{level}”已是有名额的最低等级,待定(由评审组研究确定)")
+            else:
+                entry.level = levels[index + 1]
+                entry.reasons.append(f"“{level}”名额 {limit} 个,排名第 {entry.rank} 名未入选,降为“{entry.level}”")
 
 
 def _limit(amount: ast.Number | ast.Percent, size: int) -> int:

@@ -506,7 +506,16 @@ class TieBreak:
     span: Span = _span()
 
 
-RankingStatement: TypeAlias = Quota | ForcedShare | TieBreak
+@attrs.frozen
+class QuotaTies:
+    """名额并列 待定 | 落级: branches tied across a quota's cut are referred to the committee
+    (`pending`, the default) or all fall a level."""
+
+    pending: bool
+    span: Span = _span()
+
+
+RankingStatement: TypeAlias = Quota | ForcedShare | TieBreak | QuotaTies
 
 
 @attrs.frozen

@@ -195,6 +195,8 @@ class _Printer:
             elif statement.others:
                 text += f" {self.kw('K_OTHERS')}"
             return text
+        if isinstance(statement, ast.QuotaTies):
+            return f"{self.kw('K_QUOTA_TIES')} {self.kw('K_PENDING' if statement.pending else 'K_FALL')}"
         keys = ", ".join(self.expr(k) for k in statement.keys)
         return f"{self.kw('K_TIE')} {self.kw('K_IN_ORDER')} {keys}"
 

@@ -598,6 +598,9 @@ class _Builder:
                                below.text if below is not None else None,
                                below.span if below is not None else span)
 
+    def quota_ties(self, span: Span, kids: Kids) -> ast.QuotaTies:
+        return ast.QuotaTies(_token(kids, "K_PENDING") is not None, span)
+
     def tiebreak(self, span: Span, kids: Kids) -> ast.TieBreak:
         return ast.TieBreak(tuple(_of(kids, *_EXPRESSIONS)), span)
 
