@@ -3,6 +3,7 @@ against figures worked out by hand in tests/test_library.py."""
 
 from __future__ import annotations
 
+import json
 import struct
 from decimal import Decimal
 from pathlib import Path
@@ -105,3 +106,20 @@ def test_report_usage_and_input_errors(tmp_path: Path, capsys: pytest.CaptureFix
     bad.write_text('{"id": "x"}\n', encoding="utf-8")
     assert main(["report", ORGAN[0], str(bad), "-o", str(tmp_path / "r.xlsx")]) == 1
     assert "E501" in capsys.readouterr().err
+
+
+def test_a_quota_demotion_is_the_same_in_rank_report_and_scorecard(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18 §1: 第四党支部 (98, 五星级 by score) falls to 四星级 by the 名额 五星级 1. Its 等次
+    (基于 星级: 五星级 → 先进, 四星级 → 良好) is 良好 in `rank --scheme 等次`, in the report and in its
+    scorecard, which says the quota placed it instead of "已是最高等级"."""
+    assert main(["rank", *ORGAN, "--scheme", "等次", "--json"]) == 0
+    ranked = {b["id"]: b for b in json.loads(capsys.readouterr().out)["branches"]}
+    assert (ranked["第四党支部"]["level"], ranked["第四党支部"]["scored_level"]) == ("良好", "先进")
+    assert ranked["第四党支部"]["reasons"] == ["“星级”经名额为“四星级”,对应本方案的“良好”"]
+    html = tmp_path / "评分卡.html"
+    assert main(["report", *ORGAN, "-o", str(tmp_path / "汇总.xlsx"), "--html", str(html)]) == 0
+    text = html.read_text(encoding="utf-8")
+    fourth = text[text.index("第四党支部"):text.index("第二党支部", text.index("第四党支部"))]
+    assert "<li>等次:良好</li>" in fourth and "<li>星级:四星级</li>" in fourth
+    assert "星级:分数达到“五星级”,按名额评为“四星级”" in fourth and "已是最高等级" not in fourth

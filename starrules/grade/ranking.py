@@ -26,7 +26,7 @@ import attrs
 
 from ..lang import ast
 from ..plan.expressions import BELOW_PASS_KEY, Compiled, ExprCompiler
-from .grading import Values, grader_for, result_values
+from .grading import SchemeGrader, Values, grader_for, result_values
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, format_decimal
 from ..eval.result import Result, json_number
@@ -102,6 +102,8 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
     for position, entry in enumerate(entries):
         same = position > 0 and entries[position - 1].key == entry.key
         entry.rank = entries[position - 1].rank if same else position + 1
+    if grader.base is not None:
+        _follow_base(entries, grader, rank(batch, grader.base.name, rubric=source))
     ties_pending = next((s.pending for s in reversed(statements) if isinstance(s, ast.QuotaTies)), True)
     _quotas([q for s in statements if isinstance(s, ast.Quota) for q in s.entries], entries, grader.levels, ties_pending)
     _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler,
@@ -111,6 +113,22 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
 
 
 PENDING = "待定"  # the mark of a branch a quota leaves to the committee
+
+
+def _follow_base(entries: Sequence[_Entry], grader: SchemeGrader, below: Ranking) -> None:
+    """A derived scheme (基于) follows its base's cohort rules: a branch whose base level a quota
+    moved takes the level the move maps to, and a 待定 there is 待定 here (a 五星级 that fell to
+    四星级 by quota is 良好, not 先进)."""
+    placed = {id(b.result): b for b in below.branches}
+    for entry in entries:
+        base = placed[id(entry.result)]
+        mapped = grader.mapping.get(base.level, entry.level) if base.level != base.scored_level else entry.level
+        if mapped != entry.level:
+            entry.level = mapped
+            entry.reasons.append(f"“{below.scheme}”经名额为“{base.level}”,对应本方案的“{mapped}”")
+        if PENDING in base.marks:
+            entry.marks.append(PENDING)
+            entry.reasons.append(f"“{below.scheme}”中待定")
 
 
 def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Sequence[str], ties_pending: bool) -> None:

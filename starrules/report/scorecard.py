@@ -10,7 +10,7 @@ from html import escape
 from ..io.form import Form, build_form
 from ..core.numbers import Exact, format_decimal
 from .png_chart import colour
-from ..eval.result import ItemResult, Result
+from ..eval.result import ItemResult
 from .summary import BranchRow, Summary, Tally
 
 _STYLE = """
@@ -90,7 +90,7 @@ def _card(summary: Summary, form: Form, row: BranchRow) -> str:
             f"<p><b>总分 {_n(result.total)} / {_n(result.max)}</b>{'(一票否决)' if result.vetoed else ''}</p>"
             f"<h3>等级</h3><ul>{levels}</ul>"
             + (f"<p>标记:{escape('、'.join(row.marks))}</p>" if row.marks else "")
-            + f"<h3>措施</h3><ul>{measures}</ul><h3>距上一等级</h3><ul>{_gaps(result)}</ul></section>")
+            + f"<h3>措施</h3><ul>{measures}</ul><h3>距上一等级</h3><ul>{_gaps(summary, row)}</ul></section>")
 
 
 _SHOWN = frozenset({"deduct", "deduct_per", "award", "zero", "not_applicable", "max_deduct", "floor_zero", "cap"})
@@ -107,9 +107,17 @@ def _why(item: ItemResult) -> str:
     return "<br>".join(shown)
 
 
-def _gaps(result: Result) -> str:
-    parts = []
+def _gaps(summary: Summary, row: BranchRow) -> str:
+    """Per scheme, the gap to the next level — or, where a quota moved the branch, that."""
+    result, parts = row.result, []
+    moved = {scheme: level for scheme, level in zip(summary.schemes, row.levels)
+             if scheme in result.levels and result.levels[scheme].level != level}
+    for scheme, level in moved.items():
+        parts.append(f"<li>{escape(scheme)}:分数达到“{escape(result.levels[scheme].level)}”,"
+                     f"按名额评为“{escape(level)}”</li>")
     for scheme, gap in result.gap.items():
+        if scheme in moved:
+            continue
         if gap.next_level is None:
             parts.append(f"<li>{escape(scheme)}:已是最高等级</li>")
             continue

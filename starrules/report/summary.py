@@ -77,7 +77,7 @@ def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequenc
     for branch in rankings[0].branches:
         result = branch.result
         ranked = {scheme: p[id(result)] for scheme, p in zip(schemes, placed)}
-        levels = _final_levels(rubric, result, {scheme: b.level for scheme, b in ranked.items()})
+        levels = {scheme: b.level for scheme, b in ranked.items()}  # after 名额, a 基于 scheme following its base
         group = dict(result.facts).get(group_by) if group_by else None
         measures = [c.text for scheme in schemes for c in grader_for(rubric, scheme).measures(result, levels[scheme])]
         rows.append(BranchRow(branch.rank, result.id, (names or {}).get(result.id or ""),
@@ -98,25 +98,6 @@ def _tally(rubric: CheckedRubric, ranking: Ranking, position: int, rows: Sequenc
         counted.append((ALL if group is None else group,
                         tuple(sum(1 for row in members if row.levels[position] == level) for level in levels)))
     return Tally(ranking.scheme, levels, tuple(counted))
-
-
-def _final_levels(rubric: CheckedRubric, result: Result, ranked: dict[str, str]) -> dict[str, str]:
-    """Levels after 名额; a derived scheme (基于) follows its base when a quota moved the base
-    (a 五星级 that fell to 四星级 by quota is 良好, not 先进)."""
-    final: dict[str, str] = {}
-
-    def level(scheme: str) -> str:
-        if scheme not in final:
-            grader = grader_for(rubric, scheme)
-            final[scheme] = ranked[scheme]
-            base = grader.base.name if grader.base is not None else None
-            if base in ranked and ranked[scheme] == result.levels[scheme].level \
-                    and level(base) != result.levels[base].level:
-                final[scheme] = grader.mapping.get(level(base), ranked[scheme])
-        return final[scheme]
-    for scheme in ranked:
-        level(scheme)
-    return final
 
 
 def branch_names(path: str | os.PathLike[str], rubric: CheckedRubric) -> dict[str, str]:
