@@ -96,7 +96,9 @@ def test_raters_get_one_input_column_each(tmp_path: Path) -> None:
     assert "支部自评/设置合理" in [c.value for c in book["批量"][1]]
     book.save(tmp_path / "填好.xlsx")
     (result,) = evaluate_batch(starrules.load(college), tmp_path / "填好.xlsx")
-    assert result.total == 87  # 0.2×100 + 0.3×86 + 0.5×82 = 86.8 → 87 (test_library)
+    # the 党委评定 column decides (以 党委评定 为准: 82, test_library); the other two are kept beside it
+    assert result.total == 82 and {name: r.total for name, r in result.raters.items()} == \
+        {"支部自评": 100, "党员群众测评": 86, "党委评定": 82}
 
 
 def test_a_wrong_cell_is_named_by_sheet_and_address(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -148,19 +148,32 @@ def test_ganyu_examples() -> None:
     assert (three.total, three.levels["星级"].level) == (Decimal("60.5"), "一星级")
 
 
-def test_college_examples_combine_three_raters() -> None:
+def test_college_examples_the_party_committee_decides() -> None:
+    """The document: the 党委 “结合基层党组织自评和党员群众测评情况,研究确定所属党支部等次” — its sheet
+    decides (以 党委评定 为准); the other two are kept beside it in `raters`."""
     got = results("学院分类定级", "学院分类定级-批量")
     assert (got["分类-001"].total, got["分类-001"].levels["分类定级"].level) == (100, "好")
     two = got["分类-002"]
-    # 自评 100; 测评 8+8+5+8+6+12+15+8+16 = 86; 党委 10+8+2+6+6+12+12+10+16 = 82;
-    # 0.2×100 + 0.3×86 + 0.5×82 = 86.8 → 87
+    # 自评 100; 测评 8+8+5+8+6+12+15+8+16 = 86; 党委 10+8+2+6+6+12+12+10+16 = 82: 较好 (80–89),
+    # where the 20/30/50 weighting would have given 0.2×100 + 0.3×86 + 0.5×82 = 86.8 → 87
     assert {name: r.total for name, r in two.raters.items()} == {"支部自评": 100, "党员群众测评": 86, "党委评定": 82}
-    assert (two.total, two.levels["分类定级"].level) == (87, "较好")
+    assert (two.total, two.levels["分类定级"].level) == (82, "较好")
     three = got["分类-003"]
-    # 自评 81, 测评 62, 党委 60 (书记培训 5 − 2): 16.2 + 18.6 + 30 = 64.8 → 65
+    # 自评 81, 测评 62, 党委 60 (书记培训 5 − 2): 一般 (60–79)
     assert {name: r.total for name, r in three.raters.items()} == {"支部自评": 81, "党员群众测评": 62, "党委评定": 60}
-    assert (three.total, three.levels["分类定级"].level) == (65, "一般")
+    assert (three.total, three.levels["分类定级"].level) == (60, "一般")
     assert [c.text for c in three.consequences][0].startswith("建立领导干部联系点")
+
+
+def test_college_weighting_no_longer_outvotes_the_party_committee() -> None:
+    """Issue 18: a weighting could lift a branch to 好 while the 党委's own sheet says 较好. With
+    自评 and 测评 both 100 and 党委 82, the weights give 20 + 30 + 41 = 91 (好); the 党委 decides: 较好."""
+    rubric = starrules.load(RUBRICS / "学院分类定级.rubric")
+    record = json.loads((EXAMPLES / "学院分类定级-批量.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    record["党员群众测评"] = record["支部自评"]
+    result = rubric.evaluate(record)
+    assert {name: r.total for name, r in result.raters.items()} == {"支部自评": 100, "党员群众测评": 100, "党委评定": 82}
+    assert (result.total, result.level("分类定级").level) == (82, "较好")
 
 
 @pytest.mark.parametrize("file", sorted(EXAMPLES.glob("*.jsonl")), ids=lambda p: p.name)

@@ -36,7 +36,7 @@ def _combined(rubric: CheckedRubric, raters: ast.Raters, data: object, locate: L
               explain: bool) -> Result:
     weights = {e.name: e.weight.value for e in raters.entries if isinstance(e, ast.RaterWeight)}
     override = next((e.name for e in raters.entries if isinstance(e, ast.RaterOverride)), None)
-    names = [*weights, *([override] if override else [])]
+    names = list(dict.fromkeys([*weights, *([override] if override else [])]))  # the override may be weighted too
     sheets = _sheets(data, names, weights, locate, reporter)
     history = read_history(sheets, locate, reporter)
     if reporter.errors:
