@@ -9,7 +9,7 @@ import pytest
 
 from starrules import EvidenceError, evaluate_batch, load
 from starrules.cli import main
-from tests.test_ranking import PLAN_000, RANKED
+from tests.test_ranking import WUWEI_PLAN, RANKED
 
 # E512/E513 are tested in test_thresholds, E514/E515 here
 THRESHOLD_CODES = {"E512", "E513", "E514", "E515"}
@@ -18,7 +18,7 @@ THRESHOLD_CODES = {"E512", "E513", "E514", "E515"}
 @pytest.fixture()
 def rubric_file(tmp_path: Path) -> Path:
     path = tmp_path / "排.rubric"
-    path.write_text(RANKED.format(rules=PLAN_000), encoding="utf-8")
+    path.write_text(RANKED.format(rules=WUWEI_PLAN), encoding="utf-8")
     return path
 
 

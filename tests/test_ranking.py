@@ -26,15 +26,15 @@ RANKED = """
     类型 乙 50分 {{ 项目 乙项 50分 {{ 酌情 }} }}
 }}
 """
-PLAN_000 = "名额 五星级 1, 四星级 2, 三星级 1"  # 武威市检察院机关实施方案: 五星级 1 个、四星级 2 个、三星级 1 个
+WUWEI_PLAN = "名额 五星级 1, 四星级 2, 三星级 1"  # 武威市检察院机关实施方案: 五星级 1 个、四星级 2 个、三星级 1 个
 
 
-def batch(pairs: Sequence[tuple[float, float]], rules: str = PLAN_000, field: str = "农村") -> list:
+def batch(pairs: Sequence[tuple[float, float]], rules: str = WUWEI_PLAN, field: str = "农村") -> list:
     rubric = loads(RANKED.format(rules=rules))
     return [rubric.evaluate({"id": f"支部{n}", "甲项": a, "乙项": b, "领域": field}) for n, (a, b) in enumerate(pairs, 1)]
 
 
-def test_quota_plan_of_seed_000() -> None:
+def test_the_wuwei_quota_plan() -> None:
     # totals 98, 96, 93, 91, 90.5, 85 → by score 五 五 四 四 四 三
     results = batch([(50, 48), (48, 48), (45, 48), (45, 46), (45, 45.5), (40, 45)])
     ranked = rank(results, "星级")
@@ -57,12 +57,12 @@ def test_five_tied_at_100_are_referred_not_cascaded() -> None:
     ranked = rank(batch([(50, 50)] * 5), "星级")
     assert [(b.level, b.marks) for b in ranked.branches] == [("五星级", ("待定",))] * 5
     assert ranked.branches[0].reasons == ("“五星级”名额 1 个,第 1 名与名额线上的党支部并列,待定(由评审组研究确定)",)
-    falling = rank(batch([(50, 50)] * 5, rules=PLAN_000 + "\n    名额并列 落级"), "星级")
+    falling = rank(batch([(50, 50)] * 5, rules=WUWEI_PLAN + "\n    名额并列 落级"), "星级")
     assert [(b.level, b.marks) for b in falling.branches] == [("三星级", ("待定",))] * 5
     # a tie-breaker separates them first: 甲 decides, and the quota places 1, 2 and 1 of them;
     # the fifth stays at 三星级, 待定
     tied_96 = [(50, 46), (49, 47), (48, 48), (47, 49), (46, 50)]  # all 96, 五星级 by score
-    broken = rank(batch(tied_96, rules=PLAN_000 + "\n    并列 依次比较 @甲"), "星级")
+    broken = rank(batch(tied_96, rules=WUWEI_PLAN + "\n    并列 依次比较 @甲"), "星级")
     assert [b.level for b in broken.branches] == ["五星级", "四星级", "四星级", "三星级", "三星级"]
     assert [b.marks for b in broken.branches] == [(), (), (), (), ("待定",)]
 
@@ -109,7 +109,7 @@ def test_a_tie_at_the_forced_cut_marks_one_more() -> None:
 
 
 def test_forced_shares_per_group() -> None:
-    rubric = loads(RANKED.format(rules=PLAN_000))
+    rubric = loads(RANKED.format(rules=WUWEI_PLAN))
     firms = [rubric.evaluate({"id": f"企{n}", "甲项": 50, "乙项": 49 - n, "领域": "国有企业"}) for n in range(11)]
     villages = [rubric.evaluate({"id": f"村{n}", "甲项": 50, "乙项": 49 - n, "领域": "农村"}) for n in range(19)]
     ranked = rank(firms + villages, "分类定级")
