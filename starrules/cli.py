@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
                                "多个党支部(每条记录要有 id);"
                                ".parquet 多个党支部(与 -o 同用)")
     _scheme_argument(evaluate)
+    _year_argument(evaluate)
     evaluate.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 结果(多个党支部时是数组)")
     evaluate.add_argument("-o", "--output", metavar="OUT",
                           help="批量评分:按块读入、评分,把每个党支部的一行结果写入 OUT(.jsonl、.csv 或 .parquet),"
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     _rubric_arguments(ranking)
     ranking.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl、.csv 或 .xlsx,每条记录要有 id)")
     ranking.add_argument("--scheme", required=True, metavar="S", help="按哪个等级方案排名")
+    _year_argument(ranking)
     ranking.add_argument("--json", action="store_true", help="只在标准输出打印 JSON")
     ranking.set_defaults(run=_rank)
     template = commands.add_parser("template", help="生成 Excel 评分表(一个党支部的评分表和多个党支部的批量表)")
@@ -109,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="一览表和汇总表写入这个工作簿")
     _scheme_argument(report)
     report.add_argument("--group", metavar="FACT", help="汇总表按这个事实分组(如 领域)")
+    _year_argument(report)
     report.add_argument("--png", metavar="OUT.png", help="同时写出第一个等级方案的等级分布柱状图")
     report.add_argument("--html", metavar="OUT.html", help="同时写出可打印的评分卡(每个党支部一页)")
     _force_argument(report)
@@ -141,6 +144,11 @@ def _root_argument(command: argparse.ArgumentParser) -> None:
 def _force_argument(command: argparse.ArgumentParser) -> None:
     command.add_argument("--force", action="store_true",
                          help="输出文件已存在时替换它(默认不覆盖任何已有的文件);输入文件永远不会被覆盖")
+
+
+def _year_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--year", type=int, metavar="YYYY",
+                         help="评定年度:“历史”按它读(逐级晋升看上一年,连续 N 年从上一年往前数);证据中写了“年度”的以证据为准")
 
 
 def _scheme_argument(command: argparse.ArgumentParser) -> None:
@@ -191,11 +199,11 @@ def _eval(args: argparse.Namespace) -> int:
 
     def run(rubric: Rubric) -> str:
         if path.suffix.lower() in BATCH_SUFFIXES:
-            results = evaluate_batch(rubric, path, args.scheme)
+            results = evaluate_batch(rubric, path, args.scheme, year=args.year)
             if args.json:
                 return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2)
             return "\n\n".join(table(r) for r in results)
-        result = rubric.evaluate(path, schemes=args.scheme)
+        result = rubric.evaluate(path, schemes=args.scheme, year=args.year)
         return result.to_json() if args.json else table(result)
     return _with_rubric(args, run)
 
@@ -222,7 +230,7 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         failed = 0
         with ResultWriter(output) as writer:
             for batch in evaluate_columns(rubric, path, schemes=args.scheme, errors="collect",
-                                          chunk_rows=args.chunk_rows):
+                                          chunk_rows=args.chunk_rows, year=args.year):
                 for problem in batch.errors:
                     print(str(EvidenceError(list(problem.diagnostics))), file=sys.stderr)
                 failed += len(batch.errors)
@@ -269,7 +277,8 @@ def _rank(args: argparse.Namespace) -> int:
     path = _batch_path(args.batch)
 
     def run(rubric: Rubric) -> str:
-        ranked = rank(evaluate_batch(rubric, path, [args.scheme], explain=False), args.scheme, rubric=rubric)
+        ranked = rank(evaluate_batch(rubric, path, [args.scheme], explain=False, year=args.year), args.scheme,
+                      rubric=rubric)
         return ranked.to_json() if args.json else ranking_table(ranked)
     return _with_rubric(args, run)
 
@@ -297,7 +306,7 @@ def _report(args: argparse.Namespace) -> int:
         if not args.scheme and not rubric.schemes:
             raise _UsageError(f"标准“{rubric.name}”没有“等级”一行,报表不知道按哪个等级方案评定:"
                               "用 --scheme 指定(如 --scheme 星级)")
-        results = evaluate_batch(rubric, path, args.scheme)
+        results = evaluate_batch(rubric, path, args.scheme, year=args.year)
         if not results:
             raise _UsageError(f"“{args.batch}”中没有党支部")
         try:

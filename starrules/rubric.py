@@ -38,26 +38,28 @@ class Rubric(CheckedRubric):
         return cls(*(getattr(checked, f.name) for f in attrs.fields(CheckedRubric) if f.init))
 
     def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True,
-                 schemes: Iterable[str] | None = None) -> Result:
+                 schemes: Iterable[str] | None = None, year: int | None = None) -> Result:
         """Score one branch and grade it under `schemes` (default: the rubric's 等级 line).
         `evidence` is a mapping or the path of a JSON file; raises EvidenceError listing
-        every problem. `explain=False` skips the trace and the gap to the next level."""
-        return evaluate_graded(self, evidence, explain, schemes)
+        every problem. `explain=False` skips the trace and the gap to the next level. `year`:
+        the evaluation year (年度) the history is read against, unless the evidence gives one."""
+        return evaluate_graded(self, evidence, explain, schemes, year)
 
     def evaluate_many(self, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], *,
                       schemes: Iterable[str] | None = None, explain: bool = False,
-                      errors: Literal["raise", "collect"] = "raise") -> Iterator[Result | RowError]:
+                      errors: Literal["raise", "collect"] = "raise", year: int | None = None) -> Iterator[Result | RowError]:
         """Score and grade many branches (dicts, or a .jsonl / .csv file), yielding each result as
         it is made; see `starrules.batch.many.evaluate_many`."""
-        return evaluate_many(self, data, schemes=schemes, explain=explain, errors=errors)
+        return evaluate_many(self, data, schemes=schemes, explain=explain, errors=errors, year=year)
 
     def evaluate_columns(self, data: object, *, schemes: Iterable[str] | None = None,
-                         errors: Literal["raise", "collect"] = "raise", chunk_rows: int = CHUNK_ROWS) -> Iterator[ResultBatch]:
+                         errors: Literal["raise", "collect"] = "raise", chunk_rows: int = CHUNK_ROWS,
+                         year: int | None = None) -> Iterator[ResultBatch]:
         """Score and grade many branches with the batch engine, a `ResultBatch` per chunk of rows
         (dicts, .jsonl / .csv / .parquet, Arrow, pandas, polars; needs numpy, and pyarrow for
         Arrow and Parquet); see `starrules.batch.driver.evaluate_columns`."""
         from .batch.driver import evaluate_columns  # numpy is an optional extra: imported on first use
-        return evaluate_columns(self, data, schemes=schemes, errors=errors, chunk_rows=chunk_rows)
+        return evaluate_columns(self, data, schemes=schemes, errors=errors, chunk_rows=chunk_rows, year=year)
 
     def grade_level(self, result: Result, scheme: str) -> LevelResult:
         """`result`'s level under `scheme` (how `Result.level` grades after the fact)."""

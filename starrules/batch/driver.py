@@ -12,9 +12,8 @@ from .engine import ColumnEngine, Scores
 from .grading import Codes, VectorGrader, code_type
 from ..io.columns import Chunk, chunks
 from ..core.diagnostics import EvidenceError
-from ..grade.grading import grade_result
+from ..grade.grading import evaluate_graded_located
 from ..check.model import CheckedRubric
-from ..eval.raters import evaluate_located
 from ..io.records import CHUNK_ROWS
 from ..io.record import RowError
 from ..eval.result import Result
@@ -24,11 +23,14 @@ from ..eval.evaluator import evaluator_for
 
 
 def evaluate_columns(rubric: CheckedRubric, data: object, *, schemes: Iterable[str] | None = None,
-                     errors: Errors = "raise", chunk_rows: int = CHUNK_ROWS) -> Iterator[ResultBatch]:
+                     errors: Errors = "raise", chunk_rows: int = CHUNK_ROWS,
+                     year: int | None = None) -> Iterator[ResultBatch]:
     """Score and grade many branches a chunk at a time, yielding a `ResultBatch` per chunk.
     `data`: evidence dicts, a .jsonl / .csv / .parquet path, an Arrow Table, RecordBatch or
     stream of batches, or a pandas or polars DataFrame. errors="raise" raises the first bad
-    row's EvidenceError; "collect" keeps it in the batch's `errors`."""
+    row's EvidenceError; "collect" keeps it in the batch's `errors`. `year`: the evaluation year
+    (年度) for rows whose history is read and that do not give their own (those rows are scored
+    one by one, as every row with a history is)."""
     check_errors(errors)
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
@@ -41,11 +43,11 @@ def evaluate_columns(rubric: CheckedRubric, data: object, *, schemes: Iterable[s
         scores = engine.run(chunk)
         if one_by_one:
             scores.slow[:] = True
-        yield _assemble(rubric, names, chunk, scores, grading, errors)
+        yield _assemble(rubric, names, chunk, scores, grading, errors, year)
 
 
 def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, scores: Scores, grading: VectorGrader,
-              errors: Errors) -> ResultBatch:
+              errors: Errors, year: int | None = None) -> ResultBatch:
     ev, size = evaluator_for(rubric), chunk.size
     total, maximum = _copy(scores.total, size), _copy(scores.regular_max, size)
     vetoed = np.zeros(size, dtype=np.bool_)
@@ -62,7 +64,7 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
     # by zero there is the scalar path's E510): scored and graded one by one
     for i in np.union1d(np.flatnonzero(scores.slow), gave_up):
         try:
-            result = _scalar(rubric, names, chunk, int(i))
+            result = _scalar(rubric, names, chunk, int(i), year)
         except EvidenceError as exc:
             if errors == "raise":
                 raise
@@ -82,7 +84,7 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
         for name in names:
             codes[name][i] = index[name][result.levels[name].level]
     return ResultBatch(rubric, names, chunk.rows, chunk.ids, ok, total, maximum, vetoed, sections, items, applicable,
-                       codes, tuple(problems), chunk.evidence)
+                       codes, tuple(problems), chunk.evidence, year)
 
 
 def _levels(grading: VectorGrader, scores: Scores, size: int) -> tuple[dict[str, Codes], Ints]:
@@ -99,11 +101,11 @@ def _levels(grading: VectorGrader, scores: Scores, size: int) -> tuple[dict[str,
     return codes, np.flatnonzero(gave_up & ~slow)
 
 
-def _scalar(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, index: int) -> Result:
+def _scalar(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, index: int, year: int | None) -> Result:
     data, locate, reporter = chunk.evidence(index)
     if data is None:
         raise EvidenceError(reporter.errors)
-    return grade_result(rubric, evaluate_located(rubric, data, locate, reporter, False), names, False)
+    return evaluate_graded_located(rubric, data, locate, reporter, False, names, year)
 
 
 def _copy(values: Ints, size: int) -> Ints:

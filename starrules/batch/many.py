@@ -26,11 +26,12 @@ def check_errors(errors: str) -> None:
 
 def evaluate_many(rubric: CheckedRubric, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str] | Any, *,
                   schemes: Iterable[str] | None = None, explain: bool = False,
-                  errors: Errors = "raise") -> Iterator[Result | RowError]:
+                  errors: Errors = "raise", year: int | None = None) -> Iterator[Result | RowError]:
     """Score and grade every record, yielding each result as it is made. `data` is an iterable of
     evidence mappings, the path of a .jsonl / .csv / .parquet file, or Arrow, pandas or polars data
     (read with pyarrow). With errors="raise" the first bad
-    record raises its EvidenceError; with "collect" it is yielded as a `RowError` in its place."""
+    record raises its EvidenceError; with "collect" it is yielded as a `RowError` in its place.
+    `year`: the evaluation year (年度) for records that do not give their own."""
     check_errors(errors)
     if columnar(data):  # Parquet, Arrow, pandas, polars: read a batch of rows at a time
         from ..io.columns import arrow_records
@@ -42,7 +43,7 @@ def evaluate_many(rubric: CheckedRubric, data: Iterable[Mapping[str, Any]] | str
         try:
             if record.data is None:
                 raise EvidenceError(record.reporter.errors)
-            yield evaluate_graded_located(rubric, record.data, record.locate, record.reporter, explain, names)
+            yield evaluate_graded_located(rubric, record.data, record.locate, record.reporter, explain, names, year)
         except EvidenceError as exc:
             if errors == "raise":
                 raise
@@ -51,11 +52,11 @@ def evaluate_many(rubric: CheckedRubric, data: Iterable[Mapping[str, Any]] | str
 
 
 def evaluate_batch(rubric: CheckedRubric, path: str | os.PathLike[str], schemes: Iterable[str] | None = None,
-                   explain: bool = True) -> list[Result]:
+                   explain: bool = True, year: int | None = None) -> list[Result]:
     """Every record of a file scored and graded; one EvidenceError listing the problems of all records."""
     results: list[Result] = []
     problems: list[Diagnostic] = []
-    for outcome in evaluate_many(rubric, path, schemes=schemes, explain=explain, errors="collect"):
+    for outcome in evaluate_many(rubric, path, schemes=schemes, explain=explain, errors="collect", year=year):
         if isinstance(outcome, RowError):
             problems.extend(outcome.diagnostics)
         else:

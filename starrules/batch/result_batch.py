@@ -25,9 +25,8 @@ from ..io.columns import ArrowIds, Evidence, load_pyarrow
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import in_memory
 from ..plan.grading import grade_plan
-from ..grade.grading import grade_result
+from ..grade.grading import evaluate_graded_located
 from ..core.numbers import Grid, decimal_places
-from ..eval.raters import evaluate_located
 from ..io.record import RowError
 from ..core.reporter import Reporter
 from ..eval.result import Result, json_number
@@ -62,6 +61,7 @@ class ResultBatch:
     level_codes: dict[str, Codes]  # by scheme: indexes into `level_names(scheme)`; −1 for error rows
     errors: tuple[RowError, ...]
     evidence: Callable[[int], Evidence] = attrs.field(repr=False)
+    year: int | None = None  # the evaluation year (年度) given for rows without their own
     _decoded: dict[str, npt.NDArray[np.object_]] = attrs.field(init=False, factory=dict, eq=False, repr=False)
     _listed: list[str | None] | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
@@ -82,8 +82,9 @@ class ResultBatch:
         rows' data: that is all `result` reads again, since an error row's `result` raises the
         diagnostics in `errors`, and the reader's locator serves only those."""
         data = tuple((dict(self.evidence(i)[0]) if good else None) for i, good in enumerate(self.ok))
-        fields = [getattr(self, field.name) for field in attrs.fields(ResultBatch) if field.init]
-        return (ResultBatch, (*fields[:-1], _StoredEvidence(data)))
+        fields = {field.name: getattr(self, field.name) for field in attrs.fields(ResultBatch) if field.init}
+        fields["evidence"] = _StoredEvidence(data)
+        return (ResultBatch, tuple(fields.values()))
 
     @property
     def grid(self) -> Grid:
@@ -198,8 +199,7 @@ class ResultBatch:
         data, locate, reporter = self.evidence(index)
         if data is None:
             raise EvidenceError(reporter.errors)
-        return grade_result(self.rubric, evaluate_located(self.rubric, data, locate, reporter, explain),
-                            self.schemes, explain)
+        return evaluate_graded_located(self.rubric, data, locate, reporter, explain, self.schemes, self.year)
 
     def results(self, explain: bool = False) -> Iterator[Result | RowError]:
         """Every row as a `Result` (scored again by the scalar evaluator) or its `RowError`."""

@@ -452,7 +452,7 @@ class Evaluator:
         identifier = evidence.extra.get("id")
         return Result(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]), grid.points(run.regular_max),
                       any(fired for _, fired in vetoes), sections, veto_results, facts, derived,
-                      id=identifier_text(identifier), history=evidence.history, graded_by=rubric)
+                      id=identifier_text(identifier), history=evidence.history, graded_by=rubric, year=evidence.year)
 
     def _detail(self, run: _Run, vetoes: list[tuple[_Rule, bool]]) -> tuple[tuple[SectionResult, ...],
                                                                             tuple[VetoResult, ...]]:

@@ -13,7 +13,7 @@ import attrs
 
 from ..lang import ast
 from ..core.diagnostics import EvidenceError
-from ..plan.evidence import RESERVED_KEYS, Locate, identifier_text, open_evidence, read_history
+from ..plan.evidence import RESERVED_KEYS, Locate, identifier_text, open_evidence, read_history, read_year
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, Grid
 from ..core.reporter import Reporter, did_you_mean
@@ -39,6 +39,7 @@ def _combined(rubric: CheckedRubric, raters: ast.Raters, data: object, locate: L
     names = list(dict.fromkeys([*weights, *([override] if override else [])]))  # the override may be weighted too
     sheets = _sheets(data, names, weights, locate, reporter)
     history = read_history(sheets, locate, reporter)
+    year = read_year(sheets, history, locate, reporter)
     if reporter.errors:
         raise EvidenceError(reporter.errors)
     results = {name: evaluator_for(rubric).run(sheets[name], _within(name, locate), reporter, explain, rubric)
@@ -46,7 +47,7 @@ def _combined(rubric: CheckedRubric, raters: ast.Raters, data: object, locate: L
     identifier = sheets.get("id")
     combined = results[override] if override is not None and override in results else \
         _weighted(evaluator_for(rubric).grid, [(results[n], w) for n, w in weights.items()])
-    return attrs.evolve(combined, raters=results, history=history,
+    return attrs.evolve(combined, raters=results, history=history, year=year,
                         id=identifier_text(identifier))
 
 

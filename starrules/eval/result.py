@@ -207,6 +207,7 @@ class Result:
     _rubric: CheckedRubric | None = attrs.field(default=None, eq=False, repr=False, alias="graded_by")
     # what scheme conditions read, when the engine that made the result has it at hand
     _values: Mapping[str, Scalar] | Lazy | None = attrs.field(default=None, repr=False, alias="values")
+    year: int | None = None  # the evaluation year (年度) the history is read against, when given
 
     @property
     def sections(self) -> tuple[SectionResult, ...]:
@@ -243,12 +244,12 @@ class Result:
         field-by-field introspection: grading calls this once per branch)."""
         return Result(self.rubric, self.title, self.total, self.max, self.vetoed, self._sections, self._vetoes,
                       self._facts, self._derived, levels, consequences, gap, self.id, self.history, self.raters,
-                      self._rubric, self._values)
+                      self._rubric, self._values, self.year)
 
     def _compared(self) -> tuple[object, ...]:
         """What equality compares: every part as it reads (lazy parts made), not the rubric."""
         return (self.rubric, self.title, self.total, self.max, self.vetoed, self.sections, self.vetoes, self.facts,
-                self.derived, self.levels, self.consequences, self.gap, self.id, self.history, self.raters)
+                self.derived, self.levels, self.consequences, self.gap, self.id, self.history, self.raters, self.year)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -306,6 +307,8 @@ class Result:
         if self.history:
             data["history"] = {scheme: {str(year): level for year, level in years.items()}
                                for scheme, years in self.history.items()}
+        if self.year is not None:
+            data["year"] = self.year
         if self.raters:
             data["raters"] = {name: result.to_dict() for name, result in self.raters.items()}
         return data
@@ -340,7 +343,8 @@ class Result:
                    gap={name: _gap_from(name, g) for name, g in data.get("gap", {}).items()}, id=data.get("id"),
                    history={scheme: {int(year): level for year, level in years.items()}
                             for scheme, years in data.get("history", {}).items()},
-                   raters={name: cls.from_dict(r) for name, r in data.get("raters", {}).items()})
+                   raters={name: cls.from_dict(r) for name, r in data.get("raters", {}).items()},
+                   year=data.get("year"))
 
     @classmethod
     def from_json(cls, text: str) -> Result:

@@ -26,7 +26,7 @@ from ..eval.evaluator import Evaluator, evaluator_for
 from ..eval.fastpath import FastState
 from ..eval.raters import evaluate_located
 from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
-from ..plan.evidence import Locate, open_evidence
+from ..plan.evidence import YEAR_KEYS, Locate, open_evidence
 from .gap import GapFinder
 from ..check.schemes import REQUEST, scheme_sources
 
@@ -144,9 +144,10 @@ class SchemeGrader:
 
     def _one_step_up(self, result: Result, index: int, reasons: list[str]) -> int:
         years = result.history.get(self.name, {})
-        if not years:
-            _history_error(f"等级方案“{self.name}”要求逐级晋升,证据的“历史”中缺少“{self.name}”上一年的等级")
-        last_year = max(years)
+        last_year = result.year - 1 if result.year is not None else max(years, default=None)
+        if last_year is None or last_year not in years:
+            shown = f" {last_year} 年" if last_year is not None else "上一年"
+            _history_error(f"等级方案“{self.name}”要求逐级晋升,证据的“历史”中缺少“{self.name}”{shown}的等级")
         last = years[last_year]
         self.check_level(last, last_year)
         highest = max(self.index[last] - 1, 0)
@@ -162,19 +163,20 @@ class SchemeGrader:
 
     def measures(self, result: Result, level: str) -> list[Consequence]:
         """The 措施 for `level`, and those for runs of years at it (连续 N 年)."""
-        return self.measures_in(result.history, level)
+        return self.measures_in(result.history, level, result.year)
 
-    def measures_in(self, history: Mapping[str, Mapping[int, str]], level: str) -> list[Consequence]:
-        """`measures` for a result with this history."""
+    def measures_in(self, history: Mapping[str, Mapping[int, str]], level: str, year: int | None = None) -> list[Consequence]:
+        """`measures` for a result with this history, evaluated in `year` (None: the year after the
+        latest in the history)."""
         found: list[Consequence] = []
         years = history.get(self.name, {})
-        for year, past in years.items():
-            self.check_level(past, year)
+        for past_year, past in years.items():
+            self.check_level(past, past_year)
         for measure in self.consequences:
             if measure.level != level:
                 continue
             run = None if measure.years is None else int(measure.years.value)
-            if run is not None and not _consecutive(years, level, run - 1):
+            if run is not None and not _consecutive(years, level, run - 1, year):
                 continue
             found.extend(Consequence(self.name, level, text, run) for text in measure.texts)
         return found
@@ -186,11 +188,12 @@ def _points_text(points: Fraction | int) -> str:
     return format_decimal(Fraction(points))
 
 
-def _consecutive(years: Mapping[int, str], level: str, count: int) -> bool:
-    """The latest `count` years of history are consecutive and all at `level`."""
+def _consecutive(years: Mapping[int, str], level: str, count: int, year: int | None) -> bool:
+    """The `count` years before `year` (None: up to the latest in the history) are all at `level`;
+    a year missing from the history breaks the run."""
     if count <= 0:
         return True
-    latest = max(years, default=0)
+    latest = year - 1 if year is not None else max(years, default=0)
     return all(years.get(latest - back) == level for back in range(count))
 
 
@@ -229,18 +232,21 @@ def grade_level(rubric: CheckedRubric, result: Result, scheme: str) -> LevelResu
 
 
 def evaluate_graded(rubric: CheckedRubric, evidence: Mapping[str, Any] | str | os.PathLike[str], explain: bool,
-                    schemes: Iterable[str] | None) -> Result:
+                    schemes: Iterable[str] | None, year: int | None = None) -> Result:
     """One branch scored and graded (`Rubric.evaluate`). A dict the fast path scores takes the
     levels of the rubric's own schemes from the generated function, which graded it inline; the
-    reasons are written when first read."""
-    if type(evidence) is dict and rubric.raters is None:  # located only if the reference reads it
+    reasons are written when first read. `year`: the evaluation year (年度) for evidence that
+    does not give its own."""
+    if type(evidence) is dict and rubric.raters is None and year is None:  # located only if the reference reads it
         return _graded_dict(rubric, evidence, None, explain, schemes)
-    return evaluate_graded_located(rubric, *open_evidence(evidence, rubric.limits), explain, schemes)
+    return evaluate_graded_located(rubric, *open_evidence(evidence, rubric.limits), explain, schemes, year)
 
 
 def evaluate_graded_located(rubric: CheckedRubric, data: object, locate: Locate, reporter: Reporter, explain: bool,
-                            schemes: Iterable[str] | None) -> Result:
+                            schemes: Iterable[str] | None, year: int | None = None) -> Result:
     """`evaluate_graded` for evidence already opened (a record of a file: its messages located there)."""
+    if year is not None and isinstance(data, Mapping) and not any(k in data for k in YEAR_KEYS):
+        data = {**data, YEAR_KEYS[0]: year}
     if type(data) is not dict or rubric.raters is not None:
         return grade_result(rubric, evaluate_located(rubric, data, locate, reporter, explain), schemes, explain)
     return _graded_dict(rubric, data, (locate, reporter), explain, schemes)

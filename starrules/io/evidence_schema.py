@@ -341,7 +341,7 @@ def evidence_schema(rubric: CheckedRubric) -> dict[str, Any]:
         if not may_be_left_out(item):
             required.append(name)
     for key in sorted(RESERVED_KEYS):
-        properties.setdefault(key, {"description": "保留字段:编号、名称或历史等级,原样带入结果"})
+        properties.setdefault(key, {"description": "保留字段:编号、名称、历史等级或评定年度,带入结果"})
     return {"$schema": DRAFT, "title": f"{rubric.title or rubric.name} 的证据", "description": LIMITS.format(digits=digits),
             "type": "object", "properties": properties, "required": required, "additionalProperties": False}
 

@@ -31,8 +31,9 @@ from .acceptance import (ENTRY, FACT_MESSAGES, FACTS, MISSING, MISSING_FACT_HINT
                          SCORE_MESSAGES, UNKNOWN, UNKNOWN_FIELD_HINT, Rejection, ScoreRange, Value, convert, level_units,
                          quick_test, score_range, score_units, split_entry)
 
-RESERVED_KEYS = frozenset({"id", "名称", "name", "历史", "history"})  # carried along, not facts
+RESERVED_KEYS = frozenset({"id", "名称", "name", "历史", "history", "年度", "year"})  # carried along, not facts
 HISTORY_KEYS = ("历史", "history")
+YEAR_KEYS = ("年度", "year")  # the evaluation year the history is read against
 SCORE_KEYS, REASON_KEYS, RATER_KEYS = ENTRY.score, ENTRY.reason, ENTRY.rater  # the fields of {"得分": …, "理由": …}
 
 Locate = Callable[[str], Span]
@@ -70,6 +71,7 @@ class Evidence:
     judgements: dict[str, Judgement]
     extra: dict[str, object]  # reserved keys (id, 名称, 历史), passed through
     history: dict[str, dict[int, str]] = attrs.Factory(dict)  # scheme → year → level (§5)
+    year: int | None = None  # the evaluation year (年度), when given
 
 
 def in_memory(label: str = "<证据>") -> Locate:
@@ -209,7 +211,7 @@ class EvidenceSpec:
         self.accept = {name: quick_test(FACTS[f.type.kind], self.limits, f.type.choices) for name, f in self.facts.items()}
         self.required_judged = [name for name, item in self.judged.items() if not may_be_left_out(item)]
         # keys the fast paths read themselves; history and anything unknown goes to the reference reader
-        self.plain_keys = frozenset({*self.facts, *self.judged, *RESERVED_KEYS} - set(HISTORY_KEYS))
+        self.plain_keys = frozenset({*self.facts, *self.judged, *RESERVED_KEYS} - {*HISTORY_KEYS, *YEAR_KEYS})
 
 
 def read_evidence(spec: EvidenceSpec, data: object, locate: Locate, reporter: Reporter | None = None) -> Evidence:
@@ -249,6 +251,27 @@ def read_history(data: Mapping[str, object], locate: Locate, reporter: Reporter)
                 continue
             history[str(scheme)][int(str(year))] = level
     return history
+
+
+def read_year(data: Mapping[str, object], history: Mapping[str, Mapping[int, str]], locate: Locate,
+              reporter: Reporter) -> int | None:
+    """`"年度": 2025`: the year being evaluated (a four-digit int or text), None when not given;
+    E512 when malformed, E513 when the history holds that year or a later one."""
+    key = next((k for k in YEAR_KEYS if k in data), None)
+    if key is None:
+        return None
+    raw = data[key]
+    if type(raw) is int or isinstance(raw, str) and re.fullmatch(r"\d{4}", raw):  # noqa: E721
+        year = int(raw)
+        if 1000 <= year <= 9999:
+            for scheme, years in history.items():
+                later = sorted(y for y in years if y >= year)
+                if later:
+                    reporter.report("E513", f"历史中“{scheme}”有 {later[0]} 年的等级,不早于评定年度 {year}",
+                                    locate(key), "历史只写评定年度以前各年的等级")
+            return year
+    reporter.report("E512", f"“{key}”应为四位数的年份(如 2025),这里是 {_preview(raw)}", locate(key))
+    return None
 
 
 def judged_items(rubric: RubricShape) -> dict[str, ast.Item]:
@@ -310,7 +333,7 @@ class _Reader:
                 self.problem(MISSING, name, SCORE_MESSAGES[MISSING].format(name=name, words=_judged_word(spec.judged[name])))
         extra = {k: data[k] for k in RESERVED_KEYS if k in data}
         history = read_history(data, self.locate, self.reporter)
-        return Evidence(values, judgements, extra, history)
+        return Evidence(values, judgements, extra, history, read_year(data, history, self.locate, self.reporter))
 
     def unknown(self, key: str) -> None:
         if key in self.spec.item_names:
