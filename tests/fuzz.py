@@ -388,9 +388,14 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def _no_records(path: Path) -> bool:
-    """A .jsonl or .csv file with no record in it (blank, or a header alone)."""
+    """A .jsonl or .csv file with no record in it (blank, or a header alone — read as CSV, so a
+    quote opened in the header and never closed makes the whole file that header)."""
+    if path.suffix == ".csv":
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+        return len(rows) <= 1
     lines = [line for line in path.read_bytes().splitlines() if line.strip()]
-    return path.suffix in (".jsonl", ".csv") and len(lines) <= (path.suffix == ".csv")
+    return path.suffix == ".jsonl" and not lines
 
 
 def _digest(path: Path) -> str:
