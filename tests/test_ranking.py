@@ -225,3 +225,34 @@ def test_a_bottom_share_marks_at_least_its_share_and_every_vetoed_branch(
         return (2 if b.result.vetoed else 1 if below else 0, -b.total)
     assert all(standing(b) <= standing(m) for b in ranked.branches if b.id not in marked
                for m in ranked.branches if m.id in marked and not m.result.vetoed)
+
+
+def test_quotas_per_group() -> None:
+    """Issue 18 §9: a 名额 line with 当 C holds within the branches where C holds (a share of the
+    group's size). Firms 100 and 98, villages 99 and 97, all 五星级 by score: each group's one
+    五星级 place goes to its best; the other falls to 四星级 (a planned level in each group)."""
+    rules = ("名额 五星级 1, 四星级 100% 当 领域 属于 [国有企业, 非公企业]\n"
+             "    名额 五星级 50%, 四星级 100% 当 领域 = 农村")
+    rubric = loads(RANKED.format(rules=rules))
+    results = [rubric.evaluate({"id": i, "甲项": 50, "乙项": b, "领域": f})
+               for i, b, f in [("企1", 50, "国有企业"), ("企2", 48, "非公企业"), ("村1", 49, "农村"), ("村2", 47, "农村")]]
+    ranked = rank(results, "星级")
+    assert {b.id: b.level for b in ranked.branches} == {"企1": "五星级", "村1": "五星级", "企2": "四星级", "村2": "四星级"}
+    assert ranked.branch("企2").reasons == \
+        ("“领域 属于 [国有企业, 非公企业]”的“五星级”名额 1 个,排名第 3 名未入选,降为“四星级”",)
+    # the same places for the whole batch: one 五星级 in all
+    whole = rank([loads(RANKED.format(rules="名额 五星级 1, 四星级 100%")).evaluate(
+        {"id": r.id, "甲项": 50, "乙项": float(r.total) - 50, "领域": "农村"}) for r in results], "星级")
+    assert [b.level for b in whole.branches] == ["五星级", "四星级", "四星级", "四星级"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(180, 200), st.booleans()), min_size=1, max_size=12))
+def test_a_group_quota_is_never_exceeded_within_its_group(rows: list[tuple[int, bool]]) -> None:
+    rubric = loads(RANKED.format(rules="名额 五星级 1, 四星级 100% 当 领域 = 农村\n    名额 五星级 2, 四星级 100% 当 领域 = 社区"))
+    results = [rubric.evaluate({"id": f"支部{n}", "甲项": 50, "乙项": (h - 100) / 2, "领域": "农村" if village else "社区"})
+               for n, (h, village) in enumerate(rows)]
+    ranked = rank(results, "星级").branches
+    for field, limit in (("农村", 1), ("社区", 2)):
+        placed = [b for b in ranked if dict(b.result.facts)["领域"] == field and not b.marks and b.level == "五星级"]
+        assert len(placed) <= limit

@@ -586,6 +586,8 @@ def check_scheme_expressions(exprs: ExprChecker, scheme: CheckedScheme) -> None:
             for rule in scheme.ranking.body:
                 if isinstance(rule, ast.ForcedShare) and rule.when is not None:
                     exprs.expect(rule.when, BOOL, "倒排的范围条件")
+                elif isinstance(rule, ast.Quota) and rule.when is not None:
+                    exprs.expect(rule.when, BOOL, "名额的范围条件")
                 elif isinstance(rule, ast.TieBreak):
                     for key in rule.keys:
                         exprs.expect(key, NUMERIC, "并列比较项")

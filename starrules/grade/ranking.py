@@ -105,9 +105,16 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
     if grader.base is not None:
         _follow_base(entries, grader, rank(batch, grader.base.name, rubric=source))
     ties_pending = next((s.pending for s in reversed(statements) if isinstance(s, ast.QuotaTies)), True)
-    _quotas([q for s in statements if isinstance(s, ast.Quota) for q in s.entries], entries, grader.levels, ties_pending)
-    _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler,
-                   SourceTexts(scheme_sources(source)), grader.levels)
+    texts = SourceTexts(scheme_sources(source))
+    quotas = [s for s in statements if isinstance(s, ast.Quota)]
+    if any(s.when is None for s in quotas):  # the batch's own quotas, all in one pass
+        _quotas([q for s in quotas if s.when is None for q in s.entries], entries, grader.levels, ties_pending)
+    for statement in quotas:  # a group's quotas: counted and shared out within the group
+        if statement.when is not None:
+            test = compiler.compile(statement.when)
+            _quotas(list(statement.entries), [e for e in entries if test(e.values)], grader.levels, ties_pending,
+                    f"“{texts.text(statement.when.span)}”的")
+    _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler, texts, grader.levels)
     return Ranking(scheme, tuple(RankedBranch(e.result.id, e.result.total, e.rank, e.level, e.scored,
                                               tuple(e.marks), tuple(e.reasons), e.result) for e in entries))
 
@@ -131,7 +138,8 @@ def _follow_base(entries: Sequence[_Entry], grader: SchemeGrader, below: Ranking
             entry.reasons.append(f"“{below.scheme}”中待定")
 
 
-def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Sequence[str], ties_pending: bool) -> None:
+def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Sequence[str], ties_pending: bool,
+            scope: str = "") -> None:
     """Top level first, so a branch that falls competes for the next level's places. No branch
     falls below the lowest level with a quota: what overflows there stays, marked 待定. Branches
     tied across a cut (after every 并列 key) are all marked 待定 at that level, or all fall with
@@ -154,15 +162,15 @@ def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Seq
                 continue
             if entry.order in tied and ties_pending:
                 entry.marks.append(PENDING)
-                entry.reasons.append(f"“{level}”名额 {limit} 个,第 {entry.rank} 名与名额线上的党支部并列,"
+                entry.reasons.append(f"{scope}“{level}”名额 {limit} 个,第 {entry.rank} 名与名额线上的党支部并列,"
                                      f"待定(由评审组研究确定)")
             elif index >= lowest:
                 entry.marks.append(PENDING)
-                entry.reasons.append(f"“{level}”名额 {limit} 个,排名第 {entry.rank} 名未入选,"
+                entry.reasons.append(f"{scope}“{level}”名额 {limit} 个,排名第 {entry.rank} 名未入选,"
                                      f"“{level}”已是有名额的最低等级,待定(由评审组研究确定)")
             else:
                 entry.level = levels[index + 1]
-                entry.reasons.append(f"“{level}”名额 {limit} 个,排名第 {entry.rank} 名未入选,降为“{entry.level}”")
+                entry.reasons.append(f"{scope}“{level}”名额 {limit} 个,排名第 {entry.rank} 名未入选,降为“{entry.level}”")
 
 
 def _limit(amount: ast.Number | ast.Percent, size: int) -> int:

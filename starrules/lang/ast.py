@@ -487,6 +487,7 @@ class QuotaEntry:
 class Quota:
     entries: tuple[QuotaEntry, ...]
     span: Span = _span()
+    when: Expr | None = None  # 当 C: the quotas hold within the branches where C holds
 
 
 @attrs.frozen

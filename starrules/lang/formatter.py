@@ -185,7 +185,8 @@ class _Printer:
             entries = ", ".join(
                 f"{self.name(e.level)} {e.amount.text}{'%' if isinstance(e.amount, ast.Percent) else ''}"
                 for e in statement.entries)
-            return f"{self.kw('K_QUOTA')} {entries}"
+            when = f" {self.kw('K_WHEN')} {self.expr(statement.when)}" if statement.when is not None else ""
+            return f"{self.kw('K_QUOTA')} {entries}{when}"
         if isinstance(statement, ast.ForcedShare):
             text = f"{self.kw('K_BOTTOM')} {statement.share.text}% {self.kw('K_AS')} {self.name(statement.mark)}"
             if statement.below is not None:

@@ -587,7 +587,8 @@ class _Builder:
         return ast.QuotaEntry(kids[0].text, value, span)
 
     def quota(self, span: Span, kids: Kids) -> ast.Quota:
-        return ast.Quota(tuple(_of(kids, ast.QuotaEntry)), span)
+        when = _of(kids, *_EXPRESSIONS)
+        return ast.Quota(tuple(_of(kids, ast.QuotaEntry)), span, when[0] if when else None)
 
     def forced_share(self, span: Span, kids: Kids) -> ast.ForcedShare:
         share = kids[1]
