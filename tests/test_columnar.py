@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from starrules import EvidenceError, Result, ResultBatch, RowError, Rubric, evaluate_columns, loads
 from starrules.batch.engine import ColumnEngine
 from starrules.io.columns import chunks
-from tests.test_record_ids import refused_by_reference
+from tests.test_record_ids import refused_by_reference, refused_by_rule
 from tests.test_eval_properties import BOOLS, draw_judgements, rubric_text
 from tests.test_fastpath import BENCH, EXTRA, evidence
 
@@ -294,15 +294,11 @@ def test_arrow_ids_are_refused_as_a_record_of_every_id_would(chunks_of_ids: list
         if clashing:
             original = record_ids._hash_utf8
             patch.setattr(record_ids, "_hash_utf8", lambda *args: original(*args) & np.uint64(3))
-        ids, refused, row = record_ids.Ids(), [], 0
-        for chunk in chunks_of_ids:
+
+        def take_arrow(ids: record_ids.Ids, chunk: list[str | None], first: int) -> bool:
             array = pa.array(["前", *chunk, "后"], kind).slice(1, len(chunk)) if sliced else pa.array(chunk, kind)
-            if not ids.take_arrow(array, row + 1):
-                for i, identifier in enumerate(chunk):
-                    problem = ids.problem(row + i + 1, identifier)
-                    if problem is not None:
-                        refused.append((row + i + 1, problem[0]))
-            row += len(chunk)
+            return ids.take_arrow(array, first)
+        refused = refused_by_rule(chunks_of_ids, take_arrow)
     assert refused == refused_by_reference(chunks_of_ids)
 
 

@@ -4,6 +4,7 @@ every id seen, chunk by chunk (an independent reference: a dict of text ids)."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -15,11 +16,13 @@ ID = st.one_of(st.none(), st.sampled_from(["", " ", "a", "b", "支部-1", "支�
 CHUNKS = st.lists(st.lists(ID, max_size=12), max_size=6)
 
 
-def refused_by_rule(chunks: list[list[str | None]]) -> list[tuple[int, str]]:
-    """As columns.py uses the rule: a chunk taken whole when it can be, else id by id."""
+def refused_by_rule(chunks: list[list[str | None]],
+                    take: Callable[[Ids, list[str | None], int], bool] = Ids.take_all) -> list[tuple[int, str]]:
+    """As columns.py uses the rule: a chunk taken whole (by `take`, from its first row) when it
+    can be, else id by id."""
     ids, refused, row = Ids(), [], 0
     for chunk in chunks:
-        if not ids.take_all(chunk, row + 1):
+        if not take(ids, chunk, row + 1):
             for i, identifier in enumerate(chunk):
                 problem = ids.problem(row + i + 1, identifier)
                 if problem is not None:
