@@ -271,18 +271,17 @@ def _inline_graded(rubric: CheckedRubric, ev: Evaluator, state: FastState, evide
     levels: dict[str, LevelResult] = {}
     consequences: list[Consequence] = []
     parts = ev.fast_parts(state, explain, rubric)  # writes each level's reasons when first read
-    for (name, names, grader), (index, by_score, steps, vetoed) in zip(_inline_graders(rubric, ev), state.grades):
-        levels[name] = LevelResult(name, names[index], names[by_score], steps, vetoed, parts)
+    for (name, grader), (index, by_score, steps, vetoed) in zip(_inline_graders(rubric, ev), state.grades):
+        levels[name] = LevelResult(name, grader.levels[index], grader.levels[by_score], steps, vetoed, parts)
         if grader.consequences:
-            consequences += grader.measures_in({}, names[index])  # the fast path reads no history
+            consequences += grader.measures_in({}, grader.levels[index])  # the fast path reads no history
     gap = _LaterGap(rubric, ev.inline_names) if explain else None
     return ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
 
 
-def _inline_graders(rubric: CheckedRubric, ev: Evaluator) -> list[tuple[str, tuple[str, ...], SchemeGrader]]:
-    """Per scheme the generated function grades: its name, its level names and its grader."""
-    return rubric.compiled.get(_inline_graders, lambda: [(name, plan.names, grader_for(rubric, name))
-                                                         for name, plan in ev.inline_schemes.items()])
+def _inline_graders(rubric: CheckedRubric, ev: Evaluator) -> list[tuple[str, SchemeGrader]]:
+    """Per scheme the generated function grades: its name and its grader."""
+    return rubric.compiled.get(_inline_graders, lambda: [(name, grader_for(rubric, name)) for name in ev.inline_schemes])
 
 
 def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:
@@ -302,8 +301,7 @@ def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] |
         raise exc.evidence_error(scheme_sources(rubric)) from None
     if not explain:
         return result.graded(levels, tuple(consequences), {})
-    graded = result.graded(levels, tuple(consequences), _LaterGap(rubric, tuple(names)))
-    return graded
+    return result.graded(levels, tuple(consequences), _LaterGap(rubric, tuple(names)))
 
 
 class _LaterGap(Lazy):
