@@ -200,7 +200,6 @@ class _Writer:
         self.veto_locals: list[str] = []
         self.judged: list[str] = []  # each judged item's units local, in judged order
         self.notes: list[str] = []  # source of each judged item's FastState.notes entry
-        self.whys: list[str] = []  # each judged item's (reason, rater) local
         self.graded = False  # some judged item is 分档
         self.item_locals: dict[str, tuple[str, str | None]] = {}  # item id → (units local, left-out local)
         self.section_locals: dict[str, tuple[str, str]] = {}  # section id → (units, maximum)
@@ -241,7 +240,7 @@ class _Writer:
                 self.emit(1, f"{local} = bool({self.expr(veto.source)})  # 第 {veto.rule.line} 行")
         grades = [self.grading(n, plan) for n, plan in enumerate(ev.inline_schemes.values())]
         sections = [self.section_locals[p.id] for p in ev.sections]
-        self.emit(1, f"return _new(State, (T, RM, B, {_tuple(self.veto_locals)}, {_tuple(self.fact_locals)}, "
+        self.emit(1, f"return _new(State, (T, RM, B, {_tuple(self.veto_locals)}, {self.facts_source()}, "
                      f"{_tuple(self.let_locals)}, {_tuple(self.judged)}, {self.notes_source()}, "
                      f"{_tuple([s for s, _ in self.item_locals.values()])}, "
                      f"{self.maybe_constant([o or 'False' for _, o in self.item_locals.values()])}, "
@@ -346,11 +345,12 @@ class _Writer:
         defaults = tuple(spec.defaults.get(name, _MISSING) if name in self.ev.facts else _MISSING for name in keys)
         read = f"({self.const(itemgetter(*keys))}(e),)" if len(keys) == 1 else f"{self.const(itemgetter(*keys))}(e)"
         self.emit(1, "try:")
-        self.emit(2, f"{targets}= {read}")
+        self.emit(2, f"{targets}= got = {read}")
         self.emit(1, "except KeyError:")
         self.emit(2, f"if not {known}.issuperset(e):")  # an unknown key: the reference reports it
         self.emit(3, "raise Slow")
-        self.emit(2, f"{targets}= _absent(e, {self.const(tuple(keys))}, {self.const(defaults)})")
+        self.emit(2, f"{targets}= got = _absent(e, {self.const(tuple(keys))}, {self.const(defaults)})")
+        self.emit(1, "C = False")  # some fact was converted: the facts are not the values read
         # every key read is there: any other than an id is unknown (a dict holds each key once)
         self.emit(1, f"if len(e) != {len(keys)} + ('id' in e) and not {known}.issuperset(e):")
         self.emit(2, "raise Slow")
@@ -371,15 +371,22 @@ class _Writer:
             quick = [f"{local} is not True and {local} is not False"]
         self.emit(1, f"if {' or '.join(quick)}:  # {rule.name}")
         self.emit(2, f"{local} = _fact({local}, {self.const(rule)}, {self.const(tuple(fact.type.choices))})")
+        self.emit(2, "C = True")
+
+    def facts_source(self) -> str:
+        """The facts' tuple: a slice of the values read, unless one was converted."""
+        if not self.fact_locals:
+            return "()"
+        return f"({_tuple(self.fact_locals)} if C else got[:{len(self.fact_locals)}])"
 
     def read_judgements(self) -> None:
         spec = self.ev.evidence_spec
+        self.emit(1, "W = False")  # some 酌情 entry came with a reason
         for index, (name, item) in enumerate(spec.judged.items()):
             raw, units, why = f"j{index}", f"u{index}", f"w{index}"
             self.local[f"证据 {name}"] = units
             self.emit(1, f"{why} = None")
             self.judged.append(units)
-            self.whys.append(why)
             required = not may_be_left_out(item)
             if name in spec.levels:
                 self.graded = True
@@ -416,6 +423,8 @@ class _Writer:
             self.emit(1, "else:")
             depth = 2
         self.emit(depth, f"{units}, {why} = _judged({raw}, {self.const(scores)})")
+        self.emit(depth, f"if {why} is not None:")  # an entry object's reason: the notes are kept
+        self.emit(depth + 1, "W = True")
         if required:
             self.emit(depth, f"if {units} is None:")
             self.emit(depth + 1, "raise Slow")
@@ -425,8 +434,7 @@ class _Writer:
             return "None"
         if self.graded:
             return _tuple(self.notes)
-        given = " and ".join(f"{why} is None" for why in self.whys)
-        return f"(None if {given} else {_tuple(self.notes)})"
+        return f"({_tuple(self.notes)} if W else None)"
 
     def maybe_constant(self, parts: list[str]) -> str:
         """A tuple's source, or a constant when every part is a literal (no 不适用 items: no item

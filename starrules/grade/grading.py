@@ -22,7 +22,7 @@ from ..plan.grading import Cap, Condition, GradePlan, grade_plan
 from ..check.model import CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
-from ..eval.evaluator import Evaluator, evaluator_for
+from ..eval.evaluator import evaluator_for
 from ..eval.fastpath import FastState
 from ..eval.raters import evaluate_located
 from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
@@ -254,34 +254,46 @@ def evaluate_graded_located(rubric: CheckedRubric, data: object, locate: Locate,
 
 def _graded_dict(rubric: CheckedRubric, data: dict[str, Any], opened: tuple[Locate, Reporter] | None, explain: bool,
                  schemes: Iterable[str] | None) -> Result:
-    ev = evaluator_for(rubric)
-    state = ev.fast(data)
+    route = rubric.compiled.get(_FastRoute, lambda: _FastRoute(rubric))
+    ev = route.ev
+    state = route.fast(data)
     if state is None:
         locate, reporter = opened or open_evidence(data, rubric.limits)[1:]
         result = ev.reference(data, locate, reporter, explain, rubric)
-    elif schemes is None and len(state.grades) == len(rubric.schemes):
-        return _inline_graded(rubric, ev, state, data, explain)
+    elif schemes is None and route.every_scheme:
+        return _inline_graded(rubric, route, state, data, explain)
     else:
         result = ev.fast_result(state, data, explain, rubric)
     return grade_result(rubric, result, schemes, explain)
 
 
-def _inline_graded(rubric: CheckedRubric, ev: Evaluator, state: FastState, evidence: Mapping[str, Any],
+class _FastRoute:
+    """What scoring and grading a dict on the fast path needs of a rubric, looked up once: the
+    evaluator, its generated function, and per scheme it grades inline the name, the level
+    names and the grader when the scheme has measures (措施)."""
+
+    __slots__ = ("ev", "fast", "graders", "every_scheme")
+
+    def __init__(self, rubric: CheckedRubric) -> None:
+        self.ev = ev = evaluator_for(rubric)
+        self.fast = ev.fast
+        graders = [(name, grader_for(rubric, name)) for name in ev.inline_schemes]
+        self.graders = tuple((name, g.levels, g if g.consequences else None) for name, g in graders)
+        self.every_scheme = len(graders) == len(rubric.schemes)
+
+
+def _inline_graded(rubric: CheckedRubric, route: _FastRoute, state: FastState, evidence: Mapping[str, Any],
                    explain: bool) -> Result:
+    ev = route.ev
     levels: dict[str, LevelResult] = {}
     consequences: list[Consequence] = []
     parts = ev.fast_parts(state, explain, rubric)  # writes each level's reasons when first read
-    for (name, grader), (index, by_score, steps, vetoed) in zip(_inline_graders(rubric, ev), state.grades):
-        levels[name] = LevelResult(name, grader.levels[index], grader.levels[by_score], steps, vetoed, parts)
-        if grader.consequences:
-            consequences += grader.measures_in({}, grader.levels[index])  # the fast path reads no history
+    for (name, names, measured), (index, by_score, steps, vetoed) in zip(route.graders, state.grades):
+        levels[name] = LevelResult(name, names[index], names[by_score], steps, vetoed, parts)
+        if measured is not None:
+            consequences += measured.measures_in({}, names[index])  # the fast path reads no history
     gap = _LaterGap(rubric, ev.inline_names) if explain else None
     return ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
-
-
-def _inline_graders(rubric: CheckedRubric, ev: Evaluator) -> list[tuple[str, SchemeGrader]]:
-    """Per scheme the generated function grades: its name and its grader."""
-    return rubric.compiled.get(_inline_graders, lambda: [(name, grader_for(rubric, name)) for name in ev.inline_schemes])
 
 
 def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:
