@@ -17,6 +17,7 @@ DOCUMENT = """
     无星
     «K_DOWNGRADE» 1 «K_IF» «K_SECTIONS_BELOW_PASS» >= 1
     «K_ONE_STEP_UP»
+    «K_MINIMA» 五星级 { @组织: 8«K_POINTS» }
 }
 «K_SCHEME» 等次 «K_BASED_ON» 星级 { 先进 = 五星级  后进 = 无星 }
 «K_CONSEQUENCES» 等次 { 后进: "a"  «K_CONSECUTIVE» 2 «K_YEAR» 后进: "b" }

@@ -74,6 +74,8 @@ def _check_scheme(scheme: ast.Scheme, base: CheckedScheme | None, reporter: Repo
             _unique(statement.name, statement.span, seen, "等级", reporter)
         if isinstance(statement, ast.Downgrade) and not _positive_whole(statement.steps.value):
             reporter.report("E415", "降档的档数必须是正整数", statement.steps.span)
+        if isinstance(statement, ast.Minima):
+            _check_minima(scheme, statement, reporter)
     if scheme.base is not None:
         _check_derived(scheme, base, reporter)
         return
@@ -95,6 +97,30 @@ def _check_scheme(scheme: ast.Scheme, base: CheckedScheme | None, reporter: Repo
         span = levels[-1].bound.span if levels and levels[-1].bound else scheme.name_span
         reporter.report("E405", f"等级方案“{scheme.name}”的最后一个等级不能有分数线", span,
                         "在最后加一个没有分数线的最低等级,例如“无星”")
+
+
+def _check_minima(scheme: ast.Scheme, table: ast.Minima, reporter: Reporter) -> None:
+    """A 最低要求 table names levels of its own scheme other than the lowest, each once, and
+    gives every row one cell per level."""
+    if scheme.base is not None:
+        reporter.report("E410", "基于其他方案的等级方案不能写“最低要求”,请写在基础方案中", table.span)
+        return
+    levels = [s.name for s in scheme.body if isinstance(s, ast.Level)]
+    seen: dict[str, Span] = {}
+    for name, span in zip(table.levels, table.level_spans):
+        if name not in levels:
+            reporter.report("E204", f"等级方案“{scheme.name}”中没有等级“{name}”", span, did_you_mean(name, levels))
+        elif name == levels[-1]:
+            reporter.report("E418", f"“{name}”是最低等级,不能有最低要求", span,
+                            "达不到任何等级的党支部都落在最低等级,最低要求只能写给它上面的等级")
+        elif name in seen:
+            reporter.report("E418", f"等级“{name}”在最低要求表头中出现了两次", span,
+                            notes=[reporter.note(seen[name], "第一次在这里")])
+        seen.setdefault(name, span)
+    for row in table.rows:
+        if len(row.cells) != len(table.levels):
+            reporter.report("E419", f"这一行有 {len(row.cells)} 个最低值,表头有 {len(table.levels)} 个等级",
+                            row.span, "每个等级写一个值,没有要求的写“-”")
 
 
 def _check_derived(scheme: ast.Scheme, base: CheckedScheme | None, reporter: Reporter) -> None:
@@ -580,6 +606,12 @@ def check_scheme_expressions(exprs: ExprChecker, scheme: CheckedScheme) -> None:
             if isinstance(statement, ast.Level):
                 for condition in statement.conditions:
                     exprs.expect(condition, BOOL, "等级条件")
+            elif isinstance(statement, ast.Minima):
+                for row in statement.rows:
+                    exprs.expect(row.value, NUMERIC, "最低要求")
+                    for cell in row.cells:
+                        if cell is not None:
+                            exprs.expect(cell, NUMERIC, "最低要求")
             elif isinstance(statement, ast.Downgrade):
                 exprs.expect(statement.condition, BOOL, "降档条件")
         if scheme.ranking is not None:

@@ -447,7 +447,27 @@ class OneStepUp:
     span: Span = _span()
 
 
-SchemeStatement: TypeAlias = Level | LevelMap | Downgrade | OneStepUp
+@attrs.frozen
+class MinimumRow:
+    """One row of a 最低要求 table: the value it limits and, per level in the table's order,
+    the least value that level requires (None: `-`, no minimum)."""
+
+    value: Expr
+    cells: tuple[Expr | None, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Minima:
+    """`最低要求 L1, L2, … { value: m1, m2, … }`: the least value of each row each level requires."""
+
+    levels: tuple[str, ...]
+    rows: tuple[MinimumRow, ...]
+    span: Span = _span()
+    level_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+SchemeStatement: TypeAlias = Level | LevelMap | Downgrade | OneStepUp | Minima
 
 
 @attrs.frozen

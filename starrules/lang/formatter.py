@@ -163,8 +163,18 @@ class _Printer:
             header += f" {self.kw('K_BASED_ON')} {self.name(scheme.base)}"
         self._open(header, scheme.span, 0, scheme.body)
         for statement in scheme.body:
-            self._emit(self._scheme_statement(statement), statement.span, 1)
+            if isinstance(statement, ast.Minima):
+                self._minima(statement)
+            else:
+                self._emit(self._scheme_statement(statement), statement.span, 1)
         self._close(scheme.span, 0)
+
+    def _minima(self, table: ast.Minima) -> None:
+        self._open(f"{self.kw('K_MINIMA')} " + ", ".join(self.name(n) for n in table.levels), table.span, 1, table.rows)
+        for row in table.rows:
+            cells = ", ".join("-" if cell is None else self.expr(cell) for cell in row.cells)
+            self._emit(f"{self.expr(row.value)}: {cells}", row.span, 2)
+        self._close(table.span, 1)
 
     def _scheme_statement(self, statement: ast.SchemeStatement) -> str:
         if isinstance(statement, ast.Level):
@@ -178,7 +188,9 @@ class _Printer:
             return f"{self.name(statement.name)} = " + ", ".join(self.name(n) for n in statement.base_levels)
         if isinstance(statement, ast.Downgrade):
             return f"{self.kw('K_DOWNGRADE')} {statement.steps.text} {self.kw('K_IF')} {self.expr(statement.condition)}"
-        return self.kw("K_ONE_STEP_UP")
+        if isinstance(statement, ast.OneStepUp):
+            return self.kw("K_ONE_STEP_UP")
+        raise TypeError(f"no spelling for {type(statement).__name__}")  # a new statement must be written out, never dropped
 
     def _ranking_statement(self, statement: ast.RankingStatement) -> str:
         if isinstance(statement, ast.Quota):

@@ -563,6 +563,15 @@ class _Builder:
     def one_step_up(self, span: Span, kids: Kids) -> ast.OneStepUp:
         return ast.OneStepUp(span)
 
+    def minima(self, span: Span, kids: Kids) -> ast.Minima:
+        levels = _of(kids, _Name)
+        return ast.Minima(tuple(n.text for n in levels), tuple(_of(kids, ast.MinimumRow)), span,
+                          tuple(n.span for n in levels))
+
+    def minimum_row(self, span: Span, kids: Kids) -> ast.MinimumRow:
+        value, *cells = [k for k in kids if not (isinstance(k, Token) and k.type in ("COLON", "COMMA"))]
+        return ast.MinimumRow(value, tuple(None if isinstance(k, Token) else k for k in cells), span)
+
     def scheme(self, span: Span, kids: Kids) -> ast.Scheme:
         name, display, base = kids[1], kids[2], kids[4]
         body = tuple(k for k in kids[6:] if not isinstance(k, Token))

@@ -35,14 +35,18 @@ from typing import Literal
 import attrs
 
 from ..check.model import CheckedRubric, CheckedScheme
+from ..check.minima import level_minima
 from ..check.schemes import resolve_scheme, scheme_sources
 from ..core.numbers import Grid, format_decimal
 from ..core.sourcetext import SourceTexts, Template
 from ..lang import ast
+from ..lang.keywords import Script, keywords
 from .expressions import Compiled, ExprCompiler, Value, value_key
 
 Values = Mapping[str, Value]
 Cap = int | Literal["lowest", "base"]
+
+MINIMUM = keywords()["K_MINIMA"].spell(Script.SIMPLIFIED)  # how a 最低要求 condition is shown
 
 
 @attrs.frozen
@@ -156,10 +160,20 @@ def lower_scheme(rubric: CheckedRubric, scheme: CheckedScheme) -> GradePlan:
         return Condition(texts.text(expr.span), tuple(dict.fromkeys(key for _, key in slots)), expr,
                          texts.template(expr.span, slots), compiler.compile(expr))
 
+    def minimum(expr: ast.Compare) -> Condition:
+        """A 最低要求 cell: shown as “最低要求 V >= m”, with V's value after V in reasons."""
+        slots = [(e.span, value_key(e)) for e in compiler.reads(expr.left)]
+        value, least = texts.text(expr.left.span), texts.text(expr.right.span)
+        shown = texts.template(expr.left.span, slots)
+        return Condition(f"{MINIMUM} {value} >= {least}", tuple(dict.fromkeys(key for _, key in slots)), expr,
+                         Template((f"{MINIMUM} ", *shown.parts, f" >= {least}")), compiler.compile(expr))
+
     body = scheme.definition.body
     names = scheme.levels
+    minima = level_minima(scheme.definition)
     bands = tuple(LevelPlan(s.name, _units(grid, s.bound.value) if s.bound else None,
-                            s.bound.value if s.bound else None, tuple(map(condition, s.conditions)))
+                            s.bound.value if s.bound else None,
+                            (*map(condition, s.conditions), *map(minimum, minima.get(s.name, ()))))
                   for s in body if isinstance(s, ast.Level)) if base is None else ()
     to_level = {level: s.name for s in body if isinstance(s, ast.LevelMap) for level in s.base_levels}
     mapping = tuple(names.index(to_level[level]) for level in base.names) if base is not None else ()
