@@ -301,7 +301,7 @@ def _report(args: argparse.Namespace) -> int:
 
     def run(rubric: Rubric) -> str:
         from .report.scorecard import scorecard_html
-        from .report.summary import branch_names, summarise
+        from .report.summary import branch_names, deciding_rater, summarise
         from .report.xlsx_report import chart_png, report_workbook
         if not args.scheme and not rubric.schemes:
             raise _UsageError(f"标准“{rubric.name}”没有“等级”一行,报表不知道按哪个等级方案评定:"
@@ -317,7 +317,8 @@ def _report(args: argparse.Namespace) -> int:
         # each written straight into the temporary file _write_together made for it (not atomically again)
         writes: list[tuple[str, Callable[[Path], object]]] = [(args.output,
                                                                lambda temp: report_workbook(summary).save(temp))]
-        lines = [f"已评定 {len(results)} 个党支部", f"一览表、汇总表:{args.output}"]
+        sheets = "一览表、汇总表" + ("、评价主体对照" if deciding_rater(rubric) is not None else "")
+        lines = [f"已评定 {len(results)} 个党支部", f"{sheets}:{args.output}"]
         if args.png:
             writes.append((args.png, lambda temp: temp.write_bytes(chart_png(summary))))
             lines.append(f"等级分布图:{args.png}")

@@ -45,8 +45,12 @@ def _combined(rubric: CheckedRubric, raters: ast.Raters, data: object, locate: L
     results = {name: evaluator_for(rubric).run(sheets[name], _within(name, locate), reporter, explain, rubric)
                for name in names if name in sheets}
     identifier = sheets.get("id")
-    combined = results[override] if override is not None and override in results else \
-        _weighted(evaluator_for(rubric).grid, [(results[n], w) for n, w in weights.items()])
+    if override is not None and override in results:
+        combined = results[override]
+    elif len(weights) == 1:  # one sheet weighted 100%: its own result, with its trace and scheme values
+        combined = results[next(iter(weights))]
+    else:
+        combined = _weighted(evaluator_for(rubric).grid, [(results[n], w) for n, w in weights.items()])
     return attrs.evolve(combined, raters=results, history=history, year=year,
                         id=identifier_text(identifier))
 
