@@ -129,8 +129,9 @@ def test_history_columns_and_duplicate_ids(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "批量"
-    late = json.loads((RUBRICS / "examples" / "机关达标创星-批量.jsonl").read_text(encoding="utf-8").splitlines()[4])
-    del late["历史"]
+    row = json.loads((RUBRICS / "examples" / "机关达标创星-批量.jsonl").read_text(encoding="utf-8").splitlines()[4])
+    # one rater's sheet (综合: 机关党委评分 100%, 以 工委抽查 为准): its columns are 机关党委评分/事实
+    late = {"id": row["id"], **{f"机关党委评分/{k}": v for k, v in row["机关党委评分"].items()}}
     keys = list(late)
     sheet.append([*keys, "历史/等次/2025"])
     sheet.append([late[k] for k in keys] + ["后进"])

@@ -53,8 +53,8 @@ def test_village_examples() -> None:
     # every item at its maximum: 100 − the 5 points of 工作运行机制 the seed does not show
     assert got["村社区-002"].total == 95 and got["村社区-002"].levels["争先创优"].level == "优秀"
     weak = got["村社区-003"]
-    # 组织设置不规范, 班子长期不健全, 服务体系未落实, 经费未落实 zero their items; 培训 1+1+2 and 建设标准 2+2+6
-    # both run past the item and stop at 0 (扣完为止); 管理维护 2−1−1 = 0
+    # 组织设置不规范, 班子长期不健全, 服务体系未落实, 经费未落实 zero their items; 培训 1+1+2 and 建设标准 6 (大讲堂;
+    # a 村 is not charged 社区用房/功能室) both run past the item and stop at 0 (扣完为止); 管理维护 2−1−1 = 0
     assert sections(weak) == {"党的组织设置": 4, "班子队伍建设": 2, "党员教育管理": Decimal("6.5"), "党内组织生活": 6,
                               "场地建设管理使用": 2, "为民便民服务": Decimal("3.5"), "工作运行机制": Decimal("9.5"),
                               "基本经费保障": 0}
@@ -67,8 +67,11 @@ def test_organ_star_examples_levels_quotas_and_consequences() -> None:
     # 二: 支部设置 5−2 (35 名 > 30 未划分党小组) = 3 → 13; 队伍 14.5; 活动 9+5; 制度 7+8+4; 保障 15; 作用 19
     assert sections(got["第二党支部"]) == {"健全基本组织": 13, "建强基本队伍": Decimal("14.5"), "开展基本活动": 14,
                                          "落实基本制度": 19, "强化基本保障": 15, "发挥两个作用": 19}
-    expected = {"第一党支部": ("100", "五星级", "先进"), "第二党支部": ("94.5", "四星级", "良好"),
-                "第三党支部": ("92", "四星级", "良好"), "第四党支部": ("98", "五星级", "先进"),
+    # 第一 and 第三 were drawn in the 工委's 随机抽查 (以 工委抽查 为准; tests/test_spot_check.py): 第一 机关党委评分 100,
+    # 抽查 100 − 1 (三会一课 未按期 1 次) − 0.5 (学习教育 9.5) = 98.5; 第三 机关党委评分 92, 抽查 92 − 2 (活动场所
+    # 缺 2 项, not 1) − 0.5 (支部班子 4.5) + 0.5 (服务群众 8.5) = 90; the others have only the 机关党委评分
+    expected = {"第一党支部": ("98.5", "五星级", "先进"), "第二党支部": ("94.5", "四星级", "良好"),
+                "第三党支部": ("90", "四星级", "良好"), "第四党支部": ("98", "五星级", "先进"),
                 "第五党支部": ("37", "无星", "后进")}
     for branch, (total, star, grade) in expected.items():
         assert (got[branch].total, got[branch].levels["星级"].level, got[branch].levels["等次"].level) == \
@@ -76,8 +79,8 @@ def test_organ_star_examples_levels_quotas_and_consequences() -> None:
     late = [c.text for c in got["第五党支部"].consequences]
     assert late == ["本年度不得评先评优", "党支部书记不得作为“两代表一委员”等各类先进人选推荐对象", "结合台账制定整顿转化方案",
                     "免去党支部书记职务"]  # 2025 后进 in the history and 后进 now: 连续两年
-    # 名额 五星级 1, 四星级 2, 三星级 1: 第四 (98) falls to 四星级, which then holds 第四 and 第二 (94.5);
-    # 第三 (92) falls to 三星级
+    # 名额 五星级 1, 四星级 2, 三星级 1: 第四 (98, after 第一's 98.5) falls to 四星级, which then holds 第四 and
+    # 第二 (94.5); 第三 (90) falls to 三星级
     ranked = rank(list(got.values()), "星级", rubric=rubric)
     assert [(b.id, b.rank, b.level) for b in ranked.branches] == [
         ("第一党支部", 1, "五星级"), ("第四党支部", 2, "四星级"), ("第二党支部", 3, "四星级"),
@@ -105,6 +108,7 @@ def test_five_good_examples_line_conditions_downgrade_veto_and_forced_shares() -
 
 
 FULL_FIVE_GOOD = {"领域": "农村", "党员人数": 9, "有专门办公场地": True, "有规范党员活动室": True, "本机关先进党支部": True,
+                  "集体解散解组": False, "违法违纪": False, "群众投诉查实": False, "固定党员活动日": True, "推行两册一证": True,
                   "班子建设": 10, "书记履职": 10, "党员教育": 10, "党员管理": 10, "组织生活": 10, "制度执行": 10,
                   "中心工作": 10, "作用发挥": 10, "群众满意": 20}
 
@@ -114,8 +118,10 @@ FULL_FIVE_GOOD = {"领域": "农村", "党员人数": 9, "有专门办公场地"
     ("社区五好", {"标准化创建达标": False}, "工作机制好", 10),  # 制度执行 zeroed
     ("机关五好", {"政治生活不严肃次数": 2}, "工作机制好", 16),  # 组织生活 10 − 2×2
     ("国有企业五好", {"推行两册一证": False, "日常管理缺项数": 1}, "党员队伍好", 14),  # 党员管理 10 − 4 − 2
-    ("非公企业五好", {"推行两册一证": False}, "党员队伍好", 16),  # inherits 国有企业五好: 10 − 4
-    ("非公企业五好", {"制度执行不规范": True}, "工作机制好", 17),  # 制度执行 10 − 3
+    ("非公企业五好", {"推行两册一证": False, "日常管理缺项数": 0}, "党员队伍好", 16),  # inherits 国有企业五好: 10 − 4
+    ("窗口服务五好", {"制度执行不规范项数": 1}, "工作机制好", 18),  # 其他领域: 制度执行 10 − 2
+    ("学校五好", {"制度执行不规范项数": 2}, "工作机制好", 16),  # 制度执行 10 − 2×2
+    ("医疗卫生五好", {"制度执行不规范项数": 6}, "工作机制好", 10),  # 10 − 6×2 stops at 0 (扣完为止)
 ])
 def test_domain_standards_inherit_the_common_one(domain: str, facts: dict[str, object], section: str,
                                                  score: int) -> None:
@@ -138,13 +144,13 @@ def test_ganyu_examples() -> None:
     # 满意度 0.96×5 = 4.8 → 5, 0.93×5 = 4.65 → 4.5 (grid 0.5, 四舍五入)
     assert (got["星级-001"].total, got["星级-001"].levels["星级"].level) == (Decimal("99.5"), "五星级")
     two = got["星级-002"]
-    # 阵地 15 − 2 (七有缺 2) − 3 (无示范点) = 10; 制度 20 − 2 − 2; 履职 20 − 3 (品牌) − 2 (无通报表扬);
-    # 满意度 0.85×5 = 4.25 → 4.5 and 0.75×5 = 3.75 → 4 (half up) = 8.5
-    assert sections(two) == {"思想建设": 15, "组织建设": 20, "阵地建设": 10, "制度建设": 16, "履职尽责创新创优": 15,
+    # 组织 22 (换届程序 2 分补足 37 项); 阵地 13 − 2 (七有缺 2) − 3 (无示范点) = 8; 制度 20 − 2 − 2;
+    # 履职 20 − 3 (品牌) − 2 (无通报表扬); 满意度 0.85×5 = 4.25 → 4.5 and 0.75×5 = 3.75 → 4 (half up) = 8.5
+    assert sections(two) == {"思想建设": 15, "组织建设": 22, "阵地建设": 8, "制度建设": 16, "履职尽责创新创优": 15,
                              "群众满意度": Decimal("8.5")}
     assert (two.total, two.levels["星级"].level) == (Decimal("84.5"), "三星级")
     three = got["星级-003"]
-    # 12 + 13 + 6 + 14 + 10 + (3 + 2.5)
+    # 12 + (22 − 4 − 3 = 15) + (13 − 6 − 3 = 4) + 14 + 10 + (3 + 2.5)
     assert (three.total, three.levels["星级"].level) == (Decimal("60.5"), "一星级")
 
 

@@ -260,7 +260,8 @@ def test_force_replaces_each_kind_of_output(work: Path, capsys: pytest.CaptureFi
     assert openpyxl.load_workbook(work / "t.xlsx").sheetnames[:2] == ["评分表", "批量"]
     assert main(["report", str(work / "机关.rubric"), str(work / "机关.jsonl"), "-o", str(work / "k.xlsx"),
                  "--png", str(work / "k.png"), "--html", str(work / "k.html"), "--force"]) == 0
-    assert openpyxl.load_workbook(work / "k.xlsx").sheetnames == ["一览表", "汇总表"]
+    # 机关达标创星 has 以 工委抽查 为准: the 工委's 抽查 beside the 机关党委评分 (tests/test_spot_check.py)
+    assert openpyxl.load_workbook(work / "k.xlsx").sheetnames == ["一览表", "汇总表", "评价主体对照"]
     assert (work / "k.png").read_bytes()[:4] == b"\x89PNG" and "第五党支部" in (work / "k.html").read_text("utf-8")
     assert not [name for name in listing(work) if name.startswith(".")]
 
@@ -422,7 +423,8 @@ def test_library_writers_leave_the_old_file_when_saving_fails(tmp_path: Path, mo
     assert chart.read_bytes() == b"old" and listing(tmp_path) == ["old.png", "old.xlsx"]
     write_report(summary, target)
     write_chart(summary, chart)
-    assert openpyxl.load_workbook(target).sheetnames == ["一览表", "汇总表"] and chart.read_bytes()[:4] == b"\x89PNG"
+    assert openpyxl.load_workbook(target).sheetnames == ["一览表", "汇总表", "评价主体对照"]  # 以 工委抽查 为准
+    assert chart.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_replacing_writes_beside_the_target_under_a_hidden_name(tmp_path: Path) -> None:

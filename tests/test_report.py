@@ -28,10 +28,11 @@ def test_listing_and_tally_after_quotas(tmp_path: Path) -> None:
     assert main(["report", *ORGAN, "-o", str(out), "--html", str(tmp_path / "评分卡.html")]) == 0
     listing = rows(out, "一览表")
     assert listing[1][:3] == ("名次", "编号", "名称") and listing[1][9:12] == ("总分", "星级", "等次")
-    # 名额 五星级 1, 四星级 2, 三星级 1: 第四 (98) keeps 四星级, so 等次 良好 and no 五星级 measures
+    # 名额 五星级 1, 四星级 2, 三星级 1: 第四 (98) keeps 四星级, so 等次 良好 and no 五星级 measures; 第一 (98.5)
+    # and 第三 (90) are their 工委抽查 totals (tests/test_library.py)
     got = [(r[0], r[1], r[9], r[10], r[11]) for r in listing[2:]]
-    assert got == [(1, "第一党支部", 100, "五星级", "先进"), (2, "第四党支部", 98, "四星级", "良好"),
-                   (3, "第二党支部", 94.5, "四星级", "良好"), (4, "第三党支部", 92, "三星级", "良好"),
+    assert got == [(1, "第一党支部", 98.5, "五星级", "先进"), (2, "第四党支部", 98, "四星级", "良好"),
+                   (3, "第二党支部", 94.5, "四星级", "良好"), (4, "第三党支部", 90, "三星级", "良好"),
                    (5, "第五党支部", 37, "无星", "后进")]
     assert listing[3][14] is None and listing[6][14].endswith("免去党支部书记职务")
     tally = rows(out, "汇总表")
@@ -85,9 +86,12 @@ def test_report_reads_an_xlsx_batch(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "批量"
-    sheet.append(["id", "名称", "党员满意率", "群众满意率"])
-    # 星级-001 of test_library without its 示范点 (3) and 通报表扬 (2): 99.5 − 5 = 94.5
-    sheet.append(["星级-甲", "甲支部", 0.96, "93%"])
+    # 星级-001 of test_library without its 示范点 (3) and 通报表扬 (2): 99.5 − 5 = 94.5 (every fact is filled in:
+    # the rubric has no defaults)
+    one = json.loads((RUBRICS / "examples" / "机关星级评定-批量.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    row = {**one, "id": "星级-甲", "名称": "甲支部", "建成示范点": False, "通报表扬": False}
+    sheet.append(list(row))
+    sheet.append(list(row.values()))
     book.save(tmp_path / "b.xlsx")
     assert main(["report", str(RUBRICS / "机关星级评定.rubric"), str(tmp_path / "b.xlsx"), "-o",
                  str(tmp_path / "r.xlsx")]) == 0

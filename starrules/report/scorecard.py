@@ -1,6 +1,8 @@
 """`starrules report --html`: a printable page per branch — the 评分表 filled in with each item's
 score, the deductions and awards that fired, the total, the levels and measures, and the gap to
-the next level — after a summary with the level distribution as an SVG bar chart."""
+the next level; with `综合 { … 以 X 为准 }`, whose sheet the scores are and, when X and another
+rater both scored the branch, every item as each scored it and the difference — after a summary
+with the level distribution as an SVG bar chart."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from ..io.form import Form, build_form
 from ..core.numbers import Exact, format_decimal
 from .png_chart import colour
 from ..eval.result import ItemResult
-from .summary import BranchRow, Summary, Tally
+from .summary import BranchRow, Comparison, Summary, Tally, scoring_basis, sheet_result
 
 _STYLE = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 2em; }
@@ -72,7 +74,9 @@ def _svg_chart(tally: Tally) -> str:
 def _card(summary: Summary, form: Form, row: BranchRow) -> str:
     result = row.result
     name = f"{escape(row.id or '')} {escape(row.name or '')}".strip()
-    items = {i.name: i for s in result.sections for i in s.items}
+    # the sheet the scores come from, for its trace (a result combined from raters keeps none)
+    items = {i.name: i for s in sheet_result(summary.rubric, result).sections for i in s.items}
+    basis = scoring_basis(summary.rubric, result)
     lines = []
     for entry in form.items:
         item = items.get(entry.item.name)
@@ -88,9 +92,32 @@ def _card(summary: Summary, form: Form, row: BranchRow) -> str:
             "<table><tr><th>类型</th><th>项目</th><th>分值</th><th>考核评价标准</th><th>考评方式</th><th>得分</th>"
             "<th>扣分与加分</th></tr>" + "".join(lines) + "</table>"
             f"<p><b>总分 {_n(result.total)} / {_n(result.max)}</b>{'(一票否决)' if result.vetoed else ''}</p>"
-            f"<h3>等级</h3><ul>{levels}</ul>"
+            + (f"<p>评分依据:{escape(basis)}</p>" if basis else "")
+            + (_comparison(row.comparison) if row.comparison else "")
+            + f"<h3>等级</h3><ul>{levels}</ul>"
             + (f"<p>标记:{escape('、'.join(row.marks))}</p>" if row.marks else "")
             + f"<h3>措施</h3><ul>{measures}</ul><h3>距上一等级</h3><ul>{_gaps(summary, row)}</ul></section>")
+
+
+def _comparison(comparison: Comparison) -> str:
+    """Each item as every rater scored it, and the deciding rater's score minus each other's."""
+    deciding = escape(comparison.deciding)
+    head = "".join(f"<th>{escape(name)}</th>" for name in comparison.raters)
+    head += "".join(f"<th>差额({deciding}−{escape(other)})</th>" for other in comparison.others)
+    rows = []
+    for line in comparison.lines:
+        scores = "".join(f"<td class=\"num\">{'不适用' if s is None else _n(s)}</td>" for s in line.scores)
+        differences = "".join(f"<td class=\"num\">{'' if d is None else signed(d)}</td>" for d in line.differences)
+        first = f"<td>{escape(line.section)}</td><td>{escape(line.item)}</td>" if line.section is not None else \
+            f"<td colspan=\"2\"><b>{escape(line.item)}</b></td>"
+        rows.append(f"<tr>{first}<td class=\"num\">{_n(line.max)}</td>{scores}{differences}</tr>")
+    return (f"<h3>评价主体对照(以 {deciding} 为准)</h3><table><tr><th>类型</th><th>项目</th><th>分值</th>{head}</tr>"
+            + "".join(rows) + "</table>")
+
+
+def signed(value: Exact) -> str:
+    """A difference with its sign: +0.5, -2, 0."""
+    return f"+{_n(value)}" if value > 0 else _n(value)
 
 
 _SHOWN = frozenset({"deduct", "deduct_per", "award", "zero", "not_applicable", "max_deduct", "floor_zero", "cap"})

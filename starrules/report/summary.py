@@ -1,6 +1,8 @@
 """The figures of `starrules report`: the 一览表 (one row per branch: sections, total, levels after
-名额, marks, consequences, rank) and the 汇总表 (how many branches reached each level, and what
-share, per group). Shares are rounded half up to 0.1% for display; every count is exact."""
+名额, marks, consequences, rank), the 汇总表 (how many branches reached each level, and what
+share, per group) and, for a rubric whose `综合` has `以 X 为准`, the 评价主体对照 (each item as
+every rater scored it beside X's score, and X's minus each other's). Shares are rounded half up
+to 0.1% for display; every count is exact."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 import attrs
 
 from ..check.model import CheckedRubric
+from ..lang import ast
 from ..core.numbers import Exact
 from ..grade.ranking import Ranking, rank
 from ..io.records import records
@@ -35,6 +38,32 @@ class BranchRow:
     vetoed: bool
     consequences: tuple[str, ...]
     result: Result = attrs.field(eq=False, repr=False)
+    comparison: Comparison | None = None  # the raters side by side, when X of `以 X 为准` and another rater scored it
+
+
+@attrs.frozen
+class RaterLine:
+    """One line of a 评价主体对照: an item (or the 总分, with no section), its points, each rater's
+    score (None: not applicable) and the deciding rater's score minus each other rater's."""
+
+    section: str | None
+    item: str
+    max: Exact
+    scores: tuple[Exact | None, ...]  # one per Comparison.raters
+    differences: tuple[Exact | None, ...]  # one per Comparison.others
+
+
+@attrs.frozen
+class Comparison:
+    """A branch scored by the rater of `以 X 为准` (whose result is the branch's) and by others."""
+
+    deciding: str
+    raters: tuple[str, ...]  # the others in the rubric's order, then the deciding rater
+    lines: tuple[RaterLine, ...]  # every item in order, then the 总分
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        return self.raters[:-1]
 
 
 @attrs.frozen
@@ -84,9 +113,67 @@ def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequenc
                               None if group is None else str(group), tuple(s.score for s in result.sections),
                               result.total, tuple(levels[scheme] for scheme in schemes),
                               tuple(dict.fromkeys(m for b in ranked.values() for m in b.marks)), result.vetoed,
-                              tuple(measures), result))
+                              tuple(measures), result, rater_comparison(rubric, result)))
     tallies = tuple(_tally(rubric, ranking, n, rows) for n, ranking in enumerate(rankings))
     return Summary(rubric, tuple(schemes), section_names, tuple(rows), tallies, group_by)
+
+
+def deciding_rater(rubric: CheckedRubric) -> str | None:
+    """X of the rubric's `以 X 为准`, if it has one."""
+    if rubric.raters is None:
+        return None
+    return next((e.name for e in rubric.raters.entries if isinstance(e, ast.RaterOverride)), None)
+
+
+def sheet_result(rubric: CheckedRubric, result: Result) -> Result:
+    """The fact sheet whose scores are the branch's, with its trace: the deciding rater's own result
+    when its sheet is there, or the only weighted rater's (at 100%); otherwise the result itself."""
+    if not result.raters or rubric.raters is None:
+        return result
+    deciding = deciding_rater(rubric)
+    if deciding is not None and deciding in result.raters:
+        return result.raters[deciding]
+    weighted = [e.name for e in rubric.raters.entries if isinstance(e, ast.RaterWeight)]
+    return result.raters[weighted[0]] if len(weighted) == 1 and weighted[0] in result.raters else result
+
+
+def scoring_basis(rubric: CheckedRubric, result: Result) -> str | None:
+    """Whose sheet the branch's scores come from, in words (None for a rubric without 综合)."""
+    if rubric.raters is None or not result.raters:
+        return None
+    deciding = deciding_rater(rubric)
+    if deciding is not None and deciding in result.raters:
+        return f"{deciding}(以 {deciding} 为准)"
+    weights = [(e.name, e.weight.text) for e in rubric.raters.entries if isinstance(e, ast.RaterWeight)]
+    missing = f"(没有{deciding}的评分表)" if deciding is not None else ""
+    if len(weights) == 1:
+        return f"{weights[0][0]}{missing}"
+    return "按权重综合 " + "、".join(f"{name} {weight}%" for name, weight in weights) + missing
+
+
+def rater_comparison(rubric: CheckedRubric, result: Result) -> Comparison | None:
+    """The raters' scores side by side, when the deciding rater and at least one other scored the branch."""
+    deciding = deciding_rater(rubric)
+    if rubric.raters is None or deciding is None or deciding not in result.raters or len(result.raters) < 2:
+        return None
+    order = dict.fromkeys(e.name for e in rubric.raters.entries)
+    names = (*(n for n in order if n in result.raters and n != deciding), deciding)
+    sheets = [result.raters[n] for n in names]
+    found = [{(s.name, i.name): i for s in sheet.sections for i in s.items} for sheet in sheets]
+    lines = []
+    for section in sheets[-1].sections:
+        for item in section.items:
+            own = [f[(section.name, item.name)] for f in found]
+            lines.append(_line(section.name, item.name, max(i.max for i in own),
+                               [i.score if i.applicable else None for i in own]))
+    lines.append(_line(None, "总分", sheets[-1].max, [r.total for r in sheets]))
+    return Comparison(deciding, names, tuple(lines))
+
+
+def _line(section: str | None, item: str, points: Exact, scores: list[Exact | None]) -> RaterLine:
+    last = scores[-1]
+    return RaterLine(section, item, points, tuple(scores),
+                     tuple(None if last is None or s is None else last - s for s in scores[:-1]))
 
 
 def _tally(rubric: CheckedRubric, ranking: Ranking, position: int, rows: Sequence[BranchRow]) -> Tally:

@@ -1,5 +1,7 @@
 """`starrules report`: the 一览表 and 汇总表 as an Excel workbook (with a native bar chart of the
-first scheme's level distribution), and the same distribution as a PNG (`write_chart`). Every cell is
+first scheme's level distribution), and the same distribution as a PNG (`write_chart`). A rubric
+whose `综合` has `以 X 为准` gets a third sheet, the 评价主体对照: for each branch that X and another
+rater scored, every item and the total as each scored it and X's minus each other's. Every cell is
 written through `xlsx_cells.put`: a branch's id or name starting with "=" stays text."""
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..core.atomic import save_with, write_bytes
 from .png_chart import bar_chart_png
-from .summary import Summary, Tally
+from .summary import Summary, Tally, deciding_rater
 from .xlsx_cells import cell_text, put
 from .xlsx_template import HEADER_FILL, HEADER_FONT, cell_number
 
-LIST_SHEET, TALLY_SHEET = "一览表", "汇总表"
+LIST_SHEET, TALLY_SHEET, RATER_SHEET = "一览表", "汇总表", "评价主体对照"
 
 
 def write_report(summary: Summary, path: str | os.PathLike[str]) -> None:
@@ -33,6 +35,9 @@ def report_workbook(summary: Summary) -> Workbook:
     listing.title = LIST_SHEET
     _listing(listing, summary)
     _tallies(book.create_sheet(TALLY_SHEET), summary)
+    deciding = deciding_rater(summary.rubric)
+    if deciding is not None:
+        _comparisons(book.create_sheet(RATER_SHEET), summary, deciding)
     return book
 
 
@@ -64,6 +69,35 @@ def _listing(sheet: Worksheet, summary: Summary) -> None:
                   "、".join(row.marks), "是" if row.vetoed else "", ";".join(row.consequences)]
         for column, value in enumerate(values, 1):
             put(sheet, number, column, value)
+    sheet.freeze_panes = "D3"
+
+
+def _comparisons(sheet: Worksheet, summary: Summary, deciding: str) -> None:
+    """One row per item (and one 总分 row) of every branch that the deciding rater and another scored:
+    the scores side by side and the differences (不适用 items show as such, with no difference)."""
+    rubric = summary.rubric
+    put(sheet, 1, 1, f"{rubric.title or rubric.name} 评价主体对照表(以 {deciding} 为准)").font = Font(bold=True, size=14)
+    compared = [row for row in summary.rows if row.comparison is not None]
+    if not compared:
+        put(sheet, 2, 1, f"没有党支部同时有“{deciding}”和其他评价主体的评分表")
+        return
+    number = 2
+    for row in compared:
+        comparison = row.comparison
+        assert comparison is not None
+        if number > 2:
+            number += 2  # a blank row between branches
+        _header(sheet, number, ["名次", "编号", "名称", "类型", "项目", "分值", *comparison.raters,
+                                *(f"差额({deciding}−{other})" for other in comparison.others)])
+        for line in comparison.lines:
+            number += 1
+            values = [row.rank, row.id, row.name, line.section, line.item, cell_number(line.max),
+                      *("不适用" if s is None else cell_number(s) for s in line.scores),
+                      *(None if d is None else cell_number(d) for d in line.differences)]
+            for column, value in enumerate(values, 1):
+                cell = put(sheet, number, column, value)
+                if line.section is None:
+                    cell.font = Font(bold=True)
     sheet.freeze_panes = "D3"
 
 
