@@ -62,6 +62,7 @@ DOCUMENT = """
     «K_BONUS» «K_AT_MOST» 5«K_POINTS» { }
     «K_PENALTY» 罚 «K_AT_MOST» 5«K_POINTS» { }
     «K_VETO» «K_IF» a «K_HIGHEST» 无星 "v"
+    «K_NOTICE» «K_IF» a "另行处理"
     «K_RATERS» { 自评 30%  «K_BY» 抽查 «K_PREVAIL» }
     «K_REMOVE» «K_ITEM» 旧项
     «K_REMOVE» «K_SECTION» 旧类

@@ -42,7 +42,7 @@ def vector_levels(rubric: Rubric, rows: list[dict[str, Any]], schemes: tuple[str
     scores = ColumnEngine(ev).run(chunk)
     assert not scores.slow.any(), "the engine handed a row back: the vector grader would not grade it"
     grader = VectorGrader(rubric, schemes)
-    codes, gave_up = grader.grade(scores, len(rows))
+    codes, gave_up, _ = grader.grade(scores, len(rows))
     names = {plan.scheme: plan.names for plan in grader.plans}
     return {s: [names[s][int(c)] for c in codes[s]] for s in schemes}, [int(i) for i in np.flatnonzero(gave_up)]
 
@@ -264,9 +264,13 @@ LIBRARY = [("五好党支部", "农村五好"), ("村社区争先创优", None),
            ("机关星级评定", None)]
 
 
-def good_value(fact: Any) -> bool:
-    """A yes/no fact's value in a branch that does well: its default (the usual state), else 是."""
-    return fact.default is None or fact.default.value is True
+PROBLEM_WORDS = ("不", "未", "违", "无", "缺", "问题", "发生", "存在", "事故", "查实", "解散", "纰漏", "涉")
+
+
+def good_value(name: str) -> bool:
+    """A yes/no fact's value in a branch that does well: 否 for a fact that names a problem
+    (发生严重违纪, 未设立纪检机构 …), else 是 (the bundled rubrics give no defaults to go by)."""
+    return not any(word in name for word in PROBLEM_WORDS)
 
 
 @functools.cache
@@ -276,7 +280,7 @@ def library_rubric(file: str, name: str | None) -> tuple[Rubric, tuple[str, ...]
     fire when two yes/no facts are both away from their usual state, so most rows are not vetoed."""
     path = RUBRICS / f"{file}.rubric"
     parent = loads(path.read_text(encoding="utf-8"), name, filename=str(path))
-    bools = [(n, good_value(f)) for n, f in parent.facts.items() if f.type.kind == "bool"]
+    bools = [(n, good_value(n)) for n, f in parent.facts.items() if f.type.kind == "bool"]
     good = [n if usual else f"非 {n}" for n, usual in bools[:3]]
     bad = [f"非 {n}" if usual else n for n, usual in bools[:3]]
     section = parent.sections[0]
@@ -317,7 +321,7 @@ def library_case(draw: st.DrawFn) -> tuple[Rubric, tuple[str, ...], list[dict[st
             usual = draw(st.integers(0, 99)) < quality
             kind = fact.type.kind
             if kind == "bool":
-                row[name] = good_value(fact) if usual else draw(st.booleans())
+                row[name] = good_value(name) if usual else draw(st.booleans())
             elif kind == "count":
                 row[name] = draw(st.sampled_from([0, 1, 2, 7, 12, 40]))
             elif kind == "number":

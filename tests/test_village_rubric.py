@@ -22,7 +22,7 @@ GOOD_FACTS: dict[str, Any] = {
     "未吸纳兼职委员": False, "党员学习学时": 24, "班子成员学习学时": 24, "班子成员参加集中培训": True,
     "远程教育站点不达标": False, "建立困难党员台账": True, "开展党内表彰活动": True, "社区用房不达标": False,
     "功能室未达标": False, "大讲堂缺少项数": 0, "设施设备登记不规范": False, "管理维护制度不健全": False,
-    "服务体系未落实": False, "经费未落实到位": False,
+    "服务体系未落实": False, "经费未落实到位": False, "存在重大财务纰漏": False,
 }
 TOP_JUDGEMENTS: dict[str, Any] = {
     "探索创新": 2, "纪检机构": 2, "健全社区组织体系": 4, "班子任期": 2, "自身建设": 2, "发展党员工作": 3, "党费缴纳管理": 2,
@@ -105,13 +105,13 @@ def test_the_long_vacant_committee_still_zeroes_a_village(rubric: starrules.Rubr
 
 
 def test_every_missing_fact_is_listed_at_once(rubric: starrules.Rubric) -> None:
-    """Nothing but the 酌情 scores: each of the 19 facts (类别 and the 18 in GOOD_FACTS) is one E501, in one error."""
+    """Nothing but the 酌情 scores: each of the 20 facts (类别 and the 19 in GOOD_FACTS) is one E501, in one error."""
     with pytest.raises(starrules.EvidenceError) as caught:
         rubric.evaluate(dict(TOP_JUDGEMENTS))
     found = caught.value.diagnostics
     assert {d.code for d in found} == {"E501"}
     assert sorted(d.message.split("“")[1].split("”")[0] for d in found) == sorted(["类别", *GOOD_FACTS])
-    assert len(found) == 1 + len(GOOD_FACTS) == 19
+    assert len(found) == 1 + len(GOOD_FACTS) == 20
 
 
 def test_one_missing_fact_is_not_taken_as_met(rubric: starrules.Rubric) -> None:

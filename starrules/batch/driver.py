@@ -9,7 +9,7 @@ import numpy as np
 
 from .many import Errors, check_errors
 from .engine import ColumnEngine, Scores
-from .grading import Codes, VectorGrader, code_type
+from .grading import Codes, Flags2, VectorGrader, code_type
 from ..io.columns import Chunk, chunks
 from ..core.diagnostics import EvidenceError
 from ..grade.grading import evaluate_graded_located
@@ -54,7 +54,7 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
     for fired in scores.vetoes:
         vetoed |= fired
     items, sections, applicable = scores.items, scores.sections, scores.applicable
-    codes, gave_up = _levels(grading, scores, size)
+    codes, gave_up, notices = _levels(grading, scores, size)
     ok = np.ones(size, dtype=np.bool_)
     problems: list[RowError] = []
     item_index = {plan.name: k for k, plan in enumerate(ev.item_plans.values())}
@@ -83,22 +83,24 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
                 applicable[item_index[item.name], i] = item.applicable
         for name in names:
             codes[name][i] = index[name][result.levels[name].level]
+        for k, notice in enumerate(grading.notices):
+            notices[k, i] = notice.text in result.notices
     return ResultBatch(rubric, names, chunk.rows, chunk.ids, ok, total, maximum, vetoed, sections, items, applicable,
-                       codes, tuple(problems), chunk.evidence, year)
+                       codes, tuple(problems), chunk.evidence, year, notices)
 
 
-def _levels(grading: VectorGrader, scores: Scores, size: int) -> tuple[dict[str, Codes], Ints]:
+def _levels(grading: VectorGrader, scores: Scores, size: int) -> tuple[dict[str, Codes], Ints, Flags2]:
     """Each scheme's level codes, −1 on the rows the scalar evaluator scores (filled in as it
-    does), and the engine's rows whose scheme conditions gave up."""
-    if not grading.plans or scores.slow.all():
+    does), the engine's rows whose scheme or notice conditions gave up, and the notices."""
+    if not (grading.plans or grading.notices) or scores.slow.all():
         codes = {plan.scheme: np.full(size, -1, dtype=code_type(plan)) for plan in grading.plans}
-        return codes, np.zeros(0, dtype=np.int64)
-    codes, gave_up = grading.grade(scores, size)
+        return codes, np.zeros(0, dtype=np.int64), np.zeros((len(grading.notices), size), dtype=np.bool_)
+    codes, gave_up, notices = grading.grade(scores, size)
     slow = scores.slow
     if slow.any():
         for column in codes.values():
             column[slow] = -1
-    return codes, np.flatnonzero(gave_up & ~slow)
+    return codes, np.flatnonzero(gave_up & ~slow), notices
 
 
 def _scalar(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, index: int, year: int | None) -> Result:

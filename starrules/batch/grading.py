@@ -27,11 +27,13 @@ from ..check.model import CheckedRubric
 from ..eval.evaluator import evaluator_for
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY
 from ..plan.grading import Condition, GradePlan, grade_plan
+from ..plan.notices import notice_plans
 from .engine import Scores
 from .vector import Flags, Ints, Lanes, Q, column
 from .vector_exprs import Vec, VectorExprs
 
 Codes = npt.NDArray[np.signedinteger[Any]]  # int8, or int16 for a scheme of more than 127 levels
+Flags2 = npt.NDArray[np.bool_]  # [notice, row]
 CodeType = np.dtype[np.signedinteger[Any]]
 
 
@@ -46,8 +48,10 @@ class VectorGrader:
     def __init__(self, rubric: CheckedRubric, names: tuple[str, ...]) -> None:
         self.names = names
         self.plans = tuple(grade_plan(rubric, name) for name in names)
+        self.notices = notice_plans(rubric)  # tested on every row, graded or not
         self.reads_history = any(plan.reads_history for plan in self.plans)
-        self.reads = frozenset().union(*(plan.reads for plan in self.plans))
+        self.reads = frozenset().union(*(plan.reads for plan in self.plans),
+                                       *(notice.condition.reads for notice in self.notices))
         ev = evaluator_for(rubric)
         self.grid = ev.grid
         # where a score lives in the engine's [item, row] and [section, row] arrays, for the
@@ -63,17 +67,21 @@ class VectorGrader:
         self.bounds_only = frozenset(plan.scheme for plan in _with_bases(self.plans) if plan.bands and
                                      all(b.bound is not None and not b.conditions for b in plan.bands[:-1]))
 
-    def grade(self, scores: Scores, size: int) -> tuple[dict[str, Codes], Flags]:
-        """Every row's level code under each scheme, and the rows whose conditions gave up (their
-        codes are placeholders, as are the codes of the engine's slow rows)."""
+    def grade(self, scores: Scores, size: int) -> tuple[dict[str, Codes], Flags, Flags2]:
+        """Every row's level code under each scheme, whether each notice (提示) holds ([notice,
+        row]), and the rows whose conditions gave up (their codes and notices are placeholders,
+        as are those of the engine's slow rows)."""
         lanes = Lanes(size)
         values = self.values(scores, lanes, size)
         if values is None:  # (the checker makes every name a scheme reads a fact or derived value)
             return {plan.scheme: np.full(size, plan.floor, dtype=code_type(plan)) for plan in self.plans}, \
-                np.ones(size, dtype=np.bool_)
+                np.ones(size, dtype=np.bool_), np.zeros((len(self.notices), size), dtype=np.bool_)
         chunk = _Chunk(self, scores, lanes, values, size)
         codes = {plan.scheme: chunk.codes(plan, frozenset()) for plan in self.plans}
-        return codes, lanes.slow
+        notices = np.zeros((len(self.notices), size), dtype=np.bool_)
+        for k, notice in enumerate(self.notices):
+            notices[k] = chunk.holds(notice.condition)
+        return codes, lanes.slow, notices
 
     def values(self, scores: Scores, lanes: Lanes, size: int) -> dict[str, Vec] | None:
         """The engine's values, with what the schemes read besides: scores the rubric itself

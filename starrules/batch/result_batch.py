@@ -25,11 +25,12 @@ from ..io.columns import ArrowIds, Evidence, load_pyarrow
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import in_memory
 from ..plan.grading import grade_plan
+from ..plan.notices import notice_plans
 from ..grade.grading import evaluate_graded_located
 from ..core.numbers import Grid, decimal_places
 from ..io.record import RowError
 from ..core.reporter import Reporter
-from ..eval.result import Result, json_number
+from ..eval.result import NOTICE_SEPARATOR, NOTICES_COLUMN, Result, json_number
 from .grading import Codes
 from .vector import Flags, Ints
 from ..eval.evaluator import Evaluator, evaluator_for
@@ -62,6 +63,7 @@ class ResultBatch:
     errors: tuple[RowError, ...]
     evidence: Callable[[int], Evidence] = attrs.field(repr=False)
     year: int | None = None  # the evaluation year (年度) given for rows without their own
+    notice_flags: npt.NDArray[np.bool_] | None = None  # [notice, row]: whether each 提示 holds
     _decoded: dict[str, npt.NDArray[np.object_]] = attrs.field(init=False, factory=dict, eq=False, repr=False)
     _listed: list[str | None] | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
@@ -135,6 +137,15 @@ class ResultBatch:
                 yield f"item:{ev.item_plans[item].name}", "points", self.items[k][good]
         for name in self.schemes:
             yield f"level:{name}", "level", self.level_codes[name][good]
+        if self.rubric.notices:
+            yield NOTICES_COLUMN, "text", self.notices_text()[good]
+
+    def notices_text(self) -> npt.NDArray[np.object_]:
+        """Per row, the texts of the notices (提示) that hold, joined by “;” as in `Result.to_row()`."""
+        texts = [plan.text for plan in notice_plans(self.rubric)]
+        flags = self.notice_flags if self.notice_flags is not None else np.zeros((len(texts), len(self)), np.bool_)
+        return np.array([NOTICE_SEPARATOR.join(t for t, holds in zip(texts, row) if holds) for row in flags.T]
+                        if texts else [""] * len(self), dtype=object)
 
     def to_rows(self) -> Iterator[dict[str, Any]]:
         """The good rows as `Result.to_row()` records."""

@@ -270,6 +270,7 @@ class _RubricChecker:
         self.containers: list[ast.Container] = [*self.sections, *self.extras]
         self.item_names = {item.name for container in self.containers for item in container.items}
         self.vetoes = [s for s in body if isinstance(s, ast.Veto)]
+        self.notices = [s for s in body if isinstance(s, ast.Notice)]
         self.raters = next((s for s in body if isinstance(s, ast.Raters)), None)
         self.max_node = next((s for s in body if isinstance(s, ast.MaxScore)), None)
         self.max_score = self.max_node.value.value if self.max_node is not None else None
@@ -302,6 +303,8 @@ class _RubricChecker:
             if veto.highest is not None and veto.highest not in levels:
                 self.reporter.report("E204", f"本标准的等级方案中没有等级“{veto.highest}”", veto.span,
                                      did_you_mean(veto.highest, levels))
+        for notice in self.notices:
+            self.exprs.expect(notice.condition, BOOL, "提示条件")
         self._check_cycles()
         ranges = rubric_ranges(self.sections, self.extras, self.facts, self.lets, self.max_score, self.rescale)
         self._check_ranges(ranges, schemes)

@@ -93,6 +93,11 @@ class CheckedRubric:
         return self._meta("title")
 
     @property
+    def notices(self) -> tuple[ast.Notice, ...]:
+        """The 提示 lines, in the order written (inherited ones first)."""
+        return tuple(s for s in self.definition.body if isinstance(s, ast.Notice))
+
+    @property
     def version(self) -> str | None:
         return self._meta("version")
 

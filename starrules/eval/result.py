@@ -79,6 +79,7 @@ class VetoResult:
 
 # the empty mapping a fast result shares for its history, raters and gap (read-only, so one serves all)
 NOTHING_GIVEN: Mapping[str, Any] = MappingProxyType({})
+NOTICES_COLUMN, NOTICE_SEPARATOR = "notices", ";"  # a row's notices, in `to_row()` and batch outputs
 REASONS = "reasons of "  # + a scheme's name: the part of a Lazy that is a level's reasons
 
 
@@ -208,6 +209,7 @@ class Result:
     # what scheme conditions read, when the engine that made the result has it at hand
     _values: Mapping[str, Scalar] | Lazy | None = attrs.field(default=None, repr=False, alias="values")
     year: int | None = None  # the evaluation year (年度) the history is read against, when given
+    notices: tuple[str, ...] = ()  # the texts of the rubric's 提示 lines that hold for this result
 
     @property
     def sections(self) -> tuple[SectionResult, ...]:
@@ -239,17 +241,18 @@ class Result:
         return _now(self._values, "values")  # type: ignore[no-any-return]
 
     def graded(self, levels: Mapping[str, LevelResult], consequences: tuple[Consequence, ...],
-               gap: Mapping[str, Gap] | Lazy) -> Result:
-        """This result with its levels, measures and gap (what `attrs.evolve` does, without its
-        field-by-field introspection: grading calls this once per branch)."""
+               gap: Mapping[str, Gap] | Lazy, notices: tuple[str, ...] = ()) -> Result:
+        """This result with its levels, measures, gap and notices (what `attrs.evolve` does,
+        without its field-by-field introspection: grading calls this once per branch)."""
         return Result(self.rubric, self.title, self.total, self.max, self.vetoed, self._sections, self._vetoes,
                       self._facts, self._derived, levels, consequences, gap, self.id, self.history, self.raters,
-                      self._rubric, self._values, self.year)
+                      self._rubric, self._values, self.year, notices)
 
     def _compared(self) -> tuple[object, ...]:
         """What equality compares: every part as it reads (lazy parts made), not the rubric."""
         return (self.rubric, self.title, self.total, self.max, self.vetoed, self.sections, self.vetoes, self.facts,
-                self.derived, self.levels, self.consequences, self.gap, self.id, self.history, self.raters, self.year)
+                self.derived, self.levels, self.consequences, self.gap, self.id, self.history, self.raters, self.year,
+                self.notices)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -309,19 +312,24 @@ class Result:
                                for scheme, years in self.history.items()}
         if self.year is not None:
             data["year"] = self.year
+        if self.notices:
+            data["notices"] = list(self.notices)
         if self.raters:
             data["raters"] = {name: result.to_dict() for name, result in self.raters.items()}
         return data
 
     def to_row(self) -> dict[str, Any]:
         """One flat record: id, total, max, vetoed, then `section:名称`, `item:名称` and
-        `level:方案` columns, in the rubric's order (the rows `starrules eval -o` writes)."""
+        `level:方案` columns, in the rubric's order (the rows `starrules eval -o` writes); then,
+        for a rubric with 提示 lines, `notices`: the texts that hold, joined by “;”."""
         row: dict[str, Any] = {"id": self.id, "total": json_number(self.total), "max": json_number(self.max),
                                "vetoed": self.vetoed}
         for section in self.sections:
             row[f"section:{section.name}"] = json_number(section.score)
             row.update((f"item:{item.name}", json_number(item.score)) for item in section.items)
         row.update((f"level:{name}", level.level) for name, level in self.levels.items())
+        if self.notices or (self._rubric is not None and self._rubric.notices):
+            row[NOTICES_COLUMN] = NOTICE_SEPARATOR.join(self.notices)
         return row
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -344,7 +352,7 @@ class Result:
                    history={scheme: {int(year): level for year, level in years.items()}
                             for scheme, years in data.get("history", {}).items()},
                    raters={name: cls.from_dict(r) for name, r in data.get("raters", {}).items()},
-                   year=data.get("year"))
+                   year=data.get("year"), notices=tuple(data.get("notices", ())))
 
     @classmethod
     def from_json(cls, text: str) -> Result:

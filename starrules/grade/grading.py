@@ -16,9 +16,12 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, NoReturn
 
+import attrs
+
 from ..core.diagnostics import EvidenceError
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value
 from ..plan.grading import Cap, Condition, GradePlan, grade_plan
+from ..plan.notices import notice_plans
 from ..check.model import CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
@@ -272,7 +275,7 @@ class _FastRoute:
     evaluator, its generated function, and per scheme it grades inline the name, the level
     names and the grader when the scheme has measures (措施)."""
 
-    __slots__ = ("ev", "fast", "graders", "every_scheme")
+    __slots__ = ("ev", "fast", "graders", "every_scheme", "notices")
 
     def __init__(self, rubric: CheckedRubric) -> None:
         self.ev = ev = evaluator_for(rubric)
@@ -280,6 +283,7 @@ class _FastRoute:
         graders = [(name, grader_for(rubric, name)) for name in ev.inline_schemes]
         self.graders = tuple((name, g.levels, g if g.consequences else None) for name, g in graders)
         self.every_scheme = len(graders) == len(rubric.schemes)
+        self.notices = bool(notice_plans(rubric))
 
 
 def _inline_graded(rubric: CheckedRubric, route: _FastRoute, state: FastState, evidence: Mapping[str, Any],
@@ -293,14 +297,15 @@ def _inline_graded(rubric: CheckedRubric, route: _FastRoute, state: FastState, e
         if measured is not None:
             consequences += measured.measures_in({}, names[index])  # the fast path reads no history
     gap = _LaterGap(rubric, ev.inline_names) if explain else None
-    return ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
+    result = ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
+    return with_notices(rubric, result) if route.notices else result
 
 
 def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:
     """The result with its levels, measures and (when explaining) the gap to the next level."""
     names = list(rubric.schemes) if schemes is None else list(dict.fromkeys(schemes))
     if not names:
-        return result
+        return with_notices(rubric, result) if notice_plans(rubric) else result
     values = result_values(result)
     graders = {name: grader_for(rubric, name) for name in names}
     levels: dict[str, LevelResult] = {}
@@ -311,9 +316,26 @@ def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] |
             consequences += grader.measures(result, levels[name].level)
     except DivisionByZero as exc:  # in a level's or a 降档 condition
         raise exc.evidence_error(scheme_sources(rubric)) from None
+    notices = notices_of(rubric, result, values)
     if not explain:
-        return result.graded(levels, tuple(consequences), {})
-    return result.graded(levels, tuple(consequences), _LaterGap(rubric, tuple(names)))
+        return result.graded(levels, tuple(consequences), {}, notices)
+    return result.graded(levels, tuple(consequences), _LaterGap(rubric, tuple(names)), notices)
+
+
+def notices_of(rubric: CheckedRubric, result: Result, values: Values | None = None) -> tuple[str, ...]:
+    """The texts of the rubric's 提示 lines whose conditions hold for this result."""
+    plans = notice_plans(rubric)
+    if not plans:
+        return ()
+    values = result_values(result) if values is None else values
+    try:
+        return tuple(plan.text for plan in plans if plan.condition.holds(values))
+    except DivisionByZero as exc:  # in a notice's condition
+        raise exc.evidence_error(scheme_sources(rubric)) from None
+
+
+def with_notices(rubric: CheckedRubric, result: Result) -> Result:
+    return attrs.evolve(result, notices=notices_of(rubric, result))
 
 
 class _LaterGap(Lazy):

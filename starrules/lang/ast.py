@@ -376,6 +376,16 @@ class Veto:
 
 
 @attrs.frozen
+class Notice:
+    """`提示 如果 C "文本"`: the text is shown with a result for which C holds (a matter the
+    document leaves to be handled separately, 另行处理); it changes no score and no level."""
+
+    condition: Expr
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class RaterWeight:
     name: str
     weight: Percent
@@ -404,7 +414,7 @@ class Remove:
 Container: TypeAlias = Section | ExtraSection
 RubricStatement: TypeAlias = (
     Meta | MaxScore | Rescale | Precision | DefaultSchemes | Fact | Let | Section | ExtraSection
-    | Veto | Raters | Remove
+    | Veto | Notice | Raters | Remove
 )
 
 

@@ -264,6 +264,8 @@ class _Printer:
             if statement.highest is not None:
                 text += f" {self.kw('K_HIGHEST')} {self.name(statement.highest)}"
             return text + (f" {_quote(statement.text)}" if statement.text is not None else "")
+        if isinstance(statement, ast.Notice):
+            return f"{self.kw('K_NOTICE')} {self.kw('K_IF')} {self.expr(statement.condition)} {_quote(statement.text)}"
         assert isinstance(statement, ast.Remove)
         what = self.kw("K_ITEM" if statement.kind == "item" else "K_SECTION")
         return f"{self.kw('K_REMOVE')} {what} {self.name(statement.name)}"

@@ -525,6 +525,10 @@ class _Builder:
     def default_schemes(self, span: Span, kids: Kids) -> ast.DefaultSchemes:
         return ast.DefaultSchemes(tuple(n.text for n in _of(kids, _Name)), span)
 
+    def notice(self, span: Span, kids: Kids) -> ast.Notice:
+        condition = _of(kids, *_EXPRESSIONS)[0]
+        return ast.Notice(condition, _string(_tokens(kids, "STRING")[0]), span)
+
     def veto(self, span: Span, kids: Kids) -> ast.Veto:
         condition, highest, text = kids[2], kids[4], kids[5]
         return ast.Veto(condition, highest.text if highest else None, _string(text) if text else None, span)

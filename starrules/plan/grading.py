@@ -149,24 +149,35 @@ def grade_plan(rubric: CheckedRubric, name: str) -> GradePlan:
     return rubric.compiled.get((GradePlan, name), lambda: lower_scheme(rubric, resolve_scheme(rubric, name)))
 
 
+class Conditions:
+    """Conditions lowered against one rubric's names: compiled, with their text as written and a
+    template that shows the values they read (level conditions, 降档, 最低要求, 提示)."""
+
+    def __init__(self, rubric: CheckedRubric) -> None:
+        self.compiler = ExprCompiler({*rubric.facts, *rubric.lets})
+        self.texts = SourceTexts(scheme_sources(rubric))
+
+    def condition(self, expr: ast.Expr) -> Condition:
+        slots = [(e.span, value_key(e)) for e in self.compiler.reads(expr)]
+        return Condition(self.texts.text(expr.span), tuple(dict.fromkeys(key for _, key in slots)), expr,
+                         self.texts.template(expr.span, slots), self.compiler.compile(expr))
+
+    def minimum(self, expr: ast.Compare) -> Condition:
+        """A 最低要求 cell: shown as “最低要求 V >= m”, with V's value after V in reasons."""
+        texts = self.texts
+        slots = [(e.span, value_key(e)) for e in self.compiler.reads(expr.left)]
+        value, least = texts.text(expr.left.span), texts.text(expr.right.span)
+        shown = texts.template(expr.left.span, slots)
+        return Condition(f"{MINIMUM} {value} >= {least}", tuple(dict.fromkeys(key for _, key in slots)), expr,
+                         Template((f"{MINIMUM} ", *shown.parts, f" >= {least}")), self.compiler.compile(expr))
+
+
 def lower_scheme(rubric: CheckedRubric, scheme: CheckedScheme) -> GradePlan:
     """`scheme` lowered against the rubric's names, grid and vetoes (its base by name, as kept)."""
     base = grade_plan(rubric, scheme.base.name) if scheme.base is not None else None
     grid = Grid(rubric.precision)
-    compiler, texts = ExprCompiler({*rubric.facts, *rubric.lets}), SourceTexts(scheme_sources(rubric))
-
-    def condition(expr: ast.Expr) -> Condition:
-        slots = [(e.span, value_key(e)) for e in compiler.reads(expr)]
-        return Condition(texts.text(expr.span), tuple(dict.fromkeys(key for _, key in slots)), expr,
-                         texts.template(expr.span, slots), compiler.compile(expr))
-
-    def minimum(expr: ast.Compare) -> Condition:
-        """A 最低要求 cell: shown as “最低要求 V >= m”, with V's value after V in reasons."""
-        slots = [(e.span, value_key(e)) for e in compiler.reads(expr.left)]
-        value, least = texts.text(expr.left.span), texts.text(expr.right.span)
-        shown = texts.template(expr.left.span, slots)
-        return Condition(f"{MINIMUM} {value} >= {least}", tuple(dict.fromkeys(key for _, key in slots)), expr,
-                         Template((f"{MINIMUM} ", *shown.parts, f" >= {least}")), compiler.compile(expr))
+    conditions = Conditions(rubric)
+    condition, minimum = conditions.condition, conditions.minimum
 
     body = scheme.definition.body
     names = scheme.levels

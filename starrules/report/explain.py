@@ -98,8 +98,9 @@ def grading_lines(result: Result, detailed: bool = True) -> list[str]:
 
 
 def _veto_lines(result: Result) -> list[str]:
+    """The vetoes that fired, then the notices (提示) that hold: both shown before the levels."""
     return [f"一票否决:{v.text}" + (f",因为 {v.because}" if v.because else "") + f"(第 {v.line} 行)"
-            for v in result.vetoes if v.fired]
+            for v in result.vetoes if v.fired] + [f"提示:{text}" for text in result.notices]
 
 
 def table(result: Result) -> str:

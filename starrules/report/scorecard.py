@@ -23,6 +23,7 @@ th { background: #ddebf7; }
 td.num { text-align: right; white-space: nowrap; }
 .card { page-break-after: always; }
 .why { color: #a33; }
+.notice { color: #a33; font-weight: bold; }
 @media print { body { margin: 0; } }
 """
 
@@ -93,6 +94,7 @@ def _card(summary: Summary, form: Form, row: BranchRow) -> str:
             "<th>扣分与加分</th></tr>" + "".join(lines) + "</table>"
             f"<p><b>总分 {_n(result.total)} / {_n(result.max)}</b>{'(一票否决)' if result.vetoed else ''}</p>"
             + (f"<p>评分依据:{escape(basis)}</p>" if basis else "")
+            + "".join(f"<p class=\"notice\">提示:{escape(text)}</p>" for text in result.notices)
             + (_comparison(row.comparison) if row.comparison else "")
             + f"<h3>等级</h3><ul>{levels}</ul>"
             + (f"<p>标记:{escape('、'.join(row.marks))}</p>" if row.marks else "")

@@ -61,12 +61,14 @@ def _listing(sheet: Worksheet, summary: Summary) -> None:
     rubric = summary.rubric
     put(sheet, 1, 1, f"{rubric.title or rubric.name} 评定情况一览表").font = Font(bold=True, size=14)
     group = [summary.group_by] if summary.group_by else []
+    notices = ["提示"] if summary.rubric.notices else []  # a column only for a rubric with 提示 lines
     _header(sheet, 2, ["名次", "编号", "名称", *group, *summary.section_names, "总分", *summary.schemes,
-                       "标记", "否决", "措施"])
+                       "标记", "否决", *notices, "措施"])
     for number, row in enumerate(summary.rows, 3):
         values = [row.rank, row.id, row.name, *([row.group] if group else []),
                   *(cell_number(s) for s in row.sections), cell_number(row.total), *row.levels,
-                  "、".join(row.marks), "是" if row.vetoed else "", ";".join(row.consequences)]
+                  "、".join(row.marks), "是" if row.vetoed else "",
+                  *([";".join(row.result.notices)] if notices else []), ";".join(row.consequences)]
         for column, value in enumerate(values, 1):
             put(sheet, number, column, value)
     sheet.freeze_panes = "D3"
