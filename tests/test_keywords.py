@@ -59,10 +59,15 @@ DOCUMENT = """
         }
     }
     «K_MODULE» 模块 10«K_POINTS» { «K_INDICATOR» 指标 10«K_POINTS» { } }
+    «K_SECTION» 路径类 4«K_POINTS» {
+        «K_BEST_OF» 取高 2«K_POINTS» { «K_ITEM» 单项 2«K_POINTS» { } «K_PATH» 分项 { «K_ITEM» 分一 2«K_POINTS» { } } }
+        «K_ONE_OF» 任一 2«K_POINTS» «K_BY» 领域 { «K_ITEM» 甲 2«K_POINTS» { } «K_ITEM» 乙 2«K_POINTS» { } }
+    }
     «K_BONUS» «K_AT_MOST» 5«K_POINTS» { }
     «K_PENALTY» 罚 «K_AT_MOST» 5«K_POINTS» { }
     «K_VETO» «K_IF» a «K_HIGHEST» 无星 "v"
     «K_NOTICE» «K_IF» a "另行处理"
+    «K_APPLIES» «K_IF» 领域 = 甲
     «K_RATERS» { 自评 30%  «K_BY» 抽查 «K_PREVAIL» }
     «K_REMOVE» «K_ITEM» 旧项
     «K_REMOVE» «K_SECTION» 旧类

@@ -280,15 +280,45 @@ class Item:
 
 
 @attrs.frozen
+class ChoicePath:
+    """One path of a 取其高 / 任选其一: a 路径 of items, or one item standing alone (`bare`)."""
+
+    name: str
+    items: tuple[Item, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+    bare: bool = False
+
+
+@attrs.frozen
+class Choice:
+    """`取其高 G N分 { paths }` (the section counts the best path) or `任选其一 G N分 以 F { paths }`
+    (the path the 选项 fact F names). Its items are also in the section's `items`, in order."""
+
+    kind: str  # "best" | "chosen"
+    name: str
+    points: Number
+    by: str | None  # 任选其一: the fact naming the chosen path
+    paths: tuple[ChoicePath, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(item for path in self.paths for item in path.items)
+
+
+@attrs.frozen
 class Section:
     name: str
     points: Number
     pass_line: Number | None
     weight: Percent | None
-    items: tuple[Item, ...]
+    items: tuple[Item, ...]  # every item, those of its choices included, in the order written
     span: Span = _span()
     name_span: Span = _span()
     spelling: str = _spelling("K_SECTION")
+    choices: tuple[Choice, ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -386,6 +416,15 @@ class Notice:
 
 
 @attrs.frozen
+class Applies:
+    """`适用 如果 C`: the branches this standard is for (a 领域's standard: 领域 = 农村); scoring
+    a branch for which C does not hold is an evidence error."""
+
+    condition: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
 class RaterWeight:
     name: str
     weight: Percent
@@ -414,7 +453,7 @@ class Remove:
 Container: TypeAlias = Section | ExtraSection
 RubricStatement: TypeAlias = (
     Meta | MaxScore | Rescale | Precision | DefaultSchemes | Fact | Let | Section | ExtraSection
-    | Veto | Notice | Raters | Remove
+    | Veto | Notice | Applies | Raters | Remove
 )
 
 

@@ -264,6 +264,8 @@ class _Printer:
             if statement.highest is not None:
                 text += f" {self.kw('K_HIGHEST')} {self.name(statement.highest)}"
             return text + (f" {_quote(statement.text)}" if statement.text is not None else "")
+        if isinstance(statement, ast.Applies):
+            return f"{self.kw('K_APPLIES')} {self.kw('K_IF')} {self.expr(statement.condition)}"
         if isinstance(statement, ast.Notice):
             return f"{self.kw('K_NOTICE')} {self.kw('K_IF')} {self.expr(statement.condition)} {_quote(statement.text)}"
         assert isinstance(statement, ast.Remove)
@@ -294,13 +296,38 @@ class _Printer:
                 header += f" {self.name(block.name)}"
             header += f" {self.kw('K_AT_MOST')} {self.points(block.cap)}"
         self._open(header, block.span, depth, block.items)
+        # a choice is written where its first item stands; its items are written inside it
+        opening = {id(c.items[0]): c for c in getattr(block, "choices", ()) if c.items}
+        inside = {id(i) for c in opening.values() for i in c.items}
         for item in block.items:
-            self._open(f"{self.kw(item.spelling)} {self.name(item.name)} {self.points(item.points)}", item.span,
-                       depth + 1, item.clauses)
-            for clause in item.clauses:
-                self._emit(self._clause(clause), clause.span, depth + 2)
-            self._close(item.span, depth + 1)
+            if id(item) in opening:
+                self._choice(opening[id(item)], depth + 1)
+            elif id(item) not in inside:
+                self._item(item, depth + 1)
         self._close(block.span, depth)
+
+    def _item(self, item: ast.Item, depth: int) -> None:
+        self._open(f"{self.kw(item.spelling)} {self.name(item.name)} {self.points(item.points)}", item.span,
+                   depth, item.clauses)
+        for clause in item.clauses:
+            self._emit(self._clause(clause), clause.span, depth + 1)
+        self._close(item.span, depth)
+
+    def _choice(self, choice: ast.Choice, depth: int) -> None:
+        header = f"{self.kw('K_BEST_OF' if choice.kind == 'best' else 'K_ONE_OF')} {self.name(choice.name)} " \
+                 f"{self.points(choice.points)}"
+        if choice.by is not None:
+            header += f" {self.kw('K_BY')} {self.name(choice.by)}"
+        self._open(header, choice.span, depth, choice.paths)
+        for path in choice.paths:
+            if path.bare:
+                self._item(path.items[0], depth + 1)
+                continue
+            self._open(f"{self.kw('K_PATH')} {self.name(path.name)}", path.span, depth + 1, path.items)
+            for item in path.items:
+                self._item(item, depth + 2)
+            self._close(path.span, depth + 1)
+        self._close(choice.span, depth)
 
     def _clause(self, clause: ast.Clause) -> str:
         if_ = self.kw("K_IF")

@@ -486,9 +486,25 @@ class _Builder:
     def section(self, span: Span, kids: Kids) -> ast.Section:
         name = kids[1]
         weight = kids[6]
+        body = _of(kids, ast.Item, ast.Choice)
+        items = tuple(i for part in body for i in (part.items if isinstance(part, ast.Choice) else (part,)))
         return ast.Section(name.text, kids[2], kids[4], ast.Percent(str(weight)[:-1], self._token_span(weight))
-                           if weight is not None else None, tuple(_of(kids, ast.Item)), span, name.span,
-                           kids[0].type)
+                           if weight is not None else None, items, span, name.span,
+                           kids[0].type, tuple(_of(kids, ast.Choice)))
+
+    def choice(self, span: Span, kids: Kids) -> ast.Choice:
+        name, points, by = kids[1], kids[2], kids[4]
+        paths = tuple(part if isinstance(part, ast.ChoicePath) else
+                      ast.ChoicePath(part.name, (part,), part.span, part.name_span, True)
+                      for part in _of(kids, ast.Item, ast.ChoicePath))
+        return ast.Choice("best" if kids[0].type == "K_BEST_OF" else "chosen", name.text, points,
+                          by.text if by is not None else None, paths, span, name.span)
+
+    def path(self, span: Span, kids: Kids) -> ast.ChoicePath:
+        return ast.ChoicePath(kids[1].text, tuple(_of(kids, ast.Item)), span, kids[1].span)
+
+    def applies(self, span: Span, kids: Kids) -> ast.Applies:
+        return ast.Applies(_of(kids, *_EXPRESSIONS)[0], span)
 
     def extra_section(self, span: Span, kids: Kids) -> ast.ExtraSection:
         name = kids[1]
