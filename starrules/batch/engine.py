@@ -11,6 +11,7 @@ the reference's (eval/evaluator.py); the property tests hold the two together.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from fractions import Fraction
@@ -25,7 +26,7 @@ from ..io.columns import Chunk, Column
 from ..plan.acceptance import (ENTRY, FACTS, GRADES, JUDGED, FactRule, JudgedRule, int_bound, int_range, settle,
                                settle_level, settle_score, split_entry)
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY
-from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
+from ..plan.scoring import (Award, Base, CapDeductions, ChoicePlan, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
                             SectionPlan, Settle)
 from .vector import (LIMIT, Bounds, Flags, Ints, Lanes, Q, add, choose, column, compare, divide, floor, half_up,
                      half_up_bounds, multiply, scan, where)
@@ -490,16 +491,17 @@ class _Run:
         return units, bounds
 
     def section(self, plan: SectionPlan) -> None:
-        rows = [self.item_row[i] for i in plan.items]
         k = self.section_row[plan.id]
         score = self.section_grid[k]
-        for n, row in enumerate(rows):
-            if n == 0:
-                score[...] = self.item_grid[row]
-            else:
-                np.add(score, self.item_grid[row], out=score)
-        low = sum(self.bounds[i][0] for i in plan.items)
-        high = sum(self.bounds[i][1] for i in plan.items)
+        score[...] = 0
+        for item in plan.free:
+            np.add(score, self.item_grid[self.item_row[item]], out=score)
+        low = sum(self.bounds[i][0] for i in plan.free)
+        high = sum(self.bounds[i][1] for i in plan.free)
+        for choice in plan.choices:
+            counted, (least, most) = self.choice(choice)
+            np.add(score, counted, out=score)
+            low, high = low + least, high + most
         if low < 0:
             np.maximum(score, 0, out=score)
             low, high = 0, max(high, 0)
@@ -515,6 +517,27 @@ class _Run:
         self.maxima[plan.id] = maximum
         if plan.score_key is not None:
             self.values[plan.score_key] = self.points(score, (low, high))
+
+    def choice(self, choice: ChoicePlan) -> tuple[Ints, Bounds]:
+        """The path sum each row's choice counts — the greatest (取其高) or the one its 选项 fact
+        names (任选其一) — and its bounds (any path's)."""
+        sums, lows, highs = [], [], []
+        for _, items in choice.paths:
+            total = np.zeros(self.size, dtype=np.int64)
+            for item in items:
+                np.add(total, self.item_grid[self.item_row[item]], out=total)
+            sums.append(total)
+            lows.append(sum(self.bounds[i][0] for i in items))
+            highs.append(sum(self.bounds[i][1] for i in items))
+        if choice.by is None:
+            counted = functools.reduce(np.maximum, sums)
+        else:
+            fact = self.values[choice.by]
+            assert isinstance(fact, Choice)
+            path = {name: n for n, (name, _) in enumerate(choice.paths)}
+            chosen = np.asarray([path[name] for name in fact.names])[fact.codes]
+            counted = np.stack(sums)[chosen, np.arange(self.size)]
+        return counted, (min(lows), max(highs))
 
     def regular(self) -> None:
         """`RegularSum.combine` for every row."""

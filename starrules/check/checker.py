@@ -394,8 +394,12 @@ class _RubricChecker:
     def _check_section(self, section: ast.Section) -> None:
         for item in section.items:
             self._check_item(item, "regular")
+        for choice in section.choices:
+            self._check_choice(choice)
         points = section.points.value
-        items_total = sum((i.points.value for i in section.items), Fraction(0))
+        # one path of each 取其高 / 任选其一 counts: the choice's own points
+        items_total = sum((i.points.value for i in section.free_items), Fraction(0)) + \
+            sum((c.points.value for c in section.choices), Fraction(0))
         if items_total > points:
             self.reporter.report("E401", f"类型“{section.name}”的项目分值合计 {format_decimal(items_total)} 分,"
                                  f"超过类型分值 {section.points.text} 分", section.name_span)
@@ -406,6 +410,42 @@ class _RubricChecker:
         if section.pass_line is not None and section.pass_line.value > points:
             self.reporter.report("E415", f"达标线 {section.pass_line.text} 分超过类型分值 {section.points.text} 分",
                                  section.pass_line.span)
+
+    def _check_choice(self, choice: ast.Choice) -> None:
+        word = "取其高" if choice.kind == "best" else "任选其一"
+        if not choice.paths:
+            self.reporter.report("E420", f"{word}“{choice.name}”里没有路径", choice.name_span,
+                                 "写出各条路径:一个项目,或“路径 名称 { 项目 … }”")
+            return
+        seen: dict[str, Span] = {}
+        for path in choice.paths:
+            _unique(path.name, path.name_span, seen, "路径", self.reporter)
+            total = sum((i.points.value for i in path.items), Fraction(0))
+            if total != choice.points.value:
+                self.reporter.report("E420", f"路径“{path.name}”的分值合计 {format_decimal(total)} 分,"
+                                     f"与{word}“{choice.name}”的 {choice.points.text} 分不同", path.name_span,
+                                     "每条路径都是同一分值的另一种得分办法,分值合计应当相同")
+            for item in path.items:
+                left_out = next((c for c in item.clauses if isinstance(c, ast.NotApplicable)), None)
+                if left_out is not None:
+                    self.reporter.report("E422", f"{word}中的项目“{item.name}”不能写“不适用”", left_out.span,
+                                         "不适用的做法另写一条不含它的路径")
+        if choice.kind == "best":
+            if choice.by is not None:
+                self.reporter.report("E421", "取其高按得分最高的路径计分,不需要“以 …”", choice.span,
+                                     "要由证据指定路径,写成“任选其一 … 以 <选项事实>”")
+            return
+        fact = self.facts.get(choice.by or "")
+        names = [p.name for p in choice.paths]
+        if fact is None or fact.type.kind != "choice":
+            self.reporter.report("E421", f"任选其一“{choice.name}”要写“以 <选项事实>”,由证据指定计分的路径",
+                                 choice.span, f"例如:事实 {choice.name}路径: 选项({', '.join(names)})")
+            return
+        self.scope.used.add(fact.name)
+        if sorted(fact.type.choices) != sorted(names):
+            self.reporter.report("E421", f"事实“{fact.name}”的选项({'、'.join(fact.type.choices)})与"
+                                 f"任选其一“{choice.name}”的路径({'、'.join(names)})不一致", choice.span,
+                                 "选项就是各路径的名称(只有一个项目的路径,名称就是项目名)")
 
     def _check_extra(self, extra: ast.ExtraSection) -> None:
         for item in extra.items:

@@ -114,6 +114,11 @@ class CheckedRubric:
     def items(self) -> tuple[ast.Item, ...]:
         return tuple(i for s in self.containers for i in s.items)
 
+    @property
+    def blank_scores(self) -> frozenset[str]:
+        """The items on 任选其一 paths: their scores may be left blank (only the chosen path's count)."""
+        return frozenset(i.name for s in self.sections for c in s.choices if c.kind == "chosen" for i in c.items)
+
 
 @attrs.frozen(hash=False)
 class CheckReport:

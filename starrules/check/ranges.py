@@ -4,6 +4,7 @@ over-approximations: a reported maximum may be unreachable in practice, never to
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from fractions import Fraction
@@ -245,7 +246,11 @@ def rubric_ranges(sections: list[ast.Section], extras: list[ast.ExtraSection], f
         subtotal = _ZERO
         for item in section.items:
             items[item.name] = item_range(item, "regular", names, scores)
+        for item in section.free_items:
             subtotal = subtotal + items[item.name]
+        for choice in section.choices:  # one path counts: the section gets what some path gets
+            paths = [sum((items[i.name] for i in path.items), _ZERO) for path in choice.paths]
+            subtotal = subtotal + functools.reduce(Interval.union, paths) if paths else subtotal
         points = section.points.value
         section_ranges[section.name] = _clamp_interval(subtotal, Fraction(0), points)
         contribution = section_ranges[section.name]

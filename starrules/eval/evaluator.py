@@ -23,12 +23,12 @@ from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZe
 from ..plan.grading import GradePlan, grade_plan
 from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
 from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
-                            SectionPlan, Settle, Step, lower)
+                            ChoicePlan, SectionPlan, Settle, Step, lower)
 from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import (NOTHING_GIVEN, REASONS, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, SectionResult,
+from .result import (NOTHING_GIVEN, REASONS, ChoiceResult, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, SectionResult,
                      VetoResult)
 from ..core.sourcetext import SourceTexts, Template, show_value
 
@@ -289,11 +289,19 @@ class _SectionRun:
     def __init__(self, ev: Evaluator, plan: SectionPlan) -> None:
         self.ev, self.id, self.name, self.kind, self.points = ev, plan.id, plan.name, plan.kind, plan.points
         self.items, self.item_max, self.pass_line, self.weight = plan.items, plan.item_max, plan.pass_line, plan.weight
-        self.score_key = plan.score_key
+        self.score_key, self.free, self.choices = plan.score_key, plan.free, plan.choices
+
+    def counted(self, choice: ChoicePlan, run: _Run) -> tuple[int, list[int]]:
+        """The path a choice counts (its index) and every path's sum."""
+        sums = [sum(run.units[i] for i in items) for _, items in choice.paths]
+        return choice.counted(sums, run.values.get(choice.by) if choice.by is not None else None), sums
 
     def run(self, run: _Run) -> None:
         units = run.units
-        score = sum(units[i] for i in self.items)
+        score = sum(units[i] for i in self.free)
+        for choice in self.choices:
+            index, sums = self.counted(choice, run)
+            score += sums[index]
         left_out = sum(self.item_max[i] for i in self.items if i in run.left_out)
         units[self.id] = min(max(score, 0), self.points)
         run.maxima[self.id] = max(self.points - left_out, 0) if self.kind == "regular" else self.points
@@ -304,10 +312,16 @@ class _SectionRun:
         grid = self.ev.grid
         score = run.units[self.id]
         passed = None if self.pass_line is None else score >= self.pass_line
+        choices = []
+        for choice in self.choices:
+            index, sums = self.counted(choice, run)
+            choices.append(ChoiceResult(choice.name, "best" if choice.by is None else "chosen",
+                                        tuple((name, grid.points(units)) for (name, _), units in zip(choice.paths, sums)),
+                                        choice.paths[index][0], grid.points(sums[index])))
         return SectionResult(self.name, self.kind, grid.points(score), grid.points(run.maxima[self.id]), passed,
                              None if self.pass_line is None else grid.points(self.pass_line),
                              None if self.weight is None else exact(self.weight),
-                             tuple(run.items[i] for i in self.items))
+                             tuple(run.items[i] for i in self.items), tuple(choices))
 
 
 class Evaluator:
@@ -364,6 +378,12 @@ class Evaluator:
     @property
     def items(self) -> tuple[ast.Item, ...]:
         return tuple(plan.item for plan in self.item_plans.values())
+
+    @property
+    def blank_scores(self) -> frozenset[str]:
+        """The items on 任选其一 paths (`CheckedRubric.blank_scores`, from the plan)."""
+        return frozenset(self.item_plans[i].name for s in self.sections for c in s.choices if c.by is not None
+                         for _, items in c.paths for i in items)
 
     def _step(self, step: Step) -> Callable[[_Run], None] | None:
         if step.kind == "let":
@@ -423,11 +443,24 @@ class Evaluator:
         """The reference reader and evaluator, with their messages (what `run` falls back to)."""
         read = read_evidence(self.evidence_spec, data, locate, reporter)
         run, vetoes = self._trace(read, explain)
-        if run.missing:
-            for name in run.missing:
-                reporter.report("E501", f"缺少项目“{name}”的评分(它不属于不适用的情形)", locate(name))
+        not_chosen = self._not_chosen(run) if run.missing else set()
+        if any(name not in not_chosen for name in run.missing):  # a path not chosen needs no scores
+            on_paths = self.blank_scores
+            for name in (n for n in run.missing if n not in not_chosen):
+                why = "它在选用的路径上" if name in on_paths else "它不属于不适用的情形"
+                reporter.report("E501", f"缺少项目“{name}”的评分({why})", locate(name))
             raise EvidenceError(reporter.diagnostics)
         return self._result(run, read, vetoes, rubric)
+
+    def _not_chosen(self, run: _Run) -> set[str]:
+        """The names of the items on the paths a 任选其一 does not count (by its fact's value)."""
+        found: set[str] = set()
+        for section in self.sections:
+            for choice in section.choices:
+                if choice.by is not None:
+                    found.update(self.item_plans[i].name for name, items in choice.paths
+                                 if name != run.values.get(choice.by) for i in items)
+        return found
 
     def _trace(self, evidence: Evidence, explain: bool) -> tuple[_Run, list[tuple[_Rule, bool]]]:
         """The reference: every node in order, with the trace when `explain`."""
@@ -499,10 +532,12 @@ class Evaluator:
         units = {item_id(i.name): grid.units(i.score) for i in result.items}
         return units, {item_id(i.name) for i in result.items if not i.applicable}
 
-    def total_with(self, units: Mapping[str, int], left_out: set[str], scores: Mapping[str, Exact]) -> Exact:
+    def total_with(self, units: Mapping[str, int], left_out: set[str], scores: Mapping[str, Exact],
+                   facts: Mapping[str, Value]) -> Exact:
         """The total with these item units (from `item_units`) and some items' scores replaced
-        (by item name): sections, weights, 折算 and bonus/penalty caps as in a real run."""
-        run = _Run(Evidence({}, {}, {}), explain=False)
+        (by item name): sections (with the path each 取其高 / 任选其一 counts, 任选其一 reading its
+        fact in `facts`), weights, 折算 and bonus/penalty caps as in a real run."""
+        run = _Run(Evidence(dict(facts), {}, {}), explain=False)
         run.units.update(units)
         run.units.update((item_id(name), self.grid.units(score)) for name, score in scores.items())
         run.left_out = left_out

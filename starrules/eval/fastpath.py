@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..lang import ast
 from ..plan.acceptance import (ENTRY, FACTS, FactRule, ScoreRange, Value, int_range, settle, settle_level, settle_score,
                                 split_entry)
-from ..plan.evidence import may_be_left_out
 from ..check.exprcheck import walk
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
 from ..core.numbers import Exact, exact, half_up
 from ..plan.grading import GradePlan
 from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
-                            SectionPlan, Settle)
+                            ChoicePlan, SectionPlan, Settle)
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
@@ -387,7 +386,7 @@ class _Writer:
             self.local[f"证据 {name}"] = units
             self.emit(1, f"{why} = None")
             self.judged.append(units)
-            required = not may_be_left_out(item)
+            required = name not in spec.optional
             if name in spec.levels:
                 self.graded = True
                 self.emit(1, f"if {raw}.__class__ is {self.const(ENTRY.settled)}:")
@@ -531,7 +530,7 @@ class _Writer:
         if op.kind != "judged":
             return str(op.units)
         units = self.local[f"证据 {plan.name}"]
-        if may_be_left_out(plan.item):  # a required score was checked as it was read
+        if plan.name in self.ev.evidence_spec.optional:  # a required score was checked as it was read
             self.emit(depth, f"if {units} is None:")  # applicable, yet left blank: the reference reports it
             self.emit(depth + 1, "raise Slow")
         return units
@@ -557,10 +556,15 @@ class _Writer:
         self.section_locals[plan.id] = (score, maximum)
         parts = [self.item_locals[i] for i in plan.items]
         self.emit(1, f"# {plan.name}")
-        self.emit(1, f"{score} = {' + '.join(s for s, _ in parts) or '0'}")
+        terms = [self.item_locals[i][0] for i in plan.free]
         span: Span = (0, 0)
-        for item in plan.items:
+        for item in plan.free:
             span = _plus(span, self.item_spans[item])
+        for choice in plan.choices:
+            term, choice_span = self.choice(choice)
+            terms.append(term)
+            span = _plus(span, choice_span)
+        self.emit(1, f"{score} = {' + '.join(terms) or '0'}")
         self.clamp(1, score, plan.points, 0, span)
         left_out = [f"({plan.item_max[i]} if {o} else 0)" for i, (_, o) in zip(plan.items, parts) if o is not None]
         if plan.kind == "regular" and left_out:
@@ -570,6 +574,25 @@ class _Writer:
         if plan.score_key is not None:
             self.local[plan.score_key] = f"p{score}"
             self.emit(1, f"p{score} = _pts({score})")
+
+    def choice(self, choice: ChoicePlan) -> tuple[str, Span]:
+        """The source of the path a choice counts — the greatest path sum (取其高) or the one its
+        选项 fact names (任选其一) — and its bounds (any path's)."""
+        sums, spans = [], []
+        for _, items in choice.paths:
+            sums.append("(" + (" + ".join(self.item_locals[i][0] for i in items) or "0") + ")")
+            span: Span = (0, 0)
+            for item in items:
+                span = _plus(span, self.item_spans[item])
+            spans.append(span)
+        low = None if any(s[0] is None for s in spans) else min(s[0] for s in spans if s[0] is not None)
+        high = None if any(s[1] is None for s in spans) else max(s[1] for s in spans if s[1] is not None)
+        if choice.by is None:
+            term = sums[0] if len(sums) == 1 else f"max({', '.join(sums)})"
+        else:
+            index = self.const({name: k for k, (name, _) in enumerate(choice.paths)})
+            term = f"({', '.join(sums)},)[{index}[{self.local[choice.by]}]]"
+        return term, (low, high)
 
     def below_pass(self) -> None:
         failing = [f"({self.section_locals[p.id][0]} < {p.pass_line})" for p in self.ev.regular if p.pass_line is not None]

@@ -92,8 +92,10 @@ def _weighted(grid: Grid, parts: Sequence[tuple[Result, Fraction]]) -> Result:
                                  any(x.applicable for x in i), (), i[0].line)
                       for i in zip(*(s.items for s in group)))
         score = mix([s.score for s in group])
+        # raters may count different paths of a 取其高 / 任选其一: each rater's own result shows its own
         sections.append(attrs.evolve(first, score=score, max=mix([s.max for s in group]), items=items,
-                                     passed=None if first.pass_line is None else score >= first.pass_line))
+                                     passed=None if first.pass_line is None else score >= first.pass_line,
+                                     choices=()))
     vetoes = tuple(next((v for v in group if v.fired), group[0]) for group in zip(*(r.vetoes for r in results)))
     last = results[-1]  # level conditions read the facts of the last rater listed (usually the superior)
     return attrs.evolve(last, total=mix([r.total for r in results]), max=mix([r.max for r in results]),

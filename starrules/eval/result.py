@@ -53,6 +53,19 @@ class ItemResult:
 
 
 @attrs.frozen
+class ChoiceResult:
+    """A 取其高 (`kind` "best") or 任选其一 ("chosen") of a section: each path's score (the sum of
+    its items) and the path that counts. The items of the other paths are scored as usual and
+    shown, but only `score` counts in the section."""
+
+    name: str
+    kind: str
+    paths: tuple[tuple[str, Exact], ...]
+    counted: str
+    score: Exact
+
+
+@attrs.frozen
 class SectionResult:
     name: str
     kind: str  # regular | bonus | penalty
@@ -62,6 +75,7 @@ class SectionResult:
     pass_line: Exact | None
     weight: Exact | None
     items: tuple[ItemResult, ...]
+    choices: tuple[ChoiceResult, ...] = ()
 
     def item(self, name: str) -> ItemResult:
         return next(i for i in self.items if i.name == name)
@@ -421,7 +435,13 @@ def _section_dict(s: SectionResult) -> dict[str, Any]:
     return {"name": s.name, "kind": s.kind, "score": json_number(s.score), "max": json_number(s.max),
             "passed": s.passed, "pass_line": None if s.pass_line is None else json_number(s.pass_line),
             "weight": None if s.weight is None else json_number(s.weight),
-            "items": [_item_dict(i) for i in s.items]}
+            "items": [_item_dict(i) for i in s.items]} | ({"choices": [_choice_dict(c) for c in s.choices]}
+                                                          if s.choices else {})
+
+
+def _choice_dict(c: ChoiceResult) -> dict[str, Any]:
+    return {"name": c.name, "kind": c.kind, "paths": {name: json_number(score) for name, score in c.paths},
+            "counted": c.counted, "score": json_number(c.score)}
 
 
 def _veto_dict(v: VetoResult) -> dict[str, Any]:
@@ -466,6 +486,8 @@ def _trace_from(t: Mapping[str, Any]) -> ClauseTrace:
 def _section_from(s: Mapping[str, Any]) -> SectionResult:
     items = tuple(ItemResult(i["name"], _exact(i["score"]), _exact(i["max"]), i["applicable"],
                              tuple(_trace_from(t) for t in i["trace"]), i["line"]) for i in s["items"])
+    choices = tuple(ChoiceResult(c["name"], c["kind"], tuple((name, _exact(v)) for name, v in c["paths"].items()),
+                                 c["counted"], _exact(c["score"])) for c in s.get("choices", ()))
     return SectionResult(s["name"], s["kind"], _exact(s["score"]), _exact(s["max"]), s["passed"],
                          None if s["pass_line"] is None else _exact(s["pass_line"]),
-                         None if s["weight"] is None else _exact(s["weight"]), items)
+                         None if s["weight"] is None else _exact(s["weight"]), items, choices)

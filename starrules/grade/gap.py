@@ -67,7 +67,8 @@ class GapFinder:
         return found
 
     def _gain(self, chosen: dict[str, Exact]) -> Fraction:
-        return Fraction(evaluator_for(self.rubric).total_with(self.units, self.left_out, chosen)) - self.result.total
+        return Fraction(evaluator_for(self.rubric).total_with(self.units, self.left_out, chosen,
+                                                              dict(self.result.facts))) - self.result.total
 
     def _fixes_by_worth(self) -> list[tuple[Fraction, _Candidate]]:
         """Every fixable item with what fixing it alone adds to the total, largest first."""

@@ -338,7 +338,7 @@ def evidence_schema(rubric: CheckedRubric) -> dict[str, Any]:
             required.append(name)
     for name, item in judged_items(rubric).items():
         properties[name] = _judged_schema(item, rubric.precision, digits)
-        if not may_be_left_out(item):
+        if not may_be_left_out(item) and name not in rubric.blank_scores:
             required.append(name)
     for key in sorted(RESERVED_KEYS):
         properties.setdefault(key, {"description": "保留字段:编号、名称、历史等级或评定年度,带入结果"})

@@ -77,7 +77,7 @@ def build_form(rubric: CheckedRubric) -> Form:
     entries: list[FormItem] = []
     for section in rubric.containers:
         for item in section.items:
-            inputs = [_judged_input(item, rubric.precision)] if item.name in judged else []
+            inputs = [_judged_input(item, rubric.precision, item.name in rubric.blank_scores)] if item.name in judged else []
             for fact in _facts_read(evaluator_for(rubric).graph, item_id(item.name)):
                 if fact not in asked:
                     asked.add(fact)
@@ -123,9 +123,10 @@ def _default_text(default: ast.Literal) -> str:
     return format_decimal(default.value)
 
 
-def _judged_input(item: ast.Item, precision: Fraction) -> Input:
+def _judged_input(item: ast.Item, precision: Fraction, on_a_path: bool) -> Input:
+    """`on_a_path`: the item is on a 任选其一 path (its score is needed only when that path is chosen)."""
     clause = next(c for c in item.clauses if isinstance(c, (ast.Judged, ast.Grades)))
-    required = not may_be_left_out(item)
+    required = not may_be_left_out(item) and not on_a_path
     if isinstance(clause, ast.Grades):
         names = tuple(g.name for g in clause.levels)
         hint = "分档,选一档:" + "、".join(f"{g.name}({g.points.text}分)" for g in clause.levels)

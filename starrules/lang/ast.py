@@ -321,6 +321,12 @@ class Section:
     choices: tuple[Choice, ...] = ()
 
     @property
+    def free_items(self) -> tuple[Item, ...]:
+        """The items outside every 取其高 / 任选其一: each counts in the section's score."""
+        chosen = {id(i) for c in self.choices for i in c.items}
+        return tuple(i for i in self.items if id(i) not in chosen)
+
+    @property
     def display_name(self) -> str:
         return self.name
 

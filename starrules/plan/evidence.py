@@ -52,6 +52,12 @@ class RubricShape(Protocol):
     def precision(self) -> Fraction: ...
 
     @property
+    def blank_scores(self) -> frozenset[str]:
+        """Judged items whose score may be left blank though they have no 不适用: the items of
+        a 任选其一's paths (only the chosen path's scores are needed)."""
+        ...
+
+    @property
     def limits(self) -> Limits: ...
 
 
@@ -209,7 +215,10 @@ class EvidenceSpec:
         self.defaults = {name: _default_value(f.default) for name, f in self.facts.items() if f.default is not None}
         # values final as given (acceptance.quick_test); anything else goes through acceptance.convert
         self.accept = {name: quick_test(FACTS[f.type.kind], self.limits, f.type.choices) for name, f in self.facts.items()}
-        self.required_judged = [name for name, item in self.judged.items() if not may_be_left_out(item)]
+        # scores that may be left blank: a 不适用 item's, or one on a 任选其一 path (the run decides)
+        self.optional = frozenset(name for name, item in self.judged.items()
+                                  if may_be_left_out(item) or name in rubric.blank_scores)
+        self.required_judged = [name for name in self.judged if name not in self.optional]
         # keys the fast paths read themselves; history and anything unknown goes to the reference reader
         self.plain_keys = frozenset({*self.facts, *self.judged, *RESERVED_KEYS} - {*HISTORY_KEYS, *YEAR_KEYS})
 

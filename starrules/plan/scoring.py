@@ -12,7 +12,7 @@ these records; none of them reads the AST's clause list or the graph to find out
 from __future__ import annotations
 
 from fractions import Fraction
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import attrs
@@ -165,8 +165,27 @@ class ItemPlan:
 
 
 @attrs.frozen
+class ChoicePlan:
+    """取其高 (`by` None): the section counts the path whose items add up to most (the first
+    such path on a tie); 任选其一: the path the 选项 fact `by` names. `paths`: each path's
+    name and item ids, in the order written."""
+
+    name: str
+    points: int  # grid units; every path's items add up to this (the checker's E420)
+    paths: tuple[tuple[str, tuple[str, ...]], ...]
+    by: str | None = None
+
+    def counted(self, sums: Sequence[int], chosen: object = None) -> int:
+        """The index of the path that counts, given each path's sum (and the fact's value)."""
+        if self.by is not None:
+            return [name for name, _ in self.paths].index(str(chosen))
+        return max(range(len(sums)), key=lambda k: (sums[k], -k))
+
+
+@attrs.frozen
 class SectionPlan:
-    """A regular, bonus or penalty section: the clamped sum of its applicable items."""
+    """A regular, bonus or penalty section: the clamped sum of its applicable items outside any
+    choice (`free`) and of the path each choice counts."""
 
     id: str
     name: str
@@ -177,6 +196,13 @@ class SectionPlan:
     pass_line: int | None = None
     weight: Fraction | None = None
     score_key: str | None = None
+    choices: tuple[ChoicePlan, ...] = ()
+
+    @property
+    def free(self) -> tuple[str, ...]:
+        """The item ids outside every choice: each counts in the section's sum."""
+        inside = {i for choice in self.choices for _, path in choice.paths for i in path}
+        return tuple(i for i in self.items if i not in inside)
 
 
 @attrs.frozen
@@ -372,7 +398,10 @@ def _section(node: Node, grid: Grid, referenced: set[str]) -> SectionPlan:
         node.inputs, {item_id(i.name): grid.units(i.points.value) for i in container.items},
         grid.units(section.pass_line.value) if section and section.pass_line else None,
         section.weight.value if section and section.weight else None,
-        f"@{name}" if f"@{name}" in referenced and name not in {i.name for i in container.items} else None)
+        f"@{name}" if f"@{name}" in referenced and name not in {i.name for i in container.items} else None,
+        tuple(ChoicePlan(c.name, grid.units(c.points.value),
+                         tuple((p.name, tuple(item_id(i.name) for i in p.items)) for p in c.paths), c.by)
+              for c in (section.choices if section else ())))
 
 
 def _score_keys_read(graph: Graph) -> set[str]:

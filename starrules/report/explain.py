@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from ..core.numbers import Exact, format_decimal
 from ..grade.ranking import Ranking
-from ..eval.result import ClauseTrace, ItemResult, Result, SectionResult
+from ..eval.result import ChoiceResult, ClauseTrace, ItemResult, Result, SectionResult
 from ..core.source import display_width
 
 _KIND_WORDS = {"regular": "类型", "bonus": "加分项", "penalty": "减分项"}
@@ -67,9 +67,17 @@ def explain(result: Result) -> str:
     for section in result.sections:
         lines.append(section_heading(section))
         lines.extend(f"  {item_sentence(item)}" for item in section.items)
+        lines.extend(f"  {choice_sentence(choice)}" for choice in section.choices)
     lines.extend(_veto_lines(result))
     lines.extend(grading_lines(result))
     return "\n".join(lines)
+
+
+def choice_sentence(choice: ChoiceResult) -> str:
+    """“取其高 节能路径:计 规定性 13 分(性能化 10 分,不计)”."""
+    others = ",".join(f"{name} {pts(score)} 分" for name, score in choice.paths if name != choice.counted)
+    word = "取其高" if choice.kind == "best" else "任选其一"
+    return f"{word} {choice.name}:计 {choice.counted} {pts(choice.score)} 分" + (f"({others},不计)" if others else "")
 
 
 def grading_lines(result: Result, detailed: bool = True) -> list[str]:
@@ -112,6 +120,7 @@ def table(result: Result) -> str:
         for item in section.items:
             score = pts(item.score) if item.applicable else "—"
             rows.append((f"  {item.name}", score, pts(item.max), ";".join(item_reasons(item))))
+        rows.extend(("", "", "", choice_sentence(choice)) for choice in section.choices)
     rows.append(("总分", pts(result.total), pts(result.max), "一票否决" if result.vetoed else ""))
     widths = [max(display_width(r[c]) for r in rows) for c in range(3)]
     lines = [f"{result.title or result.rubric}"]
