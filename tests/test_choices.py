@@ -163,3 +163,20 @@ def test_every_engine_counts_the_best_or_chosen_path(rubric: starrules.Rubric, c
     management = overall if chosen == "整体评价" else rules + records
     for result in every_engine(rubric, e):
         assert [s.score for s in result.sections] == [energy, management]
+
+
+def test_a_child_standard_keeps_its_parents_paths_and_may_replace_an_item_on_one(tmp_path: Path) -> None:
+    path = tmp_path / "r.rubric"
+    path.write_text(TEXT + """
+标准 子标准 继承 路径示例 {
+    类型 节能 20分 {
+        项目 设备 8分 { 酌情 0分 至 6分 }
+    }
+}
+""", encoding="utf-8")
+    child = starrules.load(path, rubric="子标准")
+    e = {"管理路径选用": "整体评价", "围护缺陷": 0, "基础": 4, "性能化": 12, "设备": 6, "整体评价": 9}
+    # the child's 设备 (at most 6) stays on the parent's 规定性 path: 4 + max(12, 8 + 6) = 18; 管理 9
+    assert [s.score for s in child.evaluate(e).sections] == [18, 9]
+    with pytest.raises(EvidenceError):
+        child.evaluate({**e, "设备": 7})  # above the child's range

@@ -47,7 +47,12 @@ def _overlay(body: list[ast.RubricStatement], statement: ast.RubricStatement, re
     index = _find_same(body, statement)
     if index is None:
         body.append(statement)
-    elif isinstance(statement, (ast.Section, ast.ExtraSection)):
+    elif isinstance(statement, ast.Section):
+        base = body[index]
+        assert isinstance(base, ast.Section)
+        items = _merge_items(base.items, statement.items)
+        body[index] = attrs.evolve(statement, items=items, choices=_merge_choices(base.choices, statement.choices, items))
+    elif isinstance(statement, ast.ExtraSection):
         body[index] = attrs.evolve(statement, items=_merge_items(body[index].items, statement.items))  # type: ignore[union-attr]
     else:
         body[index] = statement
@@ -67,6 +72,18 @@ def _find_same(body: Sequence[ast.RubricStatement], statement: ast.RubricStateme
                 statement.kind, statement.display_name):
             return index
     return None
+
+
+def _merge_choices(base: tuple[ast.Choice, ...], child: tuple[ast.Choice, ...],
+                   items: tuple[ast.Item, ...]) -> tuple[ast.Choice, ...]:
+    """The parent's 取其高 / 任选其一 groups (with the child's versions of their items) and the
+    child's own; a child group of the same name replaces the parent's."""
+    merged = {item.name: item for item in items}
+    replaced = {c.name for c in child}
+    kept = tuple(attrs.evolve(c, paths=tuple(attrs.evolve(p, items=tuple(merged.get(i.name, i) for i in p.items))
+                                             for p in c.paths))
+                 for c in base if c.name not in replaced)
+    return kept + child
 
 
 def _merge_items(base: tuple[ast.Item, ...], child: tuple[ast.Item, ...]) -> tuple[ast.Item, ...]:

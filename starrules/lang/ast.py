@@ -323,8 +323,8 @@ class Section:
     @property
     def free_items(self) -> tuple[Item, ...]:
         """The items outside every 取其高 / 任选其一: each counts in the section's score."""
-        chosen = {id(i) for c in self.choices for i in c.items}
-        return tuple(i for i in self.items if id(i) not in chosen)
+        inside = {i.name for c in self.choices for i in c.items}  # item names are unique (E202)
+        return tuple(i for i in self.items if i.name not in inside)
 
     @property
     def display_name(self) -> str:
