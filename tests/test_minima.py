@@ -88,6 +88,21 @@ def test_reasons_and_gap_name_the_minimum_that_blocks(rubric: starrules.Rubric) 
     assert "未评为“三星级”:条件不成立:最低要求 @资源节约 20 >= 24分" in result.level(SCHEME).reasons
     assert result.gap[SCHEME].next_level == "三星级"
     assert "“三星级”的条件不成立:最低要求 @资源节约 20 >= 24分" in result.gap[SCHEME].blocking
+    # a value compared with a percentage is shown as one (0.78 would mix a decimal with 80%)
+    lower = rubric.evaluate(evidence(28, 20, 40, 0.78)).level(SCHEME).reasons
+    assert "未评为“二星级”:条件不成立:最低要求 满意率 78% >= 80%" in lower
+
+
+def test_a_ratio_compared_with_a_percentage_reads_as_one(tmp_path: Path) -> None:
+    path = tmp_path / "r.rubric"
+    path.write_text("""
+等级 S { 好 >= 3分 且 满意率 >= 85% 且 @A / 10 >= 50%  差 }
+标准 R { 满分 10 等级 S 事实 满意率: 比例 类型 T 10分 { 项目 A 10分 { 酌情  扣 1分 如果 满意率 < 90% } } }
+""", encoding="utf-8")
+    result = starrules.load(path).evaluate({"满意率": 0.8483, "A": 4})
+    # a read compared with a percentage directly: 84.83%; the parts of a quotient stay as they are
+    assert result.level("S").reasons[0] == "未评为“好”:条件不成立:满意率 84.83% >= 85%;@A 3 / 10 >= 50%"
+    assert result.item("A").trace[1].because == "满意率 84.83% < 90%"
 
 
 def check_errors(tmp_path: Path, text: str) -> list[tuple[str, int]]:

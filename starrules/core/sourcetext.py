@@ -23,6 +23,14 @@ def show_value(value: object) -> str:
     return str(value)
 
 
+def show_percent(value: object) -> str:
+    """A number compared with a percentage, as one: 0.8 → 80%, 0.8483 → 84.83% (exact when it
+    can be written in at most four decimals, else to four significant figures)."""
+    if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
+        return show_value(value)
+    return f"{show_value(Fraction(value) * 100)}%"
+
+
 class SourceTexts:
     """Slices of the rubric files by span (spans index the original text)."""
 
@@ -45,29 +53,34 @@ class SourceTexts:
     def text(self, span: Span) -> str:
         return _SPACES.sub(" ", self.raw(span)).strip()
 
-    def template(self, span: Span, slots: Sequence[tuple[Span, str]]) -> Template:
-        """The text of `span` with a value slot after each (name span, value key)."""
+    def template(self, span: Span, slots: Sequence[tuple[Span, str, bool]]) -> Template:
+        """The text of `span` with a value slot after each (name span, value key, shown as a
+        percentage: the value is compared with one)."""
         start = self.offset(span.file, span.line, span.column)
         source = self.raw(span)
-        parts: list[str | tuple[str]] = []
+        parts: list[str | Slot] = []
         cursor = 0
-        for name_span, key in sorted(slots, key=lambda s: (s[0].line, s[0].column)):
+        for name_span, key, percent in sorted(slots, key=lambda s: (s[0].line, s[0].column)):
             end = self.offset(name_span.file, name_span.end_line, name_span.end_column) - start
             if not cursor <= end <= len(source):
                 continue
             parts.append(source[cursor:end])
-            parts.append((key,))
+            parts.append((key, percent))
             cursor = end
         parts.append(source[cursor:])
         return Template(tuple(parts))
 
 
+Slot = tuple[str, bool]  # a value key, and whether the value is shown as a percentage
+
+
 class Template:
     __slots__ = ("parts",)
 
-    def __init__(self, parts: tuple[str | tuple[str], ...]) -> None:
+    def __init__(self, parts: tuple[str | Slot, ...]) -> None:
         self.parts = parts
 
     def render(self, lookup: Callable[[str], object]) -> str:
-        pieces = [p if isinstance(p, str) else f" {show_value(lookup(p[0]))}" for p in self.parts]
+        pieces = [p if isinstance(p, str) else f" {(show_percent if p[1] else show_value)(lookup(p[0]))}"
+                  for p in self.parts]
         return _SPACES.sub(" ", "".join(pieces)).strip()

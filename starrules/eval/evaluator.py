@@ -19,7 +19,7 @@ from ..lang import ast
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import Evidence, EvidenceSpec, Judgement, Locate, identifier_text, open_evidence, read_evidence
 from .fastpath import FastPath, FastState, inline_grading
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, value_key
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value
 from ..plan.grading import GradePlan, grade_plan
 from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
 from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
@@ -65,7 +65,7 @@ class _Rule:
         self.expr: Compiled | None = ev.compiler.compile(expr) if expr is not None else None
         self.text, self.line = ev.sources.text(rule.clause.span), rule.line
         self.template: Template | None = None if expr is None else \
-            ev.sources.template(expr.span, [(e.span, value_key(e)) for e in ev.compiler.reads(expr)])
+            ev.sources.template(expr.span, ev.compiler.slots(expr))
         self.bare_name = isinstance(expr, (ast.NameRef, ast.ScoreRef))
 
     def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator,

@@ -68,6 +68,13 @@ class ExprCompiler:
         return [e for e in walk(expr) if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef))
                 or isinstance(e, ast.NameRef) and e.name in self.names]
 
+    def slots(self, expr: ast.Expr) -> list[tuple[Span, str, bool]]:
+        """Where a condition's text shows the values it reads: each read's span, its value key,
+        and whether it is compared with a percentage (`满意率 < 85%`: then shown as one, 80%)."""
+        percent = {id(side) for c in walk(expr) if isinstance(c, ast.Compare)
+                   for side, other in ((c.left, c.right), (c.right, c.left)) if isinstance(other, ast.Percent)}
+        return [(e.span, value_key(e), id(e) in percent) for e in self.reads(expr)]
+
     def compile(self, expr: ast.Expr) -> Compiled:
         method: Callable[[ast.Expr], Compiled] = getattr(self, f"_{type(expr).__name__}")
         return method(expr)

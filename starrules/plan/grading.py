@@ -41,7 +41,7 @@ from ..core.numbers import Grid, format_decimal
 from ..core.sourcetext import SourceTexts, Template
 from ..lang import ast
 from ..lang.keywords import Script, keywords
-from .expressions import Compiled, ExprCompiler, Value, value_key
+from .expressions import Compiled, ExprCompiler, Value
 
 Values = Mapping[str, Value]
 Cap = int | Literal["lowest", "base"]
@@ -158,17 +158,18 @@ class Conditions:
         self.texts = SourceTexts(scheme_sources(rubric))
 
     def condition(self, expr: ast.Expr) -> Condition:
-        slots = [(e.span, value_key(e)) for e in self.compiler.reads(expr)]
-        return Condition(self.texts.text(expr.span), tuple(dict.fromkeys(key for _, key in slots)), expr,
+        slots = self.compiler.slots(expr)
+        return Condition(self.texts.text(expr.span), tuple(dict.fromkeys(key for _, key, _ in slots)), expr,
                          self.texts.template(expr.span, slots), self.compiler.compile(expr))
 
     def minimum(self, expr: ast.Compare) -> Condition:
         """A 最低要求 cell: shown as “最低要求 V >= m”, with V's value after V in reasons."""
         texts = self.texts
-        slots = [(e.span, value_key(e)) for e in self.compiler.reads(expr.left)]
+        slots = [(span, key, isinstance(expr.right, ast.Percent) and span == expr.left.span)
+                 for span, key, _ in self.compiler.slots(expr.left)]
         value, least = texts.text(expr.left.span), texts.text(expr.right.span)
         shown = texts.template(expr.left.span, slots)
-        return Condition(f"{MINIMUM} {value} >= {least}", tuple(dict.fromkeys(key for _, key in slots)), expr,
+        return Condition(f"{MINIMUM} {value} >= {least}", tuple(dict.fromkeys(key for _, key, _ in slots)), expr,
                          Template((f"{MINIMUM} ", *shown.parts, f" >= {least}")), self.compiler.compile(expr))
 
 
