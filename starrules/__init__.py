@@ -8,7 +8,7 @@
     10
 """
 
-from .api import check_file, check_text, load, loads, parse
+from .api import check_file, check_text, load, load_family, loads, parse
 from .lang import ast
 from .core.diagnostics import Diagnostic, EvidenceError, RubricCheckError, RubricError, RubricSyntaxError, Severity, \
     StarrulesError
@@ -16,7 +16,7 @@ from .batch.many import evaluate_batch, evaluate_many
 from .core.limits import Limits
 from .io.record import RowError
 from .check.model import CheckedScheme, CheckReport
-from .rubric import Rubric
+from .rubric import Rubric, RubricFamily
 from .grade.ranking import RankedBranch, Ranking, rank
 from .eval.result import ClauseTrace, Consequence, Fix, Gap, ItemResult, LevelResult, Result, SectionResult, VetoResult, \
     result_schema
@@ -24,9 +24,9 @@ from .core.source import Span
 
 __all__ = [
     "CheckReport", "CheckedScheme", "ast", "ClauseTrace", "Consequence", "Diagnostic", "EvidenceError", "Fix", "Gap",
-    "ItemResult", "LevelResult", "Limits", "RankedBranch", "Ranking", "Result", "ResultBatch", "RowError", "Rubric", "RubricCheckError",
+    "ItemResult", "LevelResult", "Limits", "RankedBranch", "Ranking", "Result", "ResultBatch", "RowError", "Rubric", "RubricCheckError", "RubricFamily",
     "RubricError", "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError", "VetoResult", "check_file",
-    "check_text", "evaluate_batch", "evaluate_columns", "evaluate_many", "load", "loads", "parse", "rank", "result_schema",
+    "check_text", "evaluate_batch", "evaluate_columns", "evaluate_many", "load", "load_family", "loads", "parse", "rank", "result_schema",
 ]
 __version__ = "0.1.0"
 

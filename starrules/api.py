@@ -15,7 +15,7 @@ from .check.model import CheckReport
 from .lang.parser import parse as _parse
 from .core.reporter import Reporter
 from .core.source import Span
-from .rubric import Rubric
+from .rubric import Rubric, RubricFamily
 
 StrPath = str | os.PathLike[str]
 
@@ -51,6 +51,26 @@ def load(path: StrPath, rubric: str | None = None, *, root: StrPath | None = Non
          limits: Limits = DEFAULT) -> Rubric:
     """Load the checked rubric defined in a file (the only one, or the one named)."""
     return _pick(check_file(path, root=root, limits=limits), rubric, str(path))
+
+
+def load_family(path: StrPath, *, root: StrPath | None = None, limits: Limits = DEFAULT) -> RubricFamily:
+    """The standards of a file that declare which branches they are for (`适用 如果 …`): a
+    mixed batch is scored with each branch's own standard (`RubricFamily`)."""
+    return family_of(check_file(path, root=root, limits=limits), str(path))
+
+
+def family_of(report: CheckReport, file: str) -> RubricFamily:
+    """The family of a checked file: its standards that declare 适用 (E108 when none does)."""
+    if report.errors:
+        syntax = all(d.code.startswith("E0") for d in report.errors)
+        raise (RubricSyntaxError if syntax else RubricCheckError)(report.errors)
+    members = tuple(Rubric.of(r) for r in report.rubrics.values() if r.applies is not None)
+    if not members:
+        reporter = Reporter()
+        reporter.report("E108", f"文件中没有写“适用”的标准,不能按适用范围选用;文件中的标准:"
+                        f"{'、'.join(report.rubrics) or '(没有)'}", Span(file, 1, 1, 1, 1))
+        raise RubricCheckError(reporter.diagnostics)
+    return RubricFamily(members)
 
 
 def loads(text: str, rubric: str | None = None, filename: str | None = None,

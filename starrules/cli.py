@@ -11,17 +11,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from .api import check_file, load
+from .api import check_file, family_of, load
 from .core.atomic import Pending, write_text
-from .batch.many import evaluate_batch
-from .core.diagnostics import EvidenceError, RubricError, StarrulesError, render_all
+from .batch.many import Choose, evaluate_batch
+from .core.diagnostics import EvidenceError, RubricCheckError, RubricError, StarrulesError, render_all
 from .report.explain import explain, ranking_table, table
 from .lang.formatter import format_text
 from .plan.graph_text import FORMATS, render
 from .core.limits import DEFAULT
 from .lang.loader import read_text
 from .check.model import CheckedRubric
-from .rubric import Rubric
+from .rubric import Rubric, RubricFamily
 from .io.records import BATCH_SUFFIXES, CHUNK_ROWS, COLUMN_SUFFIXES
 from .report.output import OUTPUT_SUFFIXES, ResultWriter, count_records
 from .report.output_paths import Output, check_not_inputs, check_outputs, suffix_problems, write_failed
@@ -169,14 +169,50 @@ def _with_rubric(args: argparse.Namespace, body: Callable[[Rubric], str], output
     return EXIT_OK
 
 
+FAMILY_COMMANDS = ("eval", "explain", "rank", "report")  # what scores a mixed batch by 适用
+
+
 def _load(args: argparse.Namespace, outputs: Sequence[Output], inputs: Sequence[Path]) -> Rubric:
     """The rubric, with the outputs checked first: before anything is read, against the rubric
-    file and `inputs` (E601–E606); once loaded, against every file it imports (E601)."""
+    file and `inputs` (E601–E606); once loaded, against every file it imports (E601). A file of
+    standards that declare 适用, with none named, is a family: `args.family` holds it (each
+    branch is scored by its own standard) and the first standard is returned for the layout."""
     if outputs:
         check_outputs(outputs, [Path(args.rubric_file), *inputs], force=args.force)
-    rubric = load(args.rubric_file, args.rubric, root=args.root)
+    loaded = _rubric_or_family(args)
+    if isinstance(loaded, RubricFamily) and args.command not in FAMILY_COMMANDS:
+        raise _UsageError(f"文件中有多个标准,请用 --rubric 指定一个;文件中的标准:"
+                          f"{'、'.join(r.name for r in loaded.rubrics)}(eval、explain、rank、report 可以按“适用”"
+                          "给每个党支部选用它的标准)")
+    args.family = loaded if isinstance(loaded, RubricFamily) else None
+    rubric = loaded.rubrics[0] if isinstance(loaded, RubricFamily) else loaded
     check_not_inputs(outputs, rubric.sources)
     return rubric
+
+
+def _rubric_or_family(args: argparse.Namespace) -> Rubric | RubricFamily:
+    """The standard named, or the only one; with none named in a file of several (E108) whose
+    standards declare 适用, the family of those (E108 stays for a file without 适用)."""
+    try:
+        return load(args.rubric_file, args.rubric, root=args.root)
+    except RubricCheckError as several:
+        if args.rubric is not None or [d.code for d in several.diagnostics] != ["E108"]:
+            raise
+        report = check_file(args.rubric_file, root=args.root)
+        if not any(r.applies is not None for r in report.rubrics.values()):
+            raise
+        return family_of(report, args.rubric_file)
+
+
+def _scorer(args: argparse.Namespace, rubric: Rubric) -> Rubric | RubricFamily:
+    """What scores one branch: the rubric, or the family it is the first of."""
+    family: RubricFamily | None = getattr(args, "family", None)
+    return family if family is not None else rubric
+
+
+def _choose(args: argparse.Namespace) -> Choose | None:
+    family: RubricFamily | None = getattr(args, "family", None)
+    return None if family is None else family.choose
 
 
 def _outputs(*wanted: tuple[str | None, str, tuple[str, ...], str]) -> list[Output]:
@@ -199,11 +235,11 @@ def _eval(args: argparse.Namespace) -> int:
 
     def run(rubric: Rubric) -> str:
         if path.suffix.lower() in BATCH_SUFFIXES:
-            results = evaluate_batch(rubric, path, args.scheme, year=args.year)
+            results = evaluate_batch(rubric, path, args.scheme, year=args.year, choose=_choose(args))
             if args.json:
                 return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2)
             return "\n\n".join(table(r) for r in results)
-        result = rubric.evaluate(path, schemes=args.scheme, year=args.year)
+        result = _scorer(args, rubric).evaluate(path, schemes=args.scheme, year=args.year)
         return result.to_json() if args.json else table(result)
     return _with_rubric(args, run)
 
@@ -224,6 +260,9 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         return EXIT_USAGE
     try:
         rubric = _load(args, outputs, [path])
+        if args.family is not None:
+            raise _UsageError("-o 由批量引擎用一个标准评分;分领域(适用)的标准请用 --rubric 指定一个,"
+                              "或不带 -o 评分、用 starrules report 出报表")
         progress = Progress(None, enabled=False if args.quiet else None)
         if progress.enabled:
             progress.total = _count(path)
@@ -263,7 +302,7 @@ def _count(path: Path) -> int | None:
 
 def _explain(args: argparse.Namespace) -> int:
     path = _evidence_path(args.evidence)
-    return _with_rubric(args, lambda rubric: explain(rubric.evaluate(path, schemes=args.scheme)))
+    return _with_rubric(args, lambda rubric: explain(_scorer(args, rubric).evaluate(path, schemes=args.scheme)))
 
 
 def _batch_path(file: str) -> Path:
@@ -277,8 +316,8 @@ def _rank(args: argparse.Namespace) -> int:
     path = _batch_path(args.batch)
 
     def run(rubric: Rubric) -> str:
-        ranked = rank(evaluate_batch(rubric, path, [args.scheme], explain=False, year=args.year), args.scheme,
-                      rubric=rubric)
+        ranked = rank(evaluate_batch(rubric, path, [args.scheme], explain=False, year=args.year,
+                                     choose=_choose(args)), args.scheme, rubric=rubric)
         return ranked.to_json() if args.json else ranking_table(ranked)
     return _with_rubric(args, run)
 
@@ -306,11 +345,13 @@ def _report(args: argparse.Namespace) -> int:
         if not args.scheme and not rubric.schemes:
             raise _UsageError(f"标准“{rubric.name}”没有“等级”一行,报表不知道按哪个等级方案评定:"
                               "用 --scheme 指定(如 --scheme 星级)")
-        results = evaluate_batch(rubric, path, args.scheme, year=args.year)
+        results = evaluate_batch(rubric, path, args.scheme, year=args.year, choose=_choose(args))
         if not results:
             raise _UsageError(f"“{args.batch}”中没有党支部")
+        members = args.family.rubrics if args.family is not None else ()
         try:
-            summary = summarise(rubric, results, list(results[0].levels), branch_names(path, rubric), args.group)
+            summary = summarise(rubric, results, list(results[0].levels), branch_names(path, rubric), args.group,
+                                members)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
         html = scorecard_html(summary) if args.html else ""

@@ -14,10 +14,14 @@ from .check.model import CheckedRubric, CheckedScheme
 from .check.schemes import resolve_scheme
 from .eval.evaluator import Evaluator, evaluator_for
 from .eval.result import LevelResult, Result
-from .grade.grading import SchemeGrader, evaluate_graded, grade_level, grader_for
+from .core.diagnostics import EvidenceError
+from .core.reporter import Reporter
+from .grade.grading import SchemeGrader, evaluate_graded, evaluate_graded_located, grade_level, grader_for
 from .io.evidence_schema import evidence_schema
 from .io.records import CHUNK_ROWS
 from .io.record import RowError
+from .plan.applies import pick_standard
+from .plan.evidence import Locate, in_memory, open_evidence
 from .plan.grading import GradePlan, grade_plan
 from .plan.graph import Graph
 from .plan.scoring import ScoringPlan
@@ -100,3 +104,38 @@ class Rubric(CheckedRubric):
     def fast_source(self) -> str:
         """The Python source of this rubric's generated fast path (see docs/performance.md)."""
         return self.evaluator.fast.source
+
+
+@attrs.frozen
+class RubricFamily:
+    """The standards of one file that say, by their 适用 lines, which branches each is for (a
+    standard per 领域): each branch is scored and graded with the one standard that fits it
+    (`load_family`). A branch that fits none, or more than one, is the evidence error E522."""
+
+    rubrics: tuple[Rubric, ...]
+
+    def pick(self, evidence: Mapping[str, Any]) -> Rubric:
+        """The standard for this branch, by its facts as the evidence gives them."""
+        return self.choose(evidence, in_memory(), Reporter())
+
+    def choose(self, data: object, locate: Locate, reporter: Reporter) -> Rubric:
+        """`pick` for evidence already opened (its messages located there)."""
+        chosen = pick_standard(self.rubrics, data, locate, reporter)
+        assert isinstance(chosen, Rubric)
+        return chosen
+
+    def evaluate(self, evidence: Mapping[str, Any] | str | os.PathLike[str], *, explain: bool = True,
+                 schemes: Iterable[str] | None = None, year: int | None = None) -> Result:
+        """`Rubric.evaluate` with the standard that fits the branch."""
+        data, locate, reporter = open_evidence(evidence, self.rubrics[0].limits)
+        if data is None:
+            raise EvidenceError(reporter.errors)
+        chosen = self.choose(data, locate, reporter)
+        return evaluate_graded_located(chosen, data, locate, reporter, explain, schemes, year)
+
+    def evaluate_many(self, data: Iterable[Mapping[str, Any]] | str | os.PathLike[str], *,
+                      schemes: Iterable[str] | None = None, explain: bool = False,
+                      errors: Literal["raise", "collect"] = "raise", year: int | None = None) -> Iterator[Result | RowError]:
+        """`Rubric.evaluate_many`, each record with the standard that fits it."""
+        return evaluate_many(self.rubrics[0], data, schemes=schemes, explain=explain, errors=errors, year=year,
+                             choose=self.choose)

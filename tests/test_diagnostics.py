@@ -57,6 +57,7 @@ CASES: list[tuple[str, str, str, int]] = [
     ("E420", "标准 R { 满分 5 类型 S 5分 { 取其高 G 5分 { 项目 A 5分 { } 项目 B 4分 { } } } }", "B", 1),
     ("E421", "标准 R { 满分 5 类型 S 5分 { 任选其一 G 5分 { 项目 A 5分 { } } } }", "任选其一", 1),
     ("E422", "标准 R { 满分 5 事实 x: 是否 类型 S 5分 { 取其高 G 5分 { 项目 A 5分 { 不适用 如果 x } } } }", "不适用", 1),
+    ("E423", "标准 R { 满分 5 适用 如果 总分 > 1 类型 S 5分 { 项目 A 5分 { } } }", "总分", 1),
     ("E406", "标准 R { 令 a = a + 1 }", "a", 1),
     ("E407", "等级 A { 甲 >= 60分 乙 }\n等级 B 基于 A { 好 = 甲 }", "B", 1),
     ("E408", "等级 A { 甲 >= 60分 乙 }\n等级 B 基于 A { 好 = 甲  差 = 甲, 乙 }", "差", 1),
@@ -125,10 +126,11 @@ def test_e108_no_rubric_to_load() -> None:
 def test_every_code_has_a_test() -> None:
     """Beside the catalogue's examples (tests/test_errors_catalogue.py), each code has a test of its own."""
     from tests.test_limits import CONFINEMENT_CODES, LIMIT_CODES
+    from tests.test_applies import APPLIES_CODES
     from tests.test_outputs import OUTPUT_CODES
     from tests.test_readers import READER_CODES
     tested = {c[0] for c in CASES} | {"E003", "E007", "E101", "E102", "E108"} | EVIDENCE_CODES | THRESHOLD_CODES
-    assert tested | LIMIT_CODES | CONFINEMENT_CODES | READER_CODES | OUTPUT_CODES == set(CODES)
+    assert tested | LIMIT_CODES | CONFINEMENT_CODES | READER_CODES | OUTPUT_CODES | APPLIES_CODES == set(CODES)
 
 
 def test_rendering_places_the_caret_under_chinese_text() -> None:

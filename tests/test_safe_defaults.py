@@ -60,7 +60,13 @@ def value(spec: Any) -> object:
 def two_facts(rubric: starrules.Rubric) -> dict[str, object]:
     """Two facts given, rates first (the satisfaction rates of 机关星级评定), else the first two declared."""
     names = sorted(rubric.facts, key=lambda n: rubric.facts[n].type.kind != "ratio")[:2]
-    return {n: value(rubric.facts[n]) for n in names}
+    given = {n: value(rubric.facts[n]) for n in names}
+    applies = rubric.applies  # a 领域's standard (适用 如果 领域 = 社区): a branch it is for, else E521 comes first
+    if applies is not None:
+        assert isinstance(applies.condition, ast.Compare) and isinstance(applies.condition.left, ast.NameRef)
+        assert isinstance(applies.condition.right, ast.NameRef)
+        given[applies.condition.left.name] = applies.condition.right.name
+    return given
 
 
 def required(file: str, rubric: starrules.Rubric, given: dict[str, object]) -> set[str]:

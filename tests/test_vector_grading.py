@@ -330,6 +330,12 @@ def library_case(draw: st.DrawFn) -> tuple[Rubric, tuple[str, ...], list[dict[st
                 row[name] = 1.0 if usual else draw(st.sampled_from([0.0, 0.5, 0.8, 0.85, 0.9]))
             else:
                 row[name] = draw(st.sampled_from(fact.type.choices))
+        applies = rubric.applies  # 农村五好 is for 领域 = 农村 (适用): its rows are such branches, not E521
+        if applies is not None:
+            assert isinstance(applies.condition, starrules.ast.Compare)
+            assert isinstance(applies.condition.left, starrules.ast.NameRef)
+            assert isinstance(applies.condition.right, starrules.ast.NameRef)
+            row[applies.condition.left.name] = applies.condition.right.name
         for name, entry in draw_judgements(draw, rubric).items():
             row[name] = float(entry) if isinstance(entry, Fraction) else entry
         for item in rubric.items:  # a row that does well has most 酌情 scores at the top

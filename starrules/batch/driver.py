@@ -92,7 +92,7 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
 def _levels(grading: VectorGrader, scores: Scores, size: int) -> tuple[dict[str, Codes], Ints, Flags2]:
     """Each scheme's level codes, −1 on the rows the scalar evaluator scores (filled in as it
     does), the engine's rows whose scheme or notice conditions gave up, and the notices."""
-    if not (grading.plans or grading.notices) or scores.slow.all():
+    if not (grading.plans or grading.notices or grading.applies) or scores.slow.all():
         codes = {plan.scheme: np.full(size, -1, dtype=code_type(plan)) for plan in grading.plans}
         return codes, np.zeros(0, dtype=np.int64), np.zeros((len(grading.notices), size), dtype=np.bool_)
     codes, gave_up, notices = grading.grade(scores, size)

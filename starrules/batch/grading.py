@@ -27,6 +27,7 @@ from ..check.model import CheckedRubric
 from ..eval.evaluator import evaluator_for
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY
 from ..plan.grading import Condition, GradePlan, grade_plan
+from ..plan.applies import applies_plan
 from ..plan.notices import notice_plans
 from .engine import Scores
 from .vector import Flags, Ints, Lanes, Q, column
@@ -49,9 +50,11 @@ class VectorGrader:
         self.names = names
         self.plans = tuple(grade_plan(rubric, name) for name in names)
         self.notices = notice_plans(rubric)  # tested on every row, graded or not
+        self.applies = applies_plan(rubric)  # rows it is not for: the scalar path reports E521
         self.reads_history = any(plan.reads_history for plan in self.plans)
         self.reads = frozenset().union(*(plan.reads for plan in self.plans),
-                                       *(notice.condition.reads for notice in self.notices))
+                                       *(notice.condition.reads for notice in self.notices),
+                                       self.applies.condition.reads if self.applies else ())
         ev = evaluator_for(rubric)
         self.grid = ev.grid
         # where a score lives in the engine's [item, row] and [section, row] arrays, for the
@@ -81,7 +84,8 @@ class VectorGrader:
         notices = np.zeros((len(self.notices), size), dtype=np.bool_)
         for k, notice in enumerate(self.notices):
             notices[k] = chunk.holds(notice.condition)
-        return codes, lanes.slow, notices
+        refused = ~chunk.holds(self.applies.condition) if self.applies else False
+        return codes, lanes.slow | refused, notices
 
     def values(self, scores: Scores, lanes: Lanes, size: int) -> dict[str, Vec] | None:
         """The engine's values, with what the schemes read besides: scores the rubric itself

@@ -9,6 +9,7 @@ import attrs
 
 from ..lang import ast
 from .exprcheck import BOOL, NUMERIC, UNKNOWN, ExprChecker, Scope, Type, fact_type, walk
+from .applies import check_applies
 from .inherit import flatten
 from ..core.limits import DEFAULT, Limits
 from ..lang.loader import Program
@@ -305,6 +306,7 @@ class _RubricChecker:
                                      did_you_mean(veto.highest, levels))
         for notice in self.notices:
             self.exprs.expect(notice.condition, BOOL, "提示条件")
+        check_applies(self.rubric, self.lets, self.exprs, self.reporter)
         self._check_cycles()
         ranges = rubric_ranges(self.sections, self.extras, self.facts, self.lets, self.max_score, self.rescale)
         self._check_ranges(ranges, schemes)

@@ -14,12 +14,15 @@ import attrs
 
 from ..lang import ast
 from ..core.reporter import Reporter, did_you_mean
+from .applies import check_applies_once
 
-_SINGLE = (ast.MaxScore, ast.Rescale, ast.Precision, ast.DefaultSchemes, ast.Raters)
+_SINGLE = (ast.MaxScore, ast.Rescale, ast.Precision, ast.DefaultSchemes, ast.Raters, ast.Applies)
 
 
 def flatten(rubric: ast.Rubric, rubrics: dict[str, ast.Rubric], reporter: Reporter,
             chain: tuple[str, ...] = ()) -> ast.Rubric:
+    if not chain:  # once per standard, not again as each child's parent
+        check_applies_once(rubric, reporter)
     if rubric.parent is None:
         for statement in rubric.body:
             if isinstance(statement, ast.Remove):

@@ -93,6 +93,11 @@ class CheckedRubric:
         return self._meta("title")
 
     @property
+    def applies(self) -> ast.Applies | None:
+        """The 适用 line: which branches this standard is for (None: every branch)."""
+        return next((s for s in self.definition.body if isinstance(s, ast.Applies)), None)
+
+    @property
     def notices(self) -> tuple[ast.Notice, ...]:
         """The 提示 lines, in the order written (inherited ones first)."""
         return tuple(s for s in self.definition.body if isinstance(s, ast.Notice))

@@ -21,6 +21,7 @@ import attrs
 from ..core.diagnostics import EvidenceError
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value
 from ..plan.grading import Cap, Condition, GradePlan, grade_plan
+from ..plan.applies import refuse_before_scoring, refuse_unless_applies
 from ..plan.notices import notice_plans
 from ..check.model import CheckedRubric
 from ..core.numbers import format_decimal
@@ -241,6 +242,7 @@ def evaluate_graded(rubric: CheckedRubric, evidence: Mapping[str, Any] | str | o
     reasons are written when first read. `year`: the evaluation year (年度) for evidence that
     does not give its own."""
     if type(evidence) is dict and rubric.raters is None and year is None:  # located only if the reference reads it
+        refuse_before_scoring(rubric, evidence)
         return _graded_dict(rubric, evidence, None, explain, schemes)
     return evaluate_graded_located(rubric, *open_evidence(evidence, rubric.limits), explain, schemes, year)
 
@@ -250,6 +252,7 @@ def evaluate_graded_located(rubric: CheckedRubric, data: object, locate: Locate,
     """`evaluate_graded` for evidence already opened (a record of a file: its messages located there)."""
     if year is not None and isinstance(data, Mapping) and not any(k in data for k in YEAR_KEYS):
         data = {**data, YEAR_KEYS[0]: year}
+    refuse_before_scoring(rubric, data, (locate, reporter))  # a standard not for this branch (适用), told first
     if type(data) is not dict or rubric.raters is not None:
         return grade_result(rubric, evaluate_located(rubric, data, locate, reporter, explain), schemes, explain)
     return _graded_dict(rubric, data, (locate, reporter), explain, schemes)
@@ -275,7 +278,7 @@ class _FastRoute:
     evaluator, its generated function, and per scheme it grades inline the name, the level
     names and the grader when the scheme has measures (措施)."""
 
-    __slots__ = ("ev", "fast", "graders", "every_scheme", "notices")
+    __slots__ = ("ev", "fast", "graders", "every_scheme", "notices", "applies")
 
     def __init__(self, rubric: CheckedRubric) -> None:
         self.ev = ev = evaluator_for(rubric)
@@ -284,6 +287,7 @@ class _FastRoute:
         self.graders = tuple((name, g.levels, g if g.consequences else None) for name, g in graders)
         self.every_scheme = len(graders) == len(rubric.schemes)
         self.notices = bool(notice_plans(rubric))
+        self.applies = rubric.applies is not None
 
 
 def _inline_graded(rubric: CheckedRubric, route: _FastRoute, state: FastState, evidence: Mapping[str, Any],
@@ -298,12 +302,16 @@ def _inline_graded(rubric: CheckedRubric, route: _FastRoute, state: FastState, e
             consequences += measured.measures_in({}, names[index])  # the fast path reads no history
     gap = _LaterGap(rubric, ev.inline_names) if explain else None
     result = ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
+    if route.applies:
+        refuse_unless_applies(rubric, result_values(result))
     return with_notices(rubric, result) if route.notices else result
 
 
 def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:
     """The result with its levels, measures and (when explaining) the gap to the next level."""
     names = list(rubric.schemes) if schemes is None else list(dict.fromkeys(schemes))
+    if rubric.applies is not None:
+        refuse_unless_applies(rubric, result_values(result))
     if not names:
         return with_notices(rubric, result) if notice_plans(rubric) else result
     values = result_values(result)

@@ -29,15 +29,14 @@ td.num { text-align: right; white-space: nowrap; }
 
 
 def scorecard_html(summary: Summary) -> str:
-    rubric = summary.rubric
-    title = escape(rubric.title or rubric.name)
+    title = escape(summary.title)
     parts = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title>",
              f"<style>{_STYLE}</style></head><body>", f"<section class=\"card\"><h1>{title} 评定汇总</h1>"]
     for tally in summary.tallies:
         parts.append(_tally_table(tally))
     parts.append(_svg_chart(summary.tallies[0]) + "</section>")
-    form = build_form(rubric)
-    parts.extend(_card(summary, form, row) for row in summary.rows)
+    forms = {name: build_form(rubric) for name, rubric in summary.rubrics.items()}  # each standard's own texts
+    parts.extend(_card(summary, forms.get(row.result.rubric) or build_form(summary.rubric), row) for row in summary.rows)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -76,8 +75,9 @@ def _card(summary: Summary, form: Form, row: BranchRow) -> str:
     result = row.result
     name = f"{escape(row.id or '')} {escape(row.name or '')}".strip()
     # the sheet the scores come from, for its trace (a result combined from raters keeps none)
-    items = {i.name: i for s in sheet_result(summary.rubric, result).sections for i in s.items}
-    basis = scoring_basis(summary.rubric, result)
+    own = summary.rubric_of(result)  # a family's member that scored this branch
+    items = {i.name: i for s in sheet_result(own, result).sections for i in s.items}
+    basis = scoring_basis(own, result)
     lines = []
     for entry in form.items:
         item = items.get(entry.item.name)
@@ -88,7 +88,7 @@ def _card(summary: Summary, form: Form, row: BranchRow) -> str:
                      f"<td class=\"num\">{_n(item.score)}</td><td class=\"why\">{_why(item)}</td></tr>")
     levels = "".join(f"<li>{escape(scheme)}:{escape(level)}</li>" for scheme, level in zip(summary.schemes, row.levels))
     measures = "".join(f"<li>{escape(text)}</li>" for text in row.consequences) or "<li>无</li>"
-    return (f"<section class=\"card\"><h1>{escape(summary.rubric.title or summary.rubric.name)}</h1>"
+    return (f"<section class=\"card\"><h1>{escape(own.title or own.name)}</h1>"
             f"<h2>{name}  名次 {row.rank}</h2>"
             "<table><tr><th>类型</th><th>项目</th><th>分值</th><th>考核评价标准</th><th>考评方式</th><th>得分</th>"
             "<th>扣分与加分</th></tr>" + "".join(lines) + "</table>"

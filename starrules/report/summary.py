@@ -87,16 +87,42 @@ class Tally:
 
 @attrs.frozen
 class Summary:
-    rubric: CheckedRubric
+    rubric: CheckedRubric  # the one standard, or the first of a family (its schemes, ranking and layout)
     schemes: tuple[str, ...]
     section_names: tuple[str, ...]
     rows: tuple[BranchRow, ...]  # in rank order under the first scheme
     tallies: tuple[Tally, ...]
     group_by: str | None
+    # every standard that scored a branch, by name: one, or a family's (a standard per 领域)
+    rubrics: dict[str, CheckedRubric] = attrs.field(factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The standard's title; for a family, what its members' titles share (“五好党支部”创建标准)."""
+        titles = [r.title or r.name for r in self.rubrics.values()] or [self.rubric.title or self.rubric.name]
+        shared = os.path.commonprefix(titles).rstrip("(( ")
+        return titles[0] if len(titles) == 1 else shared or self.rubric.name
+
+    @property
+    def mixed(self) -> bool:
+        """Branches were scored by more than one standard (a family): the listing names each one's."""
+        return len(self.rubrics) > 1
+
+    def rubric_of(self, result: Result) -> CheckedRubric:
+        return self.rubrics.get(result.rubric, self.rubric)
 
 
 def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequence[str], names: dict[str, str] | None = None,
-              group_by: str | None = None) -> Summary:
+              group_by: str | None = None, members: Sequence[CheckedRubric] = ()) -> Summary:
+    """`members`: a family's standards (each branch's result names the one that scored it);
+    their sections and schemes must be the same (ValueError otherwise)."""
+    family = {r.name: r for r in members} or {rubric.name: rubric}
+    for other in family.values():
+        mine = [s.name for s in rubric.sections], list(rubric.schemes)
+        theirs = [s.name for s in other.sections], list(other.schemes)
+        if theirs != mine:
+            raise ValueError(f"标准“{other.name}”的类型或等级方案与“{rubric.name}”不同,不能合成一份报表:"
+                             f"{'、'.join(theirs[0])}({'、'.join(theirs[1])})对 {'、'.join(mine[0])}({'、'.join(mine[1])})")
     if group_by is not None and group_by not in rubric.facts:
         raise ValueError(f"分组用的“{group_by}”不是本标准的事实;可用的事实:{'、'.join(rubric.facts)}")
     rankings = [rank(results, scheme, rubric=rubric) for scheme in schemes]
@@ -115,7 +141,7 @@ def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequenc
                               tuple(dict.fromkeys(m for b in ranked.values() for m in b.marks)), result.vetoed,
                               tuple(measures), result, rater_comparison(rubric, result)))
     tallies = tuple(_tally(rubric, ranking, n, rows) for n, ranking in enumerate(rankings))
-    return Summary(rubric, tuple(schemes), section_names, tuple(rows), tallies, group_by)
+    return Summary(rubric, tuple(schemes), section_names, tuple(rows), tallies, group_by, family)
 
 
 def deciding_rater(rubric: CheckedRubric) -> str | None:

@@ -58,14 +58,14 @@ def _header(sheet: Worksheet, row: int, names: list[str]) -> None:
 
 
 def _listing(sheet: Worksheet, summary: Summary) -> None:
-    rubric = summary.rubric
-    put(sheet, 1, 1, f"{rubric.title or rubric.name} 评定情况一览表").font = Font(bold=True, size=14)
+    put(sheet, 1, 1, f"{summary.title} 评定情况一览表").font = Font(bold=True, size=14)
     group = [summary.group_by] if summary.group_by else []
     notices = ["提示"] if summary.rubric.notices else []  # a column only for a rubric with 提示 lines
-    _header(sheet, 2, ["名次", "编号", "名称", *group, *summary.section_names, "总分", *summary.schemes,
+    standard = ["标准"] if summary.mixed else []  # a family: which standard scored each branch
+    _header(sheet, 2, ["名次", "编号", "名称", *standard, *group, *summary.section_names, "总分", *summary.schemes,
                        "标记", "否决", *notices, "措施"])
     for number, row in enumerate(summary.rows, 3):
-        values = [row.rank, row.id, row.name, *([row.group] if group else []),
+        values = [row.rank, row.id, row.name, *([row.result.rubric] if standard else []), *([row.group] if group else []),
                   *(cell_number(s) for s in row.sections), cell_number(row.total), *row.levels,
                   "、".join(row.marks), "是" if row.vetoed else "",
                   *([";".join(row.result.notices)] if notices else []), ";".join(row.consequences)]
@@ -77,8 +77,7 @@ def _listing(sheet: Worksheet, summary: Summary) -> None:
 def _comparisons(sheet: Worksheet, summary: Summary, deciding: str) -> None:
     """One row per item (and one 总分 row) of every branch that the deciding rater and another scored:
     the scores side by side and the differences (不适用 items show as such, with no difference)."""
-    rubric = summary.rubric
-    put(sheet, 1, 1, f"{rubric.title or rubric.name} 评价主体对照表(以 {deciding} 为准)").font = Font(bold=True, size=14)
+    put(sheet, 1, 1, f"{summary.title} 评价主体对照表(以 {deciding} 为准)").font = Font(bold=True, size=14)
     compared = [row for row in summary.rows if row.comparison is not None]
     if not compared:
         put(sheet, 2, 1, f"没有党支部同时有“{deciding}”和其他评价主体的评分表")
@@ -104,8 +103,7 @@ def _comparisons(sheet: Worksheet, summary: Summary, deciding: str) -> None:
 
 
 def _tallies(sheet: Worksheet, summary: Summary) -> None:
-    rubric = summary.rubric
-    put(sheet, 1, 1, f"{rubric.title or rubric.name} 评定情况汇总表").font = Font(bold=True, size=14)
+    put(sheet, 1, 1, f"{summary.title} 评定情况汇总表").font = Font(bold=True, size=14)
     row = 3
     for tally in summary.tallies:
         put(sheet, row, 1, f"等级方案:{tally.scheme}").font = HEADER_FONT
