@@ -59,11 +59,16 @@ def load_family(path: StrPath, *, root: StrPath | None = None, limits: Limits = 
     return family_of(check_file(path, root=root, limits=limits), str(path))
 
 
-def family_of(report: CheckReport, file: str) -> RubricFamily:
-    """The family of a checked file: its standards that declare 适用 (E108 when none does)."""
+def _raise_errors(report: CheckReport) -> None:
+    """A file with errors raises them: a syntax error when every one is E0xx."""
     if report.errors:
         syntax = all(d.code.startswith("E0") for d in report.errors)
         raise (RubricSyntaxError if syntax else RubricCheckError)(report.errors)
+
+
+def family_of(report: CheckReport, file: str) -> RubricFamily:
+    """The family of a checked file: its standards that declare 适用 (E108 when none does)."""
+    _raise_errors(report)
     members = tuple(Rubric.of(r) for r in report.rubrics.values() if r.applies is not None)
     if not members:
         reporter = Reporter()
@@ -80,9 +85,7 @@ def loads(text: str, rubric: str | None = None, filename: str | None = None,
 
 
 def _pick(report: CheckReport, name: str | None, file: str) -> Rubric:
-    if report.errors:
-        syntax = all(d.code.startswith("E0") for d in report.errors)
-        raise (RubricSyntaxError if syntax else RubricCheckError)(report.errors)
+    _raise_errors(report)
     if name is not None and name in report.rubrics:
         return Rubric.of(report.rubrics[name])
     if name is None and len(report.rubrics) == 1:
