@@ -183,7 +183,7 @@ def _load(args: argparse.Namespace, outputs: Sequence[Output], inputs: Sequence[
     if isinstance(loaded, RubricFamily) and args.command not in FAMILY_COMMANDS:
         raise _UsageError(f"文件中有多个标准,请用 --rubric 指定一个;文件中的标准:"
                           f"{'、'.join(r.name for r in loaded.rubrics)}(eval、explain、rank、report 可以按“适用”"
-                          "给每个党支部选用它的标准)")
+                          f"给每个{loaded.rubrics[0].subject}选用它的标准)")
     args.family = loaded if isinstance(loaded, RubricFamily) else None
     rubric = loaded.rubrics[0] if isinstance(loaded, RubricFamily) else loaded
     check_not_inputs(outputs, rubric.sources)
@@ -286,7 +286,7 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         print(str(write_failed(output, exc)), file=sys.stderr)
         return EXIT_ERRORS
     if not args.quiet:
-        done = f"已写出 {writer.count} 条结果到 {output}" if writer.written else f"没有评出分数的党支部,没有写出 {output}"
+        done = f"已写出 {writer.count} 条结果到 {output}" if writer.written else f"没有评出分数的{rubric.subject},没有写出 {output}"
         print(done + (f";{failed} 条有错误,见上" if failed else ""), file=sys.stderr)
     return EXIT_ERRORS if failed else EXIT_OK
 
@@ -328,7 +328,7 @@ def _template(args: argparse.Namespace) -> int:
     def run(rubric: Rubric) -> str:
         from .report.xlsx_template import write_template
         _written(args.output, lambda: write_template(rubric, args.output))
-        return f"已写出评分表:{args.output}(“评分表”一个党支部,“批量”每行一个党支部)"
+        return f"已写出评分表:{args.output}(“评分表”一个{rubric.subject},“批量”每行一个{rubric.subject})"
     return _with_rubric(args, run, outputs)
 
 
@@ -347,7 +347,7 @@ def _report(args: argparse.Namespace) -> int:
                               "用 --scheme 指定(如 --scheme 星级)")
         results = evaluate_batch(rubric, path, args.scheme, year=args.year, choose=_choose(args))
         if not results:
-            raise _UsageError(f"“{args.batch}”中没有党支部")
+            raise _UsageError(f"“{args.batch}”中没有{rubric.subject}")
         members = args.family.rubrics if args.family is not None else ()
         try:
             summary = summarise(rubric, results, list(results[0].levels), branch_names(path, rubric), args.group,
@@ -359,7 +359,7 @@ def _report(args: argparse.Namespace) -> int:
         writes: list[tuple[str, Callable[[Path], object]]] = [(args.output,
                                                                lambda temp: report_workbook(summary).save(temp))]
         sheets = "一览表、汇总表" + ("、评价主体对照" if deciding_rater(rubric) is not None else "")
-        lines = [f"已评定 {len(results)} 个党支部", f"{sheets}:{args.output}"]
+        lines = [f"已评定 {len(results)} 个{rubric.subject}", f"{sheets}:{args.output}"]
         if args.png:
             writes.append((args.png, lambda temp: temp.write_bytes(chart_png(summary))))
             lines.append(f"等级分布图:{args.png}")
@@ -414,8 +414,9 @@ def _graph(args: argparse.Namespace) -> int:
 def _evidence_path(file: str, batch: tuple[str, ...] = ()) -> Path:
     path = Path(file)
     if path.suffix.lower() != ".json" and path.suffix.lower() not in batch:
-        many = "," + "、".join(batch) + "(多个党支部)" if batch else ""
-        raise _UsageError(f"证据文件应为 .json(一个党支部的事实){many},这里是“{file}”")
+        # checked before the standard is loaded, so without its 主体 word
+        many = "," + "、".join(batch) + "(多个评分对象)" if batch else ""
+        raise _UsageError(f"证据文件应为 .json(一个评分对象的事实){many},这里是“{file}”")
     return path
 
 

@@ -127,10 +127,14 @@ def test_every_code_has_a_test() -> None:
     """Beside the catalogue's examples (tests/test_errors_catalogue.py), each code has a test of its own."""
     from tests.test_limits import CONFINEMENT_CODES, LIMIT_CODES
     from tests.test_applies import APPLIES_CODES
+    from tests.test_subject import SUBJECT_CODES
+    from tests.test_named_conditions import NAMED_CONDITION_CODES
+    from tests.test_total_unused import TOTAL_UNUSED_CODES
     from tests.test_outputs import OUTPUT_CODES
     from tests.test_readers import READER_CODES
     tested = {c[0] for c in CASES} | {"E003", "E007", "E101", "E102", "E108"} | EVIDENCE_CODES | THRESHOLD_CODES
-    assert tested | LIMIT_CODES | CONFINEMENT_CODES | READER_CODES | OUTPUT_CODES | APPLIES_CODES == set(CODES)
+    assert tested | LIMIT_CODES | CONFINEMENT_CODES | READER_CODES | OUTPUT_CODES | APPLIES_CODES | SUBJECT_CODES \
+        | NAMED_CONDITION_CODES | TOTAL_UNUSED_CODES == set(CODES)
 
 
 def test_rendering_places_the_caret_under_chinese_text() -> None:

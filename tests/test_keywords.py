@@ -12,6 +12,7 @@ from starrules.lang.keywords import Script, keywords
 # One document using every keyword terminal; «K_X» stands for that keyword's spelling.
 DOCUMENT = """
 «K_IMPORT» "x.rubric"
+«K_CONDITION» 好条件 = 有场地 «K_AND» @组织 >= 8
 «K_SCHEME» 星级 "达标创星" {
     五星级 >= 95«K_POINTS» «K_AND» 有场地
     无星
@@ -31,7 +32,7 @@ DOCUMENT = """
 }
 «K_RUBRIC» 子 «K_EXTENDS» 父 {
     «K_TITLE» "t"  «K_VERSION» "v"  «K_SOURCE» "s"
-    «K_MAX_SCORE» 100  «K_RESCALE» 100  «K_PRECISION» 0.5
+    «K_MAX_SCORE» 100  «K_TOTAL» «K_UNUSED»  «K_RESCALE» 100  «K_PRECISION» 0.5
     «K_SCHEME» 星级, 等次
     «K_FACT» a: «K_BOOL» «K_DEFAULT» «K_TRUE»
     «K_FACT» b: «K_COUNT» «K_UNIT» "名" «K_DEFAULT» 0
@@ -68,6 +69,7 @@ DOCUMENT = """
     «K_VETO» «K_IF» a «K_HIGHEST» 无星 "v"
     «K_NOTICE» «K_IF» a "另行处理"
     «K_APPLIES» «K_IF» 领域 = 甲
+    «K_SUBJECT» "饭店"
     «K_RATERS» { 自评 30%  «K_BY» 抽查 «K_PREVAIL» }
     «K_REMOVE» «K_ITEM» 旧项
     «K_REMOVE» «K_SECTION» 旧类

@@ -10,6 +10,8 @@ import attrs
 from ..lang import ast
 from .exprcheck import BOOL, NUMERIC, UNKNOWN, ExprChecker, Scope, Type, fact_type, walk
 from .applies import check_applies
+from .conditions import ProgramConditions, check_names, inline, program_conditions, walk_expanded
+from .subject import check_subject
 from .inherit import flatten
 from ..core.limits import DEFAULT, Limits
 from ..lang.loader import Program
@@ -22,12 +24,14 @@ from ..core.source import Span
 DEFAULT_PRECISION = Fraction(1, 2)
 FINEST_PRECISION = Fraction(1, 10**9)
 _HUNDRED_PERCENT = Fraction(1)
-_SINGLE_SETTINGS = {ast.MaxScore: "满分", ast.Rescale: "折算", ast.Precision: "精度",
+_SINGLE_SETTINGS = {ast.MaxScore: "满分", ast.TotalUnused: "总分 不计", ast.Rescale: "折算", ast.Precision: "精度",
                     ast.DefaultSchemes: "等级", ast.Raters: "综合"}
 _META_WORDS = {"title": "标题", "version": "版本", "source": "来源"}
 
 
 def check_program(program: Program, reporter: Reporter, limits: Limits = DEFAULT) -> CheckReport:
+    conditions = program_conditions(program.modules.values(), reporter, limits)
+    _check_condition_kinds(conditions, reporter)
     schemes = _check_schemes(program, reporter)
     for consequences in program.consequences.values():
         _check_consequences(consequences, schemes, reporter)
@@ -37,8 +41,9 @@ def check_program(program: Program, reporter: Reporter, limits: Limits = DEFAULT
     sources = {name: module.text for name, module in program.modules.items()}
     for rubric in program.rubrics.values():
         _check_settings_once(rubric, reporter)
+        check_subject(rubric, reporter)
         flat = flatten(rubric, program.rubrics, reporter)
-        rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter).run(), sources=sources,
+        rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter, conditions).run(), sources=sources,
                                             known_schemes=schemes, limits=limits)
     return CheckReport(tuple(reporter.diagnostics), rubrics, schemes)
 
@@ -113,7 +118,7 @@ def _check_minima(scheme: ast.Scheme, table: ast.Minima, reporter: Reporter) -> 
             reporter.report("E204", f"等级方案“{scheme.name}”中没有等级“{name}”", span, did_you_mean(name, levels))
         elif name == levels[-1]:
             reporter.report("E418", f"“{name}”是最低等级,不能有最低要求", span,
-                            "达不到任何等级的党支部都落在最低等级,最低要求只能写给它上面的等级")
+                            "分数达不到任何等级的都落在最低等级,最低要求只能写给它上面的等级")
         elif name in seen:
             reporter.report("E418", f"等级“{name}”在最低要求表头中出现了两次", span,
                             notes=[reporter.note(seen[name], "第一次在这里")])
@@ -261,7 +266,8 @@ def _clause_points(clause: ast.Clause) -> list[ast.Number]:
 
 
 class _RubricChecker:
-    def __init__(self, rubric: ast.Rubric, schemes: dict[str, CheckedScheme], reporter: Reporter) -> None:
+    def __init__(self, rubric: ast.Rubric, schemes: dict[str, CheckedScheme], reporter: Reporter,
+                 conditions: ProgramConditions = ProgramConditions({}, {})) -> None:
         self.rubric, self.all_schemes, self.reporter = rubric, schemes, reporter
         body = rubric.body
         self.facts = {s.name: s for s in body if isinstance(s, ast.Fact)}
@@ -280,7 +286,11 @@ class _RubricChecker:
         self.precision_node = precision
         self.precision = precision.value if precision is not None and precision.value > 0 else DEFAULT_PRECISION
         self.scheme_names = next((s for s in body if isinstance(s, ast.DefaultSchemes)), None)
-        self.scope = Scope(facts=self.facts, scores=_score_names(self.containers))
+        # the program's named conditions, less any named like a fact, 令 or choice value here (E426)
+        self.conditions = check_names(rubric, self.facts, self.lets, conditions.declared, reporter)
+        self.expandable = {n: c for n, c in conditions.expandable.items() if n in self.conditions}
+        self.total_unused = any(isinstance(s, ast.TotalUnused) for s in body)
+        self.scope = Scope(facts=self.facts, scores=_score_names(self.containers), conditions=self.conditions)
         self.exprs = ExprChecker(self.scope, reporter)
         self.first_diagnostic = len(reporter.diagnostics)
 
@@ -297,7 +307,9 @@ class _RubricChecker:
         self._check_raters()
         schemes = self._check_schemes()
         for veto in self.vetoes:
-            self.exprs.expect(veto.condition, BOOL, "否决条件")
+            self.exprs.expect_graded(veto.condition, BOOL, "否决条件")
+            if self.total_unused:
+                reads_total(veto.condition, self.conditions, self.rubric.name, "否决", self.reporter)
             # 最高 names a level of a scheme on the 等级 line, or of a scheme one is 基于 (the
             # base applies the cap, and the mapping carries it to the derived scheme)
             levels = [lv for s in schemes.values() for lv in _chain_levels(s)]
@@ -305,7 +317,7 @@ class _RubricChecker:
                 self.reporter.report("E204", f"本标准的等级方案中没有等级“{veto.highest}”", veto.span,
                                      did_you_mean(veto.highest, levels))
         for notice in self.notices:
-            self.exprs.expect(notice.condition, BOOL, "提示条件")
+            self.exprs.expect_graded(notice.condition, BOOL, "提示条件")
         check_applies(self.rubric, self.lets, self.exprs, self.reporter)
         self._check_cycles()
         ranges = rubric_ranges(self.sections, self.extras, self.facts, self.lets, self.max_score, self.rescale)
@@ -313,8 +325,16 @@ class _RubricChecker:
         self._check_unused()
         warnings = tuple(d for d in self.reporter.diagnostics[self.first_diagnostic:] if not d.is_error)
         return CheckedRubric(self.rubric, self.facts, self.lets, tuple(self.sections), tuple(self.extras),
-                      tuple(self.vetoes), self.raters, self.max_score, self.precision, self.rescale, schemes,
-                      ranges, warnings)
+                      self._lowered_vetoes(), self.raters, self.max_score, self.precision, self.rescale, schemes,
+                      ranges, warnings, conditions=self.conditions, expandable=self.expandable)
+
+    def _lowered_vetoes(self) -> tuple[ast.Veto, ...]:
+        """The vetoes with each named condition written out: the scoring plan and its engines read
+        them as any other condition. A veto that is one condition's name shows that condition's
+        text with its values; in a longer condition the name stays as written, without them."""
+        return tuple(attrs.evolve(v, condition=inline(v.condition, self.expandable,
+                                                      shown=isinstance(v.condition, ast.NameRef)))
+                     for v in self.vetoes)
 
     # names
     def _check_names(self) -> None:
@@ -567,7 +587,7 @@ class _RubricChecker:
                                      did_you_mean(name, list(self.all_schemes)) or "先定义或引用它")
                 continue
             found[name] = scheme
-            check_scheme_expressions(self.exprs, scheme)
+            check_scheme_expressions(self.exprs, scheme, self.rubric.name if self.total_unused else None)
         return found
 
     # dependency cycles among derived values, items and sections
@@ -643,41 +663,76 @@ def _type_lets(lets: dict[str, ast.Let], exprs: ExprChecker) -> None:
         exprs.scope.lets[name] = exprs.check(lets[name].expr)
 
 
-def check_scheme_expressions(exprs: ExprChecker, scheme: CheckedScheme) -> None:
+def check_scheme_expressions(exprs: ExprChecker, scheme: CheckedScheme, total_unused: str | None = None) -> None:
     """Type-check a scheme's level conditions, downgrades and ranking keys (and its base's)
-    against one rubric's names."""
+    against one rubric's names; `total_unused`: the name of a rubric with `总分 不计`, whose
+    schemes may not read its total (E429)."""
+    conditions = exprs.scope.conditions
     while True:
+        read: list[tuple[ast.Expr, str]] = []
         for statement in scheme.definition.body:
             if isinstance(statement, ast.Level):
                 for condition in statement.conditions:
-                    exprs.expect(condition, BOOL, "等级条件")
+                    exprs.expect_graded(condition, BOOL, "等级条件")
+                    read.append((condition, "等级条件"))
+                if total_unused is not None and statement.bound is not None:
+                    exprs.reporter.report("E429", f"标准“{total_unused}”写了“总分 不计”,等级“{statement.name}”不能有"
+                                          f"分数线(“>= {statement.bound.text}分”读的是总分)", statement.bound.span,
+                                          f"只用条件定级,例如“{statement.name} 且 @某类型 >= 分数”")
             elif isinstance(statement, ast.Minima):
                 for row in statement.rows:
-                    exprs.expect(row.value, NUMERIC, "最低要求")
+                    exprs.expect_graded(row.value, NUMERIC, "最低要求")
+                    read.append((row.value, "最低要求"))
                     for cell in row.cells:
                         if cell is not None:
-                            exprs.expect(cell, NUMERIC, "最低要求")
+                            exprs.expect_graded(cell, NUMERIC, "最低要求")
             elif isinstance(statement, ast.Downgrade):
-                exprs.expect(statement.condition, BOOL, "降档条件")
+                exprs.expect_graded(statement.condition, BOOL, "降档条件")
+                read.append((statement.condition, "降档条件"))
         if scheme.ranking is not None:
             for rule in scheme.ranking.body:
                 if isinstance(rule, ast.ForcedShare) and rule.when is not None:
-                    exprs.expect(rule.when, BOOL, "倒排的范围条件")
+                    exprs.expect_graded(rule.when, BOOL, "倒排的范围条件")
+                    read.append((rule.when, "倒排的范围条件"))
                 elif isinstance(rule, ast.Quota) and rule.when is not None:
-                    exprs.expect(rule.when, BOOL, "名额的范围条件")
+                    exprs.expect_graded(rule.when, BOOL, "名额的范围条件")
+                    read.append((rule.when, "名额的范围条件"))
                 elif isinstance(rule, ast.TieBreak):
                     for key in rule.keys:
-                        exprs.expect(key, NUMERIC, "并列比较项")
+                        exprs.expect_graded(key, NUMERIC, "并列比较项")
+                        read.append((key, "并列比较项"))
+        if total_unused is not None:
+            for expr, what in read:
+                reads_total(expr, conditions, total_unused, what, exprs.reporter)
         if scheme.base is None:
             return
         scheme = scheme.base
 
 
+def reads_total(expr: ast.Expr, conditions: dict[str, ast.NamedCondition], rubric: str, what: str,
+                reporter: Reporter) -> None:
+    """E429 at each `总分` that `expr` reads, itself or through a named condition, for a rubric
+    with `总分 不计`."""
+    for node in walk_expanded(expr, conditions):
+        if isinstance(node, ast.TotalRef):
+            reporter.report("E429", f"标准“{rubric}”写了“总分 不计”,{what}不能读总分", node.span,
+                            "按类型或项目的得分(@名称)写条件")
+
+
+def _check_condition_kinds(conditions: ProgramConditions, reporter: Reporter) -> None:
+    """E428 for a named condition that is no 是否 whatever the standard (`@甲 + 1`); one that
+    reads a fact or 令 is typed again against each standard that uses it."""
+    exprs = ExprChecker(Scope(open_names=True, conditions=dict(conditions.declared)), reporter)
+    for condition in conditions.declared.values():
+        exprs.expect_graded(ast.NameRef(condition.name, condition.name_span), BOOL, "条件")
+
+
 def check_scheme_for(rubric: CheckedRubric, scheme: CheckedScheme, reporter: Reporter) -> None:
     """Check a scheme the rubric did not name (graded on request) against its names."""
-    exprs = ExprChecker(Scope(facts=dict(rubric.facts), scores=_score_names(rubric.containers)), reporter)
+    exprs = ExprChecker(Scope(facts=dict(rubric.facts), scores=_score_names(rubric.containers),
+                              conditions=dict(rubric.conditions)), reporter)
     _type_lets(rubric.lets, exprs)
-    check_scheme_expressions(exprs, scheme)
+    check_scheme_expressions(exprs, scheme, rubric.name if rubric.total_unused else None)
 
 
 def _default_fits(kind: str, default: ast.Literal) -> bool:

@@ -36,6 +36,7 @@ class Scope:
     facts: dict[str, ast.Fact] = attrs.Factory(dict)
     lets: dict[str, Type] = attrs.Factory(dict)
     scores: set[str] = attrs.Factory(set)
+    conditions: dict[str, ast.NamedCondition] = attrs.Factory(dict)  # 条件 lines of the program
     open_names: bool = False
     used: set[str] = attrs.Factory(set)
 
@@ -46,6 +47,17 @@ class Scope:
 class ExprChecker:
     def __init__(self, scope: Scope, reporter: Reporter) -> None:
         self.scope, self.reporter = scope, reporter
+        self.grading = False  # named conditions may be read (a condition read after scoring)
+        self.condition_types: dict[str, Type] = {}
+
+    def expect_graded(self, expr: ast.Expr, kind: str, what: str) -> Type:
+        """`expect` for what is read after scoring — a level's conditions, 降档, 否决, 提示, 排名:
+        there the program's named conditions (条件 名称 = …) may be used by name."""
+        before, self.grading = self.grading, True
+        try:
+            return self.expect(expr, kind, what)
+        finally:
+            self.grading = before
 
     def expect(self, expr: ast.Expr, kind: str, what: str) -> Type:
         found = self.check(expr)
@@ -74,6 +86,14 @@ class ExprChecker:
             return fact_type(scope.facts[expr.name])
         if expr.name in scope.lets:
             return scope.lets[expr.name]
+        named = scope.conditions.get(expr.name)
+        if named is not None and self.grading:
+            return self._named(named)
+        if named is not None:
+            self.reporter.report("E201", f"条件“{expr.name}”不能用在这里", expr.span,
+                                 "有名称的条件只能用在等级、降档、否决、提示和排名的条件中;项目的子句、“令”和"
+                                 "“适用”中请直接写出条件,或定义一个“令”")
+            return Type(UNKNOWN)
         if choices:
             if expr.name in choices:
                 return Type(CHOICE, choices)
@@ -84,6 +104,19 @@ class ExprChecker:
             self.reporter.report("E201", f"未定义的名称“{expr.name}”", expr.span,
                                  did_you_mean(expr.name, scope.candidates()) or "先用“事实”或“令”声明它")
         return Type(UNKNOWN)
+
+    def _named(self, named: ast.NamedCondition) -> Type:
+        """A named condition's type, checked where it is first used (against this standard's
+        names): a 是否, or E428 at its definition."""
+        found = self.condition_types.get(named.name)
+        if found is None:
+            self.condition_types[named.name] = Type(BOOL)  # while checking it (a circle is E427)
+            kind = self.check(named.expr)
+            if kind.kind not in (BOOL, UNKNOWN):
+                self.reporter.report("E428", f"条件“{named.name}”需要是一个是否判断,但这里是{kind.word}",
+                                     named.expr.span, _kind_hint(named.expr, BOOL) or "写成比较,例如“@必备项目 >= 540”")
+            found = self.condition_types[named.name] = Type(BOOL)
+        return found
 
     def _ScoreRef(self, expr: ast.ScoreRef) -> Type:
         if not self.scope.open_names and expr.name not in self.scope.scores:
@@ -115,7 +148,8 @@ class ExprChecker:
         return self.check(left), self.check(right)
 
     def _declared(self, ref: ast.NameRef) -> bool:
-        return ref.name in self.scope.facts or ref.name in self.scope.lets
+        scope = self.scope
+        return ref.name in scope.facts or ref.name in scope.lets or self.grading and ref.name in scope.conditions
 
     def _Compare(self, expr: ast.Compare) -> Type:
         lt, rt = self._operand_pair(expr.left, expr.right)

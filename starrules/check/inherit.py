@@ -2,7 +2,7 @@
 
 A section (or bonus/penalty section) with a parent's name merges into it: the child's header
 wins, its items replace same-named items and new ones are appended. Facts, derived values and
-single settings (满分, 精度, 标题 …) with the parent's name or kind replace the parent's.
+single settings (满分, 精度, 标题, 主体 …) with the parent's name or kind replace the parent's.
 `删除 项目 X` / `删除 类型 X` remove one. Vetoes add up.
 """
 
@@ -16,7 +16,7 @@ from ..lang import ast
 from ..core.reporter import Reporter, did_you_mean
 from .applies import check_applies_once
 
-_SINGLE = (ast.MaxScore, ast.Rescale, ast.Precision, ast.DefaultSchemes, ast.Raters, ast.Applies)
+_SINGLE = (ast.MaxScore, ast.TotalUnused, ast.Rescale, ast.Precision, ast.DefaultSchemes, ast.Raters, ast.Applies, ast.Subject)
 
 
 def flatten(rubric: ast.Rubric, rubrics: dict[str, ast.Rubric], reporter: Reporter,

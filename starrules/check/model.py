@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable
 from fractions import Fraction
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -23,7 +23,7 @@ class Compiled:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._made: dict[Hashable, object] = {}
+        self._made: dict[Any, Any] = {}
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
         found = self._made.get(key, self)
@@ -33,6 +33,12 @@ class Compiled:
                 if found is self:
                     found = self._made[key] = make()
         return cast(T, found)
+
+    def made(self, key: type[T]) -> T | None:
+        """What was made for the class `key` (an instance of it), or None: a lookup with no
+        function to pass, for the hot path."""
+        found: T | None = self._made.get(key)
+        return found
 
     def __reduce__(self) -> tuple[type[Compiled], tuple[()]]:
         return (Compiled, ())  # compiled code is rebuilt after unpickling, not pickled
@@ -79,6 +85,9 @@ class CheckedRubric:
     sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)  # file → text, for rule text
     known_schemes: dict[str, CheckedScheme] = attrs.field(factory=dict, eq=False, repr=False)  # the whole program's
     limits: Limits = attrs.field(default=DEFAULT, eq=False, repr=False)  # also bound its evidence
+    # the program's named conditions (条件 名称 = …) this standard sees, and those grading expands
+    conditions: dict[str, ast.NamedCondition] = attrs.field(factory=dict, eq=False, repr=False)
+    expandable: dict[str, ast.NamedCondition] = attrs.field(factory=dict, eq=False, repr=False)
     compiled: Compiled = attrs.field(factory=lambda: Compiled(), init=False, eq=False, repr=False)
 
     @property
@@ -96,6 +105,18 @@ class CheckedRubric:
     def applies(self) -> ast.Applies | None:
         """The 适用 line: which branches this standard is for (None: every branch)."""
         return next((s for s in self.definition.body if isinstance(s, ast.Applies)), None)
+
+    @property
+    def subject(self) -> str:
+        """The word for what this standard rates (`主体 "饭店"`, a child's own or its parent's), used
+        in every message and report about it: 党支部 where no 主体 line says otherwise."""
+        return self.definition.subject or ast.DEFAULT_SUBJECT
+
+    @property
+    def total_unused(self) -> bool:
+        """`总分 不计` (its own or its parent's): levels are decided by conditions alone and `rank`
+        orders by level; the total is still worked out and kept in results."""
+        return any(isinstance(s, ast.TotalUnused) for s in self.definition.body)
 
     @property
     def notices(self) -> tuple[ast.Notice, ...]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from ..lang import ast
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import Evidence, EvidenceSpec, Judgement, Locate, identifier_text, open_evidence, read_evidence
-from .fastpath import FastPath, FastState, inline_grading
+from .fastpath import FastPath, FastScores, FastState, inline_grading
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value
 from ..plan.grading import GradePlan, grade_plan
 from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
@@ -28,7 +28,7 @@ from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import (NOTHING_GIVEN, REASONS, ChoiceResult, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, SectionResult,
+from .result import (NO_CONTEXT, NOTHING_GIVEN, REASONS, ChoiceResult, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, SectionResult,
                      VetoResult)
 from ..core.sourcetext import SourceTexts, Template, show_value
 
@@ -483,9 +483,10 @@ class Evaluator:
         facts = tuple((name, run.values[name]) for name in self.facts)
         derived = tuple((name, run.values[name]) for name in self.lets_names)
         identifier = evidence.extra.get("id")
-        return Result(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]), grid.points(run.regular_max),
-                      any(fired for _, fired in vetoes), sections, veto_results, facts, derived,
-                      id=identifier_text(identifier), history=evidence.history, graded_by=rubric, year=evidence.year)
+        return Result.of(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]),
+                         grid.points(run.regular_max), any(fired for _, fired in vetoes), sections, veto_results, facts,
+                         derived, id=identifier_text(identifier), history=evidence.history, graded_by=rubric,
+                         year=evidence.year)
 
     def _detail(self, run: _Run, vetoes: list[tuple[_Rule, bool]]) -> tuple[tuple[SectionResult, ...],
                                                                             tuple[VetoResult, ...]]:
@@ -500,11 +501,13 @@ class Evaluator:
         """The fast path's scores, with levels when the caller graded them from the state; the
         other parts of the result are made when first read (by `parts`, from `fast_parts`)."""
         parts = parts or _FastParts(self, state, explain, rubric)
-        points = self.grid.points
-        return Result(self.graph.rubric, self.graph.title, points(state.total), points(state.regular_max),
-                      True in state.vetoes, parts, parts, parts, parts, NOTHING_GIVEN if levels is None else levels,
-                      consequences, NOTHING_GIVEN if gap is None else gap, identifier_text(data.get("id")), NOTHING_GIVEN,
-                      NOTHING_GIVEN, rubric, parts)
+        points, graph = self.grid.points, self.graph
+        identifier = data.get("id")
+        if identifier is not None and identifier.__class__ is not str:
+            identifier = identifier_text(identifier)
+        return Result(graph.rubric, graph.title, points(state.total), points(state.regular_max), True in state.vetoes,
+                      parts, NOTHING_GIVEN if levels is None else levels, consequences,
+                      NOTHING_GIVEN if gap is None else gap, identifier, NO_CONTEXT, rubric)
 
     def fast_parts(self, state: FastState, explain: bool, rubric: CheckedRubric | None) -> Lazy:
         """The stand-in for a fast result's parts (and its inline-graded levels' reasons)."""
@@ -514,12 +517,13 @@ class Evaluator:
         """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""
         grid = self.grid
         run = _Run(Evidence(values, {}, {}), explain=False)
-        for plan, units, left_out in zip(self.item_plans.values(), state.items, state.left_out):
+        scores = self.fast.scores(state)
+        for plan, units, left_out in zip(self.item_plans.values(), scores.items, scores.left_out):
             run.units[plan.id] = units
             run.values[f"@{plan.name}"] = grid.points(units)
             if left_out:
                 run.left_out.add(plan.id)
-        for section, units, maximum in zip(self.sections, state.sections, state.maxima):
+        for section, units, maximum in zip(self.sections, scores.sections, scores.maxima):
             run.units[section.id], run.maxima[section.id] = units, maximum
             run.values[f"@{section.name}"] = grid.points(units)
         run.units[TOTAL], run.regular_max = state.total, state.regular_max
@@ -547,33 +551,41 @@ class Evaluator:
         self._total(run)
         return self.grid.points(run.units[TOTAL])
 
+_T = TypeVar("_T")
+
 
 class _FastParts(Lazy):
     """A fast result's sections and vetoes (from the state, or traced by the reference when
     explaining), facts and derived values, each made once on first read."""
 
-    __slots__ = ("ev", "state", "explain", "rubric", "_detail", "_facts", "_derived", "_vetoes", "_reasons")
+    __slots__ = ("ev", "state", "explain", "rubric", "_made")
 
     def __init__(self, ev: Evaluator, state: FastState, explain: bool, rubric: CheckedRubric | None) -> None:
         self.ev, self.state, self.explain, self.rubric = ev, state, explain, rubric
-        self._detail: tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]] | None = None
-        self._facts: tuple[tuple[str, Value], ...] | None = None
-        self._derived: tuple[tuple[str, Value], ...] | None = None
-        self._vetoes: tuple[VetoResult, ...] | None = None
-        self._reasons: dict[str, tuple[str, ...]] | None = None
+        # each part once made, by name (a dict made on the first read: most results are never read)
+        self._made: dict[str, Any] | None = None
+
+    def _once(self, name: str, make: Callable[[], _T]) -> _T:
+        """The part `name`, made by `make` on its first read."""
+        if self._made is None:
+            self._made = {}
+        found: _T | None = self._made.get(name)
+        if found is None:
+            found = self._made[name] = make()
+        return found
 
     def detail(self) -> tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]]:
-        if self._detail is None:
-            ev, state = self.ev, self.state
-            if self.explain:
-                notes = state.notes or ((None, None),) * len(state.judged)
-                judgements = {name: Judgement(units, level, *(why or (None, None)))
-                              for name, units, (level, why) in zip(ev.evidence_spec.judged, state.judged, notes)
-                              if units is not None}
-                self._detail = ev._detail(*ev._trace(Evidence(dict(self.facts()), judgements, {}), True))
-            else:
-                self._detail = ev._detail(*ev._state_run(state, {**dict(self.facts()), **dict(self.derived())}))
-        return self._detail
+        return self._once("detail", self._make_detail)
+
+    def _make_detail(self) -> tuple[tuple[SectionResult, ...], tuple[VetoResult, ...]]:
+        ev, state = self.ev, self.state
+        if self.explain:
+            notes = state.notes or ((None, None),) * len(state.judged)
+            judgements = {name: Judgement(units, level, *(why or (None, None)))
+                          for name, units, (level, why) in zip(ev.evidence_spec.judged, state.judged, notes)
+                          if units is not None}
+            return ev._detail(*ev._trace(Evidence(dict(self.facts()), judgements, {}), True))
+        return ev._detail(*ev._state_run(state, {**dict(self.facts()), **dict(self.derived())}))
 
     def part(self, name: str) -> Any:
         if name.startswith(REASONS):
@@ -583,55 +595,49 @@ class _FastParts(Lazy):
     def reasons(self, scheme: str) -> tuple[str, ...]:
         """The reasons of a level the generated function graded (`LevelResult.reasons`), written
         by the rubric's grader from an ungraded result of the same state when first read."""
-        if self._reasons is None:
-            self._reasons = {}
-        made = self._reasons.get(scheme)
-        if made is None:
-            rubric = self.rubric
-            assert isinstance(rubric, Grades)
-            made = self._reasons[scheme] = rubric.grade_level(self.ev.fast_result(self.state, {}, False, rubric),
-                                                              scheme).reasons
-        return made
+        rubric = self.rubric
+        assert isinstance(rubric, Grades)
+        return self._once(REASONS + scheme,
+                          lambda: rubric.grade_level(self.ev.fast_result(self.state, {}, False, rubric), scheme).reasons)
 
     def sections(self) -> tuple[SectionResult, ...]:
         return self.detail()[0]
 
     def vetoes(self) -> tuple[VetoResult, ...]:
-        if self._detail is not None or self.explain:
+        if self.explain or (self._made is not None and "detail" in self._made):
             return self.detail()[1]
-        if self._vetoes is None:  # grading reads the vetoes: they need no item or section results
-            values, ev = self.values(), self.ev
-            for rule in ev.veto_rules:
-                for key in rule.slots:
-                    values[key]  # a score a veto reads is made points now, so its trace shows it
-            run = _Run(Evidence(values, {}, {}), explain=False)
-            self._vetoes = tuple(_veto_result(rule, fired, run, ev)
-                                 for rule, fired in zip(ev.veto_rules, self.state.vetoes))
-        return self._vetoes
+        return self._once("vetoes", self._make_vetoes)  # grading reads the vetoes: no items or sections needed
+
+    def _make_vetoes(self) -> tuple[VetoResult, ...]:
+        values, ev = self.values(), self.ev
+        for rule in ev.veto_rules:
+            for key in rule.slots:
+                values[key]  # a score a veto reads is made points now, so its trace shows it
+        run = _Run(Evidence(values, {}, {}), explain=False)
+        return tuple(_veto_result(rule, fired, run, ev) for rule, fired in zip(ev.veto_rules, self.state.vetoes))
 
     def values(self) -> StateValues:
         """What scheme conditions read (`Result.scheme_values`), scores made points when read;
         made afresh for each grading, so a kept result does not keep them."""
-        return StateValues(self.ev, self.state)
+        return StateValues(self.ev, self.state, self.scores)
+
+    def scores(self) -> FastScores:
+        return self._once("scores", lambda: self.ev.fast.scores(self.state))
 
     def facts(self) -> tuple[tuple[str, Value], ...]:
-        if self._facts is None:
-            self._facts = tuple(zip(self.ev.facts, self.state.facts))
-        return self._facts
+        return self._once("facts", lambda: tuple(zip(self.ev.facts, self.state.facts)))
 
     def derived(self) -> tuple[tuple[str, Value], ...]:
-        if self._derived is None:
-            self._derived = tuple(zip(self.ev.lets_names, self.state.lets))
-        return self._derived
+        return self._once("derived", lambda: tuple(zip(self.ev.lets_names, self.state.lets)))
 
 
 class StateValues(dict[str, Value]):
     """A fast result's facts, derived values, `@` scores, 总分 and 未达标类型数, each taken from
     the fast state (scores made points) only when first read: grading reads a few, not all."""
 
-    def __init__(self, ev: Evaluator, state: FastState) -> None:
+    def __init__(self, ev: Evaluator, state: FastState, scores: Callable[[], FastScores]) -> None:
         super().__init__()
-        self.ev, self.state = ev, state
+        self.ev, self.state, self.scores = ev, state, scores  # `scores`: the item and section scores, when needed
 
     def __missing__(self, key: str) -> Value:
         where = self.ev.value_slots.get(key)
@@ -647,7 +653,8 @@ class StateValues(dict[str, Value]):
         elif part == "below_pass":
             value = state.below_pass
         else:
-            units = state.total if part == "total" else (state.items if part == "item" else state.sections)[index]
+            units = state.total if part == "total" else (self.scores().items if part == "item"
+                                                         else self.scores().sections)[index]
             value = self.ev.grid.points(units)
         self[key] = value
         return value

@@ -43,17 +43,31 @@ class FastState(NamedTuple):
     regular_max: int
     below_pass: int
     vetoes: tuple[bool, ...]
-    facts: tuple[Any, ...]
+    facts: tuple[Any, ...]  # the facts' values in order; it may go on with the judged items' values read
     lets: tuple[Any, ...]
     judged: tuple[int | None, ...]  # per judged item: its units, None when absent
     # per judged item, (分档 level, (reason, rater) when given as an object); None when no item is
     # 分档 and no entry was an object (the common case: nothing to keep)
     notes: tuple[tuple[str | None, tuple[str | None, str | None] | None], ...] | None
+    # per scheme in `Evaluator.inline_schemes`, graded inline, its `Grades` one after another (one
+    # flat tuple: a kept result holds one tuple less per scheme)
+    grades: tuple[int | bool, ...]
+
+
+def grades_of(state: FastState) -> list[Grades]:
+    """Each inline-graded scheme's `Grades`, from the state's flat tuple."""
+    flat = state.grades
+    return [(int(flat[k]), int(flat[k + 1]), int(flat[k + 2]), bool(flat[k + 3])) for k in range(0, len(flat), 4)]
+
+
+class FastScores(NamedTuple):
+    """Item and section scores in grid units, in the evaluator's orders, made again from a
+    state's facts and judged units when a result's items are read (`FastPath.scores`)."""
+
     items: tuple[int, ...]
     left_out: tuple[bool, ...]
     sections: tuple[int, ...]
     maxima: tuple[int, ...]
-    grades: tuple[Grades, ...]  # per scheme in `Evaluator.inline_schemes`, graded inline
 
 
 Span = tuple[int | None, int | None]  # bounds of a local in grid units; None: unbounded that way
@@ -89,15 +103,21 @@ class FastPath:
         namespace: dict[str, Any] = {**writer.constants, **_helpers(evaluator)}
         try:
             exec(compile(self.source, f"<starrules 快速路径 {evaluator.graph.rubric}>", "exec"), namespace)
-            self._function: Callable[[Mapping[str, Any]], FastState] | None = namespace["evaluate"]
+            # the function itself, for a caller that catches `Slow` (one call less per branch)
+            self.function: Callable[[Mapping[str, Any]], FastState] | None = namespace["evaluate"]
+            self._rescore: Callable[[tuple[Any, ...], tuple[int | None, ...]], FastScores] = namespace["rescore"]
         except (SyntaxError, RecursionError, MemoryError):  # too deeply nested for Python's parser
-            self._function = None
+            self.function = None
+
+    def scores(self, state: FastState) -> FastScores:
+        """The item and section scores of a state this function made."""
+        return self._rescore(state.facts, state.judged)
 
     def __call__(self, evidence: Mapping[str, Any]) -> FastState | None:
-        if self._function is None:
+        if self.function is None:
             return None
         try:
-            return self._function(evidence)
+            return self.function(evidence)
         except Slow:
             return None
 
@@ -138,7 +158,7 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
             raise Slow
         return units
 
-    return {"Slow": Slow, "State": FastState, "_new": tuple.__new__, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
+    return {"Slow": Slow, "State": FastState, "Scores": FastScores, "_new": tuple.__new__, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
             "_fact": fact, "_entry": read_entry, "_absent": _absent, "_div": _divide, "_judged": judged, "_grade": grade,
             "_combine": ev.regular_sum.combine}
 
@@ -215,6 +235,7 @@ class _Writer:
             self.item_locals[name] = (f"s{index}", f"o{index}" if plan.leave_out else None)
         self.read_judgements()
         scoring = ev.plan
+        first_score = len(self.lines)  # the scoring lines, written again in `rescore`
         for step in scoring.steps:  # the plan's order: every value is computed before it is read
             if step.kind == "let":
                 name = str(step.key)
@@ -237,16 +258,29 @@ class _Writer:
                 local = f"v{len(self.veto_locals)}"
                 self.veto_locals.append(local)
                 self.emit(1, f"{local} = bool({self.expr(veto.source)})  # 第 {veto.rule.line} 行")
+        scoring_lines = self.lines[first_score:]
         grades = [self.grading(n, plan) for n, plan in enumerate(ev.inline_schemes.values())]
-        sections = [self.section_locals[p.id] for p in ev.sections]
-        self.emit(1, f"return _new(State, (T, RM, B, {_tuple(self.veto_locals)}, {self.facts_source()}, "
+        self.emit(1, f"return _new(State, (T, RM, B, {self.vetoes_source()}, {self.facts_source()}, "
                      f"{_tuple(self.let_locals)}, {_tuple(self.judged)}, {self.notes_source()}, "
-                     f"{_tuple([s for s, _ in self.item_locals.values()])}, "
-                     f"{self.maybe_constant([o or 'False' for _, o in self.item_locals.values()])}, "
-                     f"{_tuple([s for s, _ in sections])}, {self.maybe_constant([m for _, m in sections])}, "
-                     f"{_tuple(grades)}))")
+                     f"({''.join(g + ', ' for g in grades)})))")
         header = f"# {ev.graph.rubric}: generated by starrules from the evaluation graph\ndef evaluate(e):\n"
-        return header + "\n".join(self.lines) + "\n"
+        return header + "\n".join(self.lines) + "\n\n" + self.rescore(scoring_lines)
+
+    def rescore(self, scoring_lines: list[str]) -> str:
+        """`rescore(facts, judged)`: the scoring lines again, from a state's facts and judged units,
+        giving the item and section scores (`FastScores`). The evaluation keeps only what it
+        grades and what reads back to these, so a result is made and kept with less; a result
+        whose items are read pays for this second run then."""
+        sections = [self.section_locals[p.id] for p in self.ev.sections]
+        head = ["def rescore(F, J):"]
+        if self.fact_locals:
+            head.append(f"    {''.join(f + ', ' for f in self.fact_locals)}= F[:{len(self.fact_locals)}]")
+        if self.judged:
+            head.append(f"    {''.join(u + ', ' for u in self.judged)}= J")
+        body = (f"    return _new(Scores, ({_tuple([s for s, _ in self.item_locals.values()])}, "
+                f"{self.maybe_constant([o or 'False' for _, o in self.item_locals.values()])}, "
+                f"{_tuple([s for s, _ in sections])}, {self.maybe_constant([m for _, m in sections])}))")
+        return "\n".join([*head, *scoring_lines, body]) + "\n"
 
     # grading
     def grading(self, number: int, plan: GradePlan) -> str:
@@ -256,7 +290,7 @@ class _Writer:
         self.emit(1, f"# 定级 {plan.scheme}")
         for key in sorted(plan.reads):
             self.score_local(key)
-        return f"({', '.join(self.graded_by(plan, f'{number}', frozenset()))})"
+        return ", ".join(self.graded_by(plan, f"{number}", frozenset()))
 
     def graded_by(self, plan: GradePlan, tag: str, ignored: frozenset[int]) -> tuple[str, str, str, str]:
         """Locals of the level index, the index by score, the 降档 steps and whether a veto
@@ -373,10 +407,11 @@ class _Writer:
         self.emit(2, "C = True")
 
     def facts_source(self) -> str:
-        """The facts' tuple: a slice of the values read, unless one was converted."""
+        """The facts' tuple: the values read, unless one was converted — all of them, the judged
+        items' after the facts' (not sliced off: one tuple less to make for each branch)."""
         if not self.fact_locals:
             return "()"
-        return f"({_tuple(self.fact_locals)} if C else got[:{len(self.fact_locals)}])"
+        return f"({_tuple(self.fact_locals)} if C else got)"
 
     def read_judgements(self) -> None:
         spec = self.ev.evidence_spec
@@ -434,6 +469,14 @@ class _Writer:
         if self.graded:
             return _tuple(self.notes)
         return f"({_tuple(self.notes)} if W else None)"
+
+    def vetoes_source(self) -> str:
+        """The vetoes' tuple; when none fired (the usual case) one constant, kept by every such
+        result instead of a tuple each."""
+        if not self.veto_locals:
+            return "()"
+        return (f"({''.join(v + ', ' for v in self.veto_locals)}) if {' or '.join(self.veto_locals)} "
+                f"else {self.const((False,) * len(self.veto_locals))}")
 
     def maybe_constant(self, parts: list[str]) -> str:
         """A tuple's source, or a constant when every part is a literal (no 不适用 items: no item

@@ -17,7 +17,7 @@ from ..plan.evidence import RESERVED_KEYS, Locate, identifier_text, open_evidenc
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, Grid
 from ..core.reporter import Reporter, did_you_mean
-from .result import ItemResult, Result
+from .result import Context, Detail, ItemResult, Result
 from .evaluator import evaluator_for
 
 
@@ -51,8 +51,7 @@ def _combined(rubric: CheckedRubric, raters: ast.Raters, data: object, locate: L
         combined = results[next(iter(weights))]
     else:
         combined = _weighted(evaluator_for(rubric).grid, [(results[n], w) for n, w in weights.items()])
-    return attrs.evolve(combined, raters=results, history=history, year=year,
-                        id=identifier_text(identifier))
+    return attrs.evolve(combined, context=Context(history, results, year), id=identifier_text(identifier))
 
 
 def _sheets(data: object, names: list[str], weights: Mapping[str, Fraction], locate: Locate,
@@ -98,7 +97,8 @@ def _weighted(grid: Grid, parts: Sequence[tuple[Result, Fraction]]) -> Result:
                                      choices=()))
     vetoes = tuple(next((v for v in group if v.fired), group[0]) for group in zip(*(r.vetoes for r in results)))
     last = results[-1]  # level conditions read the facts of the last rater listed (usually the superior)
+    # the last rater's kept scheme values hold its own scores, not these: they are read from the sections
     return attrs.evolve(last, total=mix([r.total for r in results]), max=mix([r.max for r in results]),
-                        vetoed=any(v.fired for v in vetoes), sections=tuple(sections), vetoes=vetoes,
-                        values=None)  # the last rater's kept values hold its own scores, not these
+                        vetoed=any(v.fired for v in vetoes),
+                        detail=Detail(tuple(sections), vetoes, last.facts, last.derived))
 

@@ -117,10 +117,10 @@ def _now(value: Any, name: str) -> Any:
 
 
 def _shown(name: str) -> Callable[[Any], str]:
-    return lambda value: repr(_now(value, name))
+    return lambda value: repr(value.part(name))
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, slots=False)  # made for each branch graded: not slotted, as `Result`
 class LevelResult:
     """A result's level under one scheme, and why (LANGUAGE.md §4, §11). The reasons of a level
     the fast path graded are written when first read."""
@@ -202,44 +202,106 @@ class Grades(Protocol):
     def grade_level(self, result: Result, scheme: str) -> LevelResult: ...
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen
+class Detail:
+    """A result's parts besides its scores and levels, when they are made at once (the
+    reference's results; a fast result has a `Lazy` in their place, asked for each by name)."""
+
+    sections: tuple[SectionResult, ...]
+    vetoes: tuple[VetoResult, ...] = ()
+    facts: tuple[tuple[str, Scalar], ...] = ()
+    derived: tuple[tuple[str, Scalar], ...] = ()
+    # what scheme conditions read, when the engine that made the result has it at hand
+    values: Mapping[str, Scalar] | None = None
+
+    def part(self, name: str) -> Any:
+        return getattr(self, name)
+
+
+@attrs.frozen
+class Context:
+    """What a result was scored against besides its evidence: the levels of earlier years
+    (scheme → year → level), each rater's own result (with 综合) and the evaluation year."""
+
+    history: Mapping[str, Mapping[int, str]] = NOTHING_GIVEN
+    raters: Mapping[str, Result] = NOTHING_GIVEN
+    year: int | None = None
+
+    def made_plain(self) -> Context:
+        """With plain dicts, which pickle (the shared empty mapping does not)."""
+        return Context(dict(self.history), dict(self.raters), self.year)
+
+
+NO_CONTEXT = Context()
+
+
+@attrs.frozen(eq=False, slots=False)
 class Result:
+    """One branch's scores and levels. Parts read less often sit in two values — `Detail` (or a
+    `Lazy` for it) and `Context` — so a result is made with few fields: grading a branch makes
+    one, and each field set costs about as much as a line of the rubric's arithmetic. Not
+    slotted: attrs makes a frozen class with a `__dict__` by writing into it, about twice as fast
+    as setting slots through `object.__setattr__` (docs/performance.md)."""
+
     rubric: str
     title: str | None
     total: Exact
     max: Exact
     vetoed: bool
-    _sections: tuple[SectionResult, ...] | Lazy = attrs.field(alias="sections", repr=_shown("sections"))
-    _vetoes: tuple[VetoResult, ...] | Lazy = attrs.field(default=(), alias="vetoes", repr=_shown("vetoes"))
-    _facts: tuple[tuple[str, Scalar], ...] | Lazy = attrs.field(default=(), alias="facts", repr=_shown("facts"))
-    _derived: tuple[tuple[str, Scalar], ...] | Lazy = attrs.field(default=(), alias="derived", repr=_shown("derived"))
-    levels: Mapping[str, LevelResult] = attrs.Factory(dict)
+    _detail: Detail | Lazy = attrs.field(alias="detail", repr=_shown("sections"))
+    levels: Mapping[str, LevelResult] = NOTHING_GIVEN
     consequences: tuple[Consequence, ...] = ()
-    _gap: Mapping[str, Gap] | Lazy = attrs.field(factory=dict, alias="gap", repr=_not_worked_out)
+    _gap: Mapping[str, Gap] | Lazy = attrs.field(default=NOTHING_GIVEN, alias="gap", repr=_not_worked_out)
     id: str | None = None
-    history: Mapping[str, Mapping[int, str]] = attrs.Factory(dict)  # scheme → year → level, from the evidence
-    raters: Mapping[str, Result] = attrs.Factory(dict)  # with 综合: each rater's own result
+    _context: Context = attrs.field(default=NO_CONTEXT, alias="context", repr=False)
     _rubric: CheckedRubric | None = attrs.field(default=None, eq=False, repr=False, alias="graded_by")
-    # what scheme conditions read, when the engine that made the result has it at hand
-    _values: Mapping[str, Scalar] | Lazy | None = attrs.field(default=None, repr=False, alias="values")
-    year: int | None = None  # the evaluation year (年度) the history is read against, when given
     notices: tuple[str, ...] = ()  # the texts of the rubric's 提示 lines that hold for this result
+
+    @classmethod
+    def of(cls, rubric: str, title: str | None, total: Exact, max: Exact, vetoed: bool,
+           sections: tuple[SectionResult, ...], vetoes: tuple[VetoResult, ...] = (),
+           facts: tuple[tuple[str, Scalar], ...] = (), derived: tuple[tuple[str, Scalar], ...] = (),
+           levels: Mapping[str, LevelResult] = NOTHING_GIVEN, consequences: tuple[Consequence, ...] = (),
+           gap: Mapping[str, Gap] = NOTHING_GIVEN, id: str | None = None,
+           history: Mapping[str, Mapping[int, str]] = NOTHING_GIVEN, raters: Mapping[str, Result] = NOTHING_GIVEN,
+           graded_by: CheckedRubric | None = None, values: Mapping[str, Scalar] | None = None,
+           year: int | None = None, notices: tuple[str, ...] = ()) -> Result:
+        """A result from its parts one by one."""
+        context = NO_CONTEXT if not history and not raters and year is None else Context(history, raters, year)
+        return cls(rubric, title, total, max, vetoed, Detail(sections, vetoes, facts, derived, values), levels,
+                   consequences, gap, id, context, graded_by, notices)
 
     @property
     def sections(self) -> tuple[SectionResult, ...]:
-        return _now(self._sections, "sections")  # type: ignore[no-any-return]
+        return self._detail.part("sections")  # type: ignore[no-any-return]
 
     @property
     def vetoes(self) -> tuple[VetoResult, ...]:
-        return _now(self._vetoes, "vetoes")  # type: ignore[no-any-return]
+        return self._detail.part("vetoes")  # type: ignore[no-any-return]
 
     @property
     def facts(self) -> tuple[tuple[str, Scalar], ...]:
-        return _now(self._facts, "facts")  # type: ignore[no-any-return]
+        return self._detail.part("facts")  # type: ignore[no-any-return]
 
     @property
     def derived(self) -> tuple[tuple[str, Scalar], ...]:
-        return _now(self._derived, "derived")  # type: ignore[no-any-return]
+        return self._detail.part("derived")  # type: ignore[no-any-return]
+
+    @property
+    def history(self) -> Mapping[str, Mapping[int, str]]:
+        return self._context.history
+
+    @property
+    def raters(self) -> Mapping[str, Result]:
+        return self._context.raters
+
+    @property
+    def year(self) -> int | None:
+        return self._context.year
+
+    @property
+    def context(self) -> Context:
+        return self._context
 
     @property
     def gap(self) -> Mapping[str, Gap]:
@@ -252,15 +314,14 @@ class Result:
     def scheme_values(self) -> Mapping[str, Scalar] | None:
         """Facts, derived values, `@` scores, 总分 and 未达标类型数 as the engine keeps them (scores
         made points when read), or None: then they are read from the sections."""
-        return _now(self._values, "values")  # type: ignore[no-any-return]
+        return self._detail.part("values")  # type: ignore[no-any-return]
 
     def graded(self, levels: Mapping[str, LevelResult], consequences: tuple[Consequence, ...],
                gap: Mapping[str, Gap] | Lazy, notices: tuple[str, ...] = ()) -> Result:
         """This result with its levels, measures, gap and notices (what `attrs.evolve` does,
         without its field-by-field introspection: grading calls this once per branch)."""
-        return Result(self.rubric, self.title, self.total, self.max, self.vetoed, self._sections, self._vetoes,
-                      self._facts, self._derived, levels, consequences, gap, self.id, self.history, self.raters,
-                      self._rubric, self._values, self.year, notices)
+        return Result(self.rubric, self.title, self.total, self.max, self.vetoed, self._detail, levels, consequences,
+                      gap, self.id, self._context, self._rubric, notices)
 
     def _compared(self) -> tuple[object, ...]:
         """What equality compares: every part as it reads (lazy parts made), not the rubric."""
@@ -280,8 +341,8 @@ class Result:
         """Pickled with its lazy parts made (they hold the compiled evaluator), scheme values dropped."""
         state = {field.name: getattr(self, field.name) for field in attrs.fields(Result)}
         state.update({name: dict(value) for name, value in state.items() if value is NOTHING_GIVEN})
-        state.update(_sections=self.sections, _vetoes=self.vetoes, _facts=self.facts, _derived=self.derived,
-                     _values=None, _gap=self.gap)
+        state.update(_detail=Detail(self.sections, self.vetoes, self.facts, self.derived), _gap=dict(self.gap),
+                     _context=self._context.made_plain())
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -291,8 +352,9 @@ class Result:
     def level(self, scheme: str, rubric: Grades | None = None) -> LevelResult:
         """This result's level under any scheme, named by the rubric or not. A result read
         back from JSON needs the `rubric` it came from."""
-        if scheme in self.levels:
-            return self.levels[scheme]
+        found = self.levels.get(scheme)
+        if found is not None:
+            return found
         source = rubric or self._rubric
         if not isinstance(source, Grades):
             raise ValueError(f"result of “{self.rubric}” was not made by a loaded rubric; pass rubric=")
@@ -352,7 +414,7 @@ class Result:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
         """Rebuild a result from `to_dict()` output or parsed `to_json()` text."""
-        return cls(rubric=data["rubric"], title=data.get("title"), total=_exact(data["total"]),
+        return cls.of(rubric=data["rubric"], title=data.get("title"), total=_exact(data["total"]),
                    max=_exact(data["max"]), vetoed=data["vetoed"],
                    sections=tuple(_section_from(s) for s in data["sections"]),
                    vetoes=tuple(VetoResult(v["text"], v["line"], v["fired"], v.get("because"),

@@ -20,14 +20,14 @@ import attrs
 
 from ..core.diagnostics import EvidenceError
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value
-from ..plan.grading import Cap, Condition, GradePlan, grade_plan
+from ..plan.grading import Cap, Condition, GradePlan, LevelPlan, grade_plan
 from ..plan.applies import refuse_before_scoring, refuse_unless_applies
 from ..plan.notices import notice_plans
 from ..check.model import CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
 from ..eval.evaluator import evaluator_for
-from ..eval.fastpath import FastState
+from ..eval.fastpath import FastState, Slow, grades_of
 from ..eval.raters import evaluate_located
 from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
 from ..plan.evidence import YEAR_KEYS, Locate, open_evidence
@@ -130,7 +130,6 @@ class SchemeGrader:
         return self._band(total, values, reasons)
 
     def _band(self, total: Fraction | int, values: Values, reasons: list[str]) -> int:
-        shown = _points_text(total)
         for index, band in enumerate(self.plan.bands):
             if band.points is not None and total < band.points:
                 continue
@@ -138,13 +137,24 @@ class SchemeGrader:
             if failed:
                 reasons.append(f"未评为“{band.name}”:条件不成立:{';'.join(failed)}")
                 continue
-            if band.points is not None:
-                reasons.append(f"总分 {shown} 分,达到“{band.name}”的分数线 {_points_text(band.points)} 分")
-            else:
-                reasons.append(f"总分 {shown} 分,未达到更高等级,为“{band.name}”")
+            reasons.append(self._reached(band, index, total, values))
             return index
-        reasons.append(f"总分 {shown} 分,为最低等级“{self.floor}”")
+        # the last level's own conditions failed too
+        reasons.append(f"未达到任何等级的条件,为最低等级“{self.floor}”" if self.plan.total_unused
+                       else f"总分 {_points_text(total)} 分,为最低等级“{self.floor}”")
         return self.plan.floor
+
+    def _reached(self, band: LevelPlan, index: int, total: Fraction | int, values: Values) -> str:
+        """Why `band` is the level: its score line; else its conditions, each with the values it
+        read (a level written with conditions only); else nothing above it held. A rubric whose
+        total is not counted (总分 不计) never cites the total."""
+        if band.points is not None:
+            return f"总分 {_points_text(total)} 分,达到“{band.name}”的分数线 {_points_text(band.points)} 分"
+        if band.conditions:
+            return f"条件成立:{';'.join(c.shown(values) for c in band.conditions)},为“{band.name}”"
+        if self.plan.total_unused:
+            return f"未达到更高等级的条件,为“{band.name}”" if index else f"为“{band.name}”"
+        return f"总分 {_points_text(total)} 分,未达到更高等级,为“{band.name}”"
 
     def _one_step_up(self, result: Result, index: int, reasons: list[str]) -> int:
         years = result.history.get(self.name, {})
@@ -241,9 +251,19 @@ def evaluate_graded(rubric: CheckedRubric, evidence: Mapping[str, Any] | str | o
     levels of the rubric's own schemes from the generated function, which graded it inline; the
     reasons are written when first read. `year`: the evaluation year (年度) for evidence that
     does not give its own."""
-    if type(evidence) is dict and rubric.raters is None and year is None:  # located only if the reference reads it
-        refuse_before_scoring(rubric, evidence)
-        return _graded_dict(rubric, evidence, None, explain, schemes)
+    if type(evidence) is dict and year is None:
+        route = rubric.compiled.made(_FastRoute) or rubric.compiled.get(_FastRoute, lambda: _FastRoute(rubric))
+        ungraded = schemes.__class__ in (tuple, list) and not schemes
+        if route.direct and (schemes is None or ungraded):  # the common cases, in as few calls as can be
+            try:
+                state = route.function(evidence)
+            except Slow:
+                return grade_result(rubric, _referenced(rubric, route, evidence, None, explain), schemes, explain)
+            return route.finished(state, evidence, explain) if schemes is None else route.ungraded(state, evidence,
+                                                                                                  explain)
+        if rubric.raters is None:  # located only if the reference reads it
+            refuse_before_scoring(rubric, evidence)
+            return _graded_dict(rubric, route, evidence, None, explain, schemes)
     return evaluate_graded_located(rubric, *open_evidence(evidence, rubric.limits), explain, schemes, year)
 
 
@@ -255,56 +275,81 @@ def evaluate_graded_located(rubric: CheckedRubric, data: object, locate: Locate,
     refuse_before_scoring(rubric, data, (locate, reporter))  # a standard not for this branch (适用), told first
     if type(data) is not dict or rubric.raters is not None:
         return grade_result(rubric, evaluate_located(rubric, data, locate, reporter, explain), schemes, explain)
-    return _graded_dict(rubric, data, (locate, reporter), explain, schemes)
-
-
-def _graded_dict(rubric: CheckedRubric, data: dict[str, Any], opened: tuple[Locate, Reporter] | None, explain: bool,
-                 schemes: Iterable[str] | None) -> Result:
     route = rubric.compiled.get(_FastRoute, lambda: _FastRoute(rubric))
-    ev = route.ev
+    return _graded_dict(rubric, route, data, (locate, reporter), explain, schemes)
+
+
+def _graded_dict(rubric: CheckedRubric, route: _FastRoute, data: dict[str, Any],
+                 opened: tuple[Locate, Reporter] | None, explain: bool, schemes: Iterable[str] | None) -> Result:
     state = route.fast(data)
     if state is None:
-        locate, reporter = opened or open_evidence(data, rubric.limits)[1:]
-        result = ev.reference(data, locate, reporter, explain, rubric)
+        result = _referenced(rubric, route, data, opened, explain)
     elif schemes is None and route.every_scheme:
-        return _inline_graded(rubric, route, state, data, explain)
+        return route.finished(state, data, explain)
     else:
-        result = ev.fast_result(state, data, explain, rubric)
+        result = route.ev.fast_result(state, data, explain, rubric)
     return grade_result(rubric, result, schemes, explain)
+
+
+def _too_deep(evidence: Mapping[str, Any]) -> FastState:
+    """The generated function of a rubric too deeply nested for Python's parser: there is none."""
+    raise Slow
+
+
+def _referenced(rubric: CheckedRubric, route: _FastRoute, data: dict[str, Any], opened: tuple[Locate, Reporter] | None,
+                explain: bool) -> Result:
+    """A dict the fast path gave up on, read and scored by the reference, with its messages."""
+    locate, reporter = opened or open_evidence(data, rubric.limits)[1:]
+    return route.ev.reference(data, locate, reporter, explain, rubric)
 
 
 class _FastRoute:
     """What scoring and grading a dict on the fast path needs of a rubric, looked up once: the
     evaluator, its generated function, and per scheme it grades inline the name, the level
-    names and the grader when the scheme has measures (措施)."""
+    names and the grader when the scheme has measures (措施). `direct`: the rubric's branches
+    can take `graded` (no raters, no 适用 condition to check on the evidence first)."""
 
-    __slots__ = ("ev", "fast", "graders", "every_scheme", "notices", "applies")
+    __slots__ = ("rubric", "ev", "fast", "function", "graders", "one", "every_scheme", "notices", "applies", "direct")
 
     def __init__(self, rubric: CheckedRubric) -> None:
+        self.rubric = rubric
         self.ev = ev = evaluator_for(rubric)
         self.fast = ev.fast
+        self.function = ev.fast.function or _too_deep
         graders = [(name, grader_for(rubric, name)) for name in ev.inline_schemes]
         self.graders = tuple((name, g.levels, g if g.consequences else None) for name, g in graders)
+        # the usual rubric: one scheme graded inline, with no measures (its name and level names)
+        self.one = self.graders[0][:2] if len(self.graders) == 1 and self.graders[0][2] is None else None
         self.every_scheme = len(graders) == len(rubric.schemes)
         self.notices = bool(notice_plans(rubric))
         self.applies = rubric.applies is not None
+        self.direct = ev.fast.function is not None and self.every_scheme and rubric.raters is None and not self.applies
 
+    def ungraded(self, state: FastState, evidence: Mapping[str, Any], explain: bool) -> Result:
+        """The result of a state, graded under no scheme."""
+        result = self.ev.fast_result(state, evidence, explain, self.rubric)
+        return with_notices(self.rubric, result) if self.notices else result
 
-def _inline_graded(rubric: CheckedRubric, route: _FastRoute, state: FastState, evidence: Mapping[str, Any],
-                   explain: bool) -> Result:
-    ev = route.ev
-    levels: dict[str, LevelResult] = {}
-    consequences: list[Consequence] = []
-    parts = ev.fast_parts(state, explain, rubric)  # writes each level's reasons when first read
-    for (name, names, measured), (index, by_score, steps, vetoed) in zip(route.graders, state.grades):
-        levels[name] = LevelResult(name, names[index], names[by_score], steps, vetoed, parts)
-        if measured is not None:
-            consequences += measured.measures_in({}, names[index])  # the fast path reads no history
-    gap = _LaterGap(rubric, ev.inline_names) if explain else None
-    result = ev.fast_result(state, evidence, explain, rubric, levels, tuple(consequences), gap, parts)
-    if route.applies:
-        refuse_unless_applies(rubric, result_values(result))
-    return with_notices(rubric, result) if route.notices else result
+    def finished(self, state: FastState, evidence: Mapping[str, Any], explain: bool) -> Result:
+        """The result of a state the generated function graded inline."""
+        rubric, ev = self.rubric, self.ev
+        parts = ev.fast_parts(state, explain, rubric)  # writes each level's reasons when first read
+        consequences: tuple[Consequence, ...] = ()
+        if self.one is not None:
+            name, names = self.one
+            index, by_score, steps, vetoed = state.grades
+            levels = {name: LevelResult(name, names[index], names[by_score], steps, vetoed is True, parts)}
+        else:
+            levels = {}
+            for (name, names, measured), (index, by_score, steps, vetoed) in zip(self.graders, grades_of(state)):
+                levels[name] = LevelResult(name, names[index], names[by_score], steps, vetoed, parts)
+                if measured is not None:  # the fast path reads no history
+                    consequences += tuple(measured.measures_in({}, names[index]))
+        gap = _LaterGap(rubric, ev.inline_names) if explain else None
+        result = ev.fast_result(state, evidence, explain, rubric, levels, consequences, gap, parts)
+        if self.applies:
+            refuse_unless_applies(rubric, result_values(result))
+        return with_notices(rubric, result) if self.notices else result
 
 
 def grade_result(rubric: CheckedRubric, result: Result, schemes: Iterable[str] | None, explain: bool) -> Result:

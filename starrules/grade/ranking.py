@@ -3,7 +3,9 @@ tie-breakers and shared ranks, quotas (名额) whose overflow falls a level by r
 forced bottom shares (倒排) per group.
 
 Choices the specification leaves open, made here and documented in docs/language.md:
-- ranks are shared by branches equal in total and in every tie-breaker (1, 2, 2, 4);
+- ranks are shared by branches equal in total and in every tie-breaker (1, 2, 2, 4); for a
+  rubric whose total is not counted (总分 不计), by level first (best first, so a vetoed branch,
+  at the lowest level, never ranks above one that reached a level), then by the tie-breakers;
 - a quota is never exceeded: branches tied across its cut are all marked 待定 (the committee
   places them) or, with `名额并列 落级`, all fall; overflow falls a level at a time but never
   below the lowest level with a quota, where it stays, marked 待定;
@@ -25,6 +27,7 @@ from typing import Any
 import attrs
 
 from ..lang import ast
+from ..check.conditions import inline
 from ..plan.expressions import BELOW_PASS_KEY, Compiled, ExprCompiler
 from .grading import SchemeGrader, Values, grader_for, result_values
 from ..check.model import CheckedRubric
@@ -54,6 +57,8 @@ class RankedBranch:
 class Ranking:
     scheme: str
     branches: tuple[RankedBranch, ...]  # in rank order
+    subject: str = ast.DEFAULT_SUBJECT  # what the standard rates (主体): 共 8 个饭店
+    by_level: bool = False  # ordered by level, then the 并列 keys (总分 不计), not by total
 
     def branch(self, identifier: str) -> RankedBranch:
         return next(b for b in self.branches if b.id == identifier)
@@ -89,14 +94,17 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
         raise ValueError("results were not made by a loaded rubric; pass rubric=")
     grader = grader_for(source, scheme)
     block = rules if rules is not None else grader.scheme.ranking
-    statements = block.body if block is not None else ()
+    statements = tuple(_lowered(s, source.expandable) for s in block.body) if block is not None else ()
     compiler = ExprCompiler({*source.facts, *source.lets})
-    breakers = [compiler.compile(k) for s in statements if isinstance(s, ast.TieBreak) for k in s.keys]
+    breakers = [compiler.compile(inline(k, source.expandable)) for s in statements if isinstance(s, ast.TieBreak)
+                for k in s.keys]
+    by_level = source.total_unused  # its total means nothing: the level comes first
     entries = []
     for order, result in enumerate(batch):
         values = result_values(result)
         level = (result.levels.get(scheme) or grader.grade(result, values)).level
-        key = (Fraction(result.total), *(Fraction(b(values)) for b in breakers))
+        first = Fraction(-grader.index[level]) if by_level else Fraction(result.total)
+        key = (first, *(Fraction(b(values)) for b in breakers))
         entries.append(_Entry(result, values, order, key, level, level))
     entries.sort(key=lambda e: (tuple(-k for k in e.key), e.order))
     for position, entry in enumerate(entries):
@@ -107,16 +115,27 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
     ties_pending = next((s.pending for s in reversed(statements) if isinstance(s, ast.QuotaTies)), True)
     texts = SourceTexts(scheme_sources(source))
     quotas = [s for s in statements if isinstance(s, ast.Quota)]
+    subject = source.subject
     if any(s.when is None for s in quotas):  # the batch's own quotas, all in one pass
-        _quotas([q for s in quotas if s.when is None for q in s.entries], entries, grader.levels, ties_pending)
+        _quotas([q for s in quotas if s.when is None for q in s.entries], entries, grader.levels, ties_pending,
+                subject)
     for statement in quotas:  # a group's quotas: counted and shared out within the group
         if statement.when is not None:
             test = compiler.compile(statement.when)
             _quotas(list(statement.entries), [e for e in entries if test(e.values)], grader.levels, ties_pending,
-                    f"“{texts.text(statement.when.span)}”的")
-    _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler, texts, grader.levels)
+                    subject, f"“{texts.text(statement.when.span)}”的")
+    _forced_shares([s for s in statements if isinstance(s, ast.ForcedShare)], entries, compiler, texts, grader.levels,
+                   subject)
     return Ranking(scheme, tuple(RankedBranch(e.result.id, e.result.total, e.rank, e.level, e.scored,
-                                              tuple(e.marks), tuple(e.reasons), e.result) for e in entries))
+                                              tuple(e.marks), tuple(e.reasons), e.result) for e in entries), subject,
+                   by_level)
+
+
+def _lowered(statement: ast.RankingStatement, conditions: dict[str, ast.NamedCondition]) -> ast.RankingStatement:
+    """A 排名 rule with the named conditions of its 当 written out (its text shown as written)."""
+    if isinstance(statement, (ast.Quota, ast.ForcedShare)) and statement.when is not None:
+        return attrs.evolve(statement, when=attrs.evolve(inline(statement.when, conditions), span=statement.when.span))
+    return statement
 
 
 PENDING = "待定"  # the mark of a branch a quota leaves to the committee
@@ -139,7 +158,7 @@ def _follow_base(entries: Sequence[_Entry], grader: SchemeGrader, below: Ranking
 
 
 def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Sequence[str], ties_pending: bool,
-            scope: str = "") -> None:
+            subject: str, scope: str = "") -> None:
     """Top level first, so a branch that falls competes for the next level's places. No branch
     falls below the lowest level with a quota: what overflows there stays, marked 待定. Branches
     tied across a cut (after every 并列 key) are all marked 待定 at that level, or all fall with
@@ -162,7 +181,7 @@ def _quotas(quotas: list[ast.QuotaEntry], entries: Sequence[_Entry], levels: Seq
                 continue
             if entry.order in tied and ties_pending:
                 entry.marks.append(PENDING)
-                entry.reasons.append(f"{scope}“{level}”名额 {limit} 个,第 {entry.rank} 名与名额线上的党支部并列,"
+                entry.reasons.append(f"{scope}“{level}”名额 {limit} 个,第 {entry.rank} 名与名额线上的{subject}并列,"
                                      f"待定(由评审组研究确定)")
             elif index >= lowest:
                 entry.marks.append(PENDING)
@@ -180,7 +199,7 @@ def _limit(amount: ast.Number | ast.Percent, size: int) -> int:
 
 
 def _forced_shares(rules: list[ast.ForcedShare], entries: Sequence[_Entry], compiler: ExprCompiler,
-                   texts: SourceTexts, levels: Sequence[str]) -> None:
+                   texts: SourceTexts, levels: Sequence[str], subject: str) -> None:
     grouped: set[int] = set()
     for rule in rules:
         if rule.when is not None:
@@ -197,10 +216,10 @@ def _forced_shares(rules: list[ast.ForcedShare], entries: Sequence[_Entry], comp
             under = [e for e in group if levels.index(e.level) > cut]
             for entry in under:
                 entry.marks.append(rule.mark)
-                entry.reasons.append(f"{scope}党支部中低于“{rule.below}”"
+                entry.reasons.append(f"{scope}{subject}中低于“{rule.below}”"
                                      f"(为“{entry.level}”),标为“{rule.mark}”")
             rest = [e for e in group if levels.index(e.level) <= cut]
-        _bottom_share(rule, rest, scope)
+        _bottom_share(rule, rest, scope, subject)
 
 
 def _standing(entry: _Entry) -> int:
@@ -211,7 +230,7 @@ def _standing(entry: _Entry) -> int:
     return 1 if entry.values[BELOW_PASS_KEY] else 0  # (a fast result's values are made when read)
 
 
-def _bottom_share(rule: ast.ForcedShare, pool: list[_Entry], scope: str) -> None:
+def _bottom_share(rule: ast.ForcedShare, pool: list[_Entry], scope: str, subject: str) -> None:
     """Marks at least ⌈P × n⌉ of `pool` from the bottom — vetoed branches last, those with a
     section below its 达标 line before them, the rest by rank — every branch tied with the last
     one marked, and every vetoed branch."""
@@ -226,5 +245,5 @@ def _bottom_share(rule: ast.ForcedShare, pool: list[_Entry], scope: str) -> None
             continue
         why = {0: "", 1: "(有类型低于达标线,排在其后)", 2: "(一票否决,排在最后)"}[standing]
         entry.marks.append(rule.mark)
-        entry.reasons.append(f"{scope} {len(order)} 个党支部中倒排 {share}%(至少 {count} 个):"
+        entry.reasons.append(f"{scope} {len(order)} 个{subject}中倒排 {share}%(至少 {count} 个):"
                              f"第 {entry.rank} 名{why},标为“{rule.mark}”")

@@ -45,7 +45,8 @@ def workbook_records(path: Path, limits: Limits) -> Iterator[Record]:
                 found = True
                 yield record
     if not found:
-        raise file_error(file, "E514", f"工作簿“{path}”中没有填写任何党支部")
+        # read before a standard is at hand, so no 主体 word (a record: the 评分表, or a 批量 row)
+        raise file_error(file, "E514", f"工作簿“{path}”中没有填写任何记录")
 
 
 def _locator(file: str, sheet: str, cells: dict[str, str], fallback: str) -> Locate:

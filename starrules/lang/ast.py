@@ -386,6 +386,14 @@ class MaxScore:
 
 
 @attrs.frozen
+class TotalUnused:
+    """`总分 不计`: the standard's total is not used for grading — its levels are decided by
+    conditions alone (a scheme's score line would read the total) and `rank` orders by level."""
+
+    span: Span = _span()
+
+
+@attrs.frozen
 class Rescale:
     value: Number
     span: Span = _span()
@@ -430,6 +438,19 @@ class Applies:
     span: Span = _span()
 
 
+DEFAULT_SUBJECT = "党支部"  # what a standard without a 主体 line rates
+
+
+@attrs.frozen
+class Subject:
+    """`主体 "饭店"`: the word for the thing this standard rates, used in every message, form and
+    report about it (共 8 个饭店); a standard without one rates 党支部."""
+
+    word: str
+    span: Span = _span()
+    word_span: Span = _span()
+
+
 @attrs.frozen
 class RaterWeight:
     name: str
@@ -458,8 +479,8 @@ class Remove:
 
 Container: TypeAlias = Section | ExtraSection
 RubricStatement: TypeAlias = (
-    Meta | MaxScore | Rescale | Precision | DefaultSchemes | Fact | Let | Section | ExtraSection
-    | Veto | Notice | Applies | Raters | Remove
+    Meta | MaxScore | TotalUnused | Rescale | Precision | DefaultSchemes | Fact | Let | Section | ExtraSection
+    | Veto | Notice | Applies | Subject | Raters | Remove
 )
 
 
@@ -470,6 +491,11 @@ class Rubric:
     body: tuple[RubricStatement, ...]
     span: Span = _span()
     name_span: Span = _span()
+
+    @property
+    def subject(self) -> str | None:
+        """The word of the body's 主体 line (the first); None where there is none: it rates 党支部."""
+        return next((s.word for s in self.body if isinstance(s, Subject)), None)
 
 
 # ── schemes, consequences, ranking ───────────────────────────────────────────
@@ -608,7 +634,18 @@ class Import:
     span: Span = _span()
 
 
-TopLevel: TypeAlias = Import | Scheme | Consequences | Ranking | Rubric
+@attrs.frozen
+class NamedCondition:
+    """`条件 名称 = C` at a file's top level: a condition every scheme and standard of the program
+    may use by name (a level's `且 名称`, 降档, 否决, 提示, 排名's 当); grading substitutes C."""
+
+    name: str
+    expr: Expr
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+TopLevel: TypeAlias = Import | Scheme | Consequences | Ranking | Rubric | NamedCondition
 
 
 @attrs.frozen

@@ -67,8 +67,10 @@ class _Printer:
     # output with comments and blank lines carried over from the source
     def run(self) -> str:
         for index, block in enumerate(self.module.blocks):
-            after_import = index > 0 and isinstance(self.module.blocks[index - 1], ast.Import)
-            if index > 0 and not (after_import and isinstance(block, ast.Import)):
+            previous = self.module.blocks[index - 1] if index > 0 else None
+            # a run of imports, or of 条件 lines, stays together (an author's blank line is kept)
+            same_kind = isinstance(block, (ast.Import, ast.NamedCondition)) and type(previous) is type(block)
+            if index > 0 and not same_kind:
                 self._blank()
             self._block(block)
         self._comments_before(len(self.source_lines) + 1, 0)
@@ -138,6 +140,8 @@ class _Printer:
     def _block(self, block: ast.TopLevel) -> None:
         if isinstance(block, ast.Import):
             self._emit(f"{self.kw('K_IMPORT')} {_quote(block.path)}", block.span, 0)
+        elif isinstance(block, ast.NamedCondition):
+            self._emit(f"{self.kw('K_CONDITION')} {self.name(block.name)} = {self.expr(block.expr)}", block.span, 0)
         elif isinstance(block, ast.Scheme):
             self._scheme(block)
         elif isinstance(block, ast.Consequences):
@@ -248,6 +252,8 @@ class _Printer:
             return f"{self.kw(_META_TERMINALS[statement.key])} {_quote(statement.text)}"
         if isinstance(statement, ast.MaxScore):
             return f"{self.kw('K_MAX_SCORE')} {statement.value.text}"
+        if isinstance(statement, ast.TotalUnused):
+            return f"{self.kw('K_TOTAL')} {self.kw('K_UNUSED')}"
         if isinstance(statement, ast.Rescale):
             return f"{self.kw('K_RESCALE')} {statement.value.text}"
         if isinstance(statement, ast.Precision):
@@ -266,6 +272,8 @@ class _Printer:
             return text + (f" {_quote(statement.text)}" if statement.text is not None else "")
         if isinstance(statement, ast.Applies):
             return f"{self.kw('K_APPLIES')} {self.kw('K_IF')} {self.expr(statement.condition)}"
+        if isinstance(statement, ast.Subject):
+            return f"{self.kw('K_SUBJECT')} {_quote(statement.word)}"
         if isinstance(statement, ast.Notice):
             return f"{self.kw('K_NOTICE')} {self.kw('K_IF')} {self.expr(statement.condition)} {_quote(statement.text)}"
         assert isinstance(statement, ast.Remove)

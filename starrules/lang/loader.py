@@ -138,7 +138,7 @@ class _Importer:
         for block in module.blocks:
             if isinstance(block, ast.Import):
                 self._import(block, base_dir, stack)
-            else:
+            elif not isinstance(block, ast.NamedCondition):  # 条件 lines: the checker reads them from `modules`
                 _index(self.program, block, self.reporter)
 
     def _import(self, block: ast.Import, base_dir: Path | None, stack: list[str]) -> None:

@@ -108,7 +108,7 @@ def _comments(normalised: str) -> list[re.Match[str]]:
 
 # Tokens that begin a statement or close a block: recovery resumes at the next of these.
 _SYNC = frozenset({
-    "RBRACE", "K_IMPORT", "K_SCHEME", "K_CONSEQUENCES", "K_RANKING", "K_RUBRIC", "K_DOWNGRADE",
+    "RBRACE", "K_IMPORT", "K_CONDITION", "K_SCHEME", "K_CONSEQUENCES", "K_RANKING", "K_RUBRIC", "K_DOWNGRADE",
     "K_ONE_STEP_UP", "K_QUOTA", "K_BOTTOM", "K_TIE", "K_TITLE", "K_VERSION", "K_SOURCE", "K_MAX_SCORE",
     "K_RESCALE", "K_PRECISION", "K_FACT", "K_LET", "K_SECTION", "K_MODULE", "K_BONUS", "K_PENALTY",
     "K_VETO", "K_RATERS", "K_REMOVE", "K_ITEM", "K_INDICATOR", "K_DEDUCT", "K_PER", "K_AWARD", "K_ADD",
@@ -506,6 +506,9 @@ class _Builder:
     def applies(self, span: Span, kids: Kids) -> ast.Applies:
         return ast.Applies(_of(kids, *_EXPRESSIONS)[0], span)
 
+    def subject(self, span: Span, kids: Kids) -> ast.Subject:
+        return ast.Subject(_string(kids[1]), span, self._token_span(kids[1]))
+
     def extra_section(self, span: Span, kids: Kids) -> ast.ExtraSection:
         name = kids[1]
         kind = "bonus" if kids[0].type == "K_BONUS" else "penalty"
@@ -531,6 +534,9 @@ class _Builder:
 
     def max_score(self, span: Span, kids: Kids) -> ast.MaxScore:
         return ast.MaxScore(kids[1], span)
+
+    def total_unused(self, span: Span, kids: Kids) -> ast.TotalUnused:
+        return ast.TotalUnused(span)
 
     def rescale(self, span: Span, kids: Kids) -> ast.Rescale:
         return ast.Rescale(kids[1], span)
@@ -640,6 +646,9 @@ class _Builder:
 
     def import_stmt(self, span: Span, kids: Kids) -> ast.Import:
         return ast.Import(_string(kids[1]), span)
+
+    def named_condition(self, span: Span, kids: Kids) -> ast.NamedCondition:
+        return ast.NamedCondition(kids[1].text, kids[3], span, kids[1].span)
 
     def start(self, span: Span, kids: Kids) -> list[Any]:
         return list(kids)

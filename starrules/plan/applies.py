@@ -39,6 +39,7 @@ class GivenFact:
 @attrs.frozen
 class AppliesPlan:
     rubric: str
+    subject: str  # the word for what the standard rates (主体), in its messages
     condition: Condition
     facts: tuple[GivenFact, ...]  # the facts it reads, directly or through derived values
     derived: tuple[tuple[str, Compiled], ...] = attrs.field(eq=False, repr=False)  # in the order to compute
@@ -73,7 +74,7 @@ class AppliesPlan:
         reporter = Reporter()
         for file, text in sources.items():
             reporter.add_source(file, text)
-        reporter.report("E521", f"标准“{self.rubric}”不适用于这个党支部:{self.condition.shown(values)}",
+        reporter.report("E521", f"标准“{self.rubric}”不适用于这个{self.subject}:{self.condition.shown(values)}",
                         self.span,
                         "换用适用于它的标准;同一文件中的各分领域标准可以一起加载(starrules.load_family)", notes)
         return EvidenceError(reporter.diagnostics)
@@ -105,8 +106,8 @@ def _lowered(rubric: CheckedRubric) -> AppliesPlan | None:
                 derived[node.name] = compiler.compile(let.expr)
 
     visit(line.condition)
-    return AppliesPlan(rubric.name, Conditions(rubric).condition(line.condition), tuple(facts.values()),
-                       tuple(derived.items()), rubric.limits, line.span)
+    return AppliesPlan(rubric.name, rubric.subject, Conditions(rubric).condition(line.condition),
+                       tuple(facts.values()), tuple(derived.items()), rubric.limits, line.span)
 
 
 def refuse_before_scoring(rubric: CheckedRubric, data: object, opened: tuple[Locate, Reporter] | None = None) -> None:
@@ -122,7 +123,7 @@ def refuse_before_scoring(rubric: CheckedRubric, data: object, opened: tuple[Loc
             locate, reporter = opened
             where = locate(plan.facts[0].name)
             if where.line > 0:  # a file's record, not a mapping given in memory
-                notes.append(reporter.note(where, f"这个党支部的“{plan.facts[0].name}”"))
+                notes.append(reporter.note(where, f"这个{plan.subject}的“{plan.facts[0].name}”"))
         raise plan.refusal(values, scheme_sources(rubric), notes)
 
 
@@ -147,10 +148,11 @@ def pick_standard(rubrics: Sequence[CheckedRubric], data: object, locate: Locate
     shown = ",".join(f"{k} {given[k]}" if given.get(k) is not None else f"{k} 未填" for k in keys)
     first = len(reporter.diagnostics)
     where = locate(keys[0] if keys else "")
+    subject = rubrics[0].subject if rubrics else ast.DEFAULT_SUBJECT  # a family rates one kind of thing
     if fits:
-        reporter.report("E522", f"这个党支部({shown})同时适用 {len(fits)} 个标准:{'、'.join(r.name for r in fits)}",
+        reporter.report("E522", f"这个{subject}({shown})同时适用 {len(fits)} 个标准:{'、'.join(r.name for r in fits)}",
                         where, "各分领域标准的适用条件不能重叠")
     else:
-        reporter.report("E522", f"没有适用于这个党支部({shown})的标准", where,
+        reporter.report("E522", f"没有适用于这个{subject}({shown})的标准", where,
                         ";".join(f"“{rubric.name}”适用于 {plan.condition.text}" for rubric, plan in plans))
     raise EvidenceError(reporter.diagnostics[first:])

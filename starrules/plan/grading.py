@@ -28,17 +28,19 @@ The scalar grader (grade/grading.py) and the vector grader (batch/grading.py) ar
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Literal
 
 import attrs
 
 from ..check.model import CheckedRubric, CheckedScheme
+from ..check.conditions import inline, uses
 from ..check.minima import level_minima
 from ..check.schemes import resolve_scheme, scheme_sources
 from ..core.numbers import Grid, format_decimal
-from ..core.sourcetext import SourceTexts, Template
+from ..core.sourcetext import SourceTexts, Slot, Template, show_percent, show_value
 from ..lang import ast
 from ..lang.keywords import Script, keywords
 from .expressions import Compiled, ExprCompiler, Value
@@ -49,16 +51,38 @@ Cap = int | Literal["lowest", "base"]
 MINIMUM = keywords()["K_MINIMA"].spell(Script.SIMPLIFIED)  # how a 最低要求 condition is shown
 
 
+class Shown:
+    """A condition's text as written with the values it read, and each named condition it uses
+    (条件 名称 = …) shown after its name in brackets with its own text and values:
+    “五星条件(@必备项目 560 >= 540 且 @设施设备 460 >= 480)”. The name says which rule of the
+    document it is; the bracket shows which comparison held or failed."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: tuple[str | Slot | Shown, ...]) -> None:
+        self.parts = parts
+
+    def render(self, lookup: Callable[[str], object]) -> str:
+        pieces = [p if isinstance(p, str) else f"({p.render(lookup)})" if isinstance(p, Shown)
+                  else f" {(show_percent if p[1] else show_value)(lookup(p[0]))}" for p in self.parts]
+        return _SPACES.sub(" ", "".join(pieces)).strip()
+
+
+_SPACES = re.compile(r"\s+")
+_NAMED = "\n"  # starts the stand-in key of a named condition's place in a template (no name holds a newline)
+
+
 @attrs.frozen
 class Condition:
     """A level's extra condition or a 降档 condition: `text` as written, `reads` the value keys
-    it reads, `expr` for engines that evaluate it their own way, `template` the text with each
-    value read spliced in (for reasons), `test` compiled for one branch's values."""
+    it reads, `expr` for engines that evaluate it their own way (named conditions written out),
+    `template` the text with each value read spliced in (for reasons), `test` compiled for one
+    branch's values."""
 
     text: str
     reads: tuple[str, ...]
     expr: ast.Expr = attrs.field(eq=False, repr=False)
-    template: Template = attrs.field(eq=False, repr=False)
+    template: Template | Shown = attrs.field(eq=False, repr=False)
     test: Compiled = attrs.field(eq=False, repr=False)
 
     def holds(self, values: Values) -> bool:
@@ -111,6 +135,7 @@ class GradePlan:
     reads: frozenset[str]  # value keys the conditions read, the base's included
     chain: frozenset[str]  # the level names of this scheme and of its bases
     definition: CheckedScheme = attrs.field(eq=False, repr=False)
+    total_unused: bool = False  # the rubric's 总分 不计: reasons cite conditions, never the total
 
     @property
     def floor(self) -> int:
@@ -151,16 +176,37 @@ def grade_plan(rubric: CheckedRubric, name: str) -> GradePlan:
 
 class Conditions:
     """Conditions lowered against one rubric's names: compiled, with their text as written and a
-    template that shows the values they read (level conditions, 降档, 最低要求, 提示)."""
+    template that shows the values they read (level conditions, 降档, 最低要求, 提示). A named
+    condition (条件 名称 = …) is written out here, so engines evaluate its expression and never
+    its name; reasons show the name with its own text and values."""
 
     def __init__(self, rubric: CheckedRubric) -> None:
         self.compiler = ExprCompiler({*rubric.facts, *rubric.lets})
         self.texts = SourceTexts(scheme_sources(rubric))
+        self.named = rubric.expandable
+        self.named_shown: dict[str, Shown] = {}
 
     def condition(self, expr: ast.Expr) -> Condition:
-        slots = self.compiler.slots(expr)
-        return Condition(self.texts.text(expr.span), tuple(dict.fromkeys(key for _, key, _ in slots)), expr,
-                         self.texts.template(expr.span, slots), self.compiler.compile(expr))
+        lowered = inline(expr, self.named)
+        slots = self.compiler.slots(lowered)
+        return Condition(self.texts.text(expr.span), tuple(dict.fromkeys(key for _, key, _ in slots)), lowered,
+                         self.shown(expr), self.compiler.compile(lowered))
+
+    def shown(self, expr: ast.Expr) -> Template | Shown:
+        """The template of `expr` as written; a named condition's place holds its own."""
+        places = [(ref.span, _NAMED + ref.name, False) for ref in uses(expr, self.named)]
+        template = self.texts.template(expr.span, [*self.compiler.slots(expr), *places])
+        if not places:
+            return template
+        return Shown(tuple(self.named_text(p[0][len(_NAMED):]) if isinstance(p, tuple) and p[0].startswith(_NAMED)
+                           else p for p in template.parts))
+
+    def named_text(self, name: str) -> Shown:
+        found = self.named_shown.get(name)
+        if found is None:
+            shown = self.shown(self.named[name].expr)
+            found = self.named_shown[name] = shown if isinstance(shown, Shown) else Shown(shown.parts)
+        return found
 
     def minimum(self, expr: ast.Compare) -> Condition:
         """A 最低要求 cell: shown as “最低要求 V >= m”, with V's value after V in reasons."""
@@ -169,8 +215,9 @@ class Conditions:
                  for span, key, _ in self.compiler.slots(expr.left)]
         value, least = texts.text(expr.left.span), texts.text(expr.right.span)
         shown = texts.template(expr.left.span, slots)
-        return Condition(f"{MINIMUM} {value} >= {least}", tuple(dict.fromkeys(key for _, key, _ in slots)), expr,
-                         Template((f"{MINIMUM} ", *shown.parts, f" >= {least}")), self.compiler.compile(expr))
+        lowered = inline(expr, self.named)  # a row's value may test a named condition (若 … 则)
+        return Condition(f"{MINIMUM} {value} >= {least}", tuple(dict.fromkeys(key for _, key, _ in slots)), lowered,
+                         Template((f"{MINIMUM} ", *shown.parts, f" >= {least}")), self.compiler.compile(lowered))
 
 
 def lower_scheme(rubric: CheckedRubric, scheme: CheckedScheme) -> GradePlan:
@@ -197,7 +244,8 @@ def lower_scheme(rubric: CheckedRubric, scheme: CheckedScheme) -> GradePlan:
                      any(isinstance(s, ast.OneStepUp) for s in body),
                      scheme.consequences.measures if scheme.consequences else (),
                      frozenset(reads | (base.reads if base is not None else frozenset())),
-                     frozenset(names) | (base.chain if base is not None else frozenset()), scheme)
+                     frozenset(names) | (base.chain if base is not None else frozenset()), scheme,
+                     rubric.total_unused)
     vetoes = tuple(VetoCap(k, veto.span.line, veto.highest, plan.cap_of(veto.highest))
                    for k, veto in enumerate(rubric.vetoes))
     return attrs.evolve(plan, vetoes=vetoes)
@@ -219,6 +267,8 @@ def _describe(plan: GradePlan, indent: str = "") -> list[str]:
         return f"(读 {'、'.join(c.reads)})" if c.reads else ""
 
     if plan.base is None:
+        if plan.total_unused:
+            lines.append("  总分不计:等级只看条件(理由中写条件,不写总分)")
         lines.append("  等级(从高到低;取第一个“总分不低于分数线、条件全部成立”的等级,都不成立时为最低等级):")
         for k, band in enumerate(plan.bands):
             parts = [f"    [{k}] {band.name}"]

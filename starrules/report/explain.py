@@ -63,7 +63,8 @@ def section_heading(section: SectionResult) -> str:
 
 def explain(result: Result) -> str:
     """Every section and item as sentences, then the total and the vetoes."""
-    lines = [f"标准 {result.rubric}:总分 {pts(result.total)}/{pts(result.max)}分"]
+    lines = [f"标准 {result.rubric}:合计 {pts(result.total)}/{pts(result.max)}分(总分不计,等级只看条件)"
+             if total_unused(result) else f"标准 {result.rubric}:总分 {pts(result.total)}/{pts(result.max)}分"]
     for section in result.sections:
         lines.append(section_heading(section))
         lines.extend(f"  {item_sentence(item)}" for item in section.items)
@@ -84,15 +85,21 @@ def grading_lines(result: Result, detailed: bool = True) -> list[str]:
     """Each scheme's level with its reasons, the measures, and the gap to the next level
     (in brief: one line per scheme)."""
     lines: list[str] = []
+    by_conditions = total_unused(result)  # levels by conditions alone: no points to make up
     for name, level in result.levels.items():
-        lines.append(f"等级 {name}:{level.level}" + (f"(按分数为 {level.by_score})" if level.by_score != level.level else ""))
+        basis = "按条件为" if by_conditions else "按分数为"
+        lines.append(f"等级 {name}:{level.level}" + (f"({basis} {level.by_score})" if level.by_score != level.level else ""))
         gap = result.gap.get(name)
         if not detailed:
             if gap is not None and gap.next_level is not None:
-                lines[-1] += f",距“{gap.next_level}”还差 {pts(gap.points_needed)} 分"
+                lines[-1] += f",距“{gap.next_level}”有 {len(gap.blocking)} 处阻碍" if by_conditions else \
+                    f",距“{gap.next_level}”还差 {pts(gap.points_needed)} 分"
             continue
         lines.extend(f"  {reason}" for reason in level.reasons)
-        if gap is not None and gap.next_level is not None:
+        if gap is not None and gap.next_level is not None and by_conditions:
+            lines.append(f"  距“{gap.next_level}”:总分不计,要满足它的条件")
+            lines.extend(f"    阻碍:{reason}" for reason in gap.blocking)
+        elif gap is not None and gap.next_level is not None:
             lines.append(f"  距“{gap.next_level}”还差 {pts(gap.points_needed)} 分" +
                          ("" if gap.reachable else "(按下列改进仍不能达到)"))
             lines.extend(f"    改进 {fix.section}/{fix.item}:+{pts(fix.points)} 分({';'.join(fix.clauses)},"
@@ -121,7 +128,9 @@ def table(result: Result) -> str:
             score = pts(item.score) if item.applicable else "—"
             rows.append((f"  {item.name}", score, pts(item.max), ";".join(item_reasons(item))))
         rows.extend(("", "", "", choice_sentence(choice)) for choice in section.choices)
-    rows.append(("总分", pts(result.total), pts(result.max), "一票否决" if result.vetoed else ""))
+    vetoed = "一票否决" if result.vetoed else ""
+    rows.append(("合计", pts(result.total), pts(result.max), "、".join(filter(None, ("总分不计", vetoed))))
+                if total_unused(result) else ("总分", pts(result.total), pts(result.max), vetoed))
     widths = [max(display_width(r[c]) for r in rows) for c in range(3)]
     lines = [f"{result.title or result.rubric}"]
     for name, score, maximum, note in rows:
@@ -135,15 +144,23 @@ def table(result: Result) -> str:
 
 def ranking_table(ranking: Ranking) -> str:
     """`starrules rank`: one row per branch in rank order, with quota moves and marks."""
-    rows = [("排名", "编号", "总分", "等级", "标记", "说明")]
+    rows = [("排名", "编号", "合计" if ranking.by_level else "总分", "等级", "标记", "说明")]
     rows += [(str(b.rank), b.id or "", pts(b.total), b.level + ("" if b.level == b.scored_level else f"(原{b.scored_level})"),
               "、".join(b.marks), ";".join(b.reasons)) for b in ranking.branches]
     widths = [max(display_width(r[c]) for r in rows) for c in range(5)]
-    lines = [f"按“{ranking.scheme}”排名,共 {len(ranking.branches)} 个党支部"]
+    lines = [f"按“{ranking.scheme}”排名,共 {len(ranking.branches)} 个{ranking.subject}"
+             + ("(总分不计:先按等级,同一等级依次比较并列项)" if ranking.by_level else "")]
     for row in rows:
         cells = [_pad(cell, widths[c], right=c in (0, 2)) for c, cell in enumerate(row[:5])]
         lines.append(("  ".join(cells) + "  " + row[5]).rstrip())
     return "\n".join(lines)
+
+
+def total_unused(result: Result) -> bool:
+    """The result's standard counts no total (总分 不计): its sum is shown as 合计, never as the
+    basis of a level."""
+    rubric = result._rubric
+    return rubric is not None and rubric.total_unused
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:

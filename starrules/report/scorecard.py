@@ -31,7 +31,8 @@ td.num { text-align: right; white-space: nowrap; }
 def scorecard_html(summary: Summary) -> str:
     title = escape(summary.title)
     parts = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title>",
-             f"<style>{_STYLE}</style></head><body>", f"<section class=\"card\"><h1>{title} 评定汇总</h1>"]
+             f"<style>{_STYLE}</style></head><body>", f"<section class=\"card\"><h1>{title} 评定汇总</h1>",
+             f"<p>共 {len(summary.rows)} 个{escape(summary.subject)}</p>"]
     for tally in summary.tallies:
         parts.append(_tally_table(tally))
     parts.append(_svg_chart(summary.tallies[0]) + "</section>")

@@ -104,6 +104,11 @@ class Summary:
         return titles[0] if len(titles) == 1 else shared or self.rubric.name
 
     @property
+    def subject(self) -> str:
+        """What the branches are, in the report's words (the standard's 主体; 党支部 by default)."""
+        return self.rubric.subject
+
+    @property
     def mixed(self) -> bool:
         """Branches were scored by more than one standard (a family): the listing names each one's."""
         return len(self.rubrics) > 1

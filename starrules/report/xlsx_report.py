@@ -80,7 +80,7 @@ def _comparisons(sheet: Worksheet, summary: Summary, deciding: str) -> None:
     put(sheet, 1, 1, f"{summary.title} 评价主体对照表(以 {deciding} 为准)").font = Font(bold=True, size=14)
     compared = [row for row in summary.rows if row.comparison is not None]
     if not compared:
-        put(sheet, 2, 1, f"没有党支部同时有“{deciding}”和其他评价主体的评分表")
+        put(sheet, 2, 1, f"没有{summary.subject}同时有“{deciding}”和其他评价主体的评分表")
         return
     number = 2
     for row in compared:
@@ -121,19 +121,20 @@ def _tallies(sheet: Worksheet, summary: Summary) -> None:
                 put(sheet, row, 3 + 2 * index, Tally.share(count, of)).number_format = "0.0%"
             put(sheet, row, 2 + 2 * len(counts), of)
         row += 2
-    _chart(sheet, summary.tallies[0], row)
+    _chart(sheet, summary.tallies[0], row, f"{summary.subject}数")
 
 
-def _chart(sheet: Worksheet, tally: Tally, row: int) -> None:
-    """The first scheme's distribution over all branches: a level | count table and its bar chart."""
-    _header(sheet, row, ["等级", "个数"])
+def _chart(sheet: Worksheet, tally: Tally, row: int, counted: str) -> None:
+    """The first scheme's distribution over all branches: a level | count table and its bar chart;
+    `counted` heads the counts (饭店数: what the standard rates)."""
+    _header(sheet, row, ["等级", counted])
     for offset, (level, count) in enumerate(zip(tally.levels, tally.overall), 1):
         put(sheet, row + offset, 1, level)
         put(sheet, row + offset, 2, count)
     last = row + len(tally.levels)
     chart = BarChart()
     chart.title = cell_text(f"{tally.scheme} 等级分布")
-    chart.y_axis.title = "个数"
+    chart.y_axis.title = cell_text(counted)
     chart.legend = None
     chart.add_data(Reference(sheet, min_col=2, min_row=row, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=row + 1, max_row=last))

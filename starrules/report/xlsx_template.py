@@ -27,7 +27,6 @@ from ..core.numbers import Exact, format_decimal
 from .xlsx_cells import cell_text, put
 
 OPTIONS_SHEET = "选项"  # hidden; option lists a list validation cannot spell inline (see _Options)
-IDENTITY = (("编号", "id", "必填:本党支部在本批中唯一的编号"), ("名称", "名称", "选填:党支部名称"))
 BATCH_ROWS = 500  # rows of the 批量 sheet that carry data validation
 
 HEADER_FONT = Font(bold=True)
@@ -48,6 +47,11 @@ def write_template(rubric: CheckedRubric, path: str | os.PathLike[str], batch_ro
     _form_sheet(sheet, rubric, form, raters, options)
     _batch_sheet(batch, form, raters, batch_rows, options)
     save_with(path, book.save)  # atomic: a failed save leaves an existing file at `path` as it was
+
+
+def identity_rows(subject: str) -> tuple[tuple[str, str, str], ...]:
+    """(label, key, hint) of the 评分表's 基本信息 rows; `subject` is what the standard rates (主体)."""
+    return (("编号", "id", f"必填:本{subject}在本批中唯一的编号"), ("名称", "名称", f"选填:{subject}名称"))
 
 
 def cell_number(value: Exact) -> Decimal:
@@ -147,7 +151,7 @@ def _form_sheet(sheet: Worksheet, rubric: CheckedRubric, form: Form, raters: Seq
     put(sheet, 1, 1, f"{rubric.title or rubric.name}评分表").font = Font(bold=True, size=14)
     sheet.merge_cells(f"A1:{last}1")
     put(sheet, 2, 1, f"在黄色单元格填写:{'每个评价主体一列' if raters else '“填写”列'};“填写项”列是证据中的名称,请勿改动。"
-                   f"一个党支部用本表,多个党支部用“{BATCH_SHEET}”表(每行一个党支部)。")
+                   f"一个{rubric.subject}用本表,多个{rubric.subject}用“{BATCH_SHEET}”表(每行一个{rubric.subject})。")
     sheet.merge_cells(f"A2:{last}2")
     for column, header in enumerate(headers, 1):
         cell = put(sheet, 3, column, header)
@@ -157,7 +161,7 @@ def _form_sheet(sheet: Worksheet, rubric: CheckedRubric, form: Form, raters: Seq
     sheet.freeze_panes = "A4"
     validations = _Validations(sheet, options)
     row = 4
-    for label, key, hint in IDENTITY:
+    for label, key, hint in identity_rows(rubric.subject):
         put(sheet, row, 1, "基本信息")
         put(sheet, row, 2, label)
         sheet.cell(row, first_input).fill = _INPUT_FILL
