@@ -15,6 +15,7 @@ from .api import check_file, family_of, load
 from .core.atomic import Pending, write_text
 from .batch.many import Choose, evaluate_batch
 from .core.diagnostics import EvidenceError, RubricCheckError, RubricError, StarrulesError, render_all
+from .eval.result import ResultWarning
 from .report.explain import explain, ranking_table, table
 from .lang.formatter import format_text
 from .plan.graph_text import FORMATS, render
@@ -237,11 +238,21 @@ def _eval(args: argparse.Namespace) -> int:
         if path.suffix.lower() in BATCH_SUFFIXES:
             results = evaluate_batch(rubric, path, args.scheme, year=args.year, choose=_choose(args))
             if args.json:
+                for r in results:
+                    _warn(f"{path}" + (f"(id {r.id})" if r.id is not None else ""), r.warnings)
                 return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2)
             return "\n\n".join(table(r) for r in results)
         result = _scorer(args, rubric).evaluate(path, schemes=args.scheme, year=args.year)
-        return result.to_json() if args.json else table(result)
+        if args.json:
+            _warn(str(path), result.warnings)
+        return result.to_json() if args.json else table(result)  # a table shows its warnings itself
     return _with_rubric(args, run)
+
+
+def _warn(where: str, warnings: Sequence[ResultWarning]) -> None:
+    """A result's warnings (W501) on stderr, where the output itself does not show them to a person."""
+    for warning in warnings:
+        print(f"{where}: {warning.text}", file=sys.stderr)
 
 
 def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
@@ -272,6 +283,8 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
                                           chunk_rows=args.chunk_rows, year=args.year):
                 for problem in batch.errors:
                     print(str(EvidenceError(list(problem.diagnostics))), file=sys.stderr)
+                for warned in batch.warnings:  # also in the output's `warnings` column
+                    _warn(f"{path}:{warned.row}", warned.warnings)
                 failed += len(batch.errors)
                 writer.write(batch)
                 progress.advance(len(batch))

@@ -132,15 +132,28 @@ class Reference:
         sections: dict[str, Fraction] = {}
         raw = applicable = Fraction(0)
         scale = rubric.max_score or Fraction(100)
-        for section in rubric.sections:
-            subtotal = Fraction(0)
+
+        def group(section: ast.Section) -> Fraction:
+            """A section's or group's score — its own items and its groups, clamped to its points —
+            and (in `maxima`) its points less what its 不适用 items and groups' items take away."""
+            subtotal, lost = Fraction(0), Fraction(0)
+            inner = {i.name for g in section.groups for i in g.items}
             for item in section.items:
-                self.scores[item.name] = self.item(item, "regular")
-                subtotal += self.scores[item.name]
-            points = section.points.value
-            sections[section.name] = min(max(subtotal, Fraction(0)), points)
-            section_max = max(points - sum((i.points.value for i in section.items if i.name in self.left_out),
-                                           Fraction(0)), Fraction(0))
+                if item.name not in inner:
+                    self.scores[item.name] = self.item(item, "regular")
+                    subtotal += self.scores[item.name]
+                    lost += item.points.value if item.name in self.left_out else 0
+            for inside in section.groups:
+                subtotal += group(inside)
+                lost += inside.points.value - maxima[inside.name]
+            sections[section.name] = min(max(subtotal, Fraction(0)), section.points.value)
+            maxima[section.name] = max(section.points.value - lost, Fraction(0))
+            return sections[section.name]
+
+        maxima: dict[str, Fraction] = {}
+        for section in rubric.sections:
+            group(section)
+            section_max = maxima[section.name]
             if section.weight is not None:  # credits achieved / credits applicable × weight (§7)
                 if section_max:
                     raw += sections[section.name] / section_max * section.weight.value * scale

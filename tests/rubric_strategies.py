@@ -86,6 +86,28 @@ class Body:
     grid: Fraction
     sections: list[str]  # regular section names
     text: str  # the statements inside 标准 { … }, without 等级 and 否决
+    flat: str = ""  # the same with every group's items written in its section itself
+    flattenable: bool = True  # every group holds its items' points and none of them 可倒扣
+
+
+@st.composite
+def grouped(draw: st.DrawFn, items: list[tuple[str, Fraction]], grid: Fraction, names: list[int],
+            depth: int = 1) -> tuple[list[tuple[str, Fraction]], bool]:
+    """`items` with a run of them (perhaps) written in a group (类型 inside the 类型), and perhaps
+    a group inside that: (parts as (text, points), whether each group's points are its items'
+    and none of them is 可倒扣, so the flat section scores the same)."""
+    if len(items) < 1 or depth > 2 or draw(st.integers(0, 2)) != 0:
+        return items, True
+    start = draw(st.integers(0, len(items) - 1))
+    end = draw(st.integers(start + 1, len(items)))
+    inner, exact = draw(grouped(items[start:end], grid, names, depth + 1))
+    held = sum((points for _, points in inner), Fraction(0))
+    # a group's points are its items' (E401 when less), or more (W102): its clamp at 0 counts with 可倒扣
+    points = held if draw(st.booleans()) else held + grid
+    names.append(len(names))
+    text = f"类型 组{len(names)} {fmt(points)}分 {{ {' '.join(t for t, _ in inner)} }}"
+    exact = exact and points == held and not any("可倒扣" in t for t, _ in inner)
+    return [*items[:start], (text, points), *items[end:]], exact
 
 
 @st.composite
@@ -97,28 +119,36 @@ def rubric_body(draw: st.DrawFn) -> Body:
     blocks: list[str] = []
     total = Fraction(0)
     serial = 0
+    flat_blocks: list[str] = []
+    flattenable = True
+    groups: list[int] = []  # the groups made so far (their names are numbered)
     for number in range(count):
-        items: list[str] = []
-        section_points = Fraction(0)
+        drawn: list[tuple[str, Fraction]] = []
         for _ in range(draw(st.integers(1, 3))):
             serial += 1
-            item, maximum = draw(regular_item(f"项{serial}", grid))
-            items.append(item)
-            section_points += maximum
+            drawn.append(draw(regular_item(f"项{serial}", grid)))
+        parts, exact = draw(grouped(drawn, grid, groups))
+        flattenable = flattenable and exact
+        items = [text for text, _ in parts]
+        section_points = sum((points for _, points in parts), Fraction(0))
         total += section_points
         weight = f" 权重 {fmt(weights[number] * 100)}%" if weighted else ""
         passing = ""
         if draw(st.booleans()):
             passing = f" 达标 {fmt(grid * draw(st.integers(0, int(section_points / grid))))}分"
         blocks.append(f"类型 类{number} {fmt(section_points)}分{passing}{weight} {{ {' '.join(items)} }}")
+        flat_blocks.append(f"类型 类{number} {fmt(section_points)}分{passing}{weight} "
+                           f"{{ {' '.join(text for text, _ in drawn)} }}")
+    extras: list[str] = []
     if draw(st.booleans()):
         name = draw(st.sampled_from(["", "荣誉加分 "]))
         cap = fmt(draw(grid_points(grid, 5)))
-        blocks.append(f"加分项 {name}最多 {cap}分 {{ 项目 奖 5分 {{ 得 3分 如果 b0 加 2分 如果 ch = 乙 }} }}")
+        extras.append(f"加分项 {name}最多 {cap}分 {{ 项目 奖 5分 {{ 得 3分 如果 b0 加 2分 如果 ch = 乙 }} }}")
     if draw(st.booleans()):
         cap = fmt(draw(grid_points(grid, 8)))
-        blocks.append(f"减分项 最多 {cap}分 {{ 项目 罚 6分 {{ 每 c2 扣 2分 扣 3分 如果 b3 最多扣 5分 }} }}")
+        extras.append(f"减分项 最多 {cap}分 {{ 项目 罚 6分 {{ 每 c2 扣 2分 扣 3分 如果 b3 最多扣 5分 }} }}")
     settings_text = f"精度 {fmt(grid)} " + (f"满分 {fmt(total)} " if not weighted else "")
     if draw(st.integers(0, 3)) == 0:
         settings_text += f"折算 {fmt(total if not weighted else Fraction(100))} "
-    return Body(grid, [f"类{n}" for n in range(count)], f"{settings_text} {FACTS} {' '.join(blocks)}")
+    return Body(grid, [f"类{n}" for n in range(count)], f"{settings_text} {FACTS} {' '.join([*blocks, *extras])}",
+                f"{settings_text} {FACTS} {' '.join([*flat_blocks, *extras])}", flattenable)

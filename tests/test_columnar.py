@@ -68,7 +68,7 @@ def expected(rubric: Rubric, row: dict[str, Any]) -> object:
         result = rubric.evaluate(MappingProxyType(row), explain=False, schemes=SCHEMES)
     except EvidenceError as error:
         return [d.code for d in error.diagnostics]
-    return (result.total, result.max, result.vetoed, [s.score for s in result.sections],
+    return (result.total, result.max, result.vetoed, [g.score for s in result.sections for g in (s, *s.nested())],
             [(i.name, i.score, i.applicable) for i in result.items], [result.levels[n].level for n in SCHEMES])
 
 
@@ -79,7 +79,7 @@ def got(batch: ResultBatch, index: int) -> object:
     points = batch.grid.points
     ev = batch.rubric.evaluator
     names = [plan.name for plan in ev.item_plans.values()]
-    order = [ev.item_plans[i].name for section in ev.sections for i in section.items]
+    order = names  # the order written, as `result.items`
     by_name = {n: (n, points(int(batch.items[k, index])), bool(batch.applicable[k, index])) for k, n in enumerate(names)}
     return (points(int(batch.total[index])), points(int(batch.max[index])), bool(batch.vetoed[index]),
             [points(int(u)) for u in batch.sections[:, index]], [by_name[n] for n in order],

@@ -329,7 +329,8 @@ def expected(case: Case, row: dict[str, Any], code: str | None) -> tuple[Any, ..
 def of_result(result: Result) -> tuple[Any, ...]:
     levels = {n: (lv.level, lv.by_score, lv.downgrade, lv.vetoed) for n, lv in result.levels.items()}
     items = {i.name: (i.score, i.applicable) for i in result.items}
-    return ("ok", result.total, result.vetoed, items, {s.name: s.score for s in result.sections}, levels)
+    return ("ok", result.total, result.vetoed, items,
+            {g.name: g.score for s in result.sections for g in (s, *s.nested())}, levels)
 
 
 def of_error(diagnostics: Any) -> tuple[Any, ...]:
@@ -353,7 +354,9 @@ def of_batches(case: Case, batches: list[Any]) -> tuple[list[tuple[Any, ...]], l
     """Per row: ("ok", total, vetoed, items, sections, {scheme: (level,)}) or ("bad", codes);
     and per good row the `max` and `to_rows()` record (compared with the scalar engines')."""
     step = case.rubric.precision
-    section_names = [s.name for s in case.rubric.sections] + [e.display_name for e in case.rubric.extra_sections]
+    # the plan's order: each section, then its groups (each before the groups inside it)
+    section_names = [g.name for s in case.rubric.sections for g in (s, *s.nested())] + \
+        [e.display_name for e in case.rubric.extra_sections]
     item_names = [i.name for i in case.rubric.items]
     shown: list[tuple[Any, ...]] = []
     extras: list[Any] = []

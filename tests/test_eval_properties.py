@@ -57,7 +57,7 @@ def test_evaluator_equals_the_reference(case: tuple[Rubric, dict[str, Any]]) -> 
     result = rubric.evaluate(evidence)
     total, items, sections = Reference(rubric, evidence).total()
     assert {i.name: i.score for i in result.items} == items
-    assert {s.name: s.score for s in result.sections} == sections
+    assert {g.name: g.score for s in result.sections for g in (s, *s.nested())} == sections
     assert result.total == total
 
 

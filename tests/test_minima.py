@@ -87,7 +87,8 @@ def test_reasons_and_gap_name_the_minimum_that_blocks(rubric: starrules.Rubric) 
     result = rubric.evaluate(evidence(28, 20, 40, 0.9))
     assert "未评为“三星级”:条件不成立:最低要求 @资源节约 20 >= 24分" in result.level(SCHEME).reasons
     assert result.gap[SCHEME].next_level == "三星级"
-    assert "“三星级”的条件不成立:最低要求 @资源节约 20 >= 24分" in result.gap[SCHEME].blocking
+    # the minimum is a score line points can reach: 24 − 20 = 4 short, shown as a need, not as blocking
+    assert [(n.condition, n.points) for n in result.gap[SCHEME].needs] == [("最低要求 @资源节约 >= 24分", 4)]
     # a value compared with a percentage is shown as one (0.78 would mix a decimal with 80%)
     lower = rubric.evaluate(evidence(28, 20, 40, 0.78)).level(SCHEME).reasons
     assert "未评为“二星级”:条件不成立:最低要求 满意率 78% >= 80%" in lower

@@ -94,10 +94,10 @@ def test_reasons_cite_the_conditions_never_the_total(rubric: starrules.Rubric, r
     for result in graded.values():
         for level in result.levels.values():
             assert not any("总分" in reason for reason in level.reasons), level.reasons
-    # the gap names what stands in the way, not points: H3 needs 设施设备 400 for 四星级
+    # the gap names the table short, not the total: H3 needs 设施设备 400 for 四星级, 400 − 300 = 100 more
     gap = rubric.evaluate(rows[2]).gap["饭店星级"]
-    assert (gap.next_level, gap.points_needed) == ("四星级", 0)
-    assert gap.blocking == ("“四星级”的条件不成立:四星条件(@必备项目 600 >= 480 且 @设施设备 300 >= 400)",)
+    assert (gap.next_level, gap.points_needed, gap.blocking) == ("四星级", 0, ())
+    assert [(n.condition, n.value, n.points) for n in gap.needs] == [("四星条件", "@设施设备", 100)]
 
 
 def test_rank_orders_by_level_then_the_tables(rubric: starrules.Rubric, rows: list[dict[str, object]]) -> None:
@@ -137,11 +137,10 @@ def test_explain_and_eval_show_the_sum_as_no_basis(rubric: starrules.Rubric, row
     graded = rubric.evaluate(rows[2])  # H3: 600 + 300 = 900, 三星级
     lines = explain(graded).splitlines()
     assert lines[0] == "标准 星级饭店:合计 900/1200分(总分不计,等级只看条件)"
-    assert "  距“四星级”:总分不计,要满足它的条件" in lines
-    assert "    阻碍:“四星级”的条件不成立:四星条件(@必备项目 600 >= 480 且 @设施设备 300 >= 400)" in lines
+    assert "  距“四星级”:设施设备 还差 100 分(需 >= 400,现为 300)" in lines  # 400 − 300
     shown = table(graded).splitlines()
     assert next(line for line in shown if line.startswith("合计")).split() == ["合计", "900", "1200", "总分不计"]
-    assert "等级 饭店星级:三星级,距“四星级”有 1 处阻碍" in shown
+    assert "等级 饭店星级:三星级,距“四星级”:设施设备 还差 100 分(需 >= 400,现为 300)" in shown
     vetoed = explain(rubric.evaluate(rows[1]))  # H2: 五星级 by its conditions, 未评星 by the veto
     assert "等级 饭店星级:未评星(按条件为 五星级)" in vetoed.splitlines()
 

@@ -17,7 +17,7 @@ from ..check.model import CheckedRubric
 from ..io.records import CHUNK_ROWS
 from ..io.record import RowError
 from ..eval.result import Result
-from .result_batch import ResultBatch
+from .result_batch import ResultBatch, RowWarnings
 from .vector import Ints
 from ..eval.evaluator import evaluator_for
 
@@ -57,6 +57,7 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
     codes, gave_up, notices = _levels(grading, scores, size)
     ok = np.ones(size, dtype=np.bool_)
     problems: list[RowError] = []
+    warned: list[RowWarnings] = []  # rows with a score for a 不适用 item: the engine hands them back (W501)
     item_index = {plan.name: k for k, plan in enumerate(ev.item_plans.values())}
     grid = ev.grid
     index = {plan.scheme: {name: k for k, name in enumerate(plan.names)} for plan in grading.plans}
@@ -76,8 +77,10 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
                 column[i] = -1
             continue
         total[i], maximum[i], vetoed[i] = grid.units(result.total), grid.units(result.max), result.vetoed
-        for s, section in enumerate(result.sections):
-            sections[s, i] = grid.units(section.score)
+        # the plan's order: each section, then its groups (each before the groups inside it)
+        for s, group in enumerate(g for section in result.sections for g in (section, *section.nested())):
+            sections[s, i] = grid.units(group.score)
+        for section in result.sections:
             for item in section.items:
                 items[item_index[item.name], i] = grid.units(item.score)
                 applicable[item_index[item.name], i] = item.applicable
@@ -85,8 +88,10 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
             codes[name][i] = index[name][result.levels[name].level]
         for k, notice in enumerate(grading.notices):
             notices[k, i] = notice.text in result.notices
+        if result.warnings:
+            warned.append(RowWarnings(chunk.rows[i], chunk.ids[i], result.warnings))
     return ResultBatch(rubric, names, chunk.rows, chunk.ids, ok, total, maximum, vetoed, sections, items, applicable,
-                       codes, tuple(problems), chunk.evidence, year, notices)
+                       codes, tuple(problems), chunk.evidence, year, notices, tuple(warned))
 
 
 def _levels(grading: VectorGrader, scores: Scores, size: int) -> tuple[dict[str, Codes], Ints, Flags2]:

@@ -51,6 +51,7 @@ class Scores:
     applicable: Flags  # [item, row]: False where the item is 不适用
     sections: Ints  # [section, row]
     values: dict[str, Vec]  # facts, derived values and scores by value key, for grading
+    maxima: list[Ints | int] = attrs.Factory(list)  # per section, its applicable maximum (grid units)
 
 
 @attrs.define(eq=False)
@@ -159,7 +160,8 @@ class _Run:
                 assert rule.source is not None
                 self.vetoes.append(self.exprs.flags(self.exprs.expr(rule.source)))
         return Scores(self.lanes.slow, self.units["total"], self.units["regular_max"], self.vetoes,
-                      self.item_grid, self.applicable_grid, self.section_grid, self.values)
+                      self.item_grid, self.applicable_grid, self.section_grid, self.values,
+                      [self.maxima[plan.id] for plan in self.ev.sections])
 
     # evidence
     def column(self, name: str) -> Column:
@@ -488,6 +490,8 @@ class _Run:
             return op.units, (op.units, op.units)
         units, given, bounds = self.judged[plan.name]
         self.lanes.give_up(~given & ~out)  # applicable, yet left blank: the reference reports it
+        if plan.leave_out is not None:  # 不适用, yet scored: the reference keeps the score out and says so (W501)
+            self.lanes.give_up(given & out)
         return units, bounds
 
     def section(self, plan: SectionPlan) -> None:
@@ -502,6 +506,9 @@ class _Run:
             counted, (least, most) = self.choice(choice)
             np.add(score, counted, out=score)
             low, high = low + least, high + most
+        for group in plan.groups:  # scored before it, each clamped to its points
+            np.add(score, self.units[group], out=score)
+            low, high = low + self.bounds[group][0], high + self.bounds[group][1]
         if low < 0:
             np.maximum(score, 0, out=score)
             low, high = 0, max(high, 0)
@@ -511,8 +518,11 @@ class _Run:
         self.units[plan.id], self.bounds[plan.id] = score, (low, high)
         maximum: Ints | int = plan.points
         optional = [i for i in plan.items if self.ev.item_plans[i].leave_out]
-        if plan.kind == "regular" and optional:
-            left_out = sum(choose(self.left_out[i], plan.item_max[i], 0) for i in optional)
+        # what its groups' 不适用 items took from their maxima (a group's maximum is an int when none can)
+        lost = [self.ev.plan.section(g).points - self.maxima[g] for g in plan.groups
+                if not isinstance(self.maxima[g], int)]
+        if plan.kind in ("regular", "group") and (optional or lost):
+            left_out = sum(choose(self.left_out[i], plan.item_max[i], 0) for i in optional) + sum(lost)
             maximum = np.maximum(plan.points - left_out, 0)
         self.maxima[plan.id] = maximum
         if plan.score_key is not None:

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..check.model import CheckedRubric
+from ..lang.ast import GROUP_PARTS
 from ..eval.evaluator import evaluator_for
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY
 from ..plan.grading import Condition, GradePlan, grade_plan
@@ -60,8 +61,10 @@ class VectorGrader:
         # where a score lives in the engine's [item, row] and [section, row] arrays, for the
         # scores only schemes read (an item named like its section wins, as in the scalar values)
         self.score_rows: dict[str, tuple[bool, int]] = {}
+        self.group_rows: dict[str, tuple[str, int]] = {}  # `@组.得分率` / `@组.满分` → (part, section)
         for k, section in enumerate(ev.sections):
             self.score_rows[f"@{section.name}"] = (True, k)
+            self.group_rows.update({f"@{section.name}.{word}": (part, k) for part, word in GROUP_PARTS.items()})
         for k, item in enumerate(ev.item_plans.values()):
             self.score_rows[f"@{item.name}"] = (False, k)
         self.pass_lines = [(k, s.pass_line) for k, s in enumerate(ev.sections)
@@ -107,10 +110,24 @@ class VectorGrader:
             elif key in self.score_rows:
                 in_section, k = self.score_rows[key]
                 units = (scores.sections if in_section else scores.items)[k]
+            elif key in self.group_rows:
+                values[key] = self.group_value(scores, *self.group_rows[key], size)
+                continue
             else:
                 return None
             values[key] = Q(lanes.product(units, step.numerator), step.denominator)
         return values
+
+
+    def group_value(self, scores: Scores, part: str, k: int, size: int) -> Q:
+        """A section's or group's 满分 (its applicable maximum) or 得分率 (score ÷ that; 100% when
+        nothing in it applies), as the scalar values give them."""
+        maximum = column(np.broadcast_to(np.asarray(scores.maxima[k], dtype=np.int64), (size,)).copy(), size)
+        if part == "max":
+            step = self.grid.step
+            return Q(maximum * step.numerator, step.denominator)
+        empty = maximum == 0
+        return Q(np.where(empty, 1, scores.sections[k]), np.where(empty, 1, maximum))
 
 
 class _Chunk:

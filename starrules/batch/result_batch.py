@@ -30,7 +30,7 @@ from ..grade.grading import evaluate_graded_located
 from ..core.numbers import Grid, decimal_places
 from ..io.record import RowError
 from ..core.reporter import Reporter
-from ..eval.result import NOTICE_SEPARATOR, NOTICES_COLUMN, Result, json_number
+from ..eval.result import NOTICE_SEPARATOR, NOTICES_COLUMN, WARNINGS_COLUMN, Result, ResultWarning, json_number, may_warn
 from .grading import Codes
 from .vector import Flags, Ints
 from ..eval.evaluator import Evaluator, evaluator_for
@@ -41,6 +41,16 @@ if TYPE_CHECKING:
     from ..check.model import CheckedRubric
 
 Grid2 = npt.NDArray[np.int64]
+
+
+@attrs.frozen
+class RowWarnings:
+    """A good row whose result carries warnings (W501: a score given for a 不适用 item, kept
+    out): its position (the line, for a file), id and its `Result.warnings`."""
+
+    row: int
+    id: str | None
+    warnings: tuple[ResultWarning, ...]
 
 
 @attrs.frozen(eq=False)
@@ -64,6 +74,8 @@ class ResultBatch:
     evidence: Callable[[int], Evidence] = attrs.field(repr=False)
     year: int | None = None  # the evaluation year (年度) given for rows without their own
     notice_flags: npt.NDArray[np.bool_] | None = None  # [notice, row]: whether each 提示 holds
+    # the good rows with warnings, in row order (the engine hands such rows to the scalar path, which says them)
+    warnings: tuple[RowWarnings, ...] = ()
     _decoded: dict[str, npt.NDArray[np.object_]] = attrs.field(init=False, factory=dict, eq=False, repr=False)
     _listed: list[str | None] | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
@@ -139,6 +151,8 @@ class ResultBatch:
             yield f"level:{name}", "level", self.level_codes[name][good]
         if self.rubric.notices:
             yield NOTICES_COLUMN, "text", self.notices_text()[good]
+        if may_warn(self.rubric):
+            yield WARNINGS_COLUMN, "text", self.warnings_text()[good]
 
     def notices_text(self) -> npt.NDArray[np.object_]:
         """Per row, the texts of the notices (提示) that hold, joined by “;” as in `Result.to_row()`."""
@@ -146,6 +160,15 @@ class ResultBatch:
         flags = self.notice_flags if self.notice_flags is not None else np.zeros((len(texts), len(self)), np.bool_)
         return np.array([NOTICE_SEPARATOR.join(t for t, holds in zip(texts, row) if holds) for row in flags.T]
                         if texts else [""] * len(self), dtype=object)
+
+    def warnings_text(self) -> npt.NDArray[np.object_]:
+        """Per row, its warnings' texts joined by “;” as in `Result.to_row()` ("" for most rows)."""
+        texts = np.full(len(self), "", dtype=object)
+        if self.warnings:
+            position = {row: i for i, row in enumerate(self.rows)}
+            for found in self.warnings:
+                texts[position[found.row]] = NOTICE_SEPARATOR.join(w.text for w in found.warnings)
+        return texts
 
     def to_rows(self) -> Iterator[dict[str, Any]]:
         """The good rows as `Result.to_row()` records."""

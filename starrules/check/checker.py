@@ -43,7 +43,7 @@ def check_program(program: Program, reporter: Reporter, limits: Limits = DEFAULT
         _check_settings_once(rubric, reporter)
         check_subject(rubric, reporter)
         flat = flatten(rubric, program.rubrics, reporter)
-        rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter, conditions).run(), sources=sources,
+        rubrics[rubric.name] = attrs.evolve(_RubricChecker(flat, schemes, reporter, conditions, limits).run(), sources=sources,
                                             known_schemes=schemes, limits=limits)
     return CheckReport(tuple(reporter.diagnostics), rubrics, schemes)
 
@@ -267,8 +267,8 @@ def _clause_points(clause: ast.Clause) -> list[ast.Number]:
 
 class _RubricChecker:
     def __init__(self, rubric: ast.Rubric, schemes: dict[str, CheckedScheme], reporter: Reporter,
-                 conditions: ProgramConditions = ProgramConditions({}, {})) -> None:
-        self.rubric, self.all_schemes, self.reporter = rubric, schemes, reporter
+                 conditions: ProgramConditions = ProgramConditions({}, {}), limits: Limits = DEFAULT) -> None:
+        self.rubric, self.all_schemes, self.reporter, self.limits = rubric, schemes, reporter, limits
         body = rubric.body
         self.facts = {s.name: s for s in body if isinstance(s, ast.Fact)}
         self.lets = {s.name: s for s in body if isinstance(s, ast.Let)}
@@ -290,7 +290,8 @@ class _RubricChecker:
         self.conditions = check_names(rubric, self.facts, self.lets, conditions.declared, reporter)
         self.expandable = {n: c for n, c in conditions.expandable.items() if n in self.conditions}
         self.total_unused = any(isinstance(s, ast.TotalUnused) for s in body)
-        self.scope = Scope(facts=self.facts, scores=_score_names(self.containers), conditions=self.conditions)
+        self.scope = Scope(facts=self.facts, scores=_score_names(self.containers), conditions=self.conditions,
+                           within=_score_paths(self.containers), groups=_group_names(self.containers))
         self.exprs = ExprChecker(self.scope, reporter)
         self.first_diagnostic = len(reporter.diagnostics)
 
@@ -307,7 +308,9 @@ class _RubricChecker:
         self._check_raters()
         schemes = self._check_schemes()
         for veto in self.vetoes:
+            self.exprs.in_veto = True
             self.exprs.expect_graded(veto.condition, BOOL, "否决条件")
+            self.exprs.in_veto = False
             if self.total_unused:
                 reads_total(veto.condition, self.conditions, self.rubric.name, "否决", self.reporter)
             # 最高 names a level of a scheme on the 等级 line, or of a scheme one is 基于 (the
@@ -344,13 +347,18 @@ class _RubricChecker:
         for statement in self.rubric.body:
             if isinstance(statement, (ast.Fact, ast.Let, ast.Section)):
                 declared.append((statement.name, statement.name_span))
+            if isinstance(statement, ast.Section):
+                declared.extend((group.name, group.name_span) for group in statement.nested())
             if isinstance(statement, ast.ExtraSection) and statement.name:
                 declared.append((statement.name, statement.name_span))
             if isinstance(statement, (ast.Section, ast.ExtraSection)):
                 declared.extend((item.name, item.name_span) for item in statement.items)
-                first = next((i for i in statement.items if i.name == statement.name), None) if statement.name else None
-                if first is not None:
-                    shared.add(first.name_span)
+                groups = (statement, *statement.nested()) if isinstance(statement, ast.Section) else (statement,)
+                for group in groups:
+                    own = group.own_items if isinstance(group, ast.Section) else group.items
+                    first = next((i for i in own if i.name == group.name), None) if group.name else None
+                    if first is not None:
+                        shared.add(first.name_span)
         for name, span in declared:
             if span in shared:  # its section's name: allowed once, `@名称` then reads the item
                 seen[name] = span
@@ -416,12 +424,26 @@ class _RubricChecker:
     def _check_section(self, section: ast.Section) -> None:
         for item in section.items:
             self._check_item(item, "regular")
+        self._check_group(section, 1)
+
+    def _check_group(self, section: ast.Section, depth: int) -> None:
+        """A section's or group's sums, pass line and choices, then its groups' (E401 / W102 per level)."""
         for choice in section.choices:
             self._check_choice(choice)
+        if depth > 1 and section.weight is not None:
+            self.reporter.report("E430", f"类型“{section.name}”写在另一个类型里,不能有权重", section.weight.span,
+                                 "权重把一级类型合成总分:写在最外层的类型上")
+        if depth == self.limits.group_depth + 1:
+            self.reporter.report("E431", f"类型套了 {depth} 层,超过上限 {self.limits.group_depth} 层",
+                                 section.name_span, "一级、二级、三级指标……最多写 "
+                                 f"{self.limits.group_depth} 层(限额 group_depth)")
+        for group in section.groups:
+            self._check_group(group, depth + 1)
         points = section.points.value
-        # one path of each 取其高 / 任选其一 counts: the choice's own points
+        # one path of each 取其高 / 任选其一 counts: the choice's own points; a group counts its points
         items_total = sum((i.points.value for i in section.free_items), Fraction(0)) + \
-            sum((c.points.value for c in section.choices), Fraction(0))
+            sum((c.points.value for c in section.choices), Fraction(0)) + \
+            sum((g.points.value for g in section.groups), Fraction(0))
         if items_total > points:
             self.reporter.report("E401", f"类型“{section.name}”的项目分值合计 {format_decimal(items_total)} 分,"
                                  f"超过类型分值 {section.points.text} 分", section.name_span)
@@ -652,9 +674,30 @@ _DEFAULT_HINTS = {"bool": "是否型的默认值写“是”或“否”", "coun
                   "number": "数值型的默认值是一个数", "ratio": "比例型的默认值在 0 到 1 之间,可以写成百分数"}
 
 
+def _score_paths(containers: Iterable[ast.Container]) -> dict[str, tuple[str, ...]]:
+    """Per section, group and item name, the sections and groups it is written in, outermost first."""
+    found: dict[str, tuple[str, ...]] = {}
+
+    def walk(container: ast.Container, outside: tuple[str, ...]) -> None:
+        inside = (*outside, container.display_name)
+        found.setdefault(container.display_name, outside)
+        for group in container.groups if isinstance(container, ast.Section) else ():
+            walk(group, inside)
+        for item in container.own_items if isinstance(container, ast.Section) else container.items:
+            found[item.name] = inside  # an item named like its section wins, as `@名称` reads it
+    for container in containers:
+        walk(container, ())
+    return found
+
+
+def _group_names(containers: Iterable[ast.Container]) -> set[str]:
+    return {g.display_name for c in containers for g in (c, *(c.nested() if isinstance(c, ast.Section) else ()))}
+
+
 def _score_names(containers: Iterable[ast.Container]) -> set[str]:
     """What `@名称` may name: sections (by display name) and items."""
-    return {name for c in containers for name in (c.display_name, *(i.name for i in c.items))}
+    return {name for c in containers for name in (c.display_name, *(i.name for i in c.items),
+                                                  *(g.name for g in (c.nested() if isinstance(c, ast.Section) else ())))}
 
 
 def _type_lets(lets: dict[str, ast.Let], exprs: ExprChecker) -> None:
@@ -730,7 +773,8 @@ def _check_condition_kinds(conditions: ProgramConditions, reporter: Reporter) ->
 def check_scheme_for(rubric: CheckedRubric, scheme: CheckedScheme, reporter: Reporter) -> None:
     """Check a scheme the rubric did not name (graded on request) against its names."""
     exprs = ExprChecker(Scope(facts=dict(rubric.facts), scores=_score_names(rubric.containers),
-                              conditions=dict(rubric.conditions)), reporter)
+                              conditions=dict(rubric.conditions), within=_score_paths(rubric.containers),
+                              groups=_group_names(rubric.containers)), reporter)
     _type_lets(rubric.lets, exprs)
     check_scheme_expressions(exprs, scheme, rubric.name if rubric.total_unused else None)
 

@@ -36,6 +36,9 @@ class Scope:
     facts: dict[str, ast.Fact] = attrs.Factory(dict)
     lets: dict[str, Type] = attrs.Factory(dict)
     scores: set[str] = attrs.Factory(set)
+    # per section, group and item name, the sections and groups it is written in (outermost first)
+    within: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    groups: set[str] = attrs.Factory(set)  # the names of sections and groups (what has a 得分率 / 满分)
     conditions: dict[str, ast.NamedCondition] = attrs.Factory(dict)  # 条件 lines of the program
     open_names: bool = False
     used: set[str] = attrs.Factory(set)
@@ -48,6 +51,7 @@ class ExprChecker:
     def __init__(self, scope: Scope, reporter: Reporter) -> None:
         self.scope, self.reporter = scope, reporter
         self.grading = False  # named conditions may be read (a condition read after scoring)
+        self.in_veto = False  # a 否决 condition: read after scoring, yet by the scoring engines
         self.condition_types: dict[str, Type] = {}
 
     def expect_graded(self, expr: ast.Expr, kind: str, what: str) -> Type:
@@ -119,9 +123,24 @@ class ExprChecker:
         return found
 
     def _ScoreRef(self, expr: ast.ScoreRef) -> Type:
-        if not self.scope.open_names and expr.name not in self.scope.scores:
+        scope = self.scope
+        if not scope.open_names and expr.name not in scope.scores:
             self.reporter.report("E203", f"没有名为“{expr.name}”的项目或类型", expr.span,
-                                 did_you_mean(expr.name, sorted(self.scope.scores)))
+                                 did_you_mean(expr.name, sorted(scope.scores)))
+        elif not scope.open_names and expr.path:
+            within = scope.within.get(expr.name, ())
+            if expr.path != within[len(within) - len(expr.path):]:
+                written = ".".join((*expr.path, expr.name))
+                self.reporter.report("E432", f"“@{written}”不是“{expr.name}”所在的类型", expr.span,
+                                     f"“{expr.name}”写在 {' → '.join(within) or '最外层'} 里:写 "
+                                     f"@{'.'.join((*within, expr.name))},或只写 @{expr.name}")
+        if expr.part is not None:
+            word = ast.GROUP_PARTS[expr.part]
+            if not scope.open_names and expr.name in scope.scores and expr.name not in scope.groups:
+                self.reporter.report("E433", f"“{expr.name}”是项目,没有{word};{word}只有类型有", expr.span)
+            elif not self.grading or self.in_veto:
+                self.reporter.report("E433", f"{word}在评分之后才有,只能在等级、降档、提示和排名的条件中读",
+                                     expr.span, "在令、条款、否决和适用中,读类型的得分 @名称")
         return Type(NUMERIC)
 
     def _TotalRef(self, expr: ast.TotalRef) -> Type:

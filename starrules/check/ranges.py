@@ -95,7 +95,10 @@ def expr_interval(expr: ast.Expr, names: Lookup, scores: Lookup) -> Interval:
         if isinstance(e, ast.NameRef):
             return names(e.name)
         if isinstance(e, ast.ScoreRef):
-            return scores(e.name)
+            if e.part == "rate":
+                return Interval(Fraction(0), Fraction(1))
+            found = scores(e.name)  # 满分: at most the points, as the score
+            return Interval(Fraction(0), found.hi) if e.part == "max" else found
         if isinstance(e, ast.Negate):
             return -walk(e.operand)
         if isinstance(e, ast.Binary):
@@ -212,7 +215,8 @@ def rubric_ranges(sections: list[ast.Section], extras: list[ast.ExtraSection], f
                   lets: dict[str, ast.Let], max_score: Fraction | None, rescale: Fraction | None) -> Ranges:
     declared: dict[str, Interval] = {}
     for section in sections:
-        declared[section.name] = Interval(Fraction(0), section.points.value)
+        for group in (section, *section.nested()):
+            declared[group.name] = Interval(Fraction(0), group.points.value)
         for item in section.items:
             negative = any(isinstance(c, ast.AllowNegative) for c in item.clauses)
             declared[item.name] = Interval(None if negative else Fraction(0), item.points.value)
@@ -242,17 +246,26 @@ def rubric_ranges(sections: list[ast.Section], extras: list[ast.ExtraSection], f
     regular = _ZERO
     weighted = any(s.weight is not None for s in sections)
     scale = max_score if max_score is not None else Fraction(100)
-    for section in sections:
+
+    def group_range(group: ast.Section) -> Interval:
+        """A section's or group's range (its groups' first): its free items, the path each choice
+        counts and its groups, clamped to its points."""
         subtotal = _ZERO
-        for item in section.items:
-            items[item.name] = item_range(item, "regular", names, scores)
-        for item in section.free_items:
+        for inner in group.groups:
+            subtotal = subtotal + group_range(inner)
+        for item in group.free_items:
             subtotal = subtotal + items[item.name]
-        for choice in section.choices:  # one path counts: the section gets what some path gets
+        for choice in group.choices:  # one path counts: the section gets what some path gets
             paths = [sum((items[i.name] for i in path.items), _ZERO) for path in choice.paths]
             subtotal = subtotal + functools.reduce(Interval.union, paths) if paths else subtotal
+        section_ranges[group.name] = _clamp_interval(subtotal, Fraction(0), group.points.value)
+        return section_ranges[group.name]
+
+    for section in sections:
+        for item in section.items:
+            items[item.name] = item_range(item, "regular", names, scores)
+        group_range(section)
         points = section.points.value
-        section_ranges[section.name] = _clamp_interval(subtotal, Fraction(0), points)
         contribution = section_ranges[section.name]
         if weighted and section.weight is not None and points:
             contribution = contribution * Interval.point(section.weight.value * scale / points)

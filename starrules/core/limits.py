@@ -22,6 +22,7 @@ class Limits:
     string_length: int = 5000  # characters in one string literal [E010]
     list_size: int = 200  # arguments of 最小/最大/任一…, entries of 选项/分档/属于 [E011]
     items: int = 10_000  # items in one file [E416]
+    group_depth: int = 4  # levels of 类型 written in one another (一级, 二级, 三级指标 …) [E431]
     points: int = 1_000_000  # magnitude of any points value (分值, 扣分, 满分, 达标…) [E417]
     imports: int = 100  # files imported, all told [E109]
     import_depth: int = 16  # chain of files importing files [E110]

@@ -19,7 +19,7 @@ from ..lang import ast
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import Evidence, EvidenceSpec, Judgement, Locate, identifier_text, open_evidence, read_evidence
 from .fastpath import FastPath, FastScores, FastState, inline_grading
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, group_rate
 from ..plan.grading import GradePlan, grade_plan
 from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
 from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
@@ -28,7 +28,7 @@ from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import (NO_CONTEXT, NOTHING_GIVEN, REASONS, ChoiceResult, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, SectionResult,
+from .result import (NO_CONTEXT, NOTHING_GIVEN, REASONS, ChoiceResult, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, ResultWarning, SectionResult,
                      VetoResult)
 from ..core.sourcetext import SourceTexts, Template, show_value
 
@@ -39,7 +39,7 @@ class _Run:
     """The state of one evaluation."""
 
     __slots__ = ("values", "units", "maxima", "left_out", "judgements", "explain", "items", "missing",
-                 "regular_max")
+                 "regular_max", "warnings")
 
     def __init__(self, evidence: Evidence, explain: bool) -> None:
         self.values: dict[str, Value] = dict(evidence.values)
@@ -51,6 +51,7 @@ class _Run:
         self.items: dict[str, ItemResult] = {}
         self.missing: list[str] = []  # judged items left blank that turned out applicable
         self.regular_max = 0
+        self.warnings: dict[str, ResultWarning] = {}  # item name → W501: scored, yet 不适用
 
 
 class _Rule:
@@ -94,6 +95,7 @@ class _ItemRun:
         self.ev, self.id, self.name, self.kind, self.item = ev, plan.id, plan.name, plan.kind, plan.item
         self.line, self.max, self.score_key = plan.line, plan.max, plan.score_key
         self.sign = next((op.sign for op in plan.program if isinstance(op, Settle)), -1)
+        self.judged = any(isinstance(op, Base) and op.kind == "judged" for op in plan.program)
         self.steps = [self._step(op) for op in plan.program]
 
     def run(self, run: _Run) -> None:
@@ -124,18 +126,29 @@ class _ItemRun:
         return self._zero(_Rule(self.ev, op.rule))
 
     def _leave_out(self, rules: list[_Rule]) -> StepRun:
-        ev = self.ev
+        ev, judged, name = self.ev, self.judged, self.name
 
         def leave_out(run: _Run, registers: Registers, trace: Trace) -> bool:
             for rule in rules:
                 if rule.expr(run.values):  # type: ignore[misc]
                     run.left_out.add(self.id)
+                    if judged and name in run.judgements:  # scored all the same: kept out, and said (W501)
+                        run.warnings[name] = self._scored_warning(rule, run)
                     self._finish(run, 0, [rule.trace(run, "not_applicable", 0, True, ev)] if trace is not None else None)
                     return True
                 if trace is not None:
                     trace.append(rule.trace(run, "not_applicable", 0, False, ev))
             return False
         return leave_out
+
+    def _scored_warning(self, rule: _Rule, run: _Run) -> ResultWarning:
+        """W501: the evidence scored an item its facts make 不适用; the score stays out."""
+        judgement = run.judgements[self.name]
+        points = _points_text(self.ev, judgement.units)
+        given = f"评的“{judgement.level}”({points} 分)" if judgement.level is not None else f"的 {points} 分"
+        because = rule.template.render(run.values.__getitem__) if rule.template is not None else rule.text
+        return ResultWarning("W501", f"证据给项目“{self.name}”{given}不计入得分和总分:它不适用,因为 {because}",
+                             self.name, self.line)
 
     def _compute(self, rule: _Rule) -> StepRun:
         ev = self.ev
@@ -290,6 +303,9 @@ class _SectionRun:
         self.ev, self.id, self.name, self.kind, self.points = ev, plan.id, plan.name, plan.kind, plan.points
         self.items, self.item_max, self.pass_line, self.weight = plan.items, plan.item_max, plan.pass_line, plan.weight
         self.score_key, self.free, self.choices = plan.score_key, plan.free, plan.choices
+        self.groups, self.within = plan.groups, plan.within
+        # a group's points, for what its 不适用 items take from this section's maximum
+        self.group_points = [ev.plan.section(g).points for g in plan.groups]
 
     def counted(self, choice: ChoicePlan, run: _Run) -> tuple[int, list[int]]:
         """The path a choice counts (its index) and every path's sum."""
@@ -303,8 +319,11 @@ class _SectionRun:
             index, sums = self.counted(choice, run)
             score += sums[index]
         left_out = sum(self.item_max[i] for i in self.items if i in run.left_out)
+        for group, points in zip(self.groups, self.group_points):
+            score += units[group]
+            left_out += points - run.maxima[group]
         units[self.id] = min(max(score, 0), self.points)
-        run.maxima[self.id] = max(self.points - left_out, 0) if self.kind == "regular" else self.points
+        run.maxima[self.id] = max(self.points - left_out, 0) if self.kind in ("regular", "group") else self.points
         if self.score_key is not None:
             run.values[self.score_key] = self.ev.grid.points(units[self.id])
 
@@ -321,7 +340,8 @@ class _SectionRun:
         return SectionResult(self.name, self.kind, grid.points(score), grid.points(run.maxima[self.id]), passed,
                              None if self.pass_line is None else grid.points(self.pass_line),
                              None if self.weight is None else exact(self.weight),
-                             tuple(run.items[i] for i in self.items), tuple(choices))
+                             tuple(run.items[i] for i in self.within), tuple(choices),
+                             tuple(self.ev.section_run(g).result(run) for g in self.groups))
 
 
 class Evaluator:
@@ -344,6 +364,7 @@ class Evaluator:
         # the reference's own compiled runs of them
         self.item_runs = {item_id: _ItemRun(self, item) for item_id, item in plan.items.items()}
         self.section_runs = [_SectionRun(self, section) for section in plan.sections]
+        self._section_runs = {section.id: section for section in self.section_runs}
         self.veto_rules = [_Rule(self, veto.rule) for veto in plan.vetoes]
         self.steps: list[Callable[[_Run], None]] = [step for s in plan.steps if (step := self._step(s))]
         self.evidence_spec = EvidenceSpec(self)
@@ -352,6 +373,8 @@ class Evaluator:
             **{name: ("fact", k) for k, name in enumerate(self.facts)},
             **{name: ("let", k) for k, name in enumerate(self.lets_names)},
             **{f"@{section.name}": ("section", k) for k, section in enumerate(plan.sections)},
+            **{f"@{section.name}.{word}": (part, k) for k, section in enumerate(plan.sections)
+               for part, word in ast.GROUP_PARTS.items()},
             **{f"@{item.name}": ("item", k) for k, item in enumerate(plan.items.values())},
             TOTAL_KEY: ("total", 0), BELOW_PASS_KEY: ("below_pass", 0)}
         # the schemes (by the name the rubric gives) graded inside the generated function, in order
@@ -396,7 +419,7 @@ class Evaluator:
         if step.kind == "item":
             return self.item_runs[str(step.key)].run
         if step.kind == "section":
-            return next(s for s in self.section_runs if s.id == step.key).run
+            return self.section_run(str(step.key)).run
         if step.kind == "below_pass":
             return self._below_pass
         if step.kind == "regular":
@@ -412,6 +435,9 @@ class Evaluator:
     def _regular(self, run: _Run) -> None:
         run.units[REGULAR], run.regular_max = self.regular_sum.combine(
             [run.units[p.id] for p in self.regular], [run.maxima[p.id] for p in self.regular])
+
+    def section_run(self, section_id: str) -> _SectionRun:
+        return self._section_runs[section_id]
 
     def _total(self, run: _Run) -> None:
         total = run.units[REGULAR]
@@ -483,16 +509,18 @@ class Evaluator:
         facts = tuple((name, run.values[name]) for name in self.facts)
         derived = tuple((name, run.values[name]) for name in self.lets_names)
         identifier = evidence.extra.get("id")
+        warnings = tuple(run.warnings[p.name] for p in self.item_plans.values() if p.name in run.warnings) \
+            if run.warnings else ()  # in the rubric's order
         return Result.of(self.graph.rubric, self.graph.title, grid.points(run.units[TOTAL]),
                          grid.points(run.regular_max), any(fired for _, fired in vetoes), sections, veto_results, facts,
                          derived, id=identifier_text(identifier), history=evidence.history, graded_by=rubric,
-                         year=evidence.year)
+                         year=evidence.year, warnings=warnings)
 
     def _detail(self, run: _Run, vetoes: list[tuple[_Rule, bool]]) -> tuple[tuple[SectionResult, ...],
                                                                             tuple[VetoResult, ...]]:
         if not run.explain:
             run.items = {i: item.result(run) for i, item in self.item_runs.items()}
-        return (tuple(section.result(run) for section in self.section_runs),
+        return (tuple(section.result(run) for section in self.section_runs if section.kind != "group"),
                 tuple(_veto_result(rule, fired, run, self) for rule, fired in vetoes))
 
     def fast_result(self, state: FastState, data: Mapping[str, Any], explain: bool, rubric: CheckedRubric | None,
@@ -630,6 +658,9 @@ class _FastParts(Lazy):
     def derived(self) -> tuple[tuple[str, Value], ...]:
         return self._once("derived", lambda: tuple(zip(self.ev.lets_names, self.state.lets)))
 
+    def warnings(self) -> tuple[ResultWarning, ...]:
+        return ()  # the generated function gives up a branch that would have one (W501)
+
 
 class StateValues(dict[str, Value]):
     """A fast result's facts, derived values, `@` scores, 总分 and 未达标类型数, each taken from
@@ -652,6 +683,10 @@ class StateValues(dict[str, Value]):
             value = state.lets[index]
         elif part == "below_pass":
             value = state.below_pass
+        elif part in ("rate", "max"):
+            scores, points = self.scores(), self.ev.grid.points
+            maximum = points(scores.maxima[index])
+            value = maximum if part == "max" else group_rate(points(scores.sections[index]), maximum)
         else:
             units = state.total if part == "total" else (self.scores().items if part == "item"
                                                          else self.scores().sections)[index]

@@ -19,10 +19,11 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..lang import ast
+from ..lang.ast import GROUP_PARTS
 from ..plan.acceptance import (ENTRY, FACTS, FactRule, ScoreRange, Value, int_range, settle, settle_level, settle_score,
                                 split_entry)
 from ..check.exprcheck import walk
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, group_rate, value_key
 from ..core.numbers import Exact, exact, half_up
 from ..plan.grading import GradePlan
 from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
@@ -158,7 +159,7 @@ def _helpers(ev: Evaluator) -> dict[str, Any]:
             raise Slow
         return units
 
-    return {"Slow": Slow, "State": FastState, "Scores": FastScores, "_new": tuple.__new__, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_ru": grid.round_units,
+    return {"Slow": Slow, "State": FastState, "Scores": FastScores, "_new": tuple.__new__, "_M": _MISSING, "_floor": math.floor, "_hu": half_up, "_pts": grid.points, "_rate": group_rate, "_ru": grid.round_units,
             "_fact": fact, "_entry": read_entry, "_absent": _absent, "_div": _divide, "_judged": judged, "_grade": grade,
             "_combine": ev.regular_sum.combine}
 
@@ -223,6 +224,7 @@ class _Writer:
         self.item_locals: dict[str, tuple[str, str | None]] = {}  # item id → (units local, left-out local)
         self.section_locals: dict[str, tuple[str, str]] = {}  # section id → (units, maximum)
         self.item_spans: dict[str, Span] = {}  # item id → bounds of its score
+        self.group_keys = {f"@{p.name}.{word}": (part, p.id) for p in ev.sections for part, word in GROUP_PARTS.items()}
         self.span: Span = (0, 0)  # of the item being written: its score's bounds …
         self.owed: Span = (0, 0)  # … and its deductions'
 
@@ -340,6 +342,12 @@ class _Writer:
             return
         if key == TOTAL_KEY:
             units = "T"
+        elif key in self.group_keys:  # `@组.满分` / `@组.得分率`
+            part, section = self.group_keys[key]
+            score, maximum = self.section_locals[section]
+            local = self.local[key] = f"q{len(self.local)}"
+            self.emit(1, f"{local} = _pts({maximum})" if part == "max" else f"{local} = _rate(_pts({score}), _pts({maximum}))")
+            return
         else:  # `@名称`: an item's name wins over a section's, as in results
             name = key[1:]
             item = next((i for i, p in self.ev.item_plans.items() if p.name == name), None)
@@ -507,6 +515,10 @@ class _Writer:
             conditions = " or ".join(map(self.rule, op.rules))
             self.emit(depth, f"if {conditions}:")
             self.emit(depth + 1, f"{score} = 0; {left_out} = True")
+            given = self.local.get(f"证据 {plan.name}")  # a 酌情 / 分档 item's units, None when blank
+            if given is not None:  # scored all the same: the reference keeps the score out and says so (W501)
+                self.emit(depth + 1, f"if {given} is not None:")
+                self.emit(depth + 2, "raise Slow")
             self.emit(depth, "else:")
             self.emit(depth + 1, f"{left_out} = False")
             return depth + 1
@@ -607,10 +619,17 @@ class _Writer:
             term, choice_span = self.choice(choice)
             terms.append(term)
             span = _plus(span, choice_span)
+        left_out = [f"({plan.item_max[i]} if {o} else 0)" for i, (_, o) in zip(plan.items, parts) if o is not None]
+        for group in plan.groups:  # written before it: its score clamped to its points
+            group_score, group_max = self.section_locals[group]
+            group_points = self.ev.plan.section(group).points
+            terms.append(group_score)
+            span = _plus(span, (0, group_points))
+            if not group_max.isdigit():  # what its 不适用 items took from its maximum
+                left_out.append(f"({group_points} - {group_max})")
         self.emit(1, f"{score} = {' + '.join(terms) or '0'}")
         self.clamp(1, score, plan.points, 0, span)
-        left_out = [f"({plan.item_max[i]} if {o} else 0)" for i, (_, o) in zip(plan.items, parts) if o is not None]
-        if plan.kind == "regular" and left_out:
+        if plan.kind in ("regular", "group") and left_out:
             self.emit(1, f"{maximum} = max({plan.points} - {' - '.join(left_out)}, 0)")
         else:  # no item can be left out: the maximum is the section's points, a literal
             self.section_locals[plan.id] = (score, str(plan.points))
@@ -653,7 +672,7 @@ class _Writer:
 
     def total(self) -> None:
         extra = "".join(f" {'+' if p.kind == 'bonus' else '-'} {self.section_locals[p.id][0]}"
-                        for p in self.ev.sections if p.kind != "regular")
+                        for p in self.ev.sections if p.kind in ("bonus", "penalty"))
         self.emit(1, f"T = R{extra}")
         self.emit(1, "if T < 0:")
         self.emit(2, "T = 0")

@@ -17,6 +17,7 @@ import attrs
 
 from ..core.numbers import Exact, exact_number, format_decimal
 from ..core.resources import RESULT_SCHEMA_PATH
+from ..plan.evidence import judged_items, may_be_left_out
 
 if TYPE_CHECKING:
     from ..check.model import CheckedRubric
@@ -68,14 +69,31 @@ class ChoiceResult:
 @attrs.frozen
 class SectionResult:
     name: str
-    kind: str  # regular | bonus | penalty
+    kind: str  # regular | bonus | penalty | group (a 类型 inside a 类型)
     score: Exact
     max: Exact
     passed: bool | None  # None when the section has no 达标 line
     pass_line: Exact | None
     weight: Exact | None
-    items: tuple[ItemResult, ...]
+    items: tuple[ItemResult, ...]  # every item inside it, its groups' too, in the order written
     choices: tuple[ChoiceResult, ...] = ()
+    groups: tuple[SectionResult, ...] = ()  # the 类型s written inside it, each with its own items
+
+    def nested(self) -> tuple[SectionResult, ...]:
+        """Its groups at every depth, each before the groups inside it."""
+        return tuple(found for g in self.groups for found in (g, *g.nested()))
+
+    def parts(self) -> tuple[ItemResult | SectionResult, ...]:
+        """Its own items and its groups, in the order written (a group where its first item is)."""
+        holding = {item.name: group for group in self.groups for item in group.items}
+        found: list[ItemResult | SectionResult] = []
+        for item in self.items:
+            group = holding.get(item.name)
+            if group is None:
+                found.append(item)
+            elif not any(part is group for part in found):
+                found.append(group)
+        return (*found, *(g for g in self.groups if not any(part is g for part in found)))
 
     def item(self, name: str) -> ItemResult:
         return next(i for i in self.items if i.name == name)
@@ -94,6 +112,7 @@ class VetoResult:
 # the empty mapping a fast result shares for its history, raters and gap (read-only, so one serves all)
 NOTHING_GIVEN: Mapping[str, Any] = MappingProxyType({})
 NOTICES_COLUMN, NOTICE_SEPARATOR = "notices", ";"  # a row's notices, in `to_row()` and batch outputs
+WARNINGS_COLUMN = "warnings"  # a row's warnings' texts joined by NOTICE_SEPARATOR, in `to_row()` and batch outputs
 REASONS = "reasons of "  # + a scheme's name: the part of a Lazy that is a level's reasons
 
 
@@ -169,7 +188,9 @@ class Consequence:
 @attrs.frozen
 class Fix:
     """Points an item could win back: deductions or zeroing removed, 酌情 raised to its top,
-    a penalty avoided. `points` is the gain in the total (after section caps and weights)."""
+    a penalty avoided. `points` is the gain in the total (after section caps and weights), in
+    the order the fixes are listed; 0 for a fix taken for a condition on a score the total does
+    not feel (an item in a section at its cap)."""
 
     item: str
     section: str
@@ -179,15 +200,30 @@ class Fix:
 
 
 @attrs.frozen
+class Need:
+    """One comparison in the next level's conditions that the result does not meet now: a score
+    (points can change it) or a fact (only the evidence can), with what the level asks of it."""
+
+    condition: str  # the level's condition it is part of, as written (“五星条件”, “最低要求 @安全耐久 >= 18分”)
+    value: str  # what is compared, as written: “@设施设备”, “总分”, “党员人数”
+    current: str  # its value now, as reasons show it: “479”, “80%”, “否”
+    needed: str  # what the level asks of it: “>= 480”, “是”, “属于 [农村, 社区]”
+    points: Exact | None  # the points a score is short; None for a fact or a condition that is no score line
+    kind: str  # "score" | "fact"
+
+
+@attrs.frozen
 class Gap:
     """How far the result is from the next level up under one scheme (晋位升级)."""
 
     scheme: str
-    next_level: str | None  # None at the top level
-    points_needed: Exact
-    fixes: tuple[Fix, ...]  # the fewest fixes that close the gap, largest first
-    reachable: bool  # the fixes (and nothing blocking) reach the next level
-    blocking: tuple[str, ...] = ()  # what points cannot fix: vetoes, failed conditions, 降档
+    next_level: str | None  # None at the top level, or when no level above is open to the result
+    points_needed: Exact  # what the total is short of the level's score line (0 without one)
+    fixes: tuple[Fix, ...]  # the fewest fixes that meet the score line and the score conditions together
+    reachable: bool  # the fixes reach the next level: no fact short, nothing blocking
+    blocking: tuple[str, ...] = ()  # what points cannot fix and no condition says: vetoes, 降档, 逐级晋升
+    needs: tuple[Need, ...] = ()  # each comparison of the level's conditions not met now, in the order written
+    chosen_by: str | None = None  # the fact that picks the one level advised (申报: what was applied for)
 
 
 def _not_worked_out(value: Any) -> str:
@@ -203,6 +239,22 @@ class Grades(Protocol):
 
 
 @attrs.frozen
+class ResultWarning:
+    """Something in the evidence the result did not use, said once with a stable code (W5xx):
+    W501, a score given for an item its facts make 不适用 (the score stays out, as the rule says)."""
+
+    code: str
+    message: str
+    item: str
+    line: int  # the item's line in the rubric
+
+    @property
+    def text(self) -> str:
+        """“警告 W501:…(第 7 行)”: how explain, the table, a row's `warnings` column and the CLI show it."""
+        return f"警告 {self.code}:{self.message}(第 {self.line} 行)"
+
+
+@attrs.frozen
 class Detail:
     """A result's parts besides its scores and levels, when they are made at once (the
     reference's results; a fast result has a `Lazy` in their place, asked for each by name)."""
@@ -213,6 +265,7 @@ class Detail:
     derived: tuple[tuple[str, Scalar], ...] = ()
     # what scheme conditions read, when the engine that made the result has it at hand
     values: Mapping[str, Scalar] | None = None
+    warnings: tuple[ResultWarning, ...] = ()  # only the reference makes any (the fast path gives such branches up)
 
     def part(self, name: str) -> Any:
         return getattr(self, name)
@@ -265,11 +318,12 @@ class Result:
            gap: Mapping[str, Gap] = NOTHING_GIVEN, id: str | None = None,
            history: Mapping[str, Mapping[int, str]] = NOTHING_GIVEN, raters: Mapping[str, Result] = NOTHING_GIVEN,
            graded_by: CheckedRubric | None = None, values: Mapping[str, Scalar] | None = None,
-           year: int | None = None, notices: tuple[str, ...] = ()) -> Result:
+           year: int | None = None, notices: tuple[str, ...] = (),
+           warnings: tuple[ResultWarning, ...] = ()) -> Result:
         """A result from its parts one by one."""
         context = NO_CONTEXT if not history and not raters and year is None else Context(history, raters, year)
-        return cls(rubric, title, total, max, vetoed, Detail(sections, vetoes, facts, derived, values), levels,
-                   consequences, gap, id, context, graded_by, notices)
+        return cls(rubric, title, total, max, vetoed, Detail(sections, vetoes, facts, derived, values, warnings),
+                   levels, consequences, gap, id, context, graded_by, notices)
 
     @property
     def sections(self) -> tuple[SectionResult, ...]:
@@ -286,6 +340,11 @@ class Result:
     @property
     def derived(self) -> tuple[tuple[str, Scalar], ...]:
         return self._detail.part("derived")  # type: ignore[no-any-return]
+
+    @property
+    def warnings(self) -> tuple[ResultWarning, ...]:
+        """What the evidence gave that the result could not use (W501), in the rubric's item order."""
+        return self._detail.part("warnings")  # type: ignore[no-any-return]
 
     @property
     def history(self) -> Mapping[str, Mapping[int, str]]:
@@ -327,7 +386,7 @@ class Result:
         """What equality compares: every part as it reads (lazy parts made), not the rubric."""
         return (self.rubric, self.title, self.total, self.max, self.vetoed, self.sections, self.vetoes, self.facts,
                 self.derived, self.levels, self.consequences, self.gap, self.id, self.history, self.raters, self.year,
-                self.notices)
+                self.notices, self.warnings)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -341,7 +400,8 @@ class Result:
         """Pickled with its lazy parts made (they hold the compiled evaluator), scheme values dropped."""
         state = {field.name: getattr(self, field.name) for field in attrs.fields(Result)}
         state.update({name: dict(value) for name, value in state.items() if value is NOTHING_GIVEN})
-        state.update(_detail=Detail(self.sections, self.vetoes, self.facts, self.derived), _gap=dict(self.gap),
+        state.update(_detail=Detail(self.sections, self.vetoes, self.facts, self.derived, warnings=self.warnings),
+                     _gap=dict(self.gap),
                      _context=self._context.made_plain())
         return state
 
@@ -390,6 +450,8 @@ class Result:
             data["year"] = self.year
         if self.notices:
             data["notices"] = list(self.notices)
+        if self.warnings:
+            data["warnings"] = [_warning_dict(w) for w in self.warnings]
         if self.raters:
             data["raters"] = {name: result.to_dict() for name, result in self.raters.items()}
         return data
@@ -397,15 +459,17 @@ class Result:
     def to_row(self) -> dict[str, Any]:
         """One flat record: id, total, max, vetoed, then `section:名称`, `item:名称` and
         `level:方案` columns, in the rubric's order (the rows `starrules eval -o` writes); then,
-        for a rubric with 提示 lines, `notices`: the texts that hold, joined by “;”."""
+        for a rubric with 提示 lines, `notices`: the texts that hold, joined by “;”; then, for a
+        rubric with a 酌情 / 分档 item that may be 不适用, `warnings`: their texts, joined by “;”."""
         row: dict[str, Any] = {"id": self.id, "total": json_number(self.total), "max": json_number(self.max),
                                "vetoed": self.vetoed}
         for section in self.sections:
-            row[f"section:{section.name}"] = json_number(section.score)
-            row.update((f"item:{item.name}", json_number(item.score)) for item in section.items)
+            _section_columns(row, section)
         row.update((f"level:{name}", level.level) for name, level in self.levels.items())
         if self.notices or (self._rubric is not None and self._rubric.notices):
             row[NOTICES_COLUMN] = NOTICE_SEPARATOR.join(self.notices)
+        if self.warnings or (self._rubric is not None and may_warn(self._rubric)):
+            row[WARNINGS_COLUMN] = NOTICE_SEPARATOR.join(w.text for w in self.warnings)
         return row
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -428,11 +492,28 @@ class Result:
                    history={scheme: {int(year): level for year, level in years.items()}
                             for scheme, years in data.get("history", {}).items()},
                    raters={name: cls.from_dict(r) for name, r in data.get("raters", {}).items()},
-                   year=data.get("year"), notices=tuple(data.get("notices", ())))
+                   year=data.get("year"), notices=tuple(data.get("notices", ())),
+                   warnings=tuple(ResultWarning(w["code"], w["message"], w["item"], w["line"])
+                                  for w in data.get("warnings", ())))
 
     @classmethod
     def from_json(cls, text: str) -> Result:
         return cls.from_dict(json.loads(text, parse_float=Decimal))
+
+
+def _section_columns(row: dict[str, Any], section: SectionResult) -> None:
+    """A section's column, its own items' (not its groups'), then each group's the same way."""
+    row[f"section:{section.name}"] = json_number(section.score)
+    inside = {item.name for group in section.groups for item in group.items}
+    row.update((f"item:{item.name}", json_number(item.score)) for item in section.items if item.name not in inside)
+    for group in section.groups:
+        _section_columns(row, group)
+
+
+def may_warn(rubric: CheckedRubric) -> bool:
+    """Whether a result of `rubric` can carry W501: it has a 酌情 / 分档 item that may be 不适用.
+    Its rows then have a `warnings` column, empty or not, so every row of a file has the same columns."""
+    return rubric.compiled.get(may_warn, lambda: any(map(may_be_left_out, judged_items(rubric).values())))
 
 
 def result_schema() -> dict[str, Any]:
@@ -497,8 +578,24 @@ def _section_dict(s: SectionResult) -> dict[str, Any]:
     return {"name": s.name, "kind": s.kind, "score": json_number(s.score), "max": json_number(s.max),
             "passed": s.passed, "pass_line": None if s.pass_line is None else json_number(s.pass_line),
             "weight": None if s.weight is None else json_number(s.weight),
-            "items": [_item_dict(i) for i in s.items]} | ({"choices": [_choice_dict(c) for c in s.choices]}
-                                                          if s.choices else {})
+            "items": [_item_dict(i) for i in s.items]} | _parts_dict(s)
+
+
+def _group_dict(g: SectionResult) -> dict[str, Any]:
+    """A group: its items by name (their results are in its section's items)."""
+    return {"name": g.name, "kind": g.kind, "score": json_number(g.score), "max": json_number(g.max),
+            "passed": g.passed, "pass_line": None if g.pass_line is None else json_number(g.pass_line),
+            "items": [i.name for i in g.items]} | _parts_dict(g)
+
+
+def _parts_dict(s: SectionResult) -> dict[str, Any]:
+    """A section's or group's choices and groups, when it has any."""
+    return ({"choices": [_choice_dict(c) for c in s.choices]} if s.choices else {}) | \
+        ({"groups": [_group_dict(g) for g in s.groups]} if s.groups else {})
+
+
+def _warning_dict(w: ResultWarning) -> dict[str, Any]:
+    return {"code": w.code, "message": w.message, "item": w.item, "line": w.line}
 
 
 def _choice_dict(c: ChoiceResult) -> dict[str, Any]:
@@ -531,13 +628,21 @@ def _gap_dict(g: Gap) -> dict[str, Any]:
     return {"next_level": g.next_level, "points_needed": json_number(g.points_needed), "reachable": g.reachable,
             "blocking": list(g.blocking),
             "fixes": [{"item": f.item, "section": f.section, "points": json_number(f.points),
-                       "clauses": list(f.clauses), "lines": list(f.lines)} for f in g.fixes]}
+                       "clauses": list(f.clauses), "lines": list(f.lines)} for f in g.fixes],
+            "needs": [{"condition": n.condition, "value": n.value, "current": n.current, "needed": n.needed,
+                       "points": None if n.points is None else json_number(n.points), "kind": n.kind}
+                      for n in g.needs],
+            "chosen_by": g.chosen_by}
 
 
 def _gap_from(scheme: str, data: Mapping[str, Any]) -> Gap:
+    # `needs` and `chosen_by` came with issue 22 §5: results written before have neither
     return Gap(scheme, data["next_level"], _exact(data["points_needed"]),
                tuple(Fix(f["item"], f["section"], _exact(f["points"]), tuple(f["clauses"]), tuple(f["lines"]))
-                     for f in data["fixes"]), data["reachable"], tuple(data["blocking"]))
+                     for f in data["fixes"]), data["reachable"], tuple(data["blocking"]),
+               tuple(Need(n["condition"], n["value"], n["current"], n["needed"],
+                          None if n["points"] is None else _exact(n["points"]), n["kind"])
+                     for n in data.get("needs", ())), data.get("chosen_by"))
 
 
 def _trace_from(t: Mapping[str, Any]) -> ClauseTrace:
@@ -548,8 +653,20 @@ def _trace_from(t: Mapping[str, Any]) -> ClauseTrace:
 def _section_from(s: Mapping[str, Any]) -> SectionResult:
     items = tuple(ItemResult(i["name"], _exact(i["score"]), _exact(i["max"]), i["applicable"],
                              tuple(_trace_from(t) for t in i["trace"]), i["line"]) for i in s["items"])
-    choices = tuple(ChoiceResult(c["name"], c["kind"], tuple((name, _exact(v)) for name, v in c["paths"].items()),
-                                 c["counted"], _exact(c["score"])) for c in s.get("choices", ()))
+    by_name = {item.name: item for item in items}
     return SectionResult(s["name"], s["kind"], _exact(s["score"]), _exact(s["max"]), s["passed"],
                          None if s["pass_line"] is None else _exact(s["pass_line"]),
-                         None if s["weight"] is None else _exact(s["weight"]), items, choices)
+                         None if s["weight"] is None else _exact(s["weight"]), items, _choices_from(s),
+                         tuple(_group_from(g, by_name) for g in s.get("groups", ())))
+
+
+def _group_from(g: Mapping[str, Any], items: Mapping[str, ItemResult]) -> SectionResult:
+    return SectionResult(g["name"], g["kind"], _exact(g["score"]), _exact(g["max"]), g["passed"],
+                         None if g["pass_line"] is None else _exact(g["pass_line"]), None,
+                         tuple(items[name] for name in g["items"]), _choices_from(g),
+                         tuple(_group_from(inner, items) for inner in g.get("groups", ())))
+
+
+def _choices_from(s: Mapping[str, Any]) -> tuple[ChoiceResult, ...]:
+    return tuple(ChoiceResult(c["name"], c["kind"], tuple((name, _exact(v)) for name, v in c["paths"].items()),
+                              c["counted"], _exact(c["score"])) for c in s.get("choices", ()))

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import attrs
 
 from ..core.diagnostics import EvidenceError
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value, group_values
 from ..plan.grading import Cap, Condition, GradePlan, LevelPlan, grade_plan
 from ..plan.applies import refuse_before_scoring, refuse_unless_applies
 from ..plan.notices import notice_plans
@@ -225,7 +225,9 @@ def result_values(result: Result) -> Values:
         return kept
     values: Values = {**dict(result.facts), **dict(result.derived)}
     for section in result.sections:
-        values[f"@{section.name}"] = section.score
+        for group in (section, *section.nested()):
+            values[f"@{group.name}"] = group.score
+            values.update(group_values(group.name, group.score, group.max))
         for item in section.items:
             values[f"@{item.name}"] = item.score
     values[TOTAL_KEY] = result.total

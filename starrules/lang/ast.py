@@ -69,10 +69,23 @@ class NameRef:
 
 @attrs.frozen
 class ScoreRef:
-    """`@名称`: the score of an item or section."""
+    """`@名称`: the score of an item or section (or group). `path`: the groups written before the
+    name (`@组织建设.班子建设`); `part`: "rate" for `@组.得分率` (score ÷ applicable maximum), "max"
+    for `@组.满分` (the applicable maximum), None for the score."""
 
     name: str
     span: Span = _span()
+    path: tuple[str, ...] = ()
+    part: str | None = None
+
+    @property
+    def key_suffix(self) -> str:
+        """What the value's key adds to `@名称`."""
+        return "" if self.part is None else f".{GROUP_PARTS[self.part]}"
+
+
+GROUP_PARTS = {"rate": "得分率", "max": "满分"}  # a group value's canonical word, in keys and messages
+RATE_WORDS = frozenset({"得分率", "rate"})  # how `@组.得分率` may be spelt
 
 
 @attrs.frozen
@@ -314,17 +327,29 @@ class Section:
     points: Number
     pass_line: Number | None
     weight: Percent | None
-    items: tuple[Item, ...]  # every item, those of its choices included, in the order written
+    items: tuple[Item, ...]  # every item, those of its choices and groups included, in the order written
     span: Span = _span()
     name_span: Span = _span()
     spelling: str = _spelling("K_SECTION")
     choices: tuple[Choice, ...] = ()
+    groups: tuple[Section, ...] = ()  # the 类型s written inside it (二级, 三级 …), each with its own items
 
     @property
     def free_items(self) -> tuple[Item, ...]:
-        """The items outside every 取其高 / 任选其一: each counts in the section's score."""
-        inside = {i.name for c in self.choices for i in c.items}  # item names are unique (E202)
+        """The items outside every 取其高 / 任选其一 and every group: each counts in the section's
+        score itself."""
+        inside = {i.name for c in self.choices for i in c.items} | {i.name for g in self.groups for i in g.items}
         return tuple(i for i in self.items if i.name not in inside)
+
+    @property
+    def own_items(self) -> tuple[Item, ...]:
+        """The items outside its groups (in a choice or not)."""
+        inside = {i.name for g in self.groups for i in g.items}
+        return tuple(i for i in self.items if i.name not in inside)
+
+    def nested(self) -> tuple[Section, ...]:
+        """Its groups at every depth, each before the groups inside it."""
+        return tuple(found for g in self.groups for found in (g, *g.nested()))
 
     @property
     def display_name(self) -> str:

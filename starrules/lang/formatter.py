@@ -303,15 +303,19 @@ class _Printer:
             if block.name is not None:
                 header += f" {self.name(block.name)}"
             header += f" {self.kw('K_AT_MOST')} {self.points(block.cap)}"
-        self._open(header, block.span, depth, block.items)
-        # a choice is written where its first item stands; its items are written inside it
-        opening = {id(c.items[0]): c for c in getattr(block, "choices", ()) if c.items}
-        inside = {id(i) for c in opening.values() for i in c.items}
-        for item in block.items:
-            if id(item) in opening:
-                self._choice(opening[id(item)], depth + 1)
-            elif id(item) not in inside:
-                self._item(item, depth + 1)
+        # its own items, choices and groups in the order written (a choice or group writes its items)
+        parts: list[ast.Item | ast.Choice | ast.Section] = [*block.items]
+        if isinstance(block, ast.Section):
+            parts = sorted([*block.free_items, *block.choices, *block.groups],
+                           key=lambda part: (part.span.line, part.span.column))
+        self._open(header, block.span, depth, parts)
+        for part in parts:
+            if isinstance(part, ast.Choice):
+                self._choice(part, depth + 1)
+            elif isinstance(part, ast.Section):
+                self._container(part, depth + 1)
+            else:
+                self._item(part, depth + 1)
         self._close(block.span, depth)
 
     def _item(self, item: ast.Item, depth: int) -> None:
@@ -387,7 +391,11 @@ class _Printer:
         if isinstance(e, ast.NameRef):
             return self.name(e.name)
         if isinstance(e, ast.ScoreRef):
-            return f"@{self.name(e.name)}"
+            path = "".join(f"{self.name(group)}." for group in e.path)
+            english = self.script is Script.ENGLISH
+            part = {"rate": ".rate" if english else ".得分率",
+                    "max": ".max" if english else f".{self.kw('K_MAX_SCORE')}"}.get(e.part or "", "")
+            return f"@{path}{self.name(e.name)}{part}"
         if isinstance(e, ast.TotalRef):
             return self.kw("K_TOTAL")
         if isinstance(e, ast.BelowPassRef):

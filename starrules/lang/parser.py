@@ -366,7 +366,11 @@ class _Builder:
         return self._expr(ast.NameRef(kids[0].text, span), span)
 
     def score_ref(self, span: Span, kids: Kids) -> ast.ScoreRef:
-        return self._expr(ast.ScoreRef(kids[1].text, span), span)
+        names = [k.text for k in kids[1:] if k is not None and not isinstance(k, Token)]
+        part = "max" if isinstance(kids[-1], Token) and kids[-1].type in ("K_MAX_SCORE", "K_MAX") else None
+        if part is None and len(names) > 1 and names[-1] in ast.RATE_WORDS:
+            part, names = "rate", names[:-1]
+        return self._expr(ast.ScoreRef(names[-1], span, tuple(names[:-1]), part), span)
 
     def total_ref(self, span: Span, kids: Kids) -> ast.TotalRef:
         return self._expr(ast.TotalRef(span), span)
@@ -486,11 +490,11 @@ class _Builder:
     def section(self, span: Span, kids: Kids) -> ast.Section:
         name = kids[1]
         weight = kids[6]
-        body = _of(kids, ast.Item, ast.Choice)
-        items = tuple(i for part in body for i in (part.items if isinstance(part, ast.Choice) else (part,)))
+        body = _of(kids, ast.Item, ast.Choice, ast.Section)
+        items = tuple(i for part in body for i in (part.items if isinstance(part, (ast.Choice, ast.Section)) else (part,)))
         return ast.Section(name.text, kids[2], kids[4], ast.Percent(str(weight)[:-1], self._token_span(weight))
                            if weight is not None else None, items, span, name.span,
-                           kids[0].type, tuple(_of(kids, ast.Choice)))
+                           kids[0].type, tuple(_of(kids, ast.Choice)), tuple(_of(kids, ast.Section)))
 
     def choice(self, span: Span, kids: Kids) -> ast.Choice:
         name, points, by = kids[1], kids[2], kids[4]

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from ..lang import ast
 from ..check.exprcheck import walk
-from ..core.numbers import exact
+from ..core.numbers import Exact, exact
 from ..core.diagnostics import EvidenceError
 from ..core.reporter import Reporter
 from ..core.source import Span
@@ -39,11 +39,22 @@ class DivisionByZero(Exception):
         return EvidenceError(reporter.diagnostics)
 
 
+def group_rate(score: Exact, maximum: Exact) -> Exact:
+    """`@组.得分率`: a section's or group's score over its applicable maximum, exact; 100% when
+    nothing in it applies (it has nothing to lose)."""
+    return exact(Fraction(score) / maximum) if maximum else 1
+
+
+def group_values(name: str, score: Exact, maximum: Exact) -> dict[str, Exact]:
+    """A section's or group's `@组.满分` and `@组.得分率` by value key."""
+    return {f"@{name}.{ast.GROUP_PARTS['max']}": maximum, f"@{name}.{ast.GROUP_PARTS['rate']}": group_rate(score, maximum)}
+
+
 def value_key(expr: ast.NameRef | ast.ScoreRef | ast.TotalRef | ast.BelowPassRef) -> str:
     if isinstance(expr, ast.NameRef):
         return expr.name
     if isinstance(expr, ast.ScoreRef):
-        return f"@{expr.name}"
+        return f"@{expr.name}{expr.key_suffix}"
     return TOTAL_KEY if isinstance(expr, ast.TotalRef) else BELOW_PASS_KEY
 
 

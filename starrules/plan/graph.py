@@ -101,6 +101,8 @@ class _Builder:
         self.scores: dict[str, str] = {}
         for container in rubric.containers:
             self.scores[container.display_name] = section_id(container)
+            for group in container.nested() if isinstance(container, ast.Section) else ():
+                self.scores[group.name] = section_id(group)
             for item in container.items:
                 self.scores[item.name] = item_id(item.name)
         self.nodes: list[Node] = []
@@ -121,24 +123,42 @@ class _Builder:
             self.nodes.append(Node(f"否决 {number}", "veto", f"否决 {number}", self.inputs(veto.condition),
                                    veto.span, veto))
 
-    def add_container(self, container: ast.Container) -> None:
+    def add_container(self, container: ast.Container, parent: str | None = None) -> None:
+        """A section's (or a group's, inside `parent`) items and clauses, and its groups', in the
+        order written (the engines keep items in this order)."""
         kind = "section" if isinstance(container, ast.Section) else container.kind
         container_id = section_id(container)
+        groups = container.groups if isinstance(container, ast.Section) else ()
+        holding = {item.name: group for group in groups for item in group.items}
+        added: set[str] = set()
         for item in container.items:
-            clause_ids: list[str] = []
-            for number, clause in enumerate(item.clauses, 1):
-                inputs = tuple(dict.fromkeys(i for e, _, _ in clause_expressions(clause) for i in self.inputs(e)))
-                if inputs or isinstance(clause, (ast.Judged, ast.Grades)):
-                    clause_id = f"子句 {item.name}#{number}"
-                    if isinstance(clause, (ast.Judged, ast.Grades)):
-                        inputs = (f"证据 {item.name}",)  # the assessor's entry in the evidence
-                    self.nodes.append(Node(clause_id, "clause", _clause_label(clause), inputs, clause.span, clause,
-                                           item_id(item.name)))
-                    clause_ids.append(clause_id)
-            self.nodes.append(Node(item_id(item.name), "item", item.name, tuple(clause_ids), item.span, item,
-                                   container_id))
+            group = holding.get(item.name)
+            if group is None:
+                self.add_item(item, container_id)
+            elif group.name not in added:
+                added.add(group.name)
+                self.add_container(group, container_id)
+        for group in groups:
+            if group.name not in added:  # a group with no items
+                self.add_container(group, container_id)
+        own = container.own_items if isinstance(container, ast.Section) else container.items
         self.nodes.append(Node(container_id, kind, container.display_name,
-                               tuple(item_id(i.name) for i in container.items), container.span, container))
+                               (*(item_id(i.name) for i in own), *(section_id(g) for g in groups)), container.span,
+                               container, parent))
+
+    def add_item(self, item: ast.Item, container_id: str) -> None:
+        clause_ids: list[str] = []
+        for number, clause in enumerate(item.clauses, 1):
+            inputs = tuple(dict.fromkeys(i for e, _, _ in clause_expressions(clause) for i in self.inputs(e)))
+            if inputs or isinstance(clause, (ast.Judged, ast.Grades)):
+                clause_id = f"子句 {item.name}#{number}"
+                if isinstance(clause, (ast.Judged, ast.Grades)):
+                    inputs = (f"证据 {item.name}",)  # the assessor's entry in the evidence
+                self.nodes.append(Node(clause_id, "clause", _clause_label(clause), inputs, clause.span, clause,
+                                       item_id(item.name)))
+                clause_ids.append(clause_id)
+        self.nodes.append(Node(item_id(item.name), "item", item.name, tuple(clause_ids), item.span, item,
+                               container_id))
 
     def inputs(self, expr: ast.Expr) -> tuple[str, ...]:
         found: list[str] = []

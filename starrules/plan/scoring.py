@@ -21,9 +21,9 @@ from ..core.numbers import Exact, Grid, format_decimal, half_up
 from ..core.sourcetext import SourceTexts
 from ..lang import ast
 from .expressions import TOTAL_KEY, ExprCompiler, value_key
-from .graph import REGULAR, TOTAL, Graph, Node, item_id
+from .graph import REGULAR, TOTAL, Graph, Node, item_id, section_id
 
-Kind = Literal["regular", "bonus", "penalty"]
+Kind = Literal["regular", "bonus", "penalty", "group"]  # group: a 类型 inside a 类型
 _KINDS: dict[str, Kind] = {"section": "regular", "bonus": "bonus", "penalty": "penalty"}  # container → kind
 
 
@@ -191,12 +191,14 @@ class SectionPlan:
     name: str
     kind: Kind
     points: int  # the section's points (a bonus or penalty section's cap), grid units
-    items: tuple[str, ...]  # item ids, in the section's order
+    items: tuple[str, ...]  # its own item ids (not its groups'), in the section's order
     item_max: dict[str, int] = attrs.field(eq=False)
     pass_line: int | None = None
     weight: Fraction | None = None
     score_key: str | None = None
     choices: tuple[ChoicePlan, ...] = ()
+    groups: tuple[str, ...] = ()  # the ids of the groups (类型s) written in it: each adds its score
+    within: tuple[str, ...] = ()  # every item id inside it, its groups' too, in the order written
 
     @property
     def free(self) -> tuple[str, ...]:
@@ -314,9 +316,14 @@ def lower(graph: Graph) -> ScoringPlan:
             steps.append(Step("veto", len(vetoes)))
             vetoes.append(VetoPlan(_rule(compiler, node.payload, node.payload.condition), node.payload.highest))
     # the rubric's order (regular, then bonus and penalty), not source lines: inherited and
-    # imported sections come from other places in the file or from other files
-    order = {node_id: n for n, node_id in enumerate((*graph[REGULAR].inputs, *graph[TOTAL].inputs[1:]))}
-    sections.sort(key=lambda plan: order[plan.id])
+    # imported sections come from other places in the file or from other files; each section's
+    # groups follow it, each before the groups inside it
+    by_id = {plan.id: plan for plan in sections}
+
+    def with_groups(section_id: str) -> list[SectionPlan]:
+        return [by_id[section_id], *(found for g in by_id[section_id].groups for found in with_groups(g))]
+
+    sections = [found for top in (*graph[REGULAR].inputs, *graph[TOTAL].inputs[1:]) for found in with_groups(top)]
     regular = [p for p in sections if p.kind == "regular"]
     weights = tuple(p.weight for p in regular) if any(p.weight is not None for p in regular) else None
     regular_sum = RegularSum(tuple(p.points for p in regular), weights,
@@ -391,17 +398,22 @@ def _section(node: Node, grid: Grid, referenced: set[str]) -> SectionPlan:
     assert isinstance(container, (ast.Section, ast.ExtraSection))
     kind = _KINDS["section" if isinstance(container, ast.Section) else container.kind]
     section = container if isinstance(container, ast.Section) else None
+    if section is not None and node.parent is not None:
+        kind = "group"
     name = container.display_name
+    own = section.own_items if section else container.items
     return SectionPlan(
         node.id, name, kind,
         grid.units(container.points.value if isinstance(container, ast.Section) else container.cap.value),
-        node.inputs, {item_id(i.name): grid.units(i.points.value) for i in container.items},
+        tuple(item_id(i.name) for i in own), {item_id(i.name): grid.units(i.points.value) for i in own},
         grid.units(section.pass_line.value) if section and section.pass_line else None,
         section.weight.value if section and section.weight else None,
-        f"@{name}" if f"@{name}" in referenced and name not in {i.name for i in container.items} else None,
+        f"@{name}" if f"@{name}" in referenced and name not in {i.name for i in own} else None,
         tuple(ChoicePlan(c.name, grid.units(c.points.value),
                          tuple((p.name, tuple(item_id(i.name) for i in p.items)) for p in c.paths), c.by)
-              for c in (section.choices if section else ())))
+              for c in (section.choices if section else ())),
+        tuple(section_id(g) for g in section.groups) if section else (),
+        tuple(item_id(i.name) for i in container.items))
 
 
 def _score_keys_read(graph: Graph) -> set[str]:
@@ -445,8 +457,9 @@ def _describe(plan: ScoringPlan) -> list[str]:
             section = plan.section(str(step.key))
             extra = "".join([f" 达标线 {pts(section.pass_line)}" if section.pass_line is not None else "",
                              f" 权重 {format_decimal(section.weight)}" if section.weight is not None else ""])
+            parts = [*(plan.items[i].name for i in section.items), *(plan.section(g).name for g in section.groups)]
             lines.append(f"类型 {section.name} [{section.kind}] {pts(section.points)}{extra} = "
-                         f"{' + '.join(plan.items[i].name for i in section.items) or '0'},限于 0 到 {pts(section.points)}")
+                         f"{' + '.join(parts) or '0'},限于 0 到 {pts(section.points)}")
         elif step.kind == "veto":
             veto = plan.vetoes[int(step.key)]
             lines.append(f"否决 {int(step.key) + 1}:{texts.text(veto.rule.clause.span)}(第 {veto.rule.line} 行)")

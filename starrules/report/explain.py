@@ -6,10 +6,10 @@ from fractions import Fraction
 
 from ..core.numbers import Exact, format_decimal
 from ..grade.ranking import Ranking
-from ..eval.result import ChoiceResult, ClauseTrace, ItemResult, Result, SectionResult
+from ..eval.result import ChoiceResult, ClauseTrace, Gap, ItemResult, Need, Result, SectionResult
 from ..core.source import display_width
 
-_KIND_WORDS = {"regular": "类型", "bonus": "加分项", "penalty": "减分项"}
+_KIND_WORDS = {"regular": "类型", "bonus": "加分项", "penalty": "减分项", "group": "类型"}
 
 
 def pts(value: Exact) -> str:
@@ -66,12 +66,22 @@ def explain(result: Result) -> str:
     lines = [f"标准 {result.rubric}:合计 {pts(result.total)}/{pts(result.max)}分(总分不计,等级只看条件)"
              if total_unused(result) else f"标准 {result.rubric}:总分 {pts(result.total)}/{pts(result.max)}分"]
     for section in result.sections:
-        lines.append(section_heading(section))
-        lines.extend(f"  {item_sentence(item)}" for item in section.items)
-        lines.extend(f"  {choice_sentence(choice)}" for choice in section.choices)
+        lines.extend(_section_lines(section, ""))
     lines.extend(_veto_lines(result))
     lines.extend(grading_lines(result))
     return "\n".join(lines)
+
+
+def _section_lines(section: SectionResult, indent: str) -> list[str]:
+    """A section's heading, then its items and groups as written (a group indented one more)."""
+    lines = [indent + section_heading(section)]
+    for part in section.parts():
+        if isinstance(part, SectionResult):
+            lines.extend(_section_lines(part, indent + "  "))
+        else:
+            lines.append(f"{indent}  {item_sentence(part)}")
+    lines.extend(f"{indent}  {choice_sentence(choice)}" for choice in section.choices)
+    return lines
 
 
 def choice_sentence(choice: ChoiceResult) -> str:
@@ -92,19 +102,17 @@ def grading_lines(result: Result, detailed: bool = True) -> list[str]:
         gap = result.gap.get(name)
         if not detailed:
             if gap is not None and gap.next_level is not None:
-                lines[-1] += f",距“{gap.next_level}”有 {len(gap.blocking)} 处阻碍" if by_conditions else \
-                    f",距“{gap.next_level}”还差 {pts(gap.points_needed)} 分"
+                lines[-1] += f",{gap_words(gap)}"
             continue
         lines.extend(f"  {reason}" for reason in level.reasons)
-        if gap is not None and gap.next_level is not None and by_conditions:
-            lines.append(f"  距“{gap.next_level}”:总分不计,要满足它的条件")
-            lines.extend(f"    阻碍:{reason}" for reason in gap.blocking)
-        elif gap is not None and gap.next_level is not None:
-            lines.append(f"  距“{gap.next_level}”还差 {pts(gap.points_needed)} 分" +
-                         ("" if gap.reachable else "(按下列改进仍不能达到)"))
+        if gap is not None and gap.next_level is not None:
+            lines.append(f"  {gap_words(gap)}" + ("" if gap.reachable else "(按下列改进仍不能达到)" if gap.fixes
+                                                  else "(不能靠分数达到)"))
             lines.extend(f"    改进 {fix.section}/{fix.item}:+{pts(fix.points)} 分({';'.join(fix.clauses)},"
                          f"第 {'、'.join(map(str, fix.lines))} 行)" for fix in gap.fixes)
             lines.extend(f"    阻碍:{reason}" for reason in gap.blocking)
+        elif gap is not None and gap.chosen_by is not None:
+            lines.append(f"  {chosen_words(result, gap)}")
     lines.extend(f"措施({c.scheme} {c.level}{f' 连续 {c.years} 年' if c.years else ''}):{c.text}"
                  for c in result.consequences)
     if result.raters:
@@ -112,22 +120,48 @@ def grading_lines(result: Result, detailed: bool = True) -> list[str]:
     return lines
 
 
+def gap_words(gap: Gap) -> str:
+    """The next level and what it asks: “距“四星级”还差 7 分”, “距“五星级”:设施设备 还差 1 分(需 >= 480,
+    现为 479)”, a fact as “党员人数 需 >= 7(现为 5)”; only blocked: “距“五星级”有 1 处阻碍”."""
+    head = f"距“{gap.next_level}”"
+    short = [f"还差 {pts(gap.points_needed)} 分"] if gap.points_needed else []
+    short += [need_words(need) for need in gap.needs]
+    if not short:
+        return f"{head}有 {len(gap.blocking)} 处阻碍" if gap.blocking else f"{head}还差 0 分"
+    return head + ("" if gap.points_needed else ":") + ";".join(short)
+
+
+def need_words(need: Need) -> str:
+    """One requirement not met: a score with its distance, a fact with the value it needs."""
+    value = need.value.removeprefix("@")
+    if need.points is not None:
+        return f"{value} 还差 {pts(need.points)} 分(需 {need.needed},现为 {need.current})"
+    if need.needed == "成立":  # a condition that is no simple comparison: shown whole
+        return f"需满足 {need.value}"
+    is_word = need.needed in ("是", "否")
+    return f"{value} 需{'为' if is_word else ''} {need.needed}(现为 {need.current})"
+
+
+def chosen_words(result: Result, gap: Gap) -> str:
+    """No level above is open: the fact that picks the level (what was applied for) says so."""
+    chosen = dict(result.facts).get(gap.chosen_by or "")  # a choice fact: its value is a choice name
+    shown = f"({chosen})" if chosen is not None else ""
+    return f"等级由“{gap.chosen_by}”{shown}选定,没有更高的等级可建议"
+
+
 def _veto_lines(result: Result) -> list[str]:
-    """The vetoes that fired, then the notices (提示) that hold: both shown before the levels."""
+    """The vetoes that fired, the notices (提示) that hold, then the warnings (a score given for a
+    不适用 item, W501): all shown before the levels."""
     return [f"一票否决:{v.text}" + (f",因为 {v.because}" if v.because else "") + f"(第 {v.line} 行)"
-            for v in result.vetoes if v.fired] + [f"提示:{text}" for text in result.notices]
+            for v in result.vetoes if v.fired] + [f"提示:{text}" for text in result.notices] + \
+        [w.text for w in result.warnings]
 
 
 def table(result: Result) -> str:
     """Sections and items with score / maximum and what was deducted and why."""
     rows: list[tuple[str, str, str, str]] = [("项目", "得分", "分值", "说明")]
     for section in result.sections:
-        passed = "" if section.passed is None else ("已达标" if section.passed else "未达标")
-        rows.append((f"{_KIND_WORDS[section.kind]} {section.name}", pts(section.score), pts(section.max), passed))
-        for item in section.items:
-            score = pts(item.score) if item.applicable else "—"
-            rows.append((f"  {item.name}", score, pts(item.max), ";".join(item_reasons(item))))
-        rows.extend(("", "", "", choice_sentence(choice)) for choice in section.choices)
+        rows.extend(_section_rows(section, ""))
     vetoed = "一票否决" if result.vetoed else ""
     rows.append(("合计", pts(result.total), pts(result.max), "、".join(filter(None, ("总分不计", vetoed))))
                 if total_unused(result) else ("总分", pts(result.total), pts(result.max), vetoed))
@@ -140,6 +174,19 @@ def table(result: Result) -> str:
     lines.extend(_veto_lines(result))
     lines.extend(grading_lines(result, detailed=False))
     return "\n".join(lines)
+
+
+def _section_rows(section: SectionResult, indent: str) -> list[tuple[str, str, str, str]]:
+    passed = "" if section.passed is None else ("已达标" if section.passed else "未达标")
+    rows = [(f"{indent}{_KIND_WORDS[section.kind]} {section.name}", pts(section.score), pts(section.max), passed)]
+    for part in section.parts():
+        if isinstance(part, SectionResult):
+            rows.extend(_section_rows(part, indent + "  "))
+        else:
+            score = pts(part.score) if part.applicable else "—"
+            rows.append((f"{indent}  {part.name}", score, pts(part.max), ";".join(item_reasons(part))))
+    rows.extend(("", "", "", choice_sentence(choice)) for choice in section.choices)
+    return rows
 
 
 def ranking_table(ranking: Ranking) -> str:

@@ -13,6 +13,7 @@ from ..io.form import Form, build_form
 from ..core.numbers import Exact, format_decimal
 from .png_chart import colour
 from ..eval.result import ItemResult
+from .explain import chosen_words, gap_words
 from .summary import BranchRow, Comparison, Summary, Tally, scoring_basis, sheet_result
 
 _STYLE = """
@@ -24,6 +25,7 @@ td.num { text-align: right; white-space: nowrap; }
 .card { page-break-after: always; }
 .why { color: #a33; }
 .notice { color: #a33; font-weight: bold; }
+.warning { color: #b60; }
 @media print { body { margin: 0; } }
 """
 
@@ -96,6 +98,7 @@ def _card(summary: Summary, form: Form, row: BranchRow) -> str:
             f"<p><b>总分 {_n(result.total)} / {_n(result.max)}</b>{'(一票否决)' if result.vetoed else ''}</p>"
             + (f"<p>评分依据:{escape(basis)}</p>" if basis else "")
             + "".join(f"<p class=\"notice\">提示:{escape(text)}</p>" for text in result.notices)
+            + "".join(f"<p class=\"warning\">{escape(w.text)}</p>" for w in result.warnings)  # W501
             + (_comparison(row.comparison) if row.comparison else "")
             + f"<h3>等级</h3><ul>{levels}</ul>"
             + (f"<p>标记:{escape('、'.join(row.marks))}</p>" if row.marks else "")
@@ -149,10 +152,11 @@ def _gaps(summary: Summary, row: BranchRow) -> str:
         if scheme in moved:
             continue
         if gap.next_level is None:
-            parts.append(f"<li>{escape(scheme)}:已是最高等级</li>")
+            top = chosen_words(result, gap) if gap.chosen_by is not None else "已是最高等级"
+            parts.append(f"<li>{escape(scheme)}:{escape(top)}</li>")
             continue
         fixes = ";".join(f"{escape(f.item)} 可挽回 {_n(f.points)} 分" for f in gap.fixes)
         blocking = ";".join(escape(b) for b in gap.blocking)
-        parts.append(f"<li>{escape(scheme)}:距“{escape(gap.next_level)}”还差 {_n(gap.points_needed)} 分"
+        parts.append(f"<li>{escape(scheme)}:{escape(gap_words(gap))}"  # what the level asks, score and facts
                      + (f";{fixes}" if fixes else "") + (f";另需:{blocking}" if blocking else "") + "</li>")
     return "".join(parts) or "<li>无</li>"
