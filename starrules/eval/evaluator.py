@@ -2,7 +2,7 @@
 
 Points are whole numbers of the rubric's grid (精度), so sums and clamps are int arithmetic;
 a computed value becomes points once, by 四舍五入. The evaluator holds only functions built
-from the graph; each call keeps its state in a fresh `_Run`, so one evaluator serves many
+from the graph; each call keeps its state in a fresh `Run`, so one evaluator serves many
 threads at once. The traced run here is the reference; a `dict` of evidence in final form is
 first offered to the generated fast path (fastpath.py), whose result fills in its sections
 from the fast path's scores, or from the reference with the trace, when first read.
@@ -35,7 +35,7 @@ from ..core.sourcetext import SourceTexts, Template, show_value
 Slots = tuple[str, ...]  # the value keys a rule reads (a name, `@名称`, 总分 or 未达标类型数)
 
 
-class _Run:
+class Run:
     """The state of one evaluation."""
 
     __slots__ = ("values", "units", "maxima", "left_out", "judgements", "explain", "items", "missing",
@@ -69,7 +69,7 @@ class _Rule:
             ev.sources.template(expr.span, ev.compiler.slots(expr))
         self.bare_name = isinstance(expr, (ast.NameRef, ast.ScoreRef))
 
-    def trace(self, run: _Run, kind: str, points: int, fired: bool, ev: Evaluator,
+    def trace(self, run: Run, kind: str, points: int, fired: bool, ev: Evaluator,
               quantity: Value | None = None) -> ClauseTrace:
         """`quantity`: the value of a 每 … or 得分 = expression, shown unless it is a bare name."""
         known = run.values
@@ -85,7 +85,7 @@ class _Rule:
 
 Registers = list[int]  # an item's running score and its deductions so far, in grid units
 Trace = list[ClauseTrace] | None
-StepRun = Callable[[_Run, Registers, Trace], bool]  # True: the item is left out, stop
+StepRun = Callable[[Run, Registers, Trace], bool]  # True: the item is left out, stop
 
 
 class _ItemRun:
@@ -98,7 +98,7 @@ class _ItemRun:
         self.judged = any(isinstance(op, Base) and op.kind == "judged" for op in plan.program)
         self.steps = [self._step(op) for op in plan.program]
 
-    def run(self, run: _Run) -> None:
+    def run(self, run: Run) -> None:
         registers = [0, 0]
         trace: Trace = [] if run.explain else None
         for step in self.steps:
@@ -128,7 +128,7 @@ class _ItemRun:
     def _leave_out(self, rules: list[_Rule]) -> StepRun:
         ev, judged, name = self.ev, self.judged, self.name
 
-        def leave_out(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def leave_out(run: Run, registers: Registers, trace: Trace) -> bool:
             for rule in rules:
                 if rule.expr(run.values):  # type: ignore[misc]
                     run.left_out.add(self.id)
@@ -141,7 +141,7 @@ class _ItemRun:
             return False
         return leave_out
 
-    def _scored_warning(self, rule: _Rule, run: _Run) -> ResultWarning:
+    def _scored_warning(self, rule: _Rule, run: Run) -> ResultWarning:
         """W501: the evidence scored an item its facts make 不适用; the score stays out."""
         judgement = run.judgements[self.name]
         points = _points_text(self.ev, judgement.units)
@@ -153,7 +153,7 @@ class _ItemRun:
     def _compute(self, rule: _Rule) -> StepRun:
         ev = self.ev
 
-        def compute(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def compute(run: Run, registers: Registers, trace: Trace) -> bool:
             value = rule.expr(run.values)  # type: ignore[misc]
             registers[0] = raw = ev.grid.round_units(value)  # type: ignore[arg-type]
             if trace is not None:
@@ -169,7 +169,7 @@ class _ItemRun:
         full = f"分值 {_points_text(ev, units)}分"  # the trace's text, written once
         points = ev.grid.points(units)
 
-        def fixed(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def fixed(run: Run, registers: Registers, trace: Trace) -> bool:
             registers[0] = units
             if trace is not None and op.kind == "full":
                 trace.append(ClauseTrace("base", points, True, full, self.line))
@@ -177,7 +177,7 @@ class _ItemRun:
                 trace.append(rule.trace(run, "start", units, True, ev))
             return False
 
-        def judged(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def judged(run: Run, registers: Registers, trace: Trace) -> bool:
             judgement = run.judgements.get(name)
             if judgement is None:  # reported once every item has run
                 run.missing.append(name)
@@ -198,7 +198,7 @@ class _ItemRun:
     def _deduct(self, rule: _Rule, per: bool) -> StepRun:
         ev, sign = self.ev, self.sign
 
-        def deduct(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def deduct(run: Run, registers: Registers, trace: Trace) -> bool:
             value = rule.expr(run.values)  # type: ignore[misc]
             amount = _deduction(rule, value, per)
             registers[1] += amount
@@ -211,7 +211,7 @@ class _ItemRun:
     def _cap(self, rule: _Rule) -> StepRun:
         ev, sign, cap = self.ev, self.sign, rule.units
 
-        def cap_deductions(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def cap_deductions(run: Run, registers: Registers, trace: Trace) -> bool:
             if registers[1] > cap:
                 if trace is not None:
                     trace.append(rule.trace(run, "max_deduct", -sign * (registers[1] - cap), True, ev))
@@ -220,7 +220,7 @@ class _ItemRun:
         return cap_deductions
 
     def _settle(self, sign: int) -> StepRun:
-        def settle(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def settle(run: Run, registers: Registers, trace: Trace) -> bool:
             registers[0] += sign * registers[1]
             return False
         return settle
@@ -228,7 +228,7 @@ class _ItemRun:
     def _award(self, rule: _Rule) -> StepRun:
         ev, units = self.ev, rule.units
 
-        def award(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def award(run: Run, registers: Registers, trace: Trace) -> bool:
             fired = bool(rule.expr(run.values))  # type: ignore[misc]
             if fired:
                 registers[0] += units
@@ -244,7 +244,7 @@ class _ItemRun:
 
         capped = f"不超过分值 {_points_text(ev, high)}分"  # the trace's text, written once
 
-        def clamp(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def clamp(run: Run, registers: Registers, trace: Trace) -> bool:
             score = registers[0]
             if score > high:
                 if trace is not None:
@@ -260,7 +260,7 @@ class _ItemRun:
     def _zero(self, rule: _Rule) -> StepRun:
         ev = self.ev
 
-        def zero(run: _Run, registers: Registers, trace: Trace) -> bool:
+        def zero(run: Run, registers: Registers, trace: Trace) -> bool:
             fired = bool(rule.expr(run.values))  # type: ignore[misc]
             if trace is not None:
                 trace.append(rule.trace(run, "zero", -registers[0] if fired else 0, fired, ev))
@@ -269,14 +269,14 @@ class _ItemRun:
             return False
         return zero
 
-    def _finish(self, run: _Run, score: int, trace: list[ClauseTrace] | None) -> None:
+    def _finish(self, run: Run, score: int, trace: list[ClauseTrace] | None) -> None:
         run.units[self.id] = score
         if self.score_key is not None:
             run.values[self.score_key] = self.ev.grid.points(score)
         if trace is not None:
             run.items[self.id] = self.result(run, tuple(trace))
 
-    def result(self, run: _Run, trace: tuple[ClauseTrace, ...] = ()) -> ItemResult:
+    def result(self, run: Run, trace: tuple[ClauseTrace, ...] = ()) -> ItemResult:
         grid, applicable = self.ev.grid, self.id not in run.left_out
         return ItemResult(self.name, grid.points(run.units[self.id]), grid.points(self.max if applicable else 0),
                           applicable, trace, self.line)
@@ -307,12 +307,12 @@ class _SectionRun:
         # a group's points, for what its 不适用 items take from this section's maximum
         self.group_points = [ev.plan.section(g).points for g in plan.groups]
 
-    def counted(self, choice: ChoicePlan, run: _Run) -> tuple[int, list[int]]:
+    def counted(self, choice: ChoicePlan, run: Run) -> tuple[int, list[int]]:
         """The path a choice counts (its index) and every path's sum."""
         sums = [sum(run.units[i] for i in items) for _, items in choice.paths]
         return choice.counted(sums, run.values.get(choice.by) if choice.by is not None else None), sums
 
-    def run(self, run: _Run) -> None:
+    def run(self, run: Run) -> None:
         units = run.units
         score = sum(units[i] for i in self.free)
         for choice in self.choices:
@@ -327,7 +327,7 @@ class _SectionRun:
         if self.score_key is not None:
             run.values[self.score_key] = self.ev.grid.points(units[self.id])
 
-    def result(self, run: _Run) -> SectionResult:
+    def result(self, run: Run) -> SectionResult:
         grid = self.ev.grid
         score = run.units[self.id]
         passed = None if self.pass_line is None else score >= self.pass_line
@@ -366,7 +366,7 @@ class Evaluator:
         self.section_runs = [_SectionRun(self, section) for section in plan.sections]
         self._section_runs = {section.id: section for section in self.section_runs}
         self.veto_rules = [_Rule(self, veto.rule) for veto in plan.vetoes]
-        self.steps: list[Callable[[_Run], None]] = [step for s in plan.steps if (step := self._step(s))]
+        self.steps: list[Callable[[Run], None]] = [step for s in plan.steps if (step := self._step(s))]
         self.evidence_spec = EvidenceSpec(self)
         # value key → where a fast state keeps it (an item's name wins over a section's, as in results)
         self.value_slots: dict[str, tuple[str, int]] = {
@@ -408,12 +408,12 @@ class Evaluator:
         return frozenset(self.item_plans[i].name for s in self.sections for c in s.choices if c.by is not None
                          for _, items in c.paths for i in items)
 
-    def _step(self, step: Step) -> Callable[[_Run], None] | None:
+    def _step(self, step: Step) -> Callable[[Run], None] | None:
         if step.kind == "let":
             name = str(step.key)
             expr = self.compiler.compile(self.plan.lets[name])
 
-            def let(run: _Run) -> None:
+            def let(run: Run) -> None:
                 run.values[name] = expr(run.values)
             return let
         if step.kind == "item":
@@ -428,18 +428,18 @@ class Evaluator:
             return self._total
         return None  # vetoes run once every score is known (`_trace`)
 
-    def _below_pass(self, run: _Run) -> None:
+    def _below_pass(self, run: Run) -> None:
         run.values[BELOW_PASS_KEY] = sum(1 for plan in self.regular
                                          if plan.pass_line is not None and run.units[plan.id] < plan.pass_line)
 
-    def _regular(self, run: _Run) -> None:
+    def _regular(self, run: Run) -> None:
         run.units[REGULAR], run.regular_max = self.regular_sum.combine(
             [run.units[p.id] for p in self.regular], [run.maxima[p.id] for p in self.regular])
 
     def section_run(self, section_id: str) -> _SectionRun:
         return self._section_runs[section_id]
 
-    def _total(self, run: _Run) -> None:
+    def _total(self, run: Run) -> None:
         total = run.units[REGULAR]
         for plan in self.sections:
             if plan.kind == "bonus":
@@ -478,7 +478,7 @@ class Evaluator:
             raise EvidenceError(reporter.diagnostics)
         return self._result(run, read, vetoes, rubric)
 
-    def _not_chosen(self, run: _Run) -> set[str]:
+    def _not_chosen(self, run: Run) -> set[str]:
         """The names of the items on the paths a 任选其一 does not count (by its fact's value)."""
         found: set[str] = set()
         for section in self.sections:
@@ -488,9 +488,9 @@ class Evaluator:
                                  if name != run.values.get(choice.by) for i in items)
         return found
 
-    def _trace(self, evidence: Evidence, explain: bool) -> tuple[_Run, list[tuple[_Rule, bool]]]:
+    def _trace(self, evidence: Evidence, explain: bool) -> tuple[Run, list[tuple[_Rule, bool]]]:
         """The reference: every node in order, with the trace when `explain`."""
-        run = _Run(evidence, explain)
+        run = Run(evidence, explain)
         try:
             for step in self.steps:
                 step(run)
@@ -502,7 +502,7 @@ class Evaluator:
     def _raise_division(self, exc: DivisionByZero) -> None:
         raise exc.evidence_error(self.graph.sources) from None
 
-    def _result(self, run: _Run, evidence: Evidence, vetoes: list[tuple[_Rule, bool]],
+    def _result(self, run: Run, evidence: Evidence, vetoes: list[tuple[_Rule, bool]],
                 rubric: CheckedRubric | None) -> Result:
         grid = self.grid
         sections, veto_results = self._detail(run, vetoes)
@@ -516,7 +516,7 @@ class Evaluator:
                          derived, id=identifier_text(identifier), history=evidence.history, graded_by=rubric,
                          year=evidence.year, warnings=warnings)
 
-    def _detail(self, run: _Run, vetoes: list[tuple[_Rule, bool]]) -> tuple[tuple[SectionResult, ...],
+    def _detail(self, run: Run, vetoes: list[tuple[_Rule, bool]]) -> tuple[tuple[SectionResult, ...],
                                                                             tuple[VetoResult, ...]]:
         if not run.explain:
             run.items = {i: item.result(run) for i, item in self.item_runs.items()}
@@ -541,10 +541,10 @@ class Evaluator:
         """The stand-in for a fast result's parts (and its inline-graded levels' reasons)."""
         return _FastParts(self, state, explain, rubric)
 
-    def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[_Run, list[tuple[_Rule, bool]]]:
+    def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[Run, list[tuple[_Rule, bool]]]:
         """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""
         grid = self.grid
-        run = _Run(Evidence(values, {}, {}), explain=False)
+        run = Run(Evidence(values, {}, {}), explain=False)
         scores = self.fast.scores(state)
         for plan, units, left_out in zip(self.item_plans.values(), scores.items, scores.left_out):
             run.units[plan.id] = units
@@ -564,20 +564,22 @@ class Evaluator:
         units = {item_id(i.name): grid.units(i.score) for i in result.items}
         return units, {item_id(i.name) for i in result.items if not i.applicable}
 
-    def total_with(self, units: Mapping[str, int], left_out: set[str], scores: Mapping[str, Exact],
-                   facts: Mapping[str, Value]) -> Exact:
-        """The total with these item units (from `item_units`) and some items' scores replaced
-        (by item name): sections (with the path each 取其高 / 任选其一 counts, 任选其一 reading its
-        fact in `facts`), weights, 折算 and bonus/penalty caps as in a real run."""
-        run = _Run(Evidence(dict(facts), {}, {}), explain=False)
+    def rescored(self, units: Mapping[str, int], left_out: set[str], scores: Mapping[str, Exact],
+                 facts: Mapping[str, Value]) -> Run:
+        """A run with these item units (from `item_units`) and some items' scores replaced (by
+        item name), scored on from the items: sections and groups (with the path each 取其高 /
+        任选其一 counts, 任选其一 reading its fact in `facts`), 未达标类型数, weights, 折算 and
+        bonus/penalty caps as in a real run (what the gap to the next level asks: what if)."""
+        run = Run(Evidence(dict(facts), {}, {}), explain=False)
         run.units.update(units)
         run.units.update((item_id(name), self.grid.units(score)) for name, score in scores.items())
         run.left_out = left_out
         for section in self.section_runs:
             section.run(run)
+        self._below_pass(run)
         self._regular(run)
         self._total(run)
-        return self.grid.points(run.units[TOTAL])
+        return run
 
 _T = TypeVar("_T")
 
@@ -641,7 +643,7 @@ class _FastParts(Lazy):
         for rule in ev.veto_rules:
             for key in rule.slots:
                 values[key]  # a score a veto reads is made points now, so its trace shows it
-        run = _Run(Evidence(values, {}, {}), explain=False)
+        run = Run(Evidence(values, {}, {}), explain=False)
         return tuple(_veto_result(rule, fired, run, ev) for rule, fired in zip(ev.veto_rules, self.state.vetoes))
 
     def values(self) -> StateValues:
@@ -695,7 +697,7 @@ class StateValues(dict[str, Value]):
         return value
 
 
-def _veto_result(rule: _Rule, fired: bool, run: _Run, ev: Evaluator) -> VetoResult:
+def _veto_result(rule: _Rule, fired: bool, run: Run, ev: Evaluator) -> VetoResult:
     trace = rule.trace(run, "veto", 0, fired, ev)
     assert isinstance(rule.clause, ast.Veto)
     return VetoResult(trace.text, trace.line, fired, trace.because, trace.values, rule.clause.highest)

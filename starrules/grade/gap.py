@@ -23,14 +23,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..plan.evidence import Evidence
 from ..lang.ast import GROUP_PARTS
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, Value, group_values
-from ..plan.graph import TOTAL, item_id
+from ..plan.graph import TOTAL
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal
 from ..eval.result import ClauseTrace, Fix, Gap, ItemResult, LevelResult, Result
-from ..eval.evaluator import _Run, evaluator_for
+from ..eval.evaluator import Run, evaluator_for
 from .needs import Requirement, next_target, requirements, score_lets
 
 _REMOVABLE = frozenset({"deduct", "deduct_per", "zero"})
@@ -178,8 +177,7 @@ def _chosen(taken: list[_Candidate]) -> dict[str, Exact]:
 
 
 class _Rescorer:
-    """A result's values with some items' scores replaced: what `Evaluator.total_with` does (the
-    same section runs, 合计 and total), keeping the run, whose `@` scores, 总分, 未达标类型数 and
+    """A result's values with some items' scores replaced (`Evaluator.rescored`), keeping the run, whose `@` scores, 总分, 未达标类型数 and
     the 令 that read scores are read from it as grading reads them, each when first asked for."""
 
     def __init__(self, rubric: CheckedRubric, result: Result) -> None:
@@ -190,17 +188,8 @@ class _Rescorer:
         self.lets = _score_lets(rubric)
 
     def values(self, chosen: Mapping[str, Exact]) -> Values:
-        ev = self.ev
-        run = _Run(Evidence(self.fixed, {}, {}), explain=False)  # 任选其一 reads its fact from here
-        run.units.update(self.units)
-        run.units.update((item_id(name), ev.grid.units(score)) for name, score in chosen.items())
-        run.left_out = self.left_out
-        for section in ev.section_runs:
-            section.run(run)
-        ev._below_pass(run)
-        ev._regular(run)
-        ev._total(run)
-        return _Rescored(self, run)
+        # 任选其一 reads its fact from `fixed`
+        return _Rescored(self, self.ev.rescored(self.units, self.left_out, chosen, self.fixed))
 
     def let(self, name: str, values: Values) -> Value:
         try:
@@ -214,7 +203,7 @@ class _Rescored(dict[str, Value]):
 
     __slots__ = ("scorer", "run")
 
-    def __init__(self, scorer: _Rescorer, run: _Run) -> None:
+    def __init__(self, scorer: _Rescorer, run: Run) -> None:
         super().__init__()
         self.scorer, self.run = scorer, run
 
@@ -227,7 +216,7 @@ class _Rescored(dict[str, Value]):
         return value
 
 
-Reader = Callable[[_Run], Value]
+Reader = Callable[[Run], Value]
 
 
 def _readers(rubric: CheckedRubric) -> dict[str, Reader]:
