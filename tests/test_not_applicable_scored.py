@@ -197,3 +197,14 @@ def test_the_catalogue_entry_shows_real_output(tmp_path: Path) -> None:
     result = starrules.loads(text).evaluate(json.loads(evidence))
     assert (result.total, result.max) == (3, 4)
     assert [w.text for w in result.warnings] == shown.strip().split("\n")
+
+
+def test_raters_weighted_together_keep_each_sheet_s_warnings() -> None:
+    rubric = starrules.loads(TEXT.replace("    等级 档次\n", "    等级 档次\n    综合 { 自评 40%  党委 60% }\n"))
+    sheet = {k: v for k, v in SCORED.items() if k != "id"}
+    result = rubric.evaluate({"自评": sheet, "党委": {**sheet, "组织生活": 2, "评议": "中"}})
+    # each sheet scores 学习 3 - 1 = 2 only: 2 × 40% + 2 × 60% = 2; both sheets' warnings, 自评's first
+    assert result.total == 2
+    assert [w.item for w in result.warnings] == ["组织生活", "评议", "组织生活", "评议"]
+    assert [w.message for w in result.warnings][:2] == [ORGANISED, REVIEW]
+    assert [w.item for w in result.raters["党委"].warnings] == ["组织生活", "评议"]

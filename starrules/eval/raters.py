@@ -100,5 +100,6 @@ def _weighted(grid: Grid, parts: Sequence[tuple[Result, Fraction]]) -> Result:
     # the last rater's kept scheme values hold its own scores, not these: they are read from the sections
     return attrs.evolve(last, total=mix([r.total for r in results]), max=mix([r.max for r in results]),
                         vetoed=any(v.fired for v in vetoes),
-                        detail=Detail(tuple(sections), vetoes, last.facts, last.derived))
+                        detail=Detail(tuple(sections), vetoes, last.facts, last.derived,
+                                      warnings=tuple(w for r in results for w in r.warnings)))
 

@@ -24,7 +24,12 @@ from .keywords import keywords
 
 # a string (to the end of its line when unterminated), a comment, a number or percent, a word,
 # a two-character comparison, any other character; full-width forms count as their ASCII ones
-_TOKEN = re.compile(r'["＂](?:[^"\\\n]|\\.)*"?|[#＃][^\n]*|\d+(?:[.．]\d+)?[%％]?|[^\W\d]\w*|[<>!＜＞！][=＝]|\S')
+# `@名称` with its path (`@组.班子建设.得分率`, names quoted or not) is one operand
+# (a word may hold the full-width ＿, which is folded to _ before the parse)
+_WORD = r'(?:[^\W\d]|＿)(?:\w|＿)*'
+_NAME = rf'(?:["＂](?:[^"\\\n]|\\.)*"?|{_WORD})'
+_TOKEN = re.compile(rf'[@＠]{_NAME}(?:[.．]{_NAME})*|["＂](?:[^"\\\n]|\\.)*"?|[#＃][^\n]*|\d+(?:[.．]\d+)?[%％]?|{_WORD}'
+                    r'|[<>!＜＞！][=＝]|\S')
 _WIDE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 # a run of plain text, a string, a comment or a brace (group 1): every character starts one of
 # them, so no match fails and the scan is linear (a run left unmatched would be retried from each
@@ -133,9 +138,9 @@ def _scan(text: str, start: int, end: int, limit: int) -> TooDeep | None:
             continue
         place = match.span()
         label = ""
-        if first in '"＂' or first.isdigit():
+        if first in '"＂@＠' or first.isdigit():
             kind = _OPERAND
-        elif first.isalnum() or first == "_":
+        elif first.isalnum() or first in "_＿":
             kind, label = words.get(token.translate(_WIDE), (_OPERAND, ""))
         else:
             label = token.translate(_WIDE)
