@@ -18,13 +18,13 @@ from .io.record import RowError
 from .check.model import CheckedScheme, CheckReport
 from .rubric import Rubric, RubricFamily
 from .grade.ranking import RankedBranch, Ranking, rank
-from .eval.result import ClauseTrace, Consequence, Fix, Gap, ItemResult, LevelResult, Result, SectionResult, VetoResult, \
-    result_schema
+from .eval.result import ClauseTrace, Consequence, Fix, Gap, ItemResult, LevelResult, Need, Result, ResultWarning, \
+    SectionResult, VetoResult, result_schema
 from .core.source import Span
 
 __all__ = [
     "CheckReport", "CheckedScheme", "ast", "ClauseTrace", "Consequence", "Diagnostic", "EvidenceError", "Fix", "Gap",
-    "ItemResult", "LevelResult", "Limits", "RankedBranch", "Ranking", "Result", "ResultBatch", "RowError", "Rubric", "RubricCheckError", "RubricFamily",
+    "ItemResult", "LevelResult", "Limits", "Need", "RankedBranch", "Ranking", "Result", "ResultBatch", "ResultWarning", "RowError", "RowWarnings", "Rubric", "RubricCheckError", "RubricFamily",
     "RubricError", "RubricSyntaxError", "SectionResult", "Severity", "Span", "StarrulesError", "VetoResult", "check_file",
     "check_text", "evaluate_batch", "evaluate_columns", "evaluate_many", "load", "load_family", "loads", "parse", "rank", "result_schema",
 ]
@@ -36,6 +36,9 @@ def __getattr__(name: str) -> object:
     if name == "evaluate_columns":
         from .batch.driver import evaluate_columns
         return evaluate_columns
+    if name == "RowWarnings":
+        from .batch.result_batch import RowWarnings
+        return RowWarnings
     if name == "ResultBatch":
         from .batch.result_batch import ResultBatch
         return ResultBatch
