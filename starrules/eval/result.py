@@ -87,13 +87,15 @@ class SectionResult:
         """Its own items and its groups, in the order written (a group where its first item is)."""
         holding = {item.name: group for group in self.groups for item in group.items}
         found: list[ItemResult | SectionResult] = []
+        shown: set[str] = set()
         for item in self.items:
             group = holding.get(item.name)
             if group is None:
                 found.append(item)
-            elif not any(part is group for part in found):
+            elif group.name not in shown:
+                shown.add(group.name)
                 found.append(group)
-        return (*found, *(g for g in self.groups if not any(part is g for part in found)))
+        return (*found, *(g for g in self.groups if g.name not in shown))  # a group with no items: last
 
     def item(self, name: str) -> ItemResult:
         return next(i for i in self.items if i.name == name)
