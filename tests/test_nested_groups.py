@@ -280,3 +280,12 @@ def test_explain_and_eval_show_the_tree() -> None:
     rows = [line.split() for line in table(result).splitlines()[2:9]]
     assert [row[:4] for row in rows[:3]] == [["类型", "组织建设", "18", "30"], ["类型", "班子建设", "7", "12"],
                                             ["班子", "5", "8", "扣"]]
+
+
+def test_the_gap_re_scores_groups_before_their_section() -> None:
+    rubric = loads(NESTED.replace("标准 三级 {", "标准 三级 { 等级 档") + "等级 档 { 优秀 >= 30分  合格 }")
+    gap = rubric.evaluate(FIRST).gap["档"]
+    # 27 → 30 needs 3 points: the fixes, largest first — 场所 +4 (8 - 4, through 场所建设 and 阵地), which
+    # alone closes it; each fix's worth is measured through the groups' and sections' clamps
+    assert (gap.next_level, gap.points_needed, gap.reachable) == ("优秀", 3, True)
+    assert [(f.item, f.points) for f in gap.fixes] == [("场所", 4)]

@@ -365,6 +365,8 @@ class Evaluator:
         self.item_runs = {item_id: _ItemRun(self, item) for item_id, item in plan.items.items()}
         self.section_runs = [_SectionRun(self, section) for section in plan.sections]
         self._section_runs = {section.id: section for section in self.section_runs}
+        # the order a run scores them in: each group before the section it is in
+        self.scoring_order = [self._section_runs[str(step.key)] for step in plan.steps if step.kind == "section"]
         self.veto_rules = [_Rule(self, veto.rule) for veto in plan.vetoes]
         self.steps: list[Callable[[Run], None]] = [step for s in plan.steps if (step := self._step(s))]
         self.evidence_spec = EvidenceSpec(self)
@@ -574,7 +576,7 @@ class Evaluator:
         run.units.update(units)
         run.units.update((item_id(name), self.grid.units(score)) for name, score in scores.items())
         run.left_out = left_out
-        for section in self.section_runs:
+        for section in self.scoring_order:
             section.run(run)
         self._below_pass(run)
         self._regular(run)

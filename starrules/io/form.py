@@ -25,6 +25,9 @@ _TYPE_HINTS = {"bool": "填 是 或 否", "count": "填不小于 0 的整数", "
 FORM_SHEET, BATCH_SHEET = "评分表", "批量"
 INPUT_HEADER, KEY_HEADER, HINT_HEADER = "填写", "填写项", "填写说明"
 TABLE_HEADERS = ("类型", "项目", "分值", "考核评价标准", "考评方式")
+# a rubric with groups (类型 inside 类型) has one column per level in place of 类型: 一级指标, 二级指标 …
+LEVEL_NUMERALS = "一二三四五六七八九"
+METHOD_HEADER = TABLE_HEADERS[-1]  # the last column of the paper form; the input columns follow it
 KEY_SEPARATOR = "/"  # 批量 column of a rater's sheet or the history: 支部自评/设置合理, 历史/等次/2025
 
 
@@ -46,18 +49,28 @@ class FormItem:
     section: ast.Container
     item: ast.Item
     inputs: tuple[Input, ...]
+    groups: tuple[ast.Section, ...] = ()  # the groups it lies in within `section`, outermost first
 
     @property
     def heading(self) -> str:
         """The section as the 类型 column shows it: 党的组织设置 20分, 加分项 最多 5分."""
-        section = self.section
-        if isinstance(section, ast.Section):
-            return f"{section.display_name} {format_decimal(section.points.value)}分"
-        return f"{section.display_name} 最多 {format_decimal(section.cap.value)}分"
+        return heading_of(self.section)
+
+    @property
+    def path(self) -> tuple[ast.Container, ...]:
+        """Its section and the groups it lies in: one per 一级、二级 … 指标 column."""
+        return (self.section, *self.groups)
 
     def text(self, kind: str) -> str:
         """The item's 说明 (criterion) or 方式 (method) text, joined when written more than once."""
         return "\n".join(c.text for c in self.item.clauses if isinstance(c, ast.Text) and c.kind == kind)
+
+
+def heading_of(section: ast.Container) -> str:
+    """A section or group as its column shows it: 党的组织设置 20分, 班子建设 12分, 加分项 最多 5分."""
+    if isinstance(section, ast.Section):
+        return f"{section.display_name} {format_decimal(section.points.value)}分"
+    return f"{section.display_name} 最多 {format_decimal(section.cap.value)}分"
 
 
 @attrs.frozen
@@ -70,21 +83,50 @@ class Form:
             yield from entry.inputs
         yield from self.other_facts
 
+    @property
+    def levels(self) -> int:
+        """How many levels the table has: 1 without groups, 3 for 一级 → 二级 → 三级指标."""
+        return max((len(entry.path) for entry in self.items), default=1)
+
+    @property
+    def table_headers(self) -> tuple[str, ...]:
+        """The paper form's columns: 类型 | 项目 | … , or 一级指标 | 二级指标 | … | 项目 | … with groups."""
+        if self.levels == 1:
+            return TABLE_HEADERS
+        return (*(level_header(n) for n in range(1, self.levels + 1)), *TABLE_HEADERS[1:])
+
+
+def level_header(level: int) -> str:
+    """一级指标 … 九级指标, then 10级指标 (Limits.group_depth allows 4 unless raised)."""
+    return f"{LEVEL_NUMERALS[level - 1] if level <= len(LEVEL_NUMERALS) else level}级指标"
+
 
 def build_form(rubric: CheckedRubric) -> Form:
     judged = judged_items(rubric)
     asked: set[str] = set()
     entries: list[FormItem] = []
     for section in rubric.containers:
+        homes = _groups_holding(section) if isinstance(section, ast.Section) else {}
         for item in section.items:
             inputs = [_judged_input(item, rubric.precision, item.name in rubric.blank_scores)] if item.name in judged else []
             for fact in _facts_read(evaluator_for(rubric).graph, item_id(item.name)):
                 if fact not in asked:
                     asked.add(fact)
                     inputs.append(fact_input(rubric.facts[fact]))
-            entries.append(FormItem(section, item, tuple(inputs)))
+            entries.append(FormItem(section, item, tuple(inputs), homes.get(item.name, ())))
     others = tuple(fact_input(fact) for name, fact in rubric.facts.items() if name not in asked)
     return Form(tuple(entries), others)
+
+
+def _groups_holding(section: ast.Section) -> dict[str, tuple[ast.Section, ...]]:
+    """Item name → the groups of `section` it lies in, outermost first (an own item is absent)."""
+    found: dict[str, tuple[ast.Section, ...]] = {}
+    for group in section.groups:
+        for name, inner in _groups_holding(group).items():
+            found[name] = (group, *inner)
+        for item in group.own_items:
+            found[item.name] = (group,)
+    return found
 
 
 def _facts_read(graph: Graph, node_id: str) -> list[str]:

@@ -24,7 +24,7 @@ from .record import Record
 from ..core.reporter import Reporter
 from ..core.source import Span
 from .xlsx_sheets import Cell, Row, Workbook
-from .form import BATCH_SHEET, FORM_SHEET, KEY_HEADER, KEY_SEPARATOR, TABLE_HEADERS
+from .form import BATCH_SHEET, FORM_SHEET, KEY_HEADER, KEY_SEPARATOR, METHOD_HEADER, TABLE_HEADERS
 
 
 def workbook_records(path: Path, limits: Limits) -> Iterator[Record]:
@@ -76,7 +76,8 @@ def _value(cell: Cell | None) -> object:
 
 def _form_record(file: str, rows: Iterator[Row]) -> Record | None:
     """The branch on the 评分表 sheet; None when no input cell is filled. The header row is the
-    one with a 填写项 cell; the input columns lie between the paper form's columns and it."""
+    one with a 填写项 cell; the input columns lie between the paper form's columns (up to 考评方式:
+    a rubric with groups has a column per level) and it."""
     header: int | None = None
     key_column = 0
     inputs: range = range(0)
@@ -87,7 +88,7 @@ def _form_record(file: str, rows: Iterator[Row]) -> Record | None:
         if header is None:
             key_column = min((c for c, cell in row.items() if _name(cell) == KEY_HEADER), default=0)
             if key_column:
-                header, inputs = number, range(len(TABLE_HEADERS) + 1, key_column)
+                header, inputs = number, range(_table_width(row, key_column) + 1, key_column)
                 raters = [_name(row.get(c)) for c in inputs] if len(inputs) > 1 else []
             continue
         key = _name(row.get(key_column))
@@ -105,6 +106,12 @@ def _form_record(file: str, rows: Iterator[Row]) -> Record | None:
     if header is None or not data:
         return None
     return Record(header, data, _locator(file, FORM_SHEET, cells, f"A{header}"), Reporter())
+
+
+def _table_width(header: dict[int, Cell], key_column: int) -> int:
+    """Columns of the paper form: up to its 考评方式 header; without one, the flat form's five."""
+    return min((c for c, cell in header.items() if c < key_column and _name(cell) == METHOD_HEADER),
+               default=len(TABLE_HEADERS))
 
 
 def _batch_records(file: str, rows: Iterator[Row]) -> Iterator[Record]:

@@ -1,18 +1,19 @@
 """`starrules report --html`: a printable page per branch — the 评分表 filled in with each item's
-score, the deductions and awards that fired, the total, the levels and measures, and the gap to
-the next level; with `综合 { … 以 X 为准 }`, whose sheet the scores are and, when X and another
+score (a group, 类型 inside 类型, as a sub-heading with its score before its items), the
+deductions and awards that fired, the total, the levels and measures, and the gap to the next level; with `综合 { … 以 X 为准 }`, whose sheet the scores are and, when X and another
 rater both scored the branch, every item as each scored it and the difference — after a summary
 with the level distribution as an SVG bar chart."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from html import escape
 
-from ..io.form import Form, build_form
+from ..io.form import Form, FormItem, build_form
 from ..core.numbers import Exact, format_decimal
 from .png_chart import colour
-from ..eval.result import ItemResult
+from ..eval.result import ItemResult, SectionResult
 from .explain import chosen_words, gap_words
 from .summary import BranchRow, Comparison, Summary, Tally, scoring_basis, sheet_result
 
@@ -22,6 +23,7 @@ table { border-collapse: collapse; width: 100%; margin: 0.8em 0; }
 th, td { border: 1px solid #888; padding: 4px 6px; vertical-align: top; font-size: 13px; }
 th { background: #ddebf7; }
 td.num { text-align: right; white-space: nowrap; }
+tr.group td { background: #f2f2f2; font-weight: bold; }
 .card { page-break-after: always; }
 .why { color: #a33; }
 .notice { color: #a33; font-weight: bold; }
@@ -79,16 +81,9 @@ def _card(summary: Summary, form: Form, row: BranchRow) -> str:
     name = f"{escape(row.id or '')} {escape(row.name or '')}".strip()
     # the sheet the scores come from, for its trace (a result combined from raters keeps none)
     own = summary.rubric_of(result)  # a family's member that scored this branch
-    items = {i.name: i for s in sheet_result(own, result).sections for i in s.items}
+    entries = {entry.item.name: entry for entry in form.items}
     basis = scoring_basis(own, result)
-    lines = []
-    for entry in form.items:
-        item = items.get(entry.item.name)
-        if item is None:
-            continue
-        lines.append(f"<tr><td>{escape(entry.heading)}</td><td>{escape(item.name)}</td><td class=\"num\">{_n(item.max)}</td>"
-                     f"<td>{escape(entry.text('criterion'))}</td><td>{escape(entry.text('method'))}</td>"
-                     f"<td class=\"num\">{_n(item.score)}</td><td class=\"why\">{_why(item)}</td></tr>")
+    lines = [line for section in sheet_result(own, result).sections for line in _rows(section, entries)]
     levels = "".join(f"<li>{escape(scheme)}:{escape(level)}</li>" for scheme, level in zip(summary.schemes, row.levels))
     measures = "".join(f"<li>{escape(text)}</li>" for text in row.consequences) or "<li>无</li>"
     return (f"<section class=\"card\"><h1>{escape(own.title or own.name)}</h1>"
@@ -103,6 +98,24 @@ def _card(summary: Summary, form: Form, row: BranchRow) -> str:
             + f"<h3>等级</h3><ul>{levels}</ul>"
             + (f"<p>标记:{escape('、'.join(row.marks))}</p>" if row.marks else "")
             + f"<h3>措施</h3><ul>{measures}</ul><h3>距上一等级</h3><ul>{_gaps(summary, row)}</ul></section>")
+
+
+def _rows(section: SectionResult, entries: Mapping[str, FormItem], depth: int = 0) -> Iterator[str]:
+    """A section's rows of the 评分表 in the order written: its items, and each group as a
+    sub-heading (its score / applicable maximum) followed by its own rows, one level further in."""
+    for part in section.parts():
+        if isinstance(part, SectionResult):
+            yield (f"<tr class=\"group\"><td colspan=\"7\" style=\"padding-left: {depth + 1}em\">{escape(part.name)}"
+                   f" {_n(part.score)} / {_n(part.max)} 分</td></tr>")
+            yield from _rows(part, entries, depth + 1)
+        elif part.name in entries:
+            yield _item_row(entries[part.name], part)
+
+
+def _item_row(entry: FormItem, item: ItemResult) -> str:
+    return (f"<tr><td>{escape(entry.heading)}</td><td>{escape(item.name)}</td><td class=\"num\">{_n(item.max)}</td>"
+            f"<td>{escape(entry.text('criterion'))}</td><td>{escape(entry.text('method'))}</td>"
+            f"<td class=\"num\">{_n(item.score)}</td><td class=\"why\">{_why(item)}</td></tr>")
 
 
 def _comparison(comparison: Comparison) -> str:

@@ -1,13 +1,13 @@
-"""The figures of `starrules report`: the 一览表 (one row per branch: sections, total, levels after
-名额, marks, consequences, rank), the 汇总表 (how many branches reached each level, and what
-share, per group) and, for a rubric whose `综合` has `以 X 为准`, the 评价主体对照 (each item as
+"""The figures of `starrules report`: the 一览表 (one row per branch: sections — each followed by its
+groups, 组织建设/班子建设 — total, levels after 名额, marks, consequences, rank), the 汇总表 (how
+many branches reached each level, and what share, per group) and, for a rubric whose `综合` has `以 X 为准`, the 评价主体对照 (each item as
 every rater scored it beside X's score, and X's minus each other's). Shares are rounded half up
 to 0.1% for display; every count is exact."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from ..lang import ast
 from ..core.numbers import Exact
 from ..grade.ranking import Ranking, rank
 from ..io.records import records
-from ..eval.result import Result
+from ..eval.result import Result, SectionResult
 from ..grade.grading import grader_for
 from ..check.schemes import resolve_scheme
 
@@ -31,7 +31,7 @@ class BranchRow:
     id: str | None
     name: str | None
     group: str | None
-    sections: tuple[Exact, ...]
+    sections: tuple[Exact, ...]  # one per Summary.section_names: each section, then its groups
     total: Exact
     levels: tuple[str, ...]  # per scheme, after 名额
     marks: tuple[str, ...]
@@ -46,7 +46,7 @@ class RaterLine:
     """One line of a 评价主体对照: an item (or the 总分, with no section), its points, each rater's
     score (None: not applicable) and the deciding rater's score minus each other rater's."""
 
-    section: str | None
+    section: str | None  # its section, or the group it is in by path (组织建设/班子建设)
     item: str
     max: Exact
     scores: tuple[Exact | None, ...]  # one per Comparison.raters
@@ -89,7 +89,7 @@ class Tally:
 class Summary:
     rubric: CheckedRubric  # the one standard, or the first of a family (its schemes, ranking and layout)
     schemes: tuple[str, ...]
-    section_names: tuple[str, ...]
+    section_names: tuple[str, ...]  # each section, then its groups by path (组织建设/班子建设), as written
     rows: tuple[BranchRow, ...]  # in rank order under the first scheme
     tallies: tuple[Tally, ...]
     group_by: str | None
@@ -123,8 +123,8 @@ def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequenc
     their sections and schemes must be the same (ValueError otherwise)."""
     family = {r.name: r for r in members} or {rubric.name: rubric}
     for other in family.values():
-        mine = [s.name for s in rubric.sections], list(rubric.schemes)
-        theirs = [s.name for s in other.sections], list(other.schemes)
+        mine = list(_column_names(rubric.sections)), list(rubric.schemes)
+        theirs = list(_column_names(other.sections)), list(other.schemes)
         if theirs != mine:
             raise ValueError(f"标准“{other.name}”的类型或等级方案与“{rubric.name}”不同,不能合成一份报表:"
                              f"{'、'.join(theirs[0])}({'、'.join(theirs[1])})对 {'、'.join(mine[0])}({'、'.join(mine[1])})")
@@ -132,7 +132,7 @@ def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequenc
         raise ValueError(f"分组用的“{group_by}”不是本标准的事实;可用的事实:{'、'.join(rubric.facts)}")
     rankings = [rank(results, scheme, rubric=rubric) for scheme in schemes]
     placed = [{id(b.result): b for b in ranking.branches} for ranking in rankings]
-    section_names = tuple(s.name for s in results[0].sections) if results else ()
+    section_names = tuple(name for s in results[0].sections for name, _ in _scored_columns(s)) if results else ()
     rows = []
     for branch in rankings[0].branches:
         result = branch.result
@@ -141,12 +141,31 @@ def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequenc
         group = dict(result.facts).get(group_by) if group_by else None
         measures = [c.text for scheme in schemes for c in grader_for(rubric, scheme).measures(result, levels[scheme])]
         rows.append(BranchRow(branch.rank, result.id, (names or {}).get(result.id or ""),
-                              None if group is None else str(group), tuple(s.score for s in result.sections),
+                              None if group is None else str(group),
+                              tuple(score for s in result.sections for _, score in _scored_columns(s)),
                               result.total, tuple(levels[scheme] for scheme in schemes),
                               tuple(dict.fromkeys(m for b in ranked.values() for m in b.marks)), result.vetoed,
                               tuple(measures), result, rater_comparison(rubric, result)))
     tallies = tuple(_tally(rubric, ranking, n, rows) for n, ranking in enumerate(rankings))
     return Summary(rubric, tuple(schemes), section_names, tuple(rows), tallies, group_by, family)
+
+
+GROUP_SEPARATOR = "/"  # a group's column in the 一览表: 组织建设/班子建设
+
+
+def _scored_columns(section: SectionResult, within: str = "") -> Iterator[tuple[str, Exact]]:
+    """The 一览表's columns of a section: its own score, then each group's (by path), as written."""
+    name = within + section.name
+    yield name, section.score
+    for group in section.groups:
+        yield from _scored_columns(group, name + GROUP_SEPARATOR)
+
+
+def _column_names(sections: Sequence[ast.Section], within: str = "") -> Iterator[str]:
+    """The same columns read from the rubric (a family's standards must share them)."""
+    for section in sections:
+        yield within + section.name
+        yield from _column_names(section.groups, within + section.name + GROUP_SEPARATOR)
 
 
 def deciding_rater(rubric: CheckedRubric) -> str | None:
@@ -193,12 +212,22 @@ def rater_comparison(rubric: CheckedRubric, result: Result) -> Comparison | None
     found = [{(s.name, i.name): i for s in sheet.sections for i in s.items} for sheet in sheets]
     lines = []
     for section in sheets[-1].sections:
-        for item in section.items:
+        homes = _item_homes(section)
+        for item in section.items:  # every item once, its groups' too
             own = [f[(section.name, item.name)] for f in found]
-            lines.append(_line(section.name, item.name, max(i.max for i in own),
+            lines.append(_line(homes[item.name], item.name, max(i.max for i in own),
                                [i.score if i.applicable else None for i in own]))
     lines.append(_line(None, "总分", sheets[-1].max, [r.total for r in sheets]))
     return Comparison(deciding, names, tuple(lines))
+
+
+def _item_homes(section: SectionResult, within: str = "") -> dict[str, str]:
+    """Item name → where it is written: its section, or its innermost group by path (组织建设/班子建设)."""
+    name = within + section.name
+    homes = {item.name: name for item in section.items}
+    for group in section.groups:
+        homes.update(_item_homes(group, name + GROUP_SEPARATOR))
+    return homes
 
 
 def _line(section: str | None, item: str, points: Exact, scores: list[Exact | None]) -> RaterLine:

@@ -1,8 +1,10 @@
 """`starrules template`: an Excel fill-in form for a rubric. Sheet 评分表 is laid out like the
 paper 评分表 (类型 | 项目 | 分值 | 考核评价标准 | 考评方式 | 填写 | 填写项 | 填写说明) for one branch;
-sheet 批量 has one row per branch. Every input cell carries Excel data validation for its type
-(是/否, whole numbers ≥ 0, 0–1, the options, a 酌情 range, the 分档 names). Every text goes
-through `xlsx_cells`, so a name is never written as a formula."""
+a rubric with groups (类型 inside 类型) has one column per level in place of 类型 (一级指标 |
+二级指标 | 三级指标 | 项目 | …), each section's and group's heading merged down over its items'
+rows, as officers draw the tree. Sheet 批量 has one row per branch. Every input cell carries
+Excel data validation for its type (是/否, whole numbers ≥ 0, 0–1, the options, a 酌情 range,
+the 分档 names). Every text goes through `xlsx_cells`, so a name is never written as a formula."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..core.atomic import save_with
-from ..io.form import BATCH_SHEET, FORM_SHEET, HINT_HEADER, INPUT_HEADER, KEY_HEADER, KEY_SEPARATOR, TABLE_HEADERS, Form, Input, \
-    build_form
+from ..io.form import BATCH_SHEET, FORM_SHEET, HINT_HEADER, INPUT_HEADER, KEY_HEADER, KEY_SEPARATOR, Form, Input, \
+    build_form, heading_of
+from ..lang import ast
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, format_decimal
 from .xlsx_cells import cell_text, put
@@ -144,10 +147,12 @@ def _rule(entry: Input, options: _Options) -> tuple[_Kind, _Operator, str, str, 
 
 
 def _form_sheet(sheet: Worksheet, rubric: CheckedRubric, form: Form, raters: Sequence[str], options: _Options) -> None:
+    table, levels = form.table_headers, form.levels
+    item_column = levels + 1  # 项目, then 分值, 考核评价标准, 考评方式
     inputs = tuple(raters) or (INPUT_HEADER,)
-    headers = (*TABLE_HEADERS, *inputs, KEY_HEADER, HINT_HEADER)
+    headers = (*table, *inputs, KEY_HEADER, HINT_HEADER)
     last = get_column_letter(len(headers))
-    first_input, key_column = len(TABLE_HEADERS) + 1, len(TABLE_HEADERS) + len(inputs) + 1
+    first_input, key_column = len(table) + 1, len(table) + len(inputs) + 1
     put(sheet, 1, 1, f"{rubric.title or rubric.name}评分表").font = Font(bold=True, size=14)
     sheet.merge_cells(f"A1:{last}1")
     put(sheet, 2, 1, f"在黄色单元格填写:{'每个评价主体一列' if raters else '“填写”列'};“填写项”列是证据中的名称,请勿改动。"
@@ -156,34 +161,66 @@ def _form_sheet(sheet: Worksheet, rubric: CheckedRubric, form: Form, raters: Seq
     for column, header in enumerate(headers, 1):
         cell = put(sheet, 3, column, header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    for width, column in zip((14, 18, 6, 50, 40, *(10,) * len(inputs), 20, 44), range(1, len(headers) + 1)):
+    widths = (*(14,) * levels, 18, 6, 50, 40, *(10,) * len(inputs), 20, 44)
+    for width, column in zip(widths, range(1, len(headers) + 1)):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A4"
     validations = _Validations(sheet, options)
     row = 4
     for label, key, hint in identity_rows(rubric.subject):
         put(sheet, row, 1, "基本信息")
-        put(sheet, row, 2, label)
+        put(sheet, row, item_column, label)
         sheet.cell(row, first_input).fill = _INPUT_FILL
         put(sheet, row, key_column, key)
         put(sheet, row, key_column + 1, hint)
         row += 1
-    shown_section = None
+    headings = _Headings(sheet, merge=levels > 1)
     for entry in form.items:
-        if entry.section is not shown_section:
-            shown_section = entry.section
-            put(sheet, row, 1, entry.heading)
-        put(sheet, row, 2, entry.item.name)
-        put(sheet, row, 3, cell_number(entry.item.points.value))
-        put(sheet, row, 4, entry.text("criterion"))
-        put(sheet, row, 5, entry.text("method"))
-        for column in range(1, 6):
+        headings.begin(entry.path, row)
+        put(sheet, row, item_column, entry.item.name)
+        put(sheet, row, item_column + 1, cell_number(entry.item.points.value))
+        put(sheet, row, item_column + 2, entry.text("criterion"))
+        put(sheet, row, item_column + 3, entry.text("method"))
+        for column in range(1, len(table) + 1):
             sheet.cell(row, column).alignment = _WRAP
         row = _input_rows(sheet, entry.inputs, row, first_input, len(inputs), validations)
+    headings.end(row)
     if form.other_facts:
         put(sheet, row, 1, "其他事实")
-        put(sheet, row, 4, "等级条件、否决条件或派生值用到的事实")
+        put(sheet, row, item_column + 2, "等级条件、否决条件或派生值用到的事实")
         row = _input_rows(sheet, form.other_facts, row, first_input, len(inputs), validations)
+
+
+class _Headings:
+    """The level columns of the 评分表: a section's (or group's) heading in its level's column on
+    the row where its first item is. With groups, each heading is merged down over the rows of all
+    its items; a rubric without groups keeps its single 类型 column unmerged, as it always was."""
+
+    def __init__(self, sheet: Worksheet, merge: bool) -> None:
+        self.sheet, self.merge = sheet, merge
+        self.open: list[tuple[ast.Container, int]] = []  # per level: the section or group, its first row
+
+    def begin(self, path: tuple[ast.Container, ...], row: int) -> None:
+        """An item at `row` inside `path` (its section, then its groups): close the levels it leaves,
+        and write the headings of those it enters."""
+        kept = 0
+        while kept < min(len(path), len(self.open)) and self.open[kept][0] is path[kept]:
+            kept += 1
+        self._close(kept, row)
+        for level in range(kept, len(path)):
+            put(self.sheet, row, level + 1, heading_of(path[level]))
+            self.open.append((path[level], row))
+
+    def end(self, row: int) -> None:
+        """After the last item, at the first free row."""
+        self._close(0, row)
+
+    def _close(self, keep: int, row: int) -> None:
+        while len(self.open) > keep:
+            _, first = self.open.pop()
+            column = len(self.open) + 1
+            if self.merge and row - 1 > first:
+                self.sheet.merge_cells(start_row=first, start_column=column, end_row=row - 1, end_column=column)
 
 
 def _input_rows(sheet: Worksheet, inputs: Sequence[Input], row: int, first: int, count: int,
