@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from ..lang import ast
 from ..core.diagnostics import EvidenceError
 from ..plan.evidence import Evidence, EvidenceSpec, Judgement, Locate, identifier_text, open_evidence, read_evidence
-from .fastpath import FastPath, FastScores, FastState, inline_grading
+from .fastpath import FastPath, FastScores, FastState, grades_of, inline_grading
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, ExprCompiler, Value, group_rate
 from ..plan.grading import GradePlan, grade_plan
 from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
@@ -28,7 +28,7 @@ from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import (NO_CONTEXT, NOTHING_GIVEN, REASONS, ChoiceResult, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, ResultWarning, SectionResult,
+from .result import (NO_CONTEXT, NOTHING_ADDED, NOTHING_GIVEN, Graded, REASONS, ChoiceResult, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, ResultWarning, SectionResult,
                      VetoResult)
 from ..core.sourcetext import SourceTexts, Template, show_value
 
@@ -382,6 +382,8 @@ class Evaluator:
         # the schemes (by the name the rubric gives) graded inside the generated function, in order
         self.inline_schemes = {name: plan for name, plan in (schemes or {}).items() if inline_grading(plan)}
         self.inline_names = tuple(self.inline_schemes)
+        self.one_inline = next(((name, plan.names) for name, plan in self.inline_schemes.items()), None) \
+            if len(self.inline_schemes) == 1 else None
         self.fast = FastPath(self)
 
     @classmethod
@@ -535,9 +537,24 @@ class Evaluator:
         identifier = data.get("id")
         if identifier is not None and identifier.__class__ is not str:
             identifier = identifier_text(identifier)
+        added = NOTHING_ADDED if gap is None and not consequences else Graded(consequences, gap or NOTHING_GIVEN)
         return Result(graph.rubric, graph.title, points(state.total), points(state.regular_max), True in state.vetoes,
-                      parts, NOTHING_GIVEN if levels is None else levels, consequences,
-                      NOTHING_GIVEN if gap is None else gap, identifier, NO_CONTEXT, rubric)
+                      parts, NOTHING_GIVEN if levels is None else levels, identifier, NO_CONTEXT, rubric, added)
+
+    def fast_graded(self, state: FastState, data: Mapping[str, Any], explain: bool, rubric: CheckedRubric | None,
+                    gap: Mapping[str, Gap] | Lazy | None = None) -> Result:
+        """The fast path's result with the level of each scheme the generated function graded
+        inline (`inline_schemes`); each level's reasons are written when first read."""
+        parts = _FastParts(self, state, explain, rubric)
+        if self.one_inline is not None:  # the usual rubric: one scheme
+            name, names = self.one_inline
+            index, by_score, steps, vetoed = state.grades
+            levels = {name: LevelResult(name, names[index], names[by_score], steps, vetoed is True, parts)}
+        else:
+            levels = {name: LevelResult(name, plan.names[index], plan.names[by_score], steps, vetoed, parts)
+                      for (name, plan), (index, by_score, steps, vetoed) in zip(self.inline_schemes.items(),
+                                                                                grades_of(state))}
+        return self.fast_result(state, data, explain, rubric, levels, (), gap, parts)
 
     def fast_parts(self, state: FastState, explain: bool, rubric: CheckedRubric | None) -> Lazy:
         """The stand-in for a fast result's parts (and its inline-graded levels' reasons)."""

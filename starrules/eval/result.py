@@ -290,13 +290,27 @@ class Context:
 NO_CONTEXT = Context()
 
 
+@attrs.frozen
+class Graded:
+    """What grading adds to a result besides its levels: the measures (措施) that apply, the gap
+    to the next level (with `explain`: a `Lazy` worked out when read) and the 提示 texts that
+    hold. Most results have none of them: they share `NOTHING_ADDED`."""
+
+    consequences: tuple[Consequence, ...] = ()
+    gap: Mapping[str, Gap] | Lazy = NOTHING_GIVEN
+    notices: tuple[str, ...] = ()
+
+
+NOTHING_ADDED = Graded()
+
+
 @attrs.frozen(eq=False, slots=False)
 class Result:
-    """One branch's scores and levels. Parts read less often sit in two values — `Detail` (or a
-    `Lazy` for it) and `Context` — so a result is made with few fields: grading a branch makes
-    one, and each field set costs about as much as a line of the rubric's arithmetic. Not
-    slotted: attrs makes a frozen class with a `__dict__` by writing into it, about twice as fast
-    as setting slots through `object.__setattr__` (docs/performance.md)."""
+    """One branch's scores and levels. Parts read less often sit in three values — `Detail` (or
+    a `Lazy` for it), `Context` and `Graded` — so a result is made with few fields: grading a
+    branch makes one, and each field set costs about as much as a line of the rubric's
+    arithmetic. Not slotted: attrs makes a frozen class with a `__dict__` by writing into it,
+    about twice as fast as setting slots through `object.__setattr__` (docs/performance.md)."""
 
     rubric: str
     title: str | None
@@ -305,12 +319,10 @@ class Result:
     vetoed: bool
     _detail: Detail | Lazy = attrs.field(alias="detail", repr=_shown("sections"))
     levels: Mapping[str, LevelResult] = NOTHING_GIVEN
-    consequences: tuple[Consequence, ...] = ()
-    _gap: Mapping[str, Gap] | Lazy = attrs.field(default=NOTHING_GIVEN, alias="gap", repr=_not_worked_out)
     id: str | None = None
     _context: Context = attrs.field(default=NO_CONTEXT, alias="context", repr=False)
     _rubric: CheckedRubric | None = attrs.field(default=None, eq=False, repr=False, alias="graded_by")
-    notices: tuple[str, ...] = ()  # the texts of the rubric's 提示 lines that hold for this result
+    _added: Graded = attrs.field(default=NOTHING_ADDED, alias="added", repr=False)
 
     @classmethod
     def of(cls, rubric: str, title: str | None, total: Exact, max: Exact, vetoed: bool,
@@ -324,8 +336,9 @@ class Result:
            warnings: tuple[ResultWarning, ...] = ()) -> Result:
         """A result from its parts one by one."""
         context = NO_CONTEXT if not history and not raters and year is None else Context(history, raters, year)
+        added = Graded(consequences, gap, notices) if consequences or gap or notices else NOTHING_ADDED
         return cls(rubric, title, total, max, vetoed, Detail(sections, vetoes, facts, derived, values, warnings),
-                   levels, consequences, gap, id, context, graded_by, notices)
+                   levels, id, context, graded_by, added)
 
     @property
     def sections(self) -> tuple[SectionResult, ...]:
@@ -368,7 +381,7 @@ class Result:
     def gap(self) -> Mapping[str, Gap]:
         """Per scheme, the gap to the next level (when explaining), worked out when first read
         (from this result: the stand-in holds no reference back to it)."""
-        gap = self._gap
+        gap = self._added.gap
         return gap.part_of(self, "gap") if isinstance(gap, Lazy) else gap
 
     @property
@@ -377,12 +390,27 @@ class Result:
         made points when read), or None: then they are read from the sections."""
         return self._detail.part("values")  # type: ignore[no-any-return]
 
+    @property
+    def consequences(self) -> tuple[Consequence, ...]:
+        """The measures (措施) that apply to its levels."""
+        return self._added.consequences
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """The texts of the rubric's 提示 lines that hold for this result."""
+        return self._added.notices
+
     def graded(self, levels: Mapping[str, LevelResult], consequences: tuple[Consequence, ...],
                gap: Mapping[str, Gap] | Lazy, notices: tuple[str, ...] = ()) -> Result:
         """This result with its levels, measures, gap and notices (what `attrs.evolve` does,
         without its field-by-field introspection: grading calls this once per branch)."""
-        return Result(self.rubric, self.title, self.total, self.max, self.vetoed, self._detail, levels, consequences,
-                      gap, self.id, self._context, self._rubric, notices)
+        added = Graded(consequences, gap, notices) if consequences or gap or notices else NOTHING_ADDED
+        return Result(self.rubric, self.title, self.total, self.max, self.vetoed, self._detail, levels, self.id,
+                      self._context, self._rubric, added)
+
+    def with_notices(self, notices: tuple[str, ...]) -> Result:
+        """This result with these 提示 texts."""
+        return attrs.evolve(self, added=attrs.evolve(self._added, notices=notices))
 
     def _compared(self) -> tuple[object, ...]:
         """What equality compares: every part as it reads (lazy parts made), not the rubric."""
@@ -403,7 +431,7 @@ class Result:
         state = {field.name: getattr(self, field.name) for field in attrs.fields(Result)}
         state.update({name: dict(value) for name, value in state.items() if value is NOTHING_GIVEN})
         state.update(_detail=Detail(self.sections, self.vetoes, self.facts, self.derived, warnings=self.warnings),
-                     _gap=dict(self.gap),
+                     _added=Graded(self.consequences, dict(self.gap), self.notices),
                      _context=self._context.made_plain())
         return state
 

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, NoReturn
 
-import attrs
 
 from ..core.diagnostics import EvidenceError
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, Value, group_values
@@ -27,7 +26,7 @@ from ..check.model import CheckedRubric
 from ..core.numbers import format_decimal
 from ..core.reporter import Reporter
 from ..eval.evaluator import evaluator_for
-from ..eval.fastpath import FastState, Slow, grades_of
+from ..eval.fastpath import FastState, Slow
 from ..eval.raters import evaluate_located
 from ..eval.result import Consequence, Gap, Lazy, LevelResult, Result
 from ..plan.evidence import YEAR_KEYS, Locate, open_evidence
@@ -261,8 +260,11 @@ def evaluate_graded(rubric: CheckedRubric, evidence: Mapping[str, Any] | str | o
                 state = route.function(evidence)
             except Slow:
                 return grade_result(rubric, _referenced(rubric, route, evidence, None, explain), schemes, explain)
-            return route.finished(state, evidence, explain) if schemes is None else route.ungraded(state, evidence,
-                                                                                                  explain)
+            if schemes is not None:
+                return route.ungraded(state, evidence, explain)
+            if route.plain and not explain:
+                return route.ev.fast_graded(state, evidence, False, rubric)
+            return route.finished(state, evidence, explain)
         if rubric.raters is None:  # located only if the reference reads it
             refuse_before_scoring(rubric, evidence)
             return _graded_dict(rubric, route, evidence, None, explain, schemes)
@@ -311,7 +313,8 @@ class _FastRoute:
     names and the grader when the scheme has measures (措施). `direct`: the rubric's branches
     can take `graded` (no raters, no 适用 condition to check on the evidence first)."""
 
-    __slots__ = ("rubric", "ev", "fast", "function", "graders", "one", "every_scheme", "notices", "applies", "direct")
+    __slots__ = ("rubric", "ev", "fast", "function", "graders", "measured", "every_scheme", "notices", "applies",
+                 "direct", "plain")
 
     def __init__(self, rubric: CheckedRubric) -> None:
         self.rubric = rubric
@@ -320,12 +323,13 @@ class _FastRoute:
         self.function = ev.fast.function or _too_deep
         graders = [(name, grader_for(rubric, name)) for name in ev.inline_schemes]
         self.graders = tuple((name, g.levels, g if g.consequences else None) for name, g in graders)
-        # the usual rubric: one scheme graded inline, with no measures (its name and level names)
-        self.one = self.graders[0][:2] if len(self.graders) == 1 and self.graders[0][2] is None else None
+        self.measured = any(measured is not None for _, _, measured in self.graders)
         self.every_scheme = len(graders) == len(rubric.schemes)
         self.notices = bool(notice_plans(rubric))
         self.applies = rubric.applies is not None
         self.direct = ev.fast.function is not None and self.every_scheme and rubric.raters is None and not self.applies
+        # and the result is the generated function's, with nothing to add (no measures, no notices)
+        self.plain = self.direct and not self.measured and not self.notices
 
     def ungraded(self, state: FastState, evidence: Mapping[str, Any], explain: bool) -> Result:
         """The result of a state, graded under no scheme."""
@@ -335,20 +339,12 @@ class _FastRoute:
     def finished(self, state: FastState, evidence: Mapping[str, Any], explain: bool) -> Result:
         """The result of a state the generated function graded inline."""
         rubric, ev = self.rubric, self.ev
-        parts = ev.fast_parts(state, explain, rubric)  # writes each level's reasons when first read
-        consequences: tuple[Consequence, ...] = ()
-        if self.one is not None:
-            name, names = self.one
-            index, by_score, steps, vetoed = state.grades
-            levels = {name: LevelResult(name, names[index], names[by_score], steps, vetoed is True, parts)}
-        else:
-            levels = {}
-            for (name, names, measured), (index, by_score, steps, vetoed) in zip(self.graders, grades_of(state)):
-                levels[name] = LevelResult(name, names[index], names[by_score], steps, vetoed, parts)
-                if measured is not None:  # the fast path reads no history
-                    consequences += tuple(measured.measures_in({}, names[index]))
         gap = _LaterGap(rubric, ev.inline_names) if explain else None
-        result = ev.fast_result(state, evidence, explain, rubric, levels, consequences, gap, parts)
+        result = ev.fast_graded(state, evidence, explain, rubric, gap)
+        if self.measured:  # the fast path reads no history
+            consequences = tuple(c for (name, _, measured) in self.graders if measured is not None
+                                 for c in measured.measures_in({}, result.levels[name].level))
+            result = result.graded(result.levels, consequences, gap or {})
         if self.applies:
             refuse_unless_applies(rubric, result_values(result))
         return with_notices(rubric, result) if self.notices else result
@@ -390,7 +386,7 @@ def notices_of(rubric: CheckedRubric, result: Result, values: Values | None = No
 
 
 def with_notices(rubric: CheckedRubric, result: Result) -> Result:
-    return attrs.evolve(result, notices=notices_of(rubric, result))
+    return result.with_notices(notices_of(rubric, result))
 
 
 class _LaterGap(Lazy):
