@@ -254,17 +254,17 @@ def evaluate_graded(rubric: CheckedRubric, evidence: Mapping[str, Any] | str | o
     does not give its own."""
     if type(evidence) is dict and year is None:
         route = rubric.compiled.made(_FastRoute) or rubric.compiled.get(_FastRoute, lambda: _FastRoute(rubric))
-        ungraded = schemes.__class__ in (tuple, list) and not schemes
-        if route.direct and (schemes is None or ungraded):  # the common cases, in as few calls as can be
+        # the common cases, in as few steps as can be: graded by the rubric's schemes, or by none
+        if route.direct and (schemes is None or (schemes.__class__ in (tuple, list) and not schemes)):
             try:
                 state = route.function(evidence)
             except Slow:
                 return grade_result(rubric, _referenced(rubric, route, evidence, None, explain), schemes, explain)
-            if schemes is not None:
-                return route.ungraded(state, evidence, explain)
-            if route.plain and not explain:
-                return route.ev.fast_graded(state, evidence, False, rubric)
-            return route.finished(state, evidence, explain)
+            if schemes is None:
+                if route.plain and not explain:
+                    return route.ev.fast_graded(state, evidence, False, rubric)
+                return route.finished(state, evidence, explain)
+            return route.ungraded(state, evidence, explain)
         if rubric.raters is None:  # located only if the reference reads it
             refuse_before_scoring(rubric, evidence)
             return _graded_dict(rubric, route, evidence, None, explain, schemes)
