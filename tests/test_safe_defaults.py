@@ -113,3 +113,15 @@ def test_filling_only_two_satisfaction_rates_does_not_make_five_stars() -> None:
     with pytest.raises(EvidenceError) as info:
         rubric.evaluate({"党员满意率": "100%", "群众满意率": "100%"})
     assert set(missing_names(info.value)) == set(rubric.facts) - set(rates)  # all 35 other facts (机关星级评定 has no 酌情 item)
+
+
+def test_a_missing_fact_is_to_be_filled_not_defaulted() -> None:
+    """E501's hint tells whoever fills the evidence to give the fact; it no longer suggests a 默认
+    (a favourable default is what this file forbids)."""
+    rubric = starrules.loads("标准 R { 事实 按期换届: 是否  类型 S 2分 { 项目 I 2分 { 扣 2分 如果 非 按期换届 } } }")
+    with pytest.raises(EvidenceError) as raised:
+        rubric.evaluate({})
+    (diagnostic,) = raised.value.diagnostics
+    assert diagnostic.code == "E501" and diagnostic.message == "缺少事实“按期换届”(是否(是/否、true/false))"
+    assert diagnostic.hint == "在证据中填上 \"按期换届\": …(没有默认值的事实必须填写,空着不会按有利的一方计分)"
+    assert "默认”" not in (diagnostic.hint or "")

@@ -123,7 +123,7 @@ FACT_MESSAGES: Mapping[str, str] = MappingProxyType({
     NOT_LISTED: "“{name}”的值“{value}”不在可选范围内({choices})",
     TOO_LONG: "“{name}”的数字位数过多(写成普通小数最多 {digits} 位)",
 })
-MISSING_FACT_HINT = "在证据中加上 \"{name}\": …,或在标准中给它写“默认”"
+MISSING_FACT_HINT = "在证据中填上 \"{name}\": …(没有默认值的事实必须填写,空着不会按有利的一方计分)"
 
 # the 是否 words in lower case (read_flag: any case, spaces around)
 FLAG_WORDS: Mapping[str, bool] = MappingProxyType({"是": True, "true": True, "否": False, "false": False})
