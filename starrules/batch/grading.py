@@ -26,7 +26,7 @@ import numpy.typing as npt
 from ..check.model import CheckedRubric
 from ..lang.ast import GROUP_PARTS
 from ..eval.evaluator import evaluator_for
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY
+from ..plan.expressions import BELOW_PASS_KEY, EMPTY_GROUP_RATE, TOTAL_KEY
 from ..plan.grading import Condition, GradePlan, grade_plan
 from ..plan.applies import applies_plan
 from ..plan.notices import notice_plans
@@ -127,7 +127,7 @@ class VectorGrader:
             step = self.grid.step
             return Q(maximum * step.numerator, step.denominator)
         empty = maximum == 0
-        return Q(np.where(empty, 1, scores.sections[k]), np.where(empty, 1, maximum))
+        return Q(np.where(empty, EMPTY_GROUP_RATE, scores.sections[k]), np.where(empty, 1, maximum))
 
 
 class _Chunk:

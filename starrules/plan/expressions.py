@@ -39,10 +39,13 @@ class DivisionByZero(Exception):
         return EvidenceError(reporter.diagnostics)
 
 
+EMPTY_GROUP_RATE = 1  # the 得分率 of a group with nothing applicable: it has nothing to lose (100%)
+
+
 def group_rate(score: Exact, maximum: Exact) -> Exact:
-    """`@组.得分率`: a section's or group's score over its applicable maximum, exact; 100% when
-    nothing in it applies (it has nothing to lose)."""
-    return exact(Fraction(score) / maximum) if maximum else 1
+    """`@组.得分率`: a section's or group's score over its applicable maximum, exact
+    (`EMPTY_GROUP_RATE` when nothing in it applies)."""
+    return exact(Fraction(score) / maximum) if maximum else EMPTY_GROUP_RATE
 
 
 def group_values(name: str, score: Exact, maximum: Exact) -> dict[str, Exact]:
