@@ -151,6 +151,7 @@ class Reference:
             return sections[section.name]
 
         maxima: dict[str, Fraction] = {}
+        self.maxima = maxima  # each section's and group's applicable maximum (a bonus or penalty section's cap)
         for section in rubric.sections:
             group(section)
             section_max = maxima[section.name]
@@ -170,5 +171,6 @@ class Reference:
                 self.scores[item.name] = self.item(item, extra.kind)
                 subtotal += self.scores[item.name]
             sections[extra.display_name] = min(subtotal, extra.cap.value)
+            maxima[extra.display_name] = extra.cap.value
             total += sections[extra.display_name] if extra.kind == "bonus" else -sections[extra.display_name]
         return max(total, Fraction(0)), dict(self.scores), sections

@@ -74,6 +74,10 @@ class ReferenceValues(Reference):
             return self.final_total
         if isinstance(e, ast.BelowPassRef):
             return self.below_pass
+        if isinstance(e, ast.ScoreRef) and e.part is not None:  # @组.满分 / @组.得分率 (100% when nothing applies)
+            maximum = self.maxima[e.name]
+            return maximum if e.part == "max" else \
+                self.section_scores[e.name] / maximum if maximum else Fraction(1)
         if isinstance(e, ast.ScoreRef) and e.name not in self.scores:
             return self.section_scores[e.name]
         return super().value(e)

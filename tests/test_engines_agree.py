@@ -149,7 +149,14 @@ def spoil(draw: st.DrawFn, rubric: Rubric, row: dict[str, Any]) -> tuple[dict[st
 def scheme_condition(draw: st.DrawFn, observed: Observed) -> str:
     """A level or 降档 condition: on facts (one with a default) and 令 values, on an @section or
     @item score or 总分 at a value some row has, or on 未达标类型数."""
-    kind = draw(st.sampled_from(["fact", "fact", "section", "section", "item", "total", "below"]))
+    kind = draw(st.sampled_from(["fact", "fact", "section", "section", "item", "total", "below", "rate", "max"]))
+    if kind == "rate":  # @组.得分率 at a rate some row has (a fraction: compared through a division)
+        name = draw(st.sampled_from(sorted(observed.rates)))
+        rate = draw(st.sampled_from(observed.rates[name]))
+        return f"@{name}.得分率 {draw(st.sampled_from(['>=', '<', '=']))} {rate.numerator} / {rate.denominator}"
+    if kind == "max":  # @组.满分: the applicable maximum, lower where items are 不适用
+        name = draw(st.sampled_from(sorted(observed.maxima)))
+        return f"@{name}.满分 {draw(st.sampled_from(['>=', '<']))} {fmt(draw(st.sampled_from(observed.maxima[name])))}"
     if kind in ("section", "item"):
         name = draw(st.sampled_from(sorted(observed.sections if kind == "section" else observed.items)))
         seen = observed.sections[name] if kind == "section" else observed.items[name]
@@ -170,17 +177,26 @@ class Observed:
     totals: list[Fraction]
     sections: dict[str, list[Fraction]]
     items: dict[str, list[Fraction]]
+    rates: dict[str, list[Fraction]]  # per section and group, its 得分率 (100% when nothing applies)
+    maxima: dict[str, list[Fraction]]  # and its applicable maximum
 
     @classmethod
     def of(cls, rubric: Rubric, rows: list[dict[str, Any]]) -> Observed:
-        found = cls([], {s.name: [] for s in rubric.sections}, {i.name: [] for i in rubric.items})
+        groups = [g.name for s in rubric.sections for g in (s, *s.nested())]
+        found = cls([], {s.name: [] for s in rubric.sections}, {i.name: [] for i in rubric.items},
+                    {g: [] for g in groups}, {g: [] for g in groups})
         for row in rows:
-            total, items, sections = ReferenceValues(rubric, row).score()
+            reference = ReferenceValues(rubric, row)
+            total, items, sections = reference.score()
             found.totals.append(total)
             for name in found.sections:
                 found.sections[name].append(sections[name])
             for name in found.items:
                 found.items[name].append(items[name])
+            for name in groups:
+                maximum = reference.maxima[name]
+                found.maxima[name].append(maximum)
+                found.rates[name].append(sections[name] / maximum if maximum else Fraction(1))
         return found
 
 
