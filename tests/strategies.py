@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 from hypothesis import strategies as st
 
 from starrules import ast
@@ -20,7 +21,10 @@ COMPARE_SPELLINGS = {"<": ["<", "K_FEWER", "K_LOWER"], "<=": ["<=", "K_NOT_MORE"
 
 LEAVES = st.one_of(
     NUMBERS, PERCENTS, st.builds(ast.Bool, st.booleans()), st.builds(ast.NameRef, NAMES),
-    st.builds(ast.ScoreRef, NAMES), st.just(ast.TotalRef()), st.just(ast.BelowPassRef()))
+    st.builds(ast.ScoreRef, NAMES),
+    st.builds(ast.ScoreRef, NAMES, path=st.lists(NAMES, max_size=2).map(tuple),  # @组.班子建设.得分率
+              part=st.sampled_from([None, "rate", "max"])),
+    st.just(ast.TotalRef()), st.just(ast.BelowPassRef()))
 
 
 def _compare(draw_args: tuple[str, ast.Expr, ast.Expr, int]) -> ast.Compare:
@@ -67,6 +71,14 @@ CLAUSES = st.one_of(
 ITEMS = st.builds(ast.Item, NAMES, POINTS, st.lists(CLAUSES, max_size=4).map(tuple),
                   spelling=st.sampled_from(["K_ITEM", "K_INDICATOR"]))
 ITEM_LISTS = st.lists(ITEMS, max_size=3).map(tuple)
+
+
+def _holding(section: ast.Section, groups: list[ast.Section]) -> ast.Section:
+    """`section` with `groups` written after its own items: its items then list theirs too, as the
+    parser gives them."""
+    return attrs.evolve(section, items=(*section.items, *(i for g in groups for i in g.items)), groups=tuple(groups))
+
+
 FACT_TYPES = st.one_of(st.builds(ast.FactType, st.sampled_from(["bool", "count", "number", "ratio"])),
                        st.builds(ast.FactType, st.just("choice"), st.lists(NAMES, min_size=1, max_size=3).map(tuple)))
 DEFAULTS = st.none() | NUMBERS | PERCENTS | st.builds(ast.Bool, st.booleans()) | st.builds(ast.NameRef, NAMES)
@@ -78,6 +90,12 @@ STATEMENTS = st.one_of(
     st.builds(ast.Let, NAMES, EXPRS),
     st.builds(ast.Section, NAMES, POINTS, st.none() | POINTS, st.none() | PERCENTS, ITEM_LISTS,
               spelling=st.sampled_from(["K_SECTION", "K_MODULE"])),
+    st.builds(lambda section, groups: _holding(section, groups),  # a 类型 with 类型s in it, two deep at most
+              st.builds(ast.Section, NAMES, POINTS, st.none() | POINTS, st.none() | PERCENTS, ITEM_LISTS),
+              st.lists(st.builds(lambda section, groups: _holding(section, groups),
+                                 st.builds(ast.Section, NAMES, POINTS, st.none() | POINTS, st.none(), ITEM_LISTS),
+                                 st.lists(st.builds(ast.Section, NAMES, POINTS, st.none(), st.none(), ITEM_LISTS),
+                                          max_size=1)), min_size=1, max_size=2)),
     st.builds(ast.ExtraSection, st.sampled_from(["bonus", "penalty"]), st.none() | NAMES, POINTS, ITEM_LISTS),
     st.builds(ast.Veto, EXPRS, st.none() | NAMES, OPTIONAL_TEXT),
     st.builds(ast.Raters, st.lists(st.builds(ast.RaterWeight, NAMES, PERCENTS) | st.builds(ast.RaterOverride, NAMES),

@@ -289,3 +289,39 @@ def test_the_gap_re_scores_groups_before_their_section() -> None:
     # alone closes it; each fix's worth is measured through the groups' and sections' clamps
     assert (gap.next_level, gap.points_needed, gap.reachable) == ("优秀", 3, True)
     assert [(f.item, f.points) for f in gap.fixes] == [("场所", 4)]
+
+
+PARENT = """
+标准 通用 {
+    事实 甲: 是否
+    类型 组织建设 20分 {
+        类型 班子建设 10分 {
+            项目 班子 6分 { 扣 2分 如果 非 甲 }
+            项目 制度 4分 { 酌情 }
+        }
+        项目 学习 10分 { 酌情 }
+    }
+}
+"""
+
+
+def test_a_child_standard_merges_groups_by_name() -> None:
+    text = PARENT + """
+    标准 农村 继承 通用 {
+        类型 组织建设 20分 {
+            类型 班子建设 10分 { 项目 班子 6分 { 扣 3分 如果 非 甲 } }
+            项目 制度 4分 { 扣 4分 如果 非 甲 }
+            类型 阵地 0分 { }
+        }
+        删除 项目 学习
+    }
+    """
+    rubric = loads(text, rubric="农村")
+    result = rubric.evaluate({"甲": False})
+    section = result.sections[0]
+    # 班子 is the child's (6 - 3 = 3); 制度, written in the section itself, replaces the parent's inside
+    # 班子建设 (4 - 4 = 0); 学习 is removed: 班子建设 3 + 阵地 0 = 3; the groups keep the parent's order
+    assert [i.name for i in section.items] == ["班子", "制度"]
+    assert [(g.name, g.score, [i.name for i in g.items]) for g in section.groups] == \
+        [("班子建设", 3, ["班子", "制度"]), ("阵地", 0, [])]
+    assert result.total == 3

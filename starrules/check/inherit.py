@@ -53,8 +53,7 @@ def _overlay(body: list[ast.RubricStatement], statement: ast.RubricStatement, re
     elif isinstance(statement, ast.Section):
         base = body[index]
         assert isinstance(base, ast.Section)
-        items = _merge_items(base.items, statement.items)
-        body[index] = attrs.evolve(statement, items=items, choices=_merge_choices(base.choices, statement.choices, items))
+        body[index] = _merge_section(base, statement)
     elif isinstance(statement, ast.ExtraSection):
         body[index] = attrs.evolve(statement, items=_merge_items(body[index].items, statement.items))  # type: ignore[union-attr]
     else:
@@ -89,6 +88,41 @@ def _merge_choices(base: tuple[ast.Choice, ...], child: tuple[ast.Choice, ...],
     return kept + child
 
 
+def _merge_section(base: ast.Section, child: ast.Section) -> ast.Section:
+    """A section (or group) of the parent with the child's of the same name laid over it: the
+    child's header; its own items replace the parent's own ones by name, new ones appended; its
+    groups merged the same way with the parent's groups of the same name, new ones appended. Its
+    items are then its own followed by its groups', each group's in its order."""
+    inner = {item.name for group in base.groups for item in group.items}
+    own = _merge_items(base.own_items, tuple(i for i in child.own_items if i.name not in inner))
+    # an item the child writes in the section itself replaces the parent's where it stands, in a group too
+    deeper = {item.name: item for item in child.own_items if item.name in inner}
+    children = {group.name: group for group in child.groups}
+    groups = [_merge_section(group, children.pop(group.name)) if group.name in children else group
+              for group in (_replacing(g, deeper) for g in base.groups)]
+    groups += [group for group in child.groups if group.name in children]
+    items = (*own, *(item for group in groups for item in group.items))
+    return attrs.evolve(child, items=items, choices=_merge_choices(base.choices, child.choices, own),
+                        groups=tuple(groups))
+
+
+def _replacing(section: ast.Section, items: dict[str, ast.Item]) -> ast.Section:
+    """The section with its items of these names (in its groups too) replaced."""
+    if not items or not any(item.name in items for item in section.items):
+        return section
+    groups = tuple(_replacing(group, items) for group in section.groups)
+    replaced = {id(old): new for group_old, group_new in zip(section.groups, groups)
+                for old, new in zip(group_old.items, group_new.items)}
+    return attrs.evolve(section, items=tuple(replaced.get(id(i), items.get(i.name, i)) for i in section.items),
+                        groups=groups)
+
+
+def _without_item(section: ast.Section, name: str) -> ast.Section:
+    """The section with item `name` taken out, from its groups too."""
+    groups = tuple(_without_item(group, name) for group in section.groups)
+    return attrs.evolve(section, items=tuple(i for i in section.items if i.name != name), groups=groups)
+
+
 def _merge_items(base: tuple[ast.Item, ...], child: tuple[ast.Item, ...]) -> tuple[ast.Item, ...]:
     replaced = {item.name: item for item in child}
     merged = [replaced.pop(item.name, item) for item in base]
@@ -105,7 +139,8 @@ def _remove(body: list[ast.RubricStatement], statement: ast.Remove, reporter: Re
             if statement.kind == "item":
                 kept = tuple(i for i in existing.items if i.name != statement.name)
                 if len(kept) != len(existing.items):
-                    body[index] = attrs.evolve(existing, items=kept)
+                    body[index] = _without_item(existing, statement.name) if isinstance(existing, ast.Section) \
+                        else attrs.evolve(existing, items=kept)
                     return
                 names.extend(i.name for i in existing.items)
             elif existing.name:

@@ -338,14 +338,15 @@ class Section:
     def free_items(self) -> tuple[Item, ...]:
         """The items outside every 取其高 / 任选其一 and every group: each counts in the section's
         score itself."""
-        inside = {i.name for c in self.choices for i in c.items} | {i.name for g in self.groups for i in g.items}
-        return tuple(i for i in self.items if i.name not in inside)
+        # by identity: a file with two items of one name (E202) is still printed whole by the formatter
+        inside = {id(i) for c in self.choices for i in c.items} | {id(i) for g in self.groups for i in g.items}
+        return tuple(i for i in self.items if id(i) not in inside)
 
     @property
     def own_items(self) -> tuple[Item, ...]:
         """The items outside its groups (in a choice or not)."""
-        inside = {i.name for g in self.groups for i in g.items}
-        return tuple(i for i in self.items if i.name not in inside)
+        inside = {id(i) for g in self.groups for i in g.items}
+        return tuple(i for i in self.items if id(i) not in inside)
 
     def nested(self) -> tuple[Section, ...]:
         """Its groups at every depth, each before the groups inside it."""
