@@ -137,6 +137,8 @@ def test_every_code_has_a_test() -> None:
     tested |= NOT_APPLICABLE_SCORED_CODES
     from tests.test_nested_groups import NESTED_GROUP_CODES
     tested |= NESTED_GROUP_CODES
+    from tests.test_sql_scoring import SQL_CODES
+    tested |= SQL_CODES
     assert tested | LIMIT_CODES | CONFINEMENT_CODES | READER_CODES | OUTPUT_CODES | APPLIES_CODES | SUBJECT_CODES \
         | NAMED_CONDITION_CODES | TOTAL_UNUSED_CODES == set(CODES)
 

@@ -105,6 +105,8 @@ CODES: dict[str, str] = {
     "E604": "输出文件所在的文件夹不存在",
     "E605": "输出文件已存在",
     "E606": "无法写入输出文件",
+    # SQL scoring (starrules.sql): what the query cannot compute yet, refused before it runs
+    "E607": "SQL 计分尚不支持",
     "W101": "未使用的名称",
     "W102": "项目分值之和少于类型分值",
     "W103": "扣分可能超过项目分值",
