@@ -23,6 +23,7 @@ from starrules.sql.runner import evidence_table, score_duckdb  # noqa: E402
 from starrules.sql.scoring import output_columns, scoring_sql  # noqa: E402
 from tests.reference_evaluator import Reference  # noqa: E402
 from tests.test_eval_properties import rubric_and_evidence  # noqa: E402
+from tests.test_choices import TEXT as CHOICES_EXAMPLE
 
 SQL_CODES = {"E607"}  # each has a test here (test_diagnostics counts them)
 RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
@@ -196,30 +197,8 @@ def test_duckdb_equals_the_reference_on_generated_rubrics(case: tuple[Rubric, di
     assert got["total"] == total
 
 
-PATHS = """标准 路径示例 {
-    满分 30
-    事实 管理路径选用: 选项(整体评价, 逐项)
-    事实 围护缺陷: 计数
-    类型 节能 20分 {
-        项目 基础 4分 { 酌情 }
-        取其高 节能路径 16分 {
-            项目 性能化 16分 { 酌情 }
-            路径 规定性 {
-                项目 围护 8分 { 每 围护缺陷 扣 2分  扣完为止 }
-                项目 设备 8分 { 酌情 }
-            }
-        }
-    }
-    类型 管理 10分 {
-        任选其一 管理路径 10分 以 管理路径选用 {
-            项目 整体评价 10分 { 酌情 }
-            路径 逐项 {
-                项目 制度 5分 { 酌情 }
-                项目 记录 5分 { 酌情 }
-            }
-        }
-    }
-}"""
+PATHS = CHOICES_EXAMPLE  # the 取其高 / 任选其一 example of docs/language.md, as tests/test_choices.py has it
+
 
 
 def test_best_of_and_chosen_paths_by_hand() -> None:
