@@ -28,7 +28,7 @@ from ..core.limits import Limits
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
-from .result import (NO_CONTEXT, NOTHING_ADDED, NOTHING_GIVEN, Graded, REASONS, ChoiceResult, ClauseTrace, Consequence, Gap, Grades, ItemResult, Lazy, LevelResult, Result, ResultWarning, SectionResult,
+from .result import (NO_CONTEXT, NOTHING_ADDED, NOTHING_GIVEN, Graded, REASONS, ChoiceResult, ClauseTrace, Gap, Grades, ItemResult, Lazy, LevelResult, Result, ResultWarning, SectionResult,
                      VetoResult)
 from ..core.sourcetext import SourceTexts, Template, show_value
 
@@ -528,16 +528,16 @@ class Evaluator:
                 tuple(_veto_result(rule, fired, run, self) for rule, fired in vetoes))
 
     def fast_result(self, state: FastState, data: Mapping[str, Any], explain: bool, rubric: CheckedRubric | None,
-                    levels: Mapping[str, LevelResult] | None = None, consequences: tuple[Consequence, ...] = (),
-                    gap: Mapping[str, Gap] | Lazy | None = None, parts: Lazy | None = None) -> Result:
+                    levels: Mapping[str, LevelResult] | None = None, gap: Mapping[str, Gap] | Lazy | None = None,
+                    parts: Lazy | None = None) -> Result:
         """The fast path's scores, with levels when the caller graded them from the state; the
-        other parts of the result are made when first read (by `parts`, from `fast_parts`)."""
+        other parts of the result are made when first read (by `parts`, a `_FastParts`)."""
         parts = parts or _FastParts(self, state, explain, rubric)
         points, graph = self.grid.points, self.graph
         identifier = data.get("id")
         if identifier is not None and identifier.__class__ is not str:
             identifier = identifier_text(identifier)
-        added = NOTHING_ADDED if gap is None and not consequences else Graded(consequences, gap or NOTHING_GIVEN)
+        added = NOTHING_ADDED if gap is None else Graded(gap=gap)
         return Result(graph.rubric, graph.title, points(state.total), points(state.regular_max), True in state.vetoes,
                       parts, NOTHING_GIVEN if levels is None else levels, identifier, NO_CONTEXT, rubric, added)
 
@@ -554,17 +554,14 @@ class Evaluator:
             levels = {name: LevelResult(name, plan.names[index], plan.names[by_score], steps, vetoed, parts)
                       for (name, plan), (index, by_score, steps, vetoed) in zip(self.inline_schemes.items(),
                                                                                 grades_of(state))}
-        return self.fast_result(state, data, explain, rubric, levels, (), gap, parts)
+        return self.fast_result(state, data, explain, rubric, levels, gap, parts)
 
-    def fast_parts(self, state: FastState, explain: bool, rubric: CheckedRubric | None) -> Lazy:
-        """The stand-in for a fast result's parts (and its inline-graded levels' reasons)."""
-        return _FastParts(self, state, explain, rubric)
-
-    def _state_run(self, state: FastState, values: dict[str, Value]) -> tuple[Run, list[tuple[_Rule, bool]]]:
-        """A finished untraced run rebuilt from the fast path's state and its fact and derived `values`."""
+    def _state_run(self, state: FastState, scores: FastScores,
+                   values: dict[str, Value]) -> tuple[Run, list[tuple[_Rule, bool]]]:
+        """A finished untraced run rebuilt from the fast path's state, its item and section
+        `scores` and its fact and derived `values`."""
         grid = self.grid
         run = Run(Evidence(values, {}, {}), explain=False)
-        scores = self.fast.scores(state)
         for plan, units, left_out in zip(self.item_plans.values(), scores.items, scores.left_out):
             run.units[plan.id] = units
             run.values[f"@{plan.name}"] = grid.points(units)
@@ -634,7 +631,7 @@ class _FastParts(Lazy):
                           for name, units, (level, why) in zip(ev.evidence_spec.judged, state.judged, notes)
                           if units is not None}
             return ev._detail(*ev._trace(Evidence(dict(self.facts()), judgements, {}), True))
-        return ev._detail(*ev._state_run(state, {**dict(self.facts()), **dict(self.derived())}))
+        return ev._detail(*ev._state_run(state, self.scores(), {**dict(self.facts()), **dict(self.derived())}))
 
     def part(self, name: str) -> Any:
         if name.startswith(REASONS):

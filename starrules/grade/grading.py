@@ -309,12 +309,12 @@ def _referenced(rubric: CheckedRubric, route: _FastRoute, data: dict[str, Any], 
 
 class _FastRoute:
     """What scoring and grading a dict on the fast path needs of a rubric, looked up once: the
-    evaluator, its generated function, and per scheme it grades inline the name, the level
-    names and the grader when the scheme has measures (措施). `direct`: the rubric's branches
-    can take `graded` (no raters, no 适用 condition to check on the evidence first)."""
+    evaluator, its generated function, and the grader of each scheme graded inline that has
+    measures (措施). `direct`: the rubric's branches go straight to the generated function (no
+    raters, no 适用 condition to check on the evidence first)."""
 
-    __slots__ = ("rubric", "ev", "fast", "function", "graders", "measured", "every_scheme", "notices", "applies",
-                 "direct", "plain")
+    __slots__ = ("rubric", "ev", "fast", "function", "measured", "every_scheme", "notices", "applies", "direct",
+                 "plain")
 
     def __init__(self, rubric: CheckedRubric) -> None:
         self.rubric = rubric
@@ -322,8 +322,7 @@ class _FastRoute:
         self.fast = ev.fast
         self.function = ev.fast.function or _too_deep
         graders = [(name, grader_for(rubric, name)) for name in ev.inline_schemes]
-        self.graders = tuple((name, g.levels, g if g.consequences else None) for name, g in graders)
-        self.measured = any(measured is not None for _, _, measured in self.graders)
+        self.measured = tuple((name, grader) for name, grader in graders if grader.consequences)
         self.every_scheme = len(graders) == len(rubric.schemes)
         self.notices = bool(notice_plans(rubric))
         self.applies = rubric.applies is not None
@@ -342,8 +341,8 @@ class _FastRoute:
         gap = _LaterGap(rubric, ev.inline_names) if explain else None
         result = ev.fast_graded(state, evidence, explain, rubric, gap)
         if self.measured:  # the fast path reads no history
-            consequences = tuple(c for (name, _, measured) in self.graders if measured is not None
-                                 for c in measured.measures_in({}, result.levels[name].level))
+            consequences = tuple(c for name, grader in self.measured
+                                 for c in grader.measures_in({}, result.levels[name].level))
             result = result.graded(result.levels, consequences, gap or {})
         if self.applies:
             refuse_unless_applies(rubric, result_values(result))
