@@ -304,6 +304,12 @@ class Graded:
 NOTHING_ADDED = Graded()
 
 
+def graded_parts(consequences: tuple[Consequence, ...], gap: Mapping[str, Gap] | Lazy,
+                 notices: tuple[str, ...]) -> Graded:
+    """These as a `Graded`, the shared `NOTHING_ADDED` when there are none."""
+    return Graded(consequences, gap, notices) if consequences or gap or notices else NOTHING_ADDED
+
+
 @attrs.frozen(eq=False, slots=False)
 class Result:
     """One branch's scores and levels. Parts read less often sit in three values — `Detail` (or
@@ -336,9 +342,8 @@ class Result:
            warnings: tuple[ResultWarning, ...] = ()) -> Result:
         """A result from its parts one by one."""
         context = NO_CONTEXT if not history and not raters and year is None else Context(history, raters, year)
-        added = Graded(consequences, gap, notices) if consequences or gap or notices else NOTHING_ADDED
         return cls(rubric, title, total, max, vetoed, Detail(sections, vetoes, facts, derived, values, warnings),
-                   levels, id, context, graded_by, added)
+                   levels, id, context, graded_by, graded_parts(consequences, gap, notices))
 
     @property
     def sections(self) -> tuple[SectionResult, ...]:
@@ -404,9 +409,8 @@ class Result:
                gap: Mapping[str, Gap] | Lazy, notices: tuple[str, ...] = ()) -> Result:
         """This result with its levels, measures, gap and notices (what `attrs.evolve` does,
         without its field-by-field introspection: grading calls this once per branch)."""
-        added = Graded(consequences, gap, notices) if consequences or gap or notices else NOTHING_ADDED
         return Result(self.rubric, self.title, self.total, self.max, self.vetoed, self._detail, levels, self.id,
-                      self._context, self._rubric, added)
+                      self._context, self._rubric, graded_parts(consequences, gap, notices))
 
     def with_notices(self, notices: tuple[str, ...]) -> Result:
         """This result with these 提示 texts."""
