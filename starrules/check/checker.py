@@ -14,6 +14,7 @@ from .conditions import ProgramConditions, check_names, inline, program_conditio
 from .subject import check_subject
 from .inherit import flatten
 from ..core.limits import DEFAULT, Limits
+from .cycles import cycles
 from ..lang.loader import Program
 from .model import CheckedScheme, CheckReport, CheckedRubric
 from ..core.numbers import format_decimal, is_multiple
@@ -629,7 +630,7 @@ class _RubricChecker:
                 graph[f"@{item.name}"] = refs
                 spans[f"@{item.name}"] = item.name_span
         graph["总分"] = [f"类型 {c.display_name}" for c in self.containers]
-        for cycle in _cycles(graph):
+        for cycle in cycles(graph):
             start = next((n for n in cycle if n in spans), None)
             span = spans[start] if start else self.rubric.name_span
             self.reporter.report("E406", f"循环依赖:{' → '.join([*cycle, cycle[0]])}", span,
@@ -830,27 +831,3 @@ def _references(expr: ast.Expr, checker: _RubricChecker) -> list[str]:
         elif isinstance(node, ast.BelowPassRef):
             refs.extend(f"类型 {s.display_name}" for s in checker.sections)
     return refs
-
-
-def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
-    """One representative cycle per strongly connected knot, found by iterative DFS."""
-    found: list[list[str]] = []
-    state: dict[str, int] = {}
-    for root in graph:
-        if state.get(root):
-            continue
-        path: list[str] = [root]
-        iters = [iter(graph.get(root, []))]
-        state[root] = 1
-        while iters:
-            dep = next(iters[-1], None)
-            if dep is None:
-                state[path.pop()] = 2
-                iters.pop()
-            elif state.get(dep, 0) == 1:
-                found.append(path[path.index(dep):])
-            elif state.get(dep, 0) == 0:
-                state[dep] = 1
-                path.append(dep)
-                iters.append(iter(graph.get(dep, [])))
-    return found

@@ -22,6 +22,7 @@ from ..core.limits import DEFAULT, Limits
 from ..core.reporter import Reporter
 from ..core.source import Span
 from ..lang import ast
+from .cycles import cycles
 from .exprcheck import children, walk
 
 Named = Mapping[str, ast.NamedCondition]
@@ -148,30 +149,12 @@ def _with_children(node: ast.Expr, new: list[ast.Expr]) -> ast.Expr:
 
 
 def _circles(declared: Named, reporter: Reporter) -> set[str]:
-    """E427 for each circle of conditions using each other (found by an iterative depth-first
-    search); the names in one."""
+    """E427 for each circle of conditions using each other; the names in one."""
     found: set[str] = set()
-    state: dict[str, int] = {}  # 1 on the path, 2 done
-    for root in declared:
-        if state.get(root):
-            continue
-        path, pending = [root], [_used(declared[root], declared)]
-        state[root] = 1
-        while pending:
-            name = next(pending[-1], None)
-            if name is None:
-                state[path.pop()] = 2
-                pending.pop()
-            elif state.get(name) == 1:
-                circle = path[path.index(name):]
-                found.update(circle)
-                first = declared[circle[0]]
-                reporter.report("E427", f"条件循环引用:{' → '.join([*circle, circle[0]])}", first.name_span,
-                                "一个条件不能(直接或通过别的条件)用到它自己")
-            elif not state.get(name):
-                state[name] = 1
-                path.append(name)
-                pending.append(_used(declared[name], declared))
+    for circle in cycles({name: list(_used(condition, declared)) for name, condition in declared.items()}):
+        found.update(circle)
+        reporter.report("E427", f"条件循环引用:{' → '.join([*circle, circle[0]])}", declared[circle[0]].name_span,
+                        "一个条件不能(直接或通过别的条件)用到它自己")
     return found
 
 
