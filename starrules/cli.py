@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--quiet", action="store_true", help="与 -o 同用:不显示进度和汇总")
     evaluate.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, metavar="N",
                           help="与 -o 同用:每块的行数(默认 65536),内存随它而不随文件大小增长")
+    evaluate.add_argument("--engine", choices=("numpy", "duckdb"), default="numpy",
+                          help="与 -o 同用:批量引擎,默认 numpy;duckdb 在 DuckDB 中运行编译出的 SQL 查询"
+                               "(.parquet 证据,数值列为整数或 DECIMAL;需要 starrules[sql])")
     evaluate.set_defaults(run=_eval)
     why = commands.add_parser("explain", help="逐条说明每一分是怎么得来、怎么扣掉的")
     _rubric_arguments(why)
@@ -128,6 +131,16 @@ def _parser() -> argparse.ArgumentParser:
     _rubric_arguments(plan)
     _scheme_argument(plan)
     plan.set_defaults(run=_plan)
+    query = commands.add_parser("sql", help="打印计分和定级的 SQL 查询,在数据库中计分(见 docs/sql.md)")
+    _rubric_arguments(query)
+    query.add_argument("--dialect", choices=SQL_DIALECTS, default="duckdb", help="SQL 方言,默认 duckdb")
+    query.add_argument("--table", default="evidence", metavar="NAME", help="证据表名(可带模式名,如 dj.evidence)")
+    _scheme_argument(query)
+    query.add_argument("--id", action="store_true", help="证据表有 id 列:结果带上它")
+    query.add_argument("--scale", action="append", metavar="列=小数位数", default=[],
+                       help="数值、比例或酌情得分列的小数位数(DECIMAL 的 s;0 表示整数列),可多次给出;"
+                            "默认事实 6 位、酌情得分按精度")
+    query.set_defaults(run=_sql)
     return parser
 
 
@@ -265,10 +278,12 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
     if args.chunk_rows < 1:
         raise _UsageError(f"--chunk-rows 应为正整数,这里是 {args.chunk_rows}")
     try:
-        from .batch.driver import evaluate_columns
+        import numpy  # noqa: F401  (the batch engines' arrays)
     except ImportError:
         print("批量评分(-o)需要 numpy 和 pyarrow:pip install 'starrules[batch]'", file=sys.stderr)
         return EXIT_USAGE
+    if args.engine == "duckdb" and path.suffix.lower() != ".parquet":
+        raise _UsageError("--engine duckdb 读 .parquet 证据;其他格式请用默认引擎")
     try:
         rubric = _load(args, outputs, [path])
         if args.family is not None:
@@ -279,8 +294,8 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
             progress.total = _count(path)
         failed = 0
         with ResultWriter(output) as writer:
-            for batch in evaluate_columns(rubric, path, schemes=args.scheme, errors="collect",
-                                          chunk_rows=args.chunk_rows, year=args.year):
+            for batch in rubric.evaluate_columns(path, schemes=args.scheme, errors="collect",
+                                                 chunk_rows=args.chunk_rows, year=args.year, engine=args.engine):
                 for problem in batch.errors:
                     print(str(EvidenceError(list(problem.diagnostics))), file=sys.stderr)
                 for warned in batch.warnings:  # also in the output's `warnings` column
@@ -417,6 +432,33 @@ def _plan(args: argparse.Namespace) -> int:
     def text(rubric: Rubric) -> str:
         names = args.scheme or list(rubric.schemes)
         return "\n\n".join([rubric.scoring_plan.describe(), *(rubric.grade_plan(n).describe() for n in names)])
+    return _with_rubric(args, text)
+
+
+SQL_DIALECTS = ("duckdb", "postgres", "mysql", "spark", "trino", "sqlite")
+
+
+def _sql(args: argparse.Namespace) -> int:
+    scales: dict[str, int] = {}
+    for given in args.scale:
+        name, _, places = given.rpartition("=")
+        if not name or not places.isdigit():
+            raise _UsageError(f"--scale 应写成 列=小数位数(如 党员人数比例=4),这里是 {given}")
+        scales[name] = int(places)
+    try:
+        from .sql.query import QuerySpec, query_sql
+    except ImportError:
+        print("SQL 查询需要 sqlglot:pip install 'starrules[sql]'", file=sys.stderr)
+        return EXIT_USAGE
+
+    def text(rubric: Rubric) -> str:
+        schemes = tuple(args.scheme or rubric.schemes)
+        columns = None
+        if args.id or scales:  # the table's columns: every fact and score, and the id
+            evidence = rubric.evaluator.evidence_spec
+            columns = (*(("id",) if args.id else ()), *rubric.scoring_plan.facts, *evidence.judged)
+        spec = QuerySpec(columns, scales, schemes)
+        return query_sql(rubric, args.dialect, args.table, spec, pretty=True) + ";"
     return _with_rubric(args, text)
 
 

@@ -58,10 +58,18 @@ class Rubric(CheckedRubric):
 
     def evaluate_columns(self, data: object, *, schemes: Iterable[str] | None = None,
                          errors: Literal["raise", "collect"] = "raise", chunk_rows: int = CHUNK_ROWS,
-                         year: int | None = None) -> Iterator[ResultBatch]:
+                         year: int | None = None, engine: Literal["numpy", "duckdb"] = "numpy") -> Iterator[ResultBatch]:
         """Score and grade many branches with the batch engine, a `ResultBatch` per chunk of rows
         (dicts, .jsonl / .csv / .parquet, Arrow, pandas, polars; needs numpy, and pyarrow for
-        Arrow and Parquet); see `starrules.batch.driver.evaluate_columns`."""
+        Arrow and Parquet); see `starrules.batch.driver.evaluate_columns`. engine="duckdb" runs
+        the compiled SQL query in DuckDB instead, over a .parquet file, an Arrow table or a DuckDB
+        relation (the `sql` extra; `starrules.sql.engine`), giving the same batches."""
+        if engine == "duckdb":
+            from .sql.engine import evaluate_columns_duckdb  # duckdb and sqlglot: the optional `sql` extra
+            return evaluate_columns_duckdb(self, data, schemes=schemes, errors=errors, chunk_rows=chunk_rows,
+                                           year=year)
+        if engine != "numpy":
+            raise ValueError(f"engine must be 'numpy' or 'duckdb', not {engine!r}")
         from .batch.driver import evaluate_columns  # numpy is an optional extra: imported on first use
         return evaluate_columns(self, data, schemes=schemes, errors=errors, chunk_rows=chunk_rows, year=year)
 

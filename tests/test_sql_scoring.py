@@ -20,7 +20,7 @@ pa = pytest.importorskip("pyarrow")
 
 from starrules.sql.numbers import floor_div, half_up, lit, resolve  # noqa: E402
 from starrules.sql.runner import evidence_table, score_duckdb  # noqa: E402
-from starrules.sql.scoring import output_columns, scoring_sql  # noqa: E402
+from starrules.sql.query import QuerySpec, query_sql, result_columns  # noqa: E402
 from tests.reference_evaluator import Reference  # noqa: E402
 from tests.test_eval_properties import rubric_and_evidence  # noqa: E402
 from tests.test_choices import TEXT as CHOICES_EXAMPLE
@@ -62,17 +62,20 @@ EVIDENCE = bundled_evidence()
 REFUSED = {"学院分类定级", "机关达标创星"}  # 综合: several raters, not in SQL yet
 
 
-def duckdb_scores(rubric: Rubric, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per row: item and section scores by name, the total and the veto flags, from DuckDB."""
+def duckdb_scores(rubric: Rubric, rows: list[dict[str, Any]], schemes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Per row: item and section scores by name, the total, the veto flags and the level under
+    each of `schemes`, from DuckDB."""
     table = evidence_table(rubric, rows)
-    columns = output_columns(rubric, table.schema.names)
+    columns = result_columns(rubric, QuerySpec(tuple(table.schema.names), schemes=schemes))
     out = []
-    for row in score_duckdb(rubric, table).to_pylist():
+    for row in score_duckdb(rubric, table, schemes).to_pylist():
         out.append({"items": {c.name: Fraction(row[c.column]) for c in columns if c.kind == "item" and not c.units},
                     "sections": {c.name: Fraction(row[c.column]) for c in columns
                                  if c.kind == "section" and not c.units},
                     "total": Fraction(row["total"]), "total_units": row["total_units"],
-                    "vetoes": [row[c.column] for c in columns if c.kind == "veto"]})
+                    "vetoes": [row[c.column] for c in columns if c.kind == "veto"],
+                    "levels": {c.name: row[c.column] for c in columns if c.kind == "level"},
+                    "error": row["error"]})
     return out
 
 
@@ -81,13 +84,16 @@ def test_bundled_rubric_on_duckdb_equals_the_evaluator(path: Path, name: str) ->
     rubric = load(path, name)
     if name in REFUSED:
         with pytest.raises(StarrulesError) as caught:
-            scoring_sql(rubric)
+            query_sql(rubric)
         assert [d.code for d in caught.value.diagnostics] == ["E607"]
         return
     rows = EVIDENCE[name]
     assert rows, f"{name} has no example evidence"
-    for record, got in zip(rows, duckdb_scores(rubric, rows), strict=True):
-        result = rubric.evaluate(record)
+    schemes = tuple(rubric.schemes)
+    for record, got in zip(rows, duckdb_scores(rubric, rows, schemes), strict=True):
+        result = rubric.evaluate(record, schemes=schemes)
+        assert got["error"] is None
+        assert got["levels"] == {s: result.levels[s].level for s in schemes}
         assert got["items"] == {i.name: Fraction(i.score) for i in result.items}, record.get("id")
         assert got["sections"] == {g.name: Fraction(g.score) for s in result.sections for g in (s, *s.nested())}
         assert got["total"] == Fraction(result.total)
@@ -98,7 +104,8 @@ def test_bundled_rubric_on_duckdb_equals_the_evaluator(path: Path, name: str) ->
                          ids=[f"{p.stem}-{n}" for p, n in BUNDLED if n not in REFUSED])
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_query_parses_back_in_every_dialect_and_never_goes_through_floats(path: Path, name: str, dialect: str) -> None:
-    sql = scoring_sql(load(path, name), dialect)
+    rubric = load(path, name)
+    sql = query_sql(rubric, dialect, spec=QuerySpec(schemes=tuple(rubric.schemes)))
     assert sqlglot.parse_one(sql, read=dialect) is not None
     # sqlglot's own integer division renders through DOUBLE / REAL in some dialects: never used
     assert not any(word in sql.upper() for word in ("DOUBLE", "REAL", "FLOAT", "TRUNC("))
@@ -150,7 +157,7 @@ def test_tiny_rubric_scored_by_hand() -> None:
 def test_raters_are_refused_at_the_raters_block() -> None:
     rubric = load(RUBRICS / "机关达标创星.rubric")
     with pytest.raises(StarrulesError) as caught:
-        scoring_sql(rubric)
+        query_sql(rubric)
     (diagnostic,) = caught.value.diagnostics
     line = next(n for n, text in enumerate((RUBRICS / "机关达标创星.rubric").read_text(encoding="utf-8").splitlines(), 1)
                 if text.strip().startswith("综合"))
@@ -172,17 +179,17 @@ def test_a_division_by_what_a_branch_gives_is_refused_at_the_division() -> None:
     rubric = loads("标准 除 {\n    事实 甲: 计数\n    事实 乙: 计数\n    令 比 = 甲 / 乙\n"
                    "    类型 S 10分 { 项目 A 10分 { 扣 1分 如果 比 < 50% } }\n}")
     with pytest.raises(StarrulesError) as caught:
-        scoring_sql(rubric)
+        query_sql(rubric)
     (diagnostic,) = caught.value.diagnostics
     assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("E607", 4, 11)
     assert "除以事实、派生值或得分" in diagnostic.message
-    scoring_sql(loads("标准 常 {\n 事实 甲: 计数\n 类型 S 10分 { 项目 A 10分 { 扣 1分 如果 甲 / 4 < 1 } }\n}"))
+    query_sql(loads("标准 常 {\n 事实 甲: 计数\n 类型 S 10分 { 项目 A 10分 { 扣 1分 如果 甲 / 4 < 1 } }\n}"))
 
 
 def test_a_number_too_large_for_bigint_is_refused() -> None:
     rubric = loads("标准 大 {\n    事实 n: 数值\n    类型 甲 10分 { 项目 A 10分 { 扣 1分 如果 n > 9000000000000000000 } }\n}")
     with pytest.raises(StarrulesError) as caught:
-        scoring_sql(rubric)
+        query_sql(rubric)
     assert [d.code for d in caught.value.diagnostics] == ["E607"]
 
 

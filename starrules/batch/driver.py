@@ -20,6 +20,8 @@ from ..eval.result import Result
 from .result_batch import ResultBatch, RowWarnings
 from .vector import Ints
 from ..eval.evaluator import evaluator_for
+from ..plan.grading import grade_plan
+from ..plan.notices import notice_plans
 
 
 def evaluate_columns(rubric: CheckedRubric, data: object, *, schemes: Iterable[str] | None = None,
@@ -48,19 +50,30 @@ def evaluate_columns(rubric: CheckedRubric, data: object, *, schemes: Iterable[s
 
 def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, scores: Scores, grading: VectorGrader,
               errors: Errors, year: int | None = None) -> ResultBatch:
+    codes, gave_up, notices = _levels(grading, scores, chunk.size)
+    return assemble(rubric, names, chunk, scores, (codes, gave_up, notices), errors, year)
+
+
+def assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, scores: Scores,
+             graded: tuple[dict[str, Codes], Ints, Flags2], errors: Errors, year: int | None = None) -> ResultBatch:
+    """A chunk's batch from an engine's scores and levels (`graded`: each scheme's codes, the rows
+    whose conditions gave up, the notices [notice, row]); the rows the engine handed back
+    (`scores.slow`) and those that gave up are scored and graded one by one by the scalar path,
+    which also gives a bad row its diagnostics (raised with errors="raise")."""
     ev, size = evaluator_for(rubric), chunk.size
     total, maximum = _copy(scores.total, size), _copy(scores.regular_max, size)
     vetoed = np.zeros(size, dtype=np.bool_)
     for fired in scores.vetoes:
         vetoed |= fired
     items, sections, applicable = scores.items, scores.sections, scores.applicable
-    codes, gave_up, notices = _levels(grading, scores, size)
+    codes, gave_up, notices = graded
+    notice_texts = [notice.text for notice in notice_plans(rubric)]
     ok = np.ones(size, dtype=np.bool_)
     problems: list[RowError] = []
     warned: list[RowWarnings] = []  # rows with a score for a 不适用 item: the engine hands them back (W501)
     item_index = {plan.name: k for k, plan in enumerate(ev.item_plans.values())}
     grid = ev.grid
-    index = {plan.scheme: {name: k for k, name in enumerate(plan.names)} for plan in grading.plans}
+    index = {name: {level: k for k, level in enumerate(grade_plan(rubric, name).names)} for name in names}
     # rows the engine handed back, and rows it scored whose scheme conditions gave up (a division
     # by zero there is the scalar path's E510): scored and graded one by one
     for i in np.union1d(np.flatnonzero(scores.slow), gave_up):
@@ -86,8 +99,8 @@ def _assemble(rubric: CheckedRubric, names: tuple[str, ...], chunk: Chunk, score
                 applicable[item_index[item.name], i] = item.applicable
         for name in names:
             codes[name][i] = index[name][result.levels[name].level]
-        for k, notice in enumerate(grading.notices):
-            notices[k, i] = notice.text in result.notices
+        for k, text in enumerate(notice_texts):
+            notices[k, i] = text in result.notices
         if result.warnings:
             warned.append(RowWarnings(chunk.rows[i], chunk.ids[i], result.warnings))
     return ResultBatch(rubric, names, chunk.rows, chunk.ids, ok, total, maximum, vetoed, sections, items, applicable,

@@ -527,6 +527,19 @@ def _arrow_chunk(batch: Any, keys: frozenset[str], start: int, rule: _IdRule) ->
     return Chunk(size, columns, list(range(start + 1, start + size + 1)), ids, scalar, evidence)
 
 
+class ArrowChunker:
+    """Arrow record batches of one stream made chunks one after another, rows numbered on from
+    the last batch's and ids checked across the stream (every row needs one when `from_file`)."""
+
+    def __init__(self, keys: frozenset[str], from_file: bool) -> None:
+        self.keys, self.rule, self.start = keys, _IdRule(from_file), 0
+
+    def chunk(self, batch: Any) -> Chunk:
+        found = _arrow_chunk(_decimal_floats(batch), self.keys, self.start, self.rule)
+        self.start += batch.num_rows
+        return found
+
+
 def arrow_records(data: object, size: int) -> Iterator[Record]:
     """Arrow-like data or a Parquet path row by row, as the scalar evaluator reads it, with the
     checks of `chunks` (E511, E519, E515)."""

@@ -24,16 +24,19 @@ TRUNC_DIV = "__starrules_trunc_div"  # (a, b), b > 0, both BIGINT: a ÷ b trunca
 _INT_DIV_DIALECTS = frozenset({"duckdb", "mysql", "spark", "databricks"})  # `a // b`, `a DIV b`
 
 
+BIGINT = exp.DataType.build("BIGINT")  # built once: `exp.cast(x, "BIGINT")` parses the type name each call
+
+
 def lit(n: int) -> exp.Expr:
     """An integer literal as BIGINT (negative ones through unary minus)."""
     number: exp.Expr = exp.Literal.number(abs(n))
     if n < 0:
         number = exp.Neg(this=number)
-    return exp.cast(number, "BIGINT")
+    return exp.cast(number, BIGINT)
 
 
 def big(e: exp.Expr) -> exp.Expr:
-    return exp.cast(e, "BIGINT")
+    return exp.cast(e, BIGINT)
 
 
 def paren(e: exp.Expr) -> exp.Expr:

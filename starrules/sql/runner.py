@@ -9,16 +9,19 @@ the Python reader (plan/evidence.py): the query itself checks nothing yet.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+from sqlglot import exp
 
 from ..check.model import CheckedRubric
 from ..eval.evaluator import evaluator_for
 from ..io.columns import load_pyarrow
 from ..plan.evidence import in_memory, read_evidence
-from .scoring import grid_scale, scoring_sql, unsupported
+from .query import QuerySpec, query_sql
+from .scoring import grid_scale, unsupported
 
 _TABLE = "evidence"
 
@@ -31,19 +34,23 @@ def load_duckdb() -> Any:
         raise ImportError("SQL scoring on DuckDB needs duckdb and sqlglot: pip install 'starrules[sql]'") from None
 
 
-def score_duckdb(rubric: CheckedRubric, data: Any) -> Any:
-    """Every row of `data` (a pyarrow.Table or a DuckDB relation) scored by one DuckDB query:
-    a pyarrow.Table with the columns of `scoring.output_columns`."""
+def score_duckdb(rubric: CheckedRubric, data: Any, schemes: Sequence[str] = ()) -> Any:
+    """Every row of `data` (a pyarrow.Table or a DuckDB relation) scored, and graded under
+    `schemes`, by one DuckDB query: a pyarrow.Table with the columns of `query.result_columns`."""
     pa = load_pyarrow()
     table = data if isinstance(data, pa.Table) else data.to_arrow_table()
-    scales = column_scales(rubric, table.schema)
-    sql = scoring_sql(rubric, "duckdb", _TABLE, list(table.schema.names), scales)
+    sql = query_sql(rubric, "duckdb", _TABLE, table_spec(rubric, table.schema, schemes))
     connection = load_duckdb().connect()
     try:
         connection.register(_TABLE, table)
         return connection.sql(sql).to_arrow_table()
     finally:
         connection.close()
+
+
+def table_spec(rubric: CheckedRubric, schema: Any, schemes: Sequence[str] = (), inputs: bool = False) -> QuerySpec:
+    """The query's spec for a table of this Arrow schema."""
+    return QuerySpec(tuple(schema.names), column_scales(rubric, schema), tuple(schemes), inputs=inputs)
 
 
 def column_scales(rubric: CheckedRubric, schema: Any) -> dict[str, int]:
@@ -111,3 +118,40 @@ def _decimal(value: Fraction, places: int) -> Decimal:
     scaled = value * 10**places
     assert scaled.denominator == 1
     return Decimal(scaled.numerator).scaleb(-places)
+
+
+def score_sqlite(rubric: CheckedRubric, data: Any, schemes: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Every row of `data` (a pyarrow.Table typed as for DuckDB) scored and graded in an
+    in-memory SQLite database (the standard library's sqlite3): the result rows as dicts.
+    SQLite has no exact DECIMAL, so a DECIMAL(p, s) column is stored as the INTEGER value × 10^s
+    (the convention the sqlite query reads, docs/sql.md) and booleans as 0 / 1."""
+    import sqlite3
+
+    pa = load_pyarrow()
+    spec = table_spec(rubric, data.schema, schemes)
+    columns = []
+    for field in data.schema:
+        kind = "TEXT" if pa.types.is_string(field.type) or pa.types.is_large_string(field.type) else "INTEGER"
+        columns.append(exp.ColumnDef(this=exp.to_identifier(field.name, quoted=True),
+                                     kind=exp.DataType.build(kind, dialect="sqlite")))
+    create = exp.Create(this=exp.Schema(this=exp.to_table(_TABLE), expressions=columns), kind="TABLE")
+    insert = exp.insert(exp.values([tuple(exp.Placeholder() for _ in columns)]), _TABLE)
+    rows = zip(*(_sqlite_column(pa, data.column(k), field.type) for k, field in enumerate(data.schema)))
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute(create.sql(dialect="sqlite"))
+        connection.executemany(insert.sql(dialect="sqlite"), rows)
+        cursor = connection.execute(query_sql(rubric, "sqlite", _TABLE, spec))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+    finally:
+        connection.close()
+
+
+def _sqlite_column(pa: Any, column: Any, kind: Any) -> list[Any]:
+    values: list[Any] = column.to_pylist()
+    if pa.types.is_decimal(kind):  # fixed point: the exact integer value × 10^scale
+        return [None if v is None else int(v.scaleb(kind.scale)) for v in values]
+    if pa.types.is_boolean(kind):
+        return [None if v is None else int(v) for v in values]
+    return values

@@ -22,6 +22,7 @@ import attrs
 from sqlglot import exp
 
 from ..check.model import CheckedRubric
+from ..check.schemes import scheme_sources
 from ..core.diagnostics import StarrulesError
 from ..core.reporter import Reporter
 from ..core.source import Span
@@ -36,7 +37,13 @@ from .numbers import (LIMIT, Num, case, chosen, compared, den_expr, flag, floor_
 
 DEFAULT_SCALE = 6  # decimal places of a 数值 / 比例 column when the caller names none (DECIMAL(38, 6))
 UNSUPPORTED = "E607"
-NO_DECIMAL = frozenset({"sqlite"})  # dialects whose DECIMAL is a float: scores in grid units only
+# dialects whose DECIMAL is a float: a DECIMAL(p, s) column is stored there as the INTEGER value × 10^s
+# (fixed point), and the scores are given in grid units only
+NO_DECIMAL = frozenset({"sqlite"})
+# dialects whose planners merge a CTE into the query reading it by copying each column's expression
+# where it is read: a column read twice in the next stage doubles, and the stages multiply (SQLite ran
+# out of memory on a graded rubric). OFFSET 0 keeps each stage a stage there (the planners' documented fence).
+FENCED = frozenset({"sqlite", "postgres"})
 
 
 @attrs.frozen
@@ -56,63 +63,11 @@ class Text:
 Val = Num | Flag | Text | str  # str: a choice value written in the rubric
 
 
-@attrs.frozen
-class OutputColumn:
-    """A column of the result: its SQL name, what it holds, and the item's or section's name."""
-
-    column: str
-    kind: Literal["id", "item", "item_applicable", "section", "section_max", "regular", "regular_max", "total",
-                  "veto"]
-    name: str
-    units: bool  # BIGINT grid units (else DECIMAL points, or a flag, or the id)
-
-
-def compile_scoring(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence",
-                    columns: Sequence[str] | None = None, scales: Mapping[str, int] | None = None) -> exp.Select:
-    """The scoring query for `rubric` over `table`. `columns`: the table's column names (None:
-    every fact and scored item, no id); `scales`: the decimal places of each 数值 / 比例 fact's
-    and 酌情 score's column (0: BIGINT; default `DEFAULT_SCALE` for facts, the grid's for scores)."""
-    query = _Compiler(rubric, table, columns, scales or {}, dialect).query()
-    resolved = resolve(query, dialect)
-    assert isinstance(resolved, exp.Select)
-    return resolved
-
-
-def scoring_sql(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence",
-                columns: Sequence[str] | None = None, scales: Mapping[str, int] | None = None,
-                pretty: bool = False) -> str:
-    return compile_scoring(rubric, dialect, table, columns, scales).sql(dialect=dialect, pretty=pretty)
-
-
-def output_columns(rubric: CheckedRubric, columns: Sequence[str] | None = None,
-                   dialect: str = "duckdb") -> tuple[OutputColumn, ...]:
-    """The result's columns, in order, with what each holds. SQLite has no DECIMAL (a cast to
-    one gives a float): there the scores are given in grid units only."""
-    plan = evaluator_for(rubric).plan
-    decimal = dialect not in NO_DECIMAL
-
-    def score(kind: Literal["item", "section", "total"], column: str, name: str) -> list[OutputColumn]:
-        return [OutputColumn(f"{column}_units", kind, name, True)] + \
-            ([OutputColumn(column, kind, name, False)] if decimal else [])
-
-    out = [OutputColumn("id", "id", "id", False)] if columns is not None and "id" in columns else []
-    for k, item in enumerate(plan.items.values(), 1):
-        out += [*score("item", f"item_{k}", item.name),
-                OutputColumn(f"item_{k}_applicable", "item_applicable", item.name, False)]
-    for k, section in enumerate(plan.sections, 1):
-        out += [*score("section", f"section_{k}", section.name),
-                OutputColumn(f"section_{k}_max_units", "section_max", section.name, True)]
-    out += [OutputColumn("regular_units", "regular", "合计", True), OutputColumn("regular_max_units", "regular_max", "合计", True),
-            *score("total", "total", TOTAL_KEY)]
-    out += [OutputColumn(f"veto_{k}", "veto", f"否决 {k}", False) for k in range(1, len(plan.vetoes) + 1)]
-    return tuple(out)
-
-
 def unsupported(rubric: CheckedRubric, span: Span, message: str, hint: str | None = None) -> StarrulesError:
     """E607 at `span`, shown in the rubric's source: a rubric, or an input column, the SQL compiler
     cannot handle yet (a plain StarrulesError: the code says what it is)."""
     reporter = Reporter()
-    for file, text in rubric.sources.items():
+    for file, text in scheme_sources(rubric).items():  # a built-in scheme's span is in its own file
         reporter.add_source(file, text)
     reporter.report(UNSUPPORTED, message, span, hint)
     return StarrulesError(reporter.diagnostics)
@@ -130,7 +85,13 @@ def _col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-class _Compiler:
+class Compiler:
+    """The scoring plan as columns: `inputs()` and `run()` define them, `expr` compiles any
+    expression of the language over them (grading and cohort rules use it), `select` writes the
+    query."""
+
+    values: dict[str, Val]
+
     def __init__(self, rubric: CheckedRubric, table: str, columns: Sequence[str] | None,
                  scales: Mapping[str, int], dialect: str) -> None:
         if rubric.raters is not None:
@@ -148,6 +109,8 @@ class _Compiler:
         self.out: dict[str, exp.Expr] = {}  # item id → its 不适用 flag column
         self.maxima: dict[str, exp.Expr] = {}  # section id → its applicable maximum (units)
         self.vetoes: list[exp.Expr] = []
+        self.passed: list[str] = ["id"]  # table columns the query hands through unchanged (when present)
+        self.guard: exp.Expr | None = None  # where a row's inputs are read (validation): NULL elsewhere
 
     # columns, each in the first CTE after those it reads
     def define(self, expr: exp.Expr, prefix: str = "c") -> exp.Column:
@@ -171,31 +134,38 @@ class _Compiler:
         den = value.den if isinstance(value.den, int) or _simple(value.den) else self.define(value.den)
         return Num(num, den)
 
-    def query(self) -> exp.Select:
-        self.inputs()
-        self.run()
-        return self.select()
-
     def too_large(self) -> StarrulesError:
         return unsupported(self.rubric, self.rubric.definition.span, "标准中的数太大,SQL 的 BIGINT 无法精确计算",
                            f"SQL 计分要求分值、精度和数字换算成整数后小于 2^62(约 {LIMIT:.1e})")
 
-    def select(self) -> exp.Select:
-        ctes = []
-        source = exp.to_table(self.table).as_("ev")
-        first = exp.select(*([_col("id")] if self.columns is not None and "id" in self.columns else []),
-                           *self.stages[0]).from_(source)
-        if not self.stages[0] and not first.expressions:
+    def select(self, outputs: Sequence[tuple[str, exp.Expr]], checked: Sequence[tuple[str, exp.Expr]] = ()) -> exp.Select:
+        """The query: `checked` columns computed over the table first (validation: the inputs of
+        a row they flag are read as NULL, so a bad value never reaches the arithmetic), then each
+        stage of columns as a CTE, then `outputs` (name, expression) over the last."""
+        ctes: list[tuple[str, exp.Select]] = []
+        source: exp.Expr = exp.to_table(self.table).as_("ev")
+        if checked:
+            ctes.append(("_checked", exp.select(exp.Star(), *(exp.alias_(e, n, quoted=True) for n, e in checked))
+                         .from_(source)))
+            source = exp.to_table("_checked")
+        keep = [_col(name) for name in self.passed if self.columns is not None and name in self.columns]
+        first = exp.select(*keep, *self.stages[0]).from_(source)
+        if not first.expressions:
             first = exp.select(exp.alias_(lit(0), "_none", quoted=True)).from_(source)
-        ctes.append(first)
-        for stage in self.stages[1:]:
-            ctes.append(exp.select(exp.Star(), *stage).from_(exp.to_table(f"_stage{len(ctes) - 1}")))
-        final = exp.select(*self.outputs()).from_(exp.to_table(f"_stage{len(ctes) - 1}"))
-        for k, cte in enumerate(ctes):
-            final = final.with_(f"_stage{k}", as_=cte)
+        ctes.append(("_stage0", first))
+        for k, stage in enumerate(self.stages[1:], 1):
+            ctes.append((f"_stage{k}", exp.select(exp.Star(), *stage).from_(exp.to_table(f"_stage{k - 1}"))))
+        if self.dialect in FENCED:
+            ctes = [(name, cte.offset(0, copy=False)) for name, cte in ctes]
+        final = exp.select(*(exp.alias_(e.copy(), n, quoted=True) for n, e in outputs)) \
+            .from_(exp.to_table(ctes[-1][0]))
+        for name, cte in ctes:
+            final = final.with_(name, as_=cte, copy=False)  # (a copy per call: quadratic)
         return final
 
-    def outputs(self) -> list[exp.Expr]:
+    def scores(self) -> dict[str, exp.Expr]:
+        """The scoring columns by output name: units (BIGINT) and points (DECIMAL), each item's
+        applicable flag, each section's applicable maximum, the regular sum, the total, the vetoes."""
         plan, scale = self.plan, grid_scale(self.step)
         points = exp.Literal.number(str(_decimal_text(self.step)))
 
@@ -214,21 +184,48 @@ class _Compiler:
             found[f"section_{k}_max_units"] = self.maxima[section.id]
         found["regular_units"], found["regular_max_units"] = self.units["regular"], self.units["regular_max"]
         found["total_units"], found["total"] = self.units["total"], decimal(self.units["total"])
+        found["below_pass"] = self.below_pass().num
         for k, veto in enumerate(self.vetoes, 1):
             found[f"veto_{k}"] = veto
-        columns = [c.column for c in output_columns(self.rubric, None if self.columns is None else list(self.columns),
-                                                    self.dialect)]
-        return [exp.alias_(found[c].copy() if c != "id" else _col("id"), c, quoted=True) for c in columns]
+        return found
+
+    def below_pass(self) -> Num:
+        """未达标类型数: the regular sections below their 达标 line (defined once, when first read)."""
+        if BELOW_PASS_KEY not in self.values:
+            failing = [flag(exp.LT(this=self.units[p.id], expression=self.units_lit(p.pass_line)))
+                       for p in self.plan.regular if p.pass_line is not None]
+            self.values[BELOW_PASS_KEY] = Num(self.define(total(failing)) if failing else lit(0))
+        value = self.values[BELOW_PASS_KEY]
+        assert isinstance(value, Num)
+        return value
+
+    def lookup(self, key: str) -> Val:
+        """A value key as the graded values give it: a section's score (`@类型`) and 未达标类型数
+        are made when first read (the scoring plan makes only those its own rules read)."""
+        if key not in self.values:
+            if key == BELOW_PASS_KEY:
+                return self.below_pass()
+            section = next((p for p in self.plan.sections if f"@{p.name}" == key), None)
+            if section is None:
+                raise KeyError(key)
+            self.values[key] = self.points(self.units[section.id])
+        return self.values[key]
 
     # evidence columns
     def present(self, name: str) -> bool:
         return self.columns is None or name in self.columns
 
+    def raw(self, name: str) -> exp.Expr:
+        """A table column as read: NULL when the table lacks it or the row failed validation."""
+        if not self.present(name):
+            return exp.Null()
+        return _col(name) if self.guard is None else exp.Case().when(self.guard.copy(), _col(name))
+
     def inputs(self) -> None:
         defaults = self.spec.defaults
         for name, fact in self.plan.facts.items():
             kind = fact.type.kind
-            raw: exp.Expr = _col(name) if self.present(name) else exp.Null()
+            raw = self.raw(name)
             default = defaults.get(name)
             if kind == "bool":
                 value = raw if default is None else exp.func("COALESCE", raw, exp.Boolean(this=bool(default)))
@@ -238,7 +235,7 @@ class _Compiler:
                 self.values[name] = Text(self.define(exp.cast(value, "VARCHAR"), "in"))
             else:
                 places = 0 if kind == "count" else self.scales.get(name, DEFAULT_SCALE)
-                read = Num(self.define(_scaled_int(raw, places), "in"), 10**places)
+                read = Num(self.define(self.scaled_int(raw, places), "in"), 10**places)
                 if default is not None:
                     assert not isinstance(default, (bool, str))
                     missing = Num(self.define(exp.Is(this=raw.copy(), expression=exp.Null()), "in"))
@@ -246,7 +243,7 @@ class _Compiler:
                 self.values[name] = self.keep(read) if default is not None else read
         self.judged: dict[str, exp.Expr] = {}
         for name in self.spec.judged:
-            raw = _col(name) if self.present(name) else exp.Null()
+            raw = self.raw(name)
             if name in self.spec.levels:
                 levels = exp.Case(this=raw)
                 for level, units in self.spec.levels[name].items():
@@ -254,12 +251,16 @@ class _Compiler:
                 self.judged[name] = self.define(levels.else_(lit(0)), "in")
                 continue
             places = self.scales.get(name, grid_scale(self.step))
-            scaled = _scaled_int(raw, places)
+            scaled = self.scaled_int(raw, places)
             divisor = 10**places * self.step.numerator
             score = times(scaled, self.step.denominator)
             if divisor != 1:  # exact: a validated score lies on the grid
                 score = floor_div(score, lit(divisor))
             self.judged[name] = self.define(exp.func("COALESCE", score, lit(0)), "in")
+
+    def scaled_int(self, raw: exp.Expr, places: int) -> exp.Expr:
+        """A number column as the BIGINT value × 10^places (already so in a fixed-point dialect)."""
+        return exp.cast(raw.copy(), "BIGINT") if self.dialect in NO_DECIMAL else _scaled_int(raw, places)
 
     def constant(self, value: int | Fraction) -> Num:
         value = Fraction(value)
@@ -281,9 +282,7 @@ class _Compiler:
             elif step.kind == "section":
                 self.section(plan.section(str(step.key)))
             elif step.kind == "below_pass":
-                failing = [flag(exp.LT(this=self.units[p.id], expression=self.units_lit(p.pass_line)))
-                           for p in plan.regular if p.pass_line is not None]
-                self.values[BELOW_PASS_KEY] = Num(self.define(total(failing)) if failing else lit(0))
+                self.below_pass()
             elif step.kind == "regular":
                 self.regular()
             elif step.kind == "total":
@@ -454,7 +453,7 @@ class _Compiler:
         if isinstance(e, ast.NameRef):
             return self.values.get(e.name, e.name)
         if isinstance(e, (ast.ScoreRef, ast.TotalRef, ast.BelowPassRef)):
-            return self.values[value_key(e)]
+            return self.lookup(value_key(e))
         if isinstance(e, ast.Negate):
             return negated(self.number(self.expr(e.operand)))
         if isinstance(e, ast.Binary):

@@ -1,0 +1,188 @@
+"""The whole query for a rubric: validation, scores, levels, notices and what cohort rules
+read, as one SELECT over an evidence table (docs/sql.md).
+
+`compile_query` gives the sqlglot expression, `query_sql` its text in a dialect and
+`result_columns` the columns it gives, in order, with what each holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import attrs
+from sqlglot import exp
+
+from ..check.model import CheckedRubric
+from ..eval.evaluator import evaluator_for
+from ..lang import ast
+from ..plan.applies import applies_plan
+from ..plan.grading import grade_plan
+from ..plan.notices import notice_plans
+from .grading import LevelCompiler
+from .numbers import Num, case, lit, paren, resolve, static
+from .scoring import NO_DECIMAL, Compiler, Flag, unsupported
+
+APPLIES = "E521"  # the branch is not one the standard is for (适用), as the Python engines say
+INPUT_PREFIX = "evidence."  # a table column handed through (`inputs=True`), renamed so it cannot clash
+
+Kind = Literal["id", "error", "error_field", "item", "item_applicable", "section", "section_max", "regular",
+               "regular_max", "total", "below_pass", "veto", "level", "level_code", "level_downgrade", "level_veto",
+               "notice", "warning", "extra", "input"]
+
+
+@attrs.frozen
+class OutputColumn:
+    """A column of the result: its SQL name, what it holds, and the item's, section's, scheme's
+    or notice's name; `units`: BIGINT grid units (else DECIMAL points, a flag, a code or text)."""
+
+    column: str
+    kind: Kind
+    name: str
+    units: bool = False
+
+
+@attrs.frozen
+class QuerySpec:
+    """What the query is asked for. `columns`: the table's column names (None: every fact and
+    score, no id); `scales`: decimal places of each DECIMAL number column (0: BIGINT);
+    `schemes`: the schemes graded (level columns, in this order); `extras`: expressions of the
+    language (e.g. cohort rules' tie-breakers), each a column by its name (a condition as a
+    BOOLEAN, a number as a BIGINT that orders as it does); `inputs`: hand every table column
+    through, renamed `evidence.<name>`."""
+
+    columns: tuple[str, ...] | None = None
+    scales: Mapping[str, int] = attrs.field(factory=dict)
+    schemes: tuple[str, ...] = ()
+    extras: Mapping[str, ast.Expr] = attrs.field(factory=dict)
+    inputs: bool = False
+
+
+def compile_query(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence",
+                  spec: QuerySpec = QuerySpec()) -> exp.Select:
+    """The query for `rubric` over `table`, in `dialect` (it decides integer division)."""
+    compiler = Compiler(rubric, table, spec.columns, spec.scales, dialect)
+    checked = _checks(rubric, spec)
+    if checked:
+        compiler.guard = exp.Is(this=exp.column("_error", quoted=True), expression=exp.Null())
+    if spec.inputs and spec.columns is not None:
+        compiler.passed += [c for c in spec.columns if c != "id"]
+    compiler.inputs()
+    compiler.run()
+    found = compiler.scores()
+    levels = LevelCompiler(compiler)
+    for k, name in enumerate(spec.schemes, 1):
+        graded = levels.scheme(name)
+        names = exp.Case(this=graded.code)
+        for index, level in enumerate(grade_plan(rubric, name).names):
+            names = names.when(lit(index), exp.Literal.string(level))
+        found[f"level_{k}"], found[f"level_{k}_code"] = names.else_(exp.Null()), graded.code
+        found[f"level_{k}_downgrade"], found[f"level_{k}_veto"] = graded.downgrade, graded.veto
+    for k, notice in enumerate(notice_plans(rubric), 1):
+        found[f"notice_{k}"] = levels.holds(notice.condition)
+    for name, expr in spec.extras.items():
+        found[name] = _extra(compiler, expr)
+    found["warning"] = _given_but_left_out(compiler)
+    errors = _error(compiler, levels, checked)
+    outputs: list[tuple[str, exp.Expr]] = []
+    for column in result_columns(rubric, spec, dialect):
+        if column.kind == "input":
+            outputs.append((column.column, exp.column(column.name, quoted=True)))
+        elif column.kind == "id":
+            outputs.append(("id", exp.column("id", quoted=True)))
+        elif column.kind in ("error", "error_field"):
+            outputs.append((column.column, errors[column.kind] or exp.cast(exp.Null(), "VARCHAR")))
+        elif errors["error"] is None:
+            outputs.append((column.column, found[column.column]))
+        else:  # nothing is scored on a row that failed validation
+            error = errors["error"]
+            outputs.append((column.column, case(exp.Is(this=error.copy(), expression=exp.Null()),
+                                                found[column.column], exp.Null())))
+    query = compiler.select(outputs, checked)
+    resolved = resolve(query, dialect)
+    assert isinstance(resolved, exp.Select)
+    return resolved
+
+
+def query_sql(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence", spec: QuerySpec = QuerySpec(),
+              pretty: bool = False) -> str:
+    return compile_query(rubric, dialect, table, spec).sql(dialect=dialect, pretty=pretty)
+
+
+def result_columns(rubric: CheckedRubric, spec: QuerySpec = QuerySpec(), dialect: str = "duckdb") -> tuple[OutputColumn, ...]:
+    """The result's columns, in order. SQLite has no DECIMAL (a cast to one gives a float):
+    there the scores are given in grid units only."""
+    plan = evaluator_for(rubric).plan
+    decimal = dialect not in NO_DECIMAL
+    table = spec.columns
+
+    def score(kind: Kind, column: str, name: str) -> list[OutputColumn]:
+        return [OutputColumn(f"{column}_units", kind, name, True)] + \
+            ([OutputColumn(column, kind, name)] if decimal else [])
+
+    out = [OutputColumn("id", "id", "id")] if table is not None and "id" in table else []
+    out += [OutputColumn("error", "error", "error"), OutputColumn("error_field", "error_field", "error_field")]
+    for k, item in enumerate(plan.items.values(), 1):
+        out += [*score("item", f"item_{k}", item.name),
+                OutputColumn(f"item_{k}_applicable", "item_applicable", item.name)]
+    for k, section in enumerate(plan.sections, 1):
+        out += [*score("section", f"section_{k}", section.name),
+                OutputColumn(f"section_{k}_max_units", "section_max", section.name, True)]
+    out += [OutputColumn("regular_units", "regular", "合计", True),
+            OutputColumn("regular_max_units", "regular_max", "合计", True),
+            *score("total", "total", "总分"), OutputColumn("below_pass", "below_pass", "未达标类型数")]
+    out += [OutputColumn(f"veto_{k}", "veto", f"否决 {k}") for k in range(1, len(plan.vetoes) + 1)]
+    for k, name in enumerate(spec.schemes, 1):
+        out += [OutputColumn(f"level_{k}", "level", name), OutputColumn(f"level_{k}_code", "level_code", name),
+                OutputColumn(f"level_{k}_downgrade", "level_downgrade", name),
+                OutputColumn(f"level_{k}_veto", "level_veto", name)]
+    out += [OutputColumn(f"notice_{k}", "notice", n.text) for k, n in enumerate(notice_plans(rubric), 1)]
+    out += [OutputColumn(name, "extra", name) for name in spec.extras]
+    out.append(OutputColumn("warning", "warning", "W501"))
+    if spec.inputs and table is not None:
+        out += [OutputColumn(INPUT_PREFIX + c, "input", c) for c in table if c != "id"]
+    return tuple(out)
+
+
+def _checks(rubric: CheckedRubric, spec: QuerySpec) -> list[tuple[str, exp.Expr]]:
+    """The validation columns over the raw table (`_error`, `_error_field`): none yet."""
+    return []
+
+
+def _error(compiler: Compiler, levels: LevelCompiler,
+           checked: list[tuple[str, exp.Expr]]) -> dict[str, exp.Expr | None]:
+    """The row's first problem: a validation code, else E521 where the standard's 适用 line does
+    not hold (NULL when the row is scored); None when no row can have one."""
+    code: exp.Expr = exp.column("_error", quoted=True) if checked else exp.cast(exp.Null(), "VARCHAR")
+    field: exp.Expr = exp.column("_error_field", quoted=True) if checked else exp.cast(exp.Null(), "VARCHAR")
+    applies = applies_plan(compiler.rubric)
+    if not checked and applies is None:
+        return {"error": None, "error_field": None}
+    if applies is not None:
+        failed = exp.Not(this=paren(levels.holds(applies.condition)))
+        fine = exp.Is(this=code.copy(), expression=exp.Null())
+        code = case(exp.and_(fine, failed), exp.Literal.string(APPLIES), code)
+        field = case(exp.and_(fine.copy(), failed.copy()), exp.Literal.string("适用"), field)
+    return {"error": compiler.define(code), "error_field": compiler.define(field)}
+
+
+def _extra(compiler: Compiler, expr: ast.Expr) -> exp.Expr:
+    value = compiler.expr(expr)
+    if isinstance(value, Flag):
+        return value.expr
+    if isinstance(value, Num):
+        if not isinstance(value.den, int) and static(value.den) is None:
+            raise unsupported(compiler.rubric, expr.span, "SQL 排名的并列键不能是分母因党支部而异的数(如含不适用项目的得分率)",
+                              "换成得分或事实,或用 Python 引擎排名")
+        return value.num
+    raise unsupported(compiler.rubric, expr.span, "SQL 排名的并列键或条件必须是数或条件")
+
+
+def _given_but_left_out(compiler: Compiler) -> exp.Expr:
+    """W501: a score given for an item that is 不适用 on this row (the Python engines keep it out
+    and warn; the batch engines hand such rows to the scalar path)."""
+    given = [exp.and_(compiler.define(exp.Not(this=exp.Is(this=compiler.raw(name), expression=exp.Null())), "in"),
+                      paren(compiler.out[item.id]))
+             for item in compiler.plan.items.values() for name in (item.name,)
+             if item.id in compiler.out and name in compiler.spec.judged and compiler.present(name)]
+    return exp.or_(*map(paren, given)) if given else exp.Boolean(this=False)
