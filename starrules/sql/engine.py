@@ -48,7 +48,7 @@ def evaluate_columns_duckdb(rubric: CheckedRubric, data: object, *, schemes: Ite
     try:
         schema, from_file = _register(connection, data)
         spec = table_spec(rubric, schema, names, inputs=True)
-        reader = connection.sql(query_sql(rubric, "duckdb", _VIEW, spec)).fetch_record_batch(chunk_rows)
+        reader = connection.sql(query_sql(rubric, "duckdb", _VIEW, spec)).to_arrow_reader(chunk_rows)
         chunker = ArrowChunker(evaluator_for(rubric).evidence_spec.plain_keys, from_file)
         inputs = [c for c in schema.names]
         for batch in reader:
