@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 
 from starrules import Rubric, StarrulesError, loads
 from starrules.sql.runner import evidence_table, score_duckdb, score_sqlite
+from tests.reference_grading import reference_result
+from tests.test_engines_agree import Case, cases
 from tests.test_vector_grading import library_case
 
 
@@ -70,3 +72,34 @@ def test_one_step_up_is_refused() -> None:
         score_duckdb(rubric, evidence_table(rubric, [{}]), ("档",))
     (problem,) = caught.value.diagnostics
     assert (problem.code, problem.span.line) == ("E607", 6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(cases(bad_rows=False))
+def test_duckdb_and_sqlite_agree_with_the_reference_on_generated_rubrics_with_schemes(case: Case) -> None:
+    """Every item, section, total, veto and level, on DuckDB and on SQLite, equals the independent
+    reference (tests/reference_evaluator.py scores, tests/reference_grading.py grades)."""
+    rubric = case.rubric
+    schemes = tuple(rubric.schemes) if case.grade is None else tuple(dict.fromkeys(case.grade))
+    table = evidence_table(rubric, case.rows)
+    try:
+        answers = {"duckdb": score_duckdb(rubric, table, schemes).to_pylist(),
+                   "sqlite": score_sqlite(rubric, table, schemes)}
+    except StarrulesError as refused:  # raters, 逐级晋升, a division by what a branch gives: E607
+        assert {d.code for d in refused.diagnostics} == {"E607"}
+        event("refused (E607)")
+        return
+    step = rubric.evaluator.grid.step
+    items = list(rubric.evaluator.item_plans.values())
+    sections = [g for s in rubric.evaluator.plan.sections for g in (s,)]
+    for engine, rows in answers.items():
+        for row, evidence in zip(rows, case.rows, strict=True):
+            want = reference_result(rubric, evidence, schemes)
+            context = f"{engine}\n{case.text}\n{evidence}"
+            assert row["error"] is None, context
+            assert row["total_units"] * step == want.total, context
+            assert {p.name: row[f"item_{k}_units"] * step for k, p in enumerate(items, 1)} == want.items, context
+            assert {p.name: row[f"section_{k}_units"] * step for k, p in enumerate(sections, 1)} == want.sections, context
+            assert [bool(row[f"veto_{k}"]) for k in range(1, len(want.vetoes) + 1)] == want.vetoes, context
+            assert [row[f"level_{k}"] for k in range(1, len(schemes) + 1)] == [want.levels[s].level for s in schemes], \
+                context
