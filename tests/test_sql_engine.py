@@ -6,6 +6,7 @@ dialect; refusals and usage errors."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,25 @@ def test_cli_eval_engine_duckdb_writes_what_numpy_writes(tmp_path: Path, capsys:
     assert stopped.value.code == 2
     assert "--engine duckdb" in capsys.readouterr().err
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_bad_rows_come_back_with_the_numpy_engines_diagnostics() -> None:
+    """Rows the query's validation flags — a 比例 above 100% (E505), a 酌情 score past its item's
+    200 分 (E507), a required 比例 left NULL (E501) — are not scored; the scalar path gives each
+    the diagnostics the numpy engine gives, and the good rows around them are scored."""
+    rubric = load(HOTEL)
+    good = records("星级饭店-批量.jsonl")[:2]
+    table = evidence_table(rubric, good + good[:1] * 3)
+    ids = pa.array(["好1", "好2", "率", "前厅", "缺"])
+    rate = pa.array([*table.column("宾客满意率").to_pylist()[:2], Decimal("1.5"), Decimal("0.9"), None],
+                    table.schema.field("宾客满意率").type)
+    front = pa.array([*table.column("前厅").to_pylist()[:3], Decimal("250"), table.column("前厅")[0].as_py()],
+                     table.schema.field("前厅").type)
+    table = table.set_column(0, "id", ids)
+    table = table.set_column(table.schema.get_field_index("宾客满意率"), "宾客满意率", rate)
+    table = table.set_column(table.schema.get_field_index("前厅"), "前厅", front)
+    got = list(rubric.evaluate_columns(table, errors="collect", engine="duckdb"))
+    same(list(rubric.evaluate_columns(table, errors="collect")), got)
+    assert [(e.id, [d.code for d in e.diagnostics]) for b in got for e in b.errors] == \
+        [("率", ["E505"]), ("前厅", ["E507"]), ("缺", ["E501"])]
+    assert [bool(v) for b in got for v in b.ok] == [True, True, False, False, False]

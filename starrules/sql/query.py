@@ -22,6 +22,7 @@ from ..plan.notices import notice_plans
 from .grading import LevelCompiler
 from .numbers import Num, case, lit, paren, resolve, static
 from .scoring import NO_DECIMAL, Compiler, Flag, unsupported
+from .validation import error_columns, row_checks
 
 APPLIES = "E521"  # the branch is not one the standard is for (适用), as the Python engines say
 INPUT_PREFIX = "evidence."  # a table column handed through (`inputs=True`), renamed so it cannot clash
@@ -49,20 +50,22 @@ class QuerySpec:
     `schemes`: the schemes graded (level columns, in this order); `extras`: expressions of the
     language (e.g. cohort rules' tie-breakers), each a column by its name (a condition as a
     BOOLEAN, a number as a BIGINT that orders as it does); `inputs`: hand every table column
-    through, renamed `evidence.<name>`."""
+    through, renamed `evidence.<name>`; `validate`: check every row as the Python reader does
+    (sql/validation.py) and score only rows that pass — False for a table already checked."""
 
     columns: tuple[str, ...] | None = None
     scales: Mapping[str, int] = attrs.field(factory=dict)
     schemes: tuple[str, ...] = ()
     extras: Mapping[str, ast.Expr] = attrs.field(factory=dict)
     inputs: bool = False
+    validate: bool = True
 
 
 def compile_query(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence",
                   spec: QuerySpec = QuerySpec()) -> exp.Select:
     """The query for `rubric` over `table`, in `dialect` (it decides integer division)."""
     compiler = Compiler(rubric, table, spec.columns, spec.scales, dialect)
-    checked = _checks(rubric, spec)
+    checked = _checks(rubric, spec, dialect)
     if checked:
         compiler.guard = exp.Is(this=exp.column("_error", quoted=True), expression=exp.Null())
     if spec.inputs and spec.columns is not None:
@@ -144,9 +147,13 @@ def result_columns(rubric: CheckedRubric, spec: QuerySpec = QuerySpec(), dialect
     return tuple(out)
 
 
-def _checks(rubric: CheckedRubric, spec: QuerySpec) -> list[tuple[str, exp.Expr]]:
-    """The validation columns over the raw table (`_error`, `_error_field`): none yet."""
-    return []
+def _checks(rubric: CheckedRubric, spec: QuerySpec, dialect: str) -> list[tuple[str, exp.Expr]]:
+    """The validation columns over the raw table: the first problem's code and field."""
+    checks = row_checks(rubric, spec.columns, spec.scales, dialect) if spec.validate else ()
+    if not checks:
+        return []
+    code, field = error_columns(checks)
+    return [("_error", code), ("_error_field", field)]
 
 
 def _error(compiler: Compiler, levels: LevelCompiler,

@@ -149,6 +149,7 @@ class Compiler:
                          .from_(source)))
             source = exp.to_table("_checked")
         keep = [_col(name) for name in self.passed if self.columns is not None and name in self.columns]
+        keep += [_col(name) for name, _ in checked]  # read by the error columns, in later stages
         first = exp.select(*keep, *self.stages[0]).from_(source)
         if not first.expressions:
             first = exp.select(exp.alias_(lit(0), "_none", quoted=True)).from_(source)
