@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import stat
@@ -277,9 +278,7 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
     outputs = _outputs((args.output, "-o", OUTPUT_SUFFIXES, "批量评分"))
     if args.chunk_rows < 1:
         raise _UsageError(f"--chunk-rows 应为正整数,这里是 {args.chunk_rows}")
-    try:
-        import numpy  # noqa: F401  (the batch engines' arrays)
-    except ImportError:
+    if importlib.util.find_spec("numpy") is None:  # the batch engines' arrays
         print("批量评分(-o)需要 numpy 和 pyarrow:pip install 'starrules[batch]'", file=sys.stderr)
         return EXIT_USAGE
     if args.engine == "duckdb" and path.suffix.lower() != ".parquet":

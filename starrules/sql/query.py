@@ -7,7 +7,7 @@ read, as one SELECT over an evidence table (docs/sql.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Literal
 
 import attrs

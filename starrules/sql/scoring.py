@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from typing import Literal
 
 import attrs
 from sqlglot import exp
@@ -33,7 +32,7 @@ from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
 from ..plan.scoring import (Award, Base, CapDeductions, ChoicePlan, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut,
                             Rule, ScoringPlan, SectionPlan, Settle)
 from .numbers import (LIMIT, Num, case, chosen, compared, den_expr, flag, floor_div, floored, greatest, half_up,
-                      least, lit, mul, negated, paren, plus, product, quotient, resolve, static, sub, times, total)
+                      least, lit, mul, negated, paren, plus, product, quotient, static, sub, times, total)
 
 DEFAULT_SCALE = 6  # decimal places of a 数值 / 比例 column when the caller names none (DECIMAL(38, 6))
 UNSUPPORTED = "E607"
