@@ -32,7 +32,7 @@ from starrules.sql.query import QuerySpec, result_columns
 from starrules.sql.scoring import grid_scale
 from tests.postgres_server import (SUPERUSER, Server, binaries, postgres, postgres_server,  # noqa: F401
                                    run_or_fail)
-from tests.test_sql_scoring import BUNDLED, EVIDENCE, REFUSED, RUBRICS, TINY
+from tests.test_sql_scoring import BUNDLED, EVIDENCE, REFUSED, RUBRICS, TINY, assert_equals_evaluate, by_name
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,15 +48,7 @@ def postgres_scores(rubric: Rubric, connection: Connection, records: list[dict[s
     table = evidence_table(rubric, [{**record, "id": f"{k:06d}"} for k, record in enumerate(records)])
     load_evidence(connection, "evidence", table)
     columns = result_columns(rubric, QuerySpec(tuple(table.schema.names), schemes=schemes), "postgres")
-    out = []
-    for row in score_postgres(rubric, connection, "evidence", schemes).sort_by("id").to_pylist():
-        out.append({"items": {c.name: Fraction(row[c.column]) for c in columns if c.kind == "item" and not c.units},
-                    "sections": {c.name: Fraction(row[c.column]) for c in columns
-                                 if c.kind == "section" and not c.units},
-                    "total": Fraction(row["total"]), "vetoes": [row[c.column] for c in columns if c.kind == "veto"],
-                    "levels": {c.name: row[c.column] for c in columns if c.kind == "level"},
-                    "error": row["error"]})
-    return out
+    return [by_name(columns, row) for row in score_postgres(rubric, connection, "evidence", schemes).sort_by("id").to_pylist()]
 
 
 @pytest.mark.parametrize(("path", "name"), SCORED, ids=[f"{p.stem}-{n}" for p, n in SCORED])
@@ -65,14 +57,7 @@ def test_bundled_rubric_in_postgres_equals_the_evaluator(path: Path, name: str, 
     rows = EVIDENCE[name]
     assert rows, f"{name} has no example evidence"
     schemes = tuple(rubric.schemes)
-    for record, got in zip(rows, postgres_scores(rubric, postgres, rows, schemes), strict=True):
-        result = rubric.evaluate(record, schemes=schemes)
-        assert got["error"] is None
-        assert got["levels"] == {s: result.levels[s].level for s in schemes}
-        assert got["items"] == {i.name: Fraction(i.score) for i in result.items}, record.get("id")
-        assert got["sections"] == {g.name: Fraction(g.score) for s in result.sections for g in (s, *s.nested())}
-        assert got["total"] == Fraction(result.total)
-        assert got["vetoes"] == [v.fired for v in result.vetoes]
+    assert_equals_evaluate(rubric, rows, postgres_scores(rubric, postgres, rows, schemes), schemes)
 
 
 @pytest.mark.parametrize(("path", "name"), [c for c in BUNDLED if c[1] in REFUSED])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ pa = pytest.importorskip("pyarrow")
 
 from starrules.sql.numbers import floor_div, half_up, lit, resolve  # noqa: E402
 from starrules.sql.runner import evidence_table, score_duckdb  # noqa: E402
-from starrules.sql.query import QuerySpec, query_sql, result_columns  # noqa: E402
+from starrules.sql.query import OutputColumn, QuerySpec, query_sql, result_columns  # noqa: E402
 from tests.reference_evaluator import Reference  # noqa: E402
 from tests.test_eval_properties import rubric_and_evidence  # noqa: E402
 from tests.test_choices import TEXT as CHOICES_EXAMPLE
@@ -62,21 +63,36 @@ EVIDENCE = bundled_evidence()
 REFUSED = {"学院分类定级", "机关达标创星"}  # 综合: several raters, not in SQL yet
 
 
+def by_name(columns: tuple[OutputColumn, ...], row: Mapping[str, Any]) -> dict[str, Any]:
+    """One result row (any engine's, as a mapping) by meaning: item and section scores by name
+    (points), the total, the veto flags, the level under each scheme and the error code."""
+    return {"items": {c.name: Fraction(row[c.column]) for c in columns if c.kind == "item" and not c.units},
+            "sections": {c.name: Fraction(row[c.column]) for c in columns if c.kind == "section" and not c.units},
+            "total": Fraction(row["total"]), "total_units": row["total_units"],
+            "vetoes": [row[c.column] for c in columns if c.kind == "veto"],
+            "levels": {c.name: row[c.column] for c in columns if c.kind == "level"},
+            "error": row["error"]}
+
+
+def assert_equals_evaluate(rubric: Rubric, records: list[dict[str, Any]], got: list[dict[str, Any]],
+                           schemes: tuple[str, ...]) -> None:
+    """Each record's row (`by_name`) equals `rubric.evaluate` in every item, section, total, veto and level."""
+    assert len(got) == len(records)
+    for record, row in zip(records, got, strict=True):
+        result = rubric.evaluate(record, schemes=schemes)
+        assert row["error"] is None
+        assert row["levels"] == {s: result.levels[s].level for s in schemes}
+        assert row["items"] == {i.name: Fraction(i.score) for i in result.items}, record.get("id")
+        assert row["sections"] == {g.name: Fraction(g.score) for s in result.sections for g in (s, *s.nested())}
+        assert row["total"] == Fraction(result.total)
+        assert row["vetoes"] == [v.fired for v in result.vetoes]
+
+
 def duckdb_scores(rubric: Rubric, rows: list[dict[str, Any]], schemes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Per row: item and section scores by name, the total, the veto flags and the level under
-    each of `schemes`, from DuckDB."""
+    """Per row, from DuckDB: `by_name`."""
     table = evidence_table(rubric, rows)
     columns = result_columns(rubric, QuerySpec(tuple(table.schema.names), schemes=schemes))
-    out = []
-    for row in score_duckdb(rubric, table, schemes).to_pylist():
-        out.append({"items": {c.name: Fraction(row[c.column]) for c in columns if c.kind == "item" and not c.units},
-                    "sections": {c.name: Fraction(row[c.column]) for c in columns
-                                 if c.kind == "section" and not c.units},
-                    "total": Fraction(row["total"]), "total_units": row["total_units"],
-                    "vetoes": [row[c.column] for c in columns if c.kind == "veto"],
-                    "levels": {c.name: row[c.column] for c in columns if c.kind == "level"},
-                    "error": row["error"]})
-    return out
+    return [by_name(columns, row) for row in score_duckdb(rubric, table, schemes).to_pylist()]
 
 
 @pytest.mark.parametrize(("path", "name"), BUNDLED, ids=[f"{p.stem}-{n}" for p, n in BUNDLED])
@@ -90,14 +106,7 @@ def test_bundled_rubric_on_duckdb_equals_the_evaluator(path: Path, name: str) ->
     rows = EVIDENCE[name]
     assert rows, f"{name} has no example evidence"
     schemes = tuple(rubric.schemes)
-    for record, got in zip(rows, duckdb_scores(rubric, rows, schemes), strict=True):
-        result = rubric.evaluate(record, schemes=schemes)
-        assert got["error"] is None
-        assert got["levels"] == {s: result.levels[s].level for s in schemes}
-        assert got["items"] == {i.name: Fraction(i.score) for i in result.items}, record.get("id")
-        assert got["sections"] == {g.name: Fraction(g.score) for s in result.sections for g in (s, *s.nested())}
-        assert got["total"] == Fraction(result.total)
-        assert got["vetoes"] == [v.fired for v in result.vetoes]
+    assert_equals_evaluate(rubric, rows, duckdb_scores(rubric, rows, schemes), schemes)
 
 
 @pytest.mark.parametrize(("path", "name"), [c for c in BUNDLED if c[1] not in REFUSED],

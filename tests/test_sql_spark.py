@@ -33,7 +33,7 @@ from starrules.sql import spark as spark_runner
 from starrules.sql.runner import evidence_table
 from starrules.sql.query import QuerySpec, result_columns
 from starrules.sql.spark import ANSI, VIEW_PREFIX, score, score_parquet
-from tests.test_sql_scoring import BUNDLED, EVIDENCE, REFUSED, RUBRICS, TINY
+from tests.test_sql_scoring import BUNDLED, EVIDENCE, REFUSED, RUBRICS, TINY, assert_equals_evaluate, by_name
 from tests.test_sql_validation import GOOD, reader
 from tests.test_sql_validation import records as validation_records
 from tests.test_sql_validation import rubric as validation_rubric
@@ -78,12 +78,7 @@ def scores(rubric: Rubric, columns: list[str], schemes: tuple[str, ...], rows: l
     """Per Spark row: item and section scores by name (points), the total, the veto flags, the
     level under each of `schemes` and the error code."""
     out = result_columns(rubric, QuerySpec(tuple(columns), schemes=schemes), "spark")
-    return [{"items": {c.name: Fraction(row[c.column]) for c in out if c.kind == "item" and not c.units},
-             "sections": {c.name: Fraction(row[c.column]) for c in out if c.kind == "section" and not c.units},
-             "total": Fraction(row["total"]),
-             "vetoes": [row[c.column] for c in out if c.kind == "veto"],
-             "levels": {c.name: row[c.column] for c in out if c.kind == "level"},
-             "error": row["error"]} for row in rows]
+    return [by_name(out, row.asDict()) for row in rows]
 
 
 @pytest.mark.parametrize(("path", "name"), BUNDLED, ids=[f"{p.stem}-{n}" for p, n in BUNDLED])
@@ -98,15 +93,7 @@ def test_bundled_rubric_on_spark_equals_the_evaluator(spark: SparkSession, path:
     schemes = tuple(rubric.schemes)
     table = evidence_table(rubric, rows)
     got = scores(rubric, table.schema.names, schemes, score(data_frame(spark, table), rubric, schemes).collect())
-    assert len(got) == len(rows)
-    for record, row in zip(rows, got, strict=True):
-        result = rubric.evaluate(record, schemes=schemes)
-        assert row["error"] is None
-        assert row["levels"] == {s: result.levels[s].level for s in schemes}
-        assert row["items"] == {i.name: Fraction(i.score) for i in result.items}, record.get("id")
-        assert row["sections"] == {g.name: Fraction(g.score) for s in result.sections for g in (s, *s.nested())}
-        assert row["total"] == Fraction(result.total)
-        assert row["vetoes"] == [v.fired for v in result.vetoes]
+    assert_equals_evaluate(rubric, rows, got, schemes)
 
 
 def generated(rubric: Rubric, rows: int, seed: int) -> pa.Table:
