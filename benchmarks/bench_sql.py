@@ -19,11 +19,15 @@ written as one Parquet file in row groups of 65,536.
 
 Paths timed, each reading the Parquet file and writing a Parquet file, graded under 星级:
   (1)  compiled query   `COPY (<query_sql(rubric, "duckdb", "evidence", QuerySpec(columns, scales,
-                        ("星级",)))>) TO 'out.parquet' (FORMAT PARQUET)` in DuckDB, "evidence" a view
-                        over read_parquet; every column `result_columns` lists (units and points of
-                        every item and section, applicability, maxima, vetoes, level, level code,
-                        降档 / veto reasons, warning, error). The query text is made once before
-                        timing; compiling it is timed on its own line.
+                        ("星级",), units=False))>) TO 'out.parquet' (FORMAT PARQUET)` in DuckDB,
+                        "evidence" a view over read_parquet; every column `result_columns` lists
+                        for that spec — points of every item and section and the total,
+                        applicability, vetoes, 未达标类型数, level, level code, 降档 / veto
+                        reasons, warning, error and its field: everything (2) gives and more. The
+                        query text is made once before timing; compiling it is timed on its own line.
+  (1u) compiled, units=True (informative): (1) with the engines' columns too (every score in
+                        BIGINT grid units as well, each section's applicable maximum, the regular
+                        sum), as evaluate_columns(engine="duckdb") asks for them.
   (1') compiled, (2)'s columns only (informative): (1) with only the columns (2) writes selected
                         from it, so DuckDB prunes the rest: what the extra columns of (1) cost.
   (1n) compiled, validate=False (informative; when QuerySpec has the flag and (1) validates): (1)
@@ -316,15 +320,15 @@ def write_head(source: Path, target: Path, rows: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # The paths: each reads `source` and writes `target`.
 
-def compiled_query(rubric: starrules.Rubric, source: Path, validate: bool = True) -> exp.Select:
+def compiled_query(rubric: starrules.Rubric, source: Path, validate: bool = True, units: bool = False) -> exp.Select:
     schema = pq.read_schema(source)
-    return compile_query(rubric, "duckdb", VIEW, query_spec(rubric, schema, validate))
+    return compile_query(rubric, "duckdb", VIEW, query_spec(rubric, schema, validate, units))
 
 
-def query_spec(rubric: starrules.Rubric, schema: pa.Schema, validate: bool = True) -> QuerySpec:
-    """The spec for this table, graded under 星级; `validate=False` only where QuerySpec has the flag
-    (without it, whatever the query does by default)."""
-    spec = QuerySpec(tuple(schema.names), column_scales(rubric, schema), (SCHEME,))
+def query_spec(rubric: starrules.Rubric, schema: pa.Schema, validate: bool = True, units: bool = False) -> QuerySpec:
+    """The spec for this table, graded under 星级: points only (`units=False`, what a table of
+    scores and levels needs), or with the engines' grid-unit columns too."""
+    spec = QuerySpec(tuple(schema.names), column_scales(rubric, schema), (SCHEME,), units=units)
     return spec if validate else attrs.evolve(spec, validate=False)
 
 
@@ -370,6 +374,7 @@ def through_writer(rubric: starrules.Rubric, source: Path, target: Path, engine:
 
 
 Paths = dict[str, Callable[[], object]]
+WIDE = "(1u) compiled, units=True"
 COMPILED, PRUNED, UNCHECKED, HAND_NAME, CHECKED_NAME, NUMPY, ENGINE = (
     "(1) compiled query", "(1') compiled, (2)'s columns only", "(1n) compiled, validate=False",
     "(2) hand-written query", "(2b) hand-written + checks", "(3) numpy engine", "(4) duckdb engine")
@@ -393,6 +398,7 @@ def paths(rubric: starrules.Rubric, source: Path, folder: Path, checked: bool) -
     compiled = compiled_query(rubric, source)
     statements = {
         COMPILED: copy_to_parquet(compiled, folder / "compiled.parquet"),
+        WIDE: copy_to_parquet(compiled_query(rubric, source, units=True), folder / "wide.parquet"),
         PRUNED: copy_to_parquet(pruned_query(rubric, compiled), folder / "pruned.parquet"),
     }
     if checked and can_skip_checks():
@@ -410,7 +416,7 @@ def paths(rubric: starrules.Rubric, source: Path, folder: Path, checked: bool) -
     return out
 
 
-OUTPUT_FILES = {COMPILED: "compiled.parquet", PRUNED: "pruned.parquet", UNCHECKED: "unchecked.parquet",
+OUTPUT_FILES = {COMPILED: "compiled.parquet", WIDE: "wide.parquet", PRUNED: "pruned.parquet", UNCHECKED: "unchecked.parquet",
                 HAND_NAME: "hand.parquet", CHECKED_NAME: "checked.parquet", NUMPY: "numpy.parquet",
                 ENGINE: "engine.parquet"}
 
@@ -429,7 +435,7 @@ def validates(query: exp.Select) -> bool:
 def compiled_names(rubric: starrules.Rubric) -> dict[str, str]:
     """The compiled query's columns of points, vetoes and the level, each by what it is: item and
     section names, the vetoes' facts, 总分, 星级."""
-    spec = QuerySpec(None, {}, (SCHEME,))
+    spec = QuerySpec(None, {}, (SCHEME,), units=False)
     names: dict[str, str] = {}
     for column in result_columns(rubric, spec):
         if column.kind in ("item", "section") and not column.units:
@@ -493,8 +499,9 @@ def check_same_answers(rubric: starrules.Rubric, folder: Path, rows: int, names:
         assert_same(connection, views[COMPILED], views[NUMPY], [(by_name[h], n) for h, n in numpy_pairs(rubric)], rows)
         every = pq.read_schema(folder / OUTPUT_FILES[NUMPY]).names
         assert_same(connection, views[ENGINE], views[NUMPY], [(c, c) for c in every], rows)
+        every = pq.read_schema(folder / OUTPUT_FILES[COMPILED]).names
+        assert_same(connection, views[WIDE], views[COMPILED], [(c, c) for c in every], rows)
         if UNCHECKED in views:
-            every = pq.read_schema(folder / OUTPUT_FILES[COMPILED]).names
             assert_same(connection, views[UNCHECKED], views[COMPILED], [(c, c) for c in every], rows)
         for other in (PRUNED, CHECKED_NAME):
             if other in views:
@@ -742,6 +749,8 @@ def print_ratios(times: dict[str, tuple[float, float]], names: Sequence[str]) ->
                       ratio(COMPILED, CHECKED_NAME), 1.5))
     if UNCHECKED in names:
         lines.append(("(1n) / (2): both without checks (like for like)", ratio(UNCHECKED, HAND_NAME), None))
+    lines += [("(1u) / (2b): with the engines' units columns too", ratio(WIDE, CHECKED_NAME), None)] \
+        if CHECKED_NAME in names else []
     lines += [("(1') / (2): (1) with (2)'s columns only", ratio(PRUNED, HAND_NAME), None),
               ("(1) / (3): compiled query vs numpy engine", ratio(COMPILED, NUMPY), None),
               ("(4) / (3): duckdb engine vs numpy engine", ratio(ENGINE, NUMPY), None)]

@@ -141,6 +141,10 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--scale", action="append", metavar="列=小数位数", default=[],
                        help="数值、比例或酌情得分列的小数位数(DECIMAL 的 s;0 表示整数列),可多次给出;"
                             "默认事实 6 位、酌情得分按精度")
+    query.add_argument("--cohort", action="store_true",
+                       help="再按方案的排名规则(名次、名额、倒排)在整张表上定级,用窗口函数写在外层查询中")
+    query.add_argument("--no-units", dest="units", action="store_false",
+                       help="只给出分数(DECIMAL),不给精度单位(BIGINT)、类型适用满分等引擎读的列")
     query.set_defaults(run=_sql)
     return parser
 
@@ -456,7 +460,7 @@ def _sql(args: argparse.Namespace) -> int:
         if args.id or scales:  # the table's columns: every fact and score, and the id
             evidence = rubric.evaluator.evidence_spec
             columns = (*(("id",) if args.id else ()), *rubric.scoring_plan.facts, *evidence.judged)
-        spec = QuerySpec(columns, scales, schemes)
+        spec = QuerySpec(columns, scales, schemes, units=args.units, cohort=args.cohort)
         return query_sql(rubric, args.dialect, args.table, spec, pretty=True) + ";"
     return _with_rubric(args, text)
 

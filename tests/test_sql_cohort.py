@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 import sqlglot
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +30,7 @@ from starrules.lang import ast
 from starrules.plan.expressions import BELOW_PASS_KEY, ExprCompiler
 from starrules.plan.grading import grade_plan
 from starrules.sql.cohort import CohortColumn, cohort_columns, cohort_extras, cohort_query
-from starrules.sql.query import QuerySpec, compile_query
+from starrules.sql.query import QuerySpec, compile_query, result_columns
 from starrules.sql.runner import column_scales, evidence_table
 from tests.test_ranking import RANKED, VETOED, WUWEI_PLAN
 
@@ -120,13 +121,14 @@ def over_graded(rubric: Rubric, schemes: Sequence[str], results: Sequence[Result
 
 
 def over_evidence(rubric: Rubric, schemes: Sequence[str], records: Sequence[Row], engine: str) -> list[Row]:
-    """The whole query (query.compile_query with the extras) and the cohort query over the
+    """The whole query with the cohort rules (QuerySpec(cohort=True), points only) over the
     evidence table. SQLite has no DECIMAL: a number column there holds the value × 10^scale as
     an integer (fixed point, as the query reads it in that dialect)."""
     table = evidence_table(rubric, records)
     scales = column_scales(rubric, table.schema)
-    spec = QuerySpec(tuple(table.schema.names), scales, tuple(schemes), cohort_extras(rubric, schemes))
-    query = cohort_query(rubric, schemes, compile_query(rubric, engine, "evidence", spec), engine)
+    spec = QuerySpec(tuple(table.schema.names), scales, tuple(schemes), cohort=True, units=False)
+    query = compile_query(rubric, engine, "evidence", spec)
+    assert list(query.named_selects) == [c.column for c in result_columns(rubric, spec, engine)]
     arrow = {"string": "VARCHAR", "bool": "BOOLEAN", "int64": "BIGINT"}
     types = {f.name: arrow.get(str(f.type)) or ("BIGINT" if engine == "sqlite" else
                                                 f"DECIMAL({f.type.precision}, {f.type.scale})")
@@ -564,3 +566,49 @@ def test_duckdb_and_sqlite_equal_rank_on_generated_rubrics(case: tuple[str, tupl
             assert placed(rubric, schemes, inner, k) == expected | {f"错{n}": (None, None, None, None)
                                                                     for n in range(1, len(errors) + 1)}
             assert placed(rubric, schemes, whole, k) == expected
+
+
+SHARED_RULES = WUWEI_PLAN + "\n    倒排 20% 为 相对后进"  # quotas and a forced share: ⌈20% × 6⌉ = 2 marked
+
+
+def test_cohort_in_the_spec_is_the_inner_query_wrapped() -> None:
+    # QuerySpec(cohort=True) adds what the rules read to the extras and wraps the query in
+    # cohort_query: the same query a caller composing the two gets, and its columns listed
+    rubric = loads(RANKED.format(rules=SHARED_RULES))
+    columns = ("id", "甲项", "乙项", "领域")
+    inner = compile_query(rubric, "duckdb", "evidence", QuerySpec(columns, {}, ("星级",), cohort_extras(rubric, ["星级"])))
+    wrapped = cohort_query(rubric, ["星级"], inner, "duckdb")
+    spec = QuerySpec(columns, {}, ("星级",), cohort=True)
+    assert compile_query(rubric, "duckdb", "evidence", spec).sql() == wrapped.sql()
+    listed = result_columns(rubric, spec)
+    assert [c.column for c in listed] == list(wrapped.named_selects)
+    assert [(c.column, c.kind, c.name) for c in listed[-5:]] == [
+        ("rank_1", "rank", "星级"), ("final_level_1", "final_level", "星级"),
+        ("final_level_1_code", "final_level_code", "星级"), ("pending_1", "pending", "星级"),
+        ("mark_1_1", "mark", "相对后进")]
+
+
+def test_cli_sql_cohort_prints_the_window_functions(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    from starrules.cli import main
+
+    path = tmp_path / "ranked.rubric"
+    path.write_text(RANKED.format(rules=SHARED_RULES), encoding="utf-8")
+    assert main(["sql", str(path), "--cohort", "--no-units", "--id"]) == 0
+    printed = capsys.readouterr().out.strip().rstrip(";")
+    query = sqlglot.parse_one(printed, read="duckdb")
+    assert {"rank_1", "final_level_1", "pending_1", "mark_1_1", "total_units", "total"} <= set(query.named_selects)
+    assert "item_1_units" not in query.named_selects  # --no-units: points only (the total's units rank)
+    # the printed query scores and places the wuwei batch as test_the_wuwei_quota_plan says
+    records = pairs_batch([(50, 48), (48, 48), (45, 48), (45, 46), (45, 45.5), (40, 45)])
+    table = pa.table({"id": [r["id"] for r in records], "甲项": [Decimal(str(r["甲项"])) for r in records],
+                      "乙项": [Decimal(str(r["乙项"])) for r in records], "领域": [r["领域"] for r in records]})
+    connection = duckdb.connect()
+    connection.register("evidence", table)
+    rows = connection.sql(printed).fetchall()
+    names = list(query.named_selects)
+    got = sorted((row[names.index("id")], row[names.index("final_level_1")], row[names.index("pending_1")],
+                  row[names.index("mark_1_1")]) for row in rows)
+    # the last two of six (90.5 and 85) are 相对后进
+    assert got == [("支部1", "五星级", False, False), ("支部2", "四星级", False, False),
+                   ("支部3", "四星级", False, False), ("支部4", "三星级", False, False),
+                   ("支部5", "三星级", True, True), ("支部6", "三星级", True, True)]

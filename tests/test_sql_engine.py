@@ -100,7 +100,7 @@ def test_cli_sql_prints_a_query_that_parses_back(dialect: str, capsys: pytest.Ca
 
 def test_cli_sql_scales_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sql", str(HOTEL), "--scale", "宾客满意率=2"]) == 0
-    assert "CAST(100 AS BIGINT)" in capsys.readouterr().out  # 2 places: × 10² to grid integers
+    assert "AS DECIMAL(18, 2)) * 100 AS BIGINT)" in capsys.readouterr().out  # 2 places: × 10² to grid integers
     with pytest.raises(SystemExit) as stopped:
         main(["sql", str(HOTEL), "--scale", "宾客满意率"])
     assert stopped.value.code == 2

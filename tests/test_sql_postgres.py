@@ -33,6 +33,8 @@ from starrules.sql.scoring import grid_scale
 from tests.postgres_server import (SUPERUSER, Server, binaries, postgres, postgres_server,  # noqa: F401
                                    run_or_fail)
 from tests.test_sql_scoring import BUNDLED, EVIDENCE, REFUSED, RUBRICS, TINY, assert_equals_evaluate, by_name
+from tests.test_sql_validation import bad_rows_table
+from tests.test_sql_validation import rubric as validation_rubric
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +89,19 @@ def test_a_row_the_standard_is_not_for_comes_back_with_its_code_and_nothing_else
     expected = rubric.evaluate(good, schemes=["五好"])
     assert (rows["机关的"]["error"], Fraction(rows["机关的"]["total"]), rows["机关的"]["level_1"]) == \
         (None, Fraction(expected.total), expected.levels["五好"].level)
+
+
+def test_one_bad_row_per_error_class_comes_back_with_its_code_and_the_good_rows_are_scored(
+        postgres: Connection) -> None:
+    # tests/test_sql_validation.py's standard (every kind of evidence): a good row, one row per
+    # problem (each the good row with one value changed), a good row — loaded with COPY
+    data, expected = bad_rows_table()
+    load_evidence(postgres, "evidence", data)
+    rows = sorted(score_postgres(validation_rubric(), postgres, "evidence").to_pylist(), key=lambda row: row["id"])
+    assert [(row["error"], row["error_field"]) for row in rows] == expected
+    # the good rows: A 5 − 2 (人数) − 1 (额 3.5 > 3) = 2, B 2.5, C 中 3, D 3 + 1 = 4, E 不适用 → 11.5;
+    # nothing on a bad row
+    assert [row["total"] for row in rows] == [Decimal("11.5"), *[None] * (len(rows) - 2), Decimal("11.5")]
 
 
 @pytest.mark.parametrize(("file", "name"), [("村社区争先创优", "村社区争先创优"), ("五好党支部", "机关五好")])
@@ -347,7 +362,7 @@ def test_a_generated_100k_batch_in_postgres_equals_the_numpy_engine(postgres: Co
         assert column(f"level_{k}").tolist() == levels.tolist(), scheme
     # the points columns are the units times the step, exactly
     step = rubric.evaluator.grid.step
-    assert got.schema.field("total").type == pa.decimal128(38, grid_scale(step))
+    assert got.schema.field("total").type == pa.decimal128(18, grid_scale(step))  # a bounded score fits 18 digits
     assert [Fraction(p) for p in got.column("total").to_pylist()[:1000]] == \
         [u * step for u in column("total_units")[:1000].tolist()]
     # the batch is not trivial: totals spread over many values, and every level of the scheme is reached

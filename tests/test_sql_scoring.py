@@ -5,6 +5,7 @@ evaluator on generated rubrics, the query parsing back in six dialects, and the 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from collections.abc import Mapping
@@ -226,3 +227,48 @@ def test_best_of_and_chosen_paths_by_hand() -> None:
     # a: 规定性 (8 − 2) + 7 = 13 > 性能化 10 → 节能 3 + 13 = 16; 逐项 5 + 4 = 9 (整体评价 8 not counted); 25
     # b: 性能化 16 > 规定性 8 + 0 = 8 → 节能 3 + 16 = 19; 整体评价 8; 27
     assert [(g["sections"]["节能"], g["sections"]["管理"], g["total"]) for g in got] == [(16, 9, 25), (19, 8, 27)]
+
+
+def test_a_count_stored_as_decimal_is_read_as_its_value_in_sqlite_and_duckdb() -> None:
+    # SQLite keeps a DECIMAL(p, 2) column as the value × 100 (300 for 3.00): read back as 3 people
+    from starrules.sql.runner import score_sqlite
+
+    rubric = loads(TINY)
+    table = pa.table({"id": ["a", "c"], "人数": pa.array([7, 12], pa.decimal128(10, 2)), "好": [True, True]})
+    # a: A 5 − ⌊7/3⌋ = 3, B 4: 14 units; c: A 5 − min(4, 3) = 2, B 4: 12 units (as test_tiny_rubric_scored_by_hand)
+    assert [(r["id"], r["item_1_units"], r["total_units"]) for r in score_sqlite(rubric, table)] == \
+        [("a", 6, 14), ("c", 4, 12)]
+    assert [(r["id"], r["item_1_units"], r["total_units"]) for r in score_duckdb(rubric, table).to_pylist()] == \
+        [("a", 6, 14), ("c", 4, 12)]
+
+
+def test_points_only_leaves_out_the_units_and_maxima() -> None:
+    rubric = loads(TINY)
+    table = pa.table({"id": ["a", "b"], "人数": pa.array([7, 0], pa.int64()), "好": [True, False]})
+    spec = QuerySpec(("id", "人数", "好"), units=False)
+    names = [c.column for c in result_columns(rubric, spec)]
+    assert names == ["id", "error", "error_field", "item_1", "item_1_applicable", "item_2", "item_2_applicable",
+                     "section_1", "total", "below_pass", "warning"]
+    connection = duckdb.connect()
+    connection.register("evidence", table)
+    rows = connection.sql(query_sql(rubric, "duckdb", "evidence", spec)).to_arrow_table()
+    assert rows.column_names == names
+    # as test_tiny_rubric_scored_by_hand: a 3 + 4 = 7, b 5 + 不适用 = 5
+    assert [(r["id"], r["item_1"], r["item_2"], r["total"]) for r in rows.to_pylist()] == \
+        [("a", Decimal("3.0"), Decimal("4.0"), Decimal("7.0")), ("b", Decimal("5.0"), Decimal("0.0"), Decimal("5.0"))]
+    # SQLite has no exact DECIMAL: its units stay
+    assert "total_units" in [c.column for c in result_columns(rubric, spec, "sqlite")]
+
+
+def test_points_are_64_bit_decimals_unless_an_item_has_no_floor() -> None:
+    # TINY: every score lies within 0 … 10 points: DECIMAL(18, 1); an item 可倒扣 per person has no
+    # lower bound, so its column (only) is DECIMAL(38, 1)
+    rubric = loads(TINY)
+    table = pa.table({"id": ["a"], "人数": pa.array([7], pa.int64()), "好": [True]})
+    schema = score_duckdb(rubric, table).schema
+    assert {schema.field(c).type for c in ("item_1", "item_2", "section_1", "total")} == {pa.decimal128(18, 1)}
+    below = loads(TINY.replace("{ 每 3 人数 扣 1分 最多扣 3分 }", "{ 每 人数 扣 1分 可倒扣 }"))
+    precisions = {c.column: c.precision for c in result_columns(below) if c.precision is not None}
+    assert precisions == {"item_1": 38, "item_2": 18, "section_1": 18, "total": 18}
+    schema = score_duckdb(below, table).schema
+    assert (schema.field("item_1").type, schema.field("total").type) == (pa.decimal128(38, 1), pa.decimal128(18, 1))

@@ -34,10 +34,8 @@ from starrules.sql.runner import evidence_table
 from starrules.sql.query import QuerySpec, result_columns
 from starrules.sql.spark import ANSI, VIEW_PREFIX, score, score_parquet
 from tests.test_sql_scoring import BUNDLED, EVIDENCE, REFUSED, RUBRICS, TINY, assert_equals_evaluate, by_name
-from tests.test_sql_validation import GOOD, reader
-from tests.test_sql_validation import records as validation_records
+from tests.test_sql_validation import GOOD, bad_rows_table
 from tests.test_sql_validation import rubric as validation_rubric
-from tests.test_sql_validation import table as validation_table
 
 
 @pytest.fixture(scope="session")
@@ -247,27 +245,13 @@ def test_one_bad_row_per_error_class_comes_back_with_its_code_and_the_good_rows_
     """tests/test_sql_validation.py's standard (every kind of evidence) and its good row, then one
     row per problem the query can meet, each the good row with one value changed."""
     r = validation_rubric()
-    good = {name: value for name, (_, value) in GOOD.items()}
-    bad: list[tuple[dict[str, Any], tuple[str, str]]] = [
-        ({"好": None}, ("E501", "好")),  # a fact without 默认 left empty
-        ({"学识": 40}, ("E502", "学识")),  # no name of the standard
-        ({"人数": -1}, ("E504", "人数")),  # a 计数 below 0
-        ({"率": Decimal("1.01")}, ("E505", "率")),  # a 比例 above 1
-        ({"领域": "城市"}, ("E506", "领域")),  # not 农村 or 社区
-        ({"B": Decimal("4.5")}, ("E507", "B")),  # B is 酌情 1分 至 4分
-        ({"B": Decimal("2.3")}, ("E508", "B")),  # 2.3 / 0.5 = 4.6 steps: off the grid
-        ({"C": "较好"}, ("E509", "C")),  # C's levels are 好, 中, 差
-        ({"年度": 999}, ("E512", "年度"))]  # three digits
-    types = {name: kind for name, (kind, _) in GOOD.items()} | {"学识": pa.int64(), "年度": pa.int64()}
-    data = validation_table([good, *({**good, **change} for change, _ in bad), good], types)
-    expected = [(None, None), *(code for _, code in bad), (None, None)]
-    assert [reader(r, record) for record in validation_records(data)] == expected  # the Python reader's own
+    data, expected = bad_rows_table()
     rows = sorted(score(data_frame(spark, data), r).collect(), key=lambda row: row["id"])
     assert [(row["error"], row["error_field"]) for row in rows] == expected
     # nothing is scored on a bad row; the good rows are: A 5 − 2 (人数) − 1 (额 3.5 > 3) = 2, B 2.5,
     # C 中 3, D 3 + 1 = 4, E 不适用 (好) → 0: 11.5 of 20 (E's 5 points left out of 25)
-    assert [row["total"] for row in rows] == [Decimal("11.5"), *[None] * len(bad), Decimal("11.5")]
-    assert r.evaluate(good).total == Decimal("11.5")
+    assert [row["total"] for row in rows] == [Decimal("11.5"), *[None] * (len(rows) - 2), Decimal("11.5")]
+    assert r.evaluate({name: value for name, (_, value) in GOOD.items()}).total == Decimal("11.5")
 
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "sql.md"

@@ -71,6 +71,31 @@ GOOD: dict[str, tuple[Any, Any]] = {
     "C": (pa.string(), "中"), "E": (pa.decimal128(10, 1), dec("4.0"))}
 
 
+# one row per problem a query over typed columns can meet, each GOOD with one value changed, and
+# the reader's first (code, field) for it
+BAD_ROWS: list[tuple[dict[str, Any], tuple[str, str]]] = [
+    ({"好": None}, ("E501", "好")),  # a fact without 默认 left empty
+    ({"学识": 40}, ("E502", "学识")),  # no name of the standard
+    ({"人数": -1}, ("E504", "人数")),  # a 计数 below 0
+    ({"率": Decimal("1.01")}, ("E505", "率")),  # a 比例 above 1
+    ({"领域": "城市"}, ("E506", "领域")),  # not 农村 or 社区
+    ({"B": Decimal("4.5")}, ("E507", "B")),  # B is 酌情 1分 至 4分
+    ({"B": Decimal("2.3")}, ("E508", "B")),  # 2.3 / 0.5 = 4.6 steps: off the grid
+    ({"C": "较好"}, ("E509", "C")),  # C's levels are 好, 中, 差
+    ({"年度": 999}, ("E512", "年度"))]  # three digits
+
+
+def bad_rows_table() -> tuple[pa.Table, list[tuple[str | None, str | None]]]:
+    """A good row, a row per BAD_ROWS problem, a good row; and the reader's (code, field) of each
+    (checked here against the reader itself)."""
+    good = {name: value for name, (_, value) in GOOD.items()}
+    types = {name: kind for name, (kind, _) in GOOD.items()} | {"学识": pa.int64(), "年度": pa.int64()}
+    data = table([good, *({**good, **change} for change, _ in BAD_ROWS), good], types)
+    expected: list[tuple[str | None, str | None]] = [(None, None), *(code for _, code in BAD_ROWS), (None, None)]
+    assert [reader(rubric(), record) for record in records(data)] == expected
+    return data, expected
+
+
 def table(rows: Sequence[Mapping[str, Any]], types: Mapping[str, Any]) -> pa.Table:
     """The rows as a typed table with an `id` (the row number, carried along) and the columns of
     `types`, in that order."""

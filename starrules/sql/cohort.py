@@ -1,5 +1,6 @@
 """Cohort rules (排名, docs/language.md §7; grade/ranking.py is the reference) as window
-functions in an outer query over the scoring and grading query.
+functions in an outer query over the scoring and grading query: each scheme's cohort plan
+(plan/cohort.py, where the rules' meaning is written) run as SQL.
 
 `cohort_extras` names the per-row values the rules read — each 并列 key and each 当 condition,
 named conditions written out — for the inner query to compute as columns; `cohort_query` wraps
@@ -38,16 +39,15 @@ from typing import Literal
 import attrs
 from sqlglot import exp
 
-from ..check.conditions import inline
 from ..check.model import CheckedRubric
 from ..lang import ast
-from ..plan.grading import GradePlan, grade_plan
+from ..plan.cohort import BELOW_PASS, IN_ORDER, VETOED, CohortPlan, Group, Places, QuotaPass, cohort_plan
 from .numbers import add, case, lit, mul, resolve, trunc_div
 from .scoring import FENCED, unsupported
 
 _IN = "_cohort_in"  # the inner query, as a CTE
 _SCORED = "_scored"  # error IS NULL: the row takes part
-_STANDING = "_standing"  # 倒排's order: 2 vetoed, 1 a section below its 达标 line, 0 the rest
+_STANDING = "_standing"  # 倒排's order (plan.cohort.standing)
 
 
 @attrs.frozen
@@ -63,22 +63,25 @@ class CohortColumn:
 
 @attrs.frozen
 class _Rules:
-    """One scheme's 排名 block for the query: its statements with named conditions written out,
-    and the extra column of each 并列 key and each 当 condition."""
+    """One scheme's cohort plan as the query names it: the scheme is the k-th of `schemes`; the
+    extra column of each 并列 key and each 当 condition, and every column of its steps, are
+    named from k."""
 
     k: int
-    plan: GradePlan
-    by_level: bool  # 总分 不计: ranked by level first
-    keys: tuple[tuple[str, ast.Expr], ...]  # (column, key) in 并列 order
-    whens: dict[int, tuple[str, ast.Expr]]  # statement position → (column, condition)
-    quotas: tuple[tuple[int, ast.Quota], ...]  # (statement position, rule)
-    shares: tuple[tuple[int, ast.ForcedShare], ...]
-    ties_pending: bool
+    plan: CohortPlan
 
     @property
-    def marks(self) -> tuple[str, ...]:
-        """The distinct mark texts, in the order the rules first name them."""
-        return tuple(dict.fromkeys(rule.mark for _, rule in self.shares))
+    def keys(self) -> tuple[tuple[str, ast.Expr], ...]:
+        """(column, key) in 并列 order."""
+        return tuple((self.name(f"tie{i}"), key) for i, key in enumerate(self.plan.tie_keys, 1))
+
+    @property
+    def whens(self) -> tuple[tuple[str, ast.Expr], ...]:
+        """(column, condition) of each 当 group, in the order written."""
+        return tuple((self.when(group), group.condition) for group in self.plan.groups)
+
+    def when(self, group: Group) -> str:
+        return self.name(f"when{group.position}")
 
     def name(self, what: str) -> str:
         return f"_k{self.k}_{what}"
@@ -92,7 +95,7 @@ def cohort_extras(rubric: CheckedRubric, schemes: Sequence[str]) -> dict[str, as
     for rules in every:
         _base(rules, every, rubric)  # a base that cannot be followed is refused before any query is made
         extras.update(rules.keys)
-        extras.update(rules.whens.values())
+        extras.update(rules.whens)
     return extras
 
 
@@ -105,7 +108,7 @@ def cohort_columns(rubric: CheckedRubric, schemes: Sequence[str]) -> tuple[Cohor
                 CohortColumn(f"final_level_{k}_code", "level_code", scheme),
                 CohortColumn(f"pending_{k}", "pending", scheme)]
         out += [CohortColumn(f"mark_{k}_{j}", "mark", scheme, text)
-                for j, text in enumerate(_rules(rubric, k, scheme).marks, 1)]
+                for j, text in enumerate(cohort_plan(rubric, scheme).marks, 1)]
     return tuple(out)
 
 
@@ -119,7 +122,7 @@ def cohort_query(rubric: CheckedRubric, schemes: Sequence[str], inner: exp.Selec
     _require(kept, rubric, rules)
     chain = _Chain(inner, dialect)
     first: dict[str, exp.Expr] = {_SCORED: exp.Is(this=_col("error"), expression=exp.Null())}
-    if any(r.shares for r in rules):
+    if any(r.plan.shares for r in rules):
         first[_STANDING] = _standing(rubric)
     chain.step(first)
     outputs: dict[str, exp.Expr] = {}
@@ -140,45 +143,35 @@ def cohort_sql(rubric: CheckedRubric, schemes: Sequence[str], inner: exp.Select,
     return cohort_query(rubric, schemes, inner, dialect).sql(dialect=dialect, pretty=pretty)
 
 
-# the rules of a scheme, lowered for the query
+# the rules of a scheme, as the query names them
 
 def _rules(rubric: CheckedRubric, k: int, scheme: str) -> _Rules:
-    plan = grade_plan(rubric, scheme)
-    block = plan.definition.ranking
-    body = block.body if block is not None else ()
-    named = rubric.expandable
-    keys = [inline(key, named) for s in body if isinstance(s, ast.TieBreak) for key in s.keys]
-    whens = {position: (f"_k{k}_when{position}", inline(s.when, named)) for position, s in enumerate(body, 1)
-             if isinstance(s, (ast.Quota, ast.ForcedShare)) and s.when is not None}
-    ties_pending = next((s.pending for s in reversed(body) if isinstance(s, ast.QuotaTies)), True)
-    return _Rules(k, plan, rubric.total_unused, tuple((f"_k{k}_tie{i}", key) for i, key in enumerate(keys, 1)),
-                  whens, tuple((p, s) for p, s in enumerate(body, 1) if isinstance(s, ast.Quota)),
-                  tuple((p, s) for p, s in enumerate(body, 1) if isinstance(s, ast.ForcedShare)), ties_pending)
+    return _Rules(k, cohort_plan(rubric, scheme))
 
 
 def _require(kept: Sequence[str], rubric: CheckedRubric, rules: Sequence[_Rules]) -> None:
     """The inner query gives every column the rules read (a caller's mistake, not the author's)."""
     needed = ["error"]
-    if not all(r.by_level for r in rules):
+    if not all(r.plan.by_level for r in rules):
         needed.append("total_units")
-    if any(r.shares for r in rules):
+    if any(r.plan.shares for r in rules):
         needed += ["below_pass", *(f"veto_{v}" for v in range(1, len(rubric.vetoes) + 1))]
     for scheme in rules:
-        needed += [f"level_{scheme.k}_code", *(c for c, _ in scheme.keys), *(c for c, _ in scheme.whens.values())]
+        needed += [f"level_{scheme.k}_code", *(c for c, _ in scheme.keys), *(c for c, _ in scheme.whens)]
     missing = [c for c in needed if c not in kept]
     if missing:
         raise ValueError(f"the inner query lacks the columns {missing} (it gives {list(kept)})")
 
 
 def _standing(rubric: CheckedRubric) -> exp.Expr:
-    """Where 倒排 puts a branch (ranking._standing): 2 last, a veto fired (result.vetoed: any
-    veto, one that caps the level too); 1 before those, a section below its 达标 line; 0 the
+    """Where 倒排 puts a branch (plan.cohort.standing): VETOED, a veto fired (result.vetoed: any
+    veto, one that caps the level too); BELOW_PASS, a section below its 达标 line; IN_ORDER the
     rest, by the key."""
     vetoes = [_col(f"veto_{v}") for v in range(1, len(rubric.vetoes) + 1)]
     standing = exp.Case()
     if vetoes:
-        standing = standing.when(_any(*vetoes), lit(2))
-    return standing.when(exp.GT(this=_col("below_pass"), expression=lit(0)), lit(1)).else_(lit(0))
+        standing = standing.when(_any(*vetoes), lit(VETOED))
+    return standing.when(exp.GT(this=_col("below_pass"), expression=lit(0)), lit(BELOW_PASS)).else_(lit(IN_ORDER))
 
 
 @attrs.frozen
@@ -246,7 +239,7 @@ def _count_of(partition: exp.Expr, order: Sequence[exp.Ordered] = ()) -> exp.Exp
 def _key(rules: _Rules, best_first: bool) -> list[exp.Ordered]:
     """The rank key as ORDER BY terms: the total (or the level, 0 best, for 总分 不计), then each
     并列 key — larger better — best first or worst first."""
-    first = exp.Ordered(this=_col(f"level_{rules.k}_code"), desc=not best_first) if rules.by_level \
+    first = exp.Ordered(this=_col(f"level_{rules.k}_code"), desc=not best_first) if rules.plan.by_level \
         else exp.Ordered(this=_col("total_units"), desc=best_first)
     return [first, *(exp.Ordered(this=_col(c), desc=best_first) for c, _ in rules.keys)]
 
@@ -263,9 +256,8 @@ def _not(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=e.copy() if isinstance(e, (exp.Column, exp.Boolean)) else exp.Paren(this=e.copy()))
 
 
-def _when(rules: _Rules, position: int) -> exp.Expr | None:
-    found = rules.whens.get(position)
-    return None if found is None else _col(found[0])
+def _when(rules: _Rules, group: Group | None) -> exp.Expr | None:
+    return None if group is None else _col(rules.when(group))
 
 
 # the steps of one scheme
@@ -305,25 +297,13 @@ def _base(rules: _Rules, every: Sequence[_Rules], rubric: CheckedRubric) -> _Rul
     listed = next((r for r in every if r.plan.scheme == base.scheme), None)
     if listed is not None:
         return listed
-    quota = _first_quota(base)
+    quota = base.moving_quota
     if quota is None:
         return None
-    raise unsupported(rubric, quota.span,
+    raise unsupported(rubric, quota,
                       f"“{rules.plan.scheme}”基于“{base.scheme}”,要随“{base.scheme}”的名额调整等级,"
                       f"但 SQL 查询没有按“{base.scheme}”定级",
                       f"把“{base.scheme}”也列入要定级的方案(schemes)")
-
-
-def _first_quota(plan: GradePlan) -> ast.Quota | None:
-    """The first 名额 rule of the scheme or of a scheme it is based on: what can move its levels."""
-    found: GradePlan | None = plan
-    while found is not None:
-        block = found.definition.ranking
-        quota = next((s for s in block.body if isinstance(s, ast.Quota)), None) if block is not None else None
-        if quota is not None:
-            return quota
-        found = found.base
-    return None
 
 
 def _start(rules: _Rules, base: _Rules | None, done: Mapping[int, _Final]) -> tuple[exp.Expr, exp.Expr]:
@@ -343,13 +323,17 @@ def _start(rules: _Rules, base: _Rules | None, done: Mapping[int, _Final]) -> tu
 
 @attrs.frozen
 class _Pass:
-    """A pass of quotas: its number, its group (a flag column, and what it is), and each level
-    index's limit (the expression; its column is `limit(index)`)."""
+    """A pass of quotas (plan.cohort.QuotaPass) in the query: its group (a flag column, and what
+    it is), and each level index's limit (the expression; its column is `limit(index)`)."""
 
     rules: _Rules
-    number: int
+    plan: QuotaPass
     where: exp.Expr
     limits: dict[int, exp.Expr]
+
+    @property
+    def number(self) -> int:
+        return self.plan.number
 
     @property
     def group(self) -> str:
@@ -360,59 +344,52 @@ class _Pass:
 
 
 def _passes(rules: _Rules) -> list[_Pass]:
-    """The quota passes (ranking.rank): first every line without 当, together, over the batch;
-    then each line with 当 in its group. A limit is ⌊P·n⌋ of the group (n its size) or a count;
-    a later entry for the same level replaces an earlier one, as in the reference's dict."""
+    """The plan's quota passes, each group a flag over the rows that take part and each limit
+    over the group's size."""
     scored = _col(_SCORED)
-    passes: list[tuple[list[ast.QuotaEntry], exp.Expr]] = []
-    whole = [e for _, s in rules.quotas if s.when is None for e in s.entries]
-    if whole:
-        passes.append((whole, scored))
-    for position, statement in rules.quotas:
-        when = _when(rules, position)
-        if when is not None:
-            passes.append((list(statement.entries), _all(scored, when)))
     out: list[_Pass] = []
-    for number, (entries, where) in enumerate(passes, 1):
+    for quota in rules.plan.passes:
+        when = _when(rules, quota.group)
+        where = scored if when is None else _all(scored, when)
         size = _count_of(where)
-        limits = {rules.plan.names.index(e.level): _limit(e.amount, size) for e in entries}
-        out.append(_Pass(rules, number, where, limits))
+        out.append(_Pass(rules, quota, where, {places.level: _limit(places, size) for places in quota.places}))
     return out
 
 
-def _limit(amount: ast.Number | ast.Percent, size: exp.Expr) -> exp.Expr:
-    """A quota's places: a count as written, or ⌊P·n⌋ = (p·n) DIV q (n ≥ 0: truncation is floor)."""
-    if isinstance(amount, ast.Percent):
-        share = amount.value
-        return trunc_div(mul(lit(share.numerator), size.copy()), lit(share.denominator))
-    return lit(int(amount.value))
+def _limit(places: Places, size: exp.Expr) -> exp.Expr:
+    """A quota's places (Places.of): a count as written, or ⌊P·n⌋ = (p·n) DIV q (n ≥ 0:
+    truncation is floor)."""
+    share = places.share
+    if share is None:
+        assert places.count is not None
+        return lit(places.count)
+    return trunc_div(mul(lit(share.numerator), size.copy()), lit(share.denominator))
 
 
 def _quota_pass(rules: _Rules, quota: _Pass, level: str, pending: str, chain: _Chain) -> tuple[str, str]:
-    """One pass of quotas (ranking._quotas), top level first; per level with a quota, a CTE of
+    """One pass of quotas (plan/cohort.py, 3), top level first; per level with a quota, a CTE of
     window flags and one of the new level and 待定. A member (in the group, at the level, not
     待定) is over the quota iff more than `limit` members stand at or above it (COUNT(*) with
     the default RANGE frame counts its peers), and tied across the cut iff also RANK() ≤ limit.
     No branch falls below the lowest level with a quota (there it stays, 待定); branches tied
     across a cut are 待定 (or all fall, 名额并列 落级). 待定 branches hold no place."""
-    lowest = max(quota.limits)
-    for index in range(len(rules.plan.names) - 1):
-        if index not in quota.limits:
-            continue
+    lowest, ties_pending = quota.plan.lowest, rules.plan.ties_pending
+    for places in quota.plan.applied:
+        index = places.level
         limit = _col(quota.limit(index))
         member = _all(_col(quota.group), exp.EQ(this=_col(level), expression=lit(index)), _not(_col(pending)))
         order = _key(rules, True)
         tag = f"{quota.number}_{index}"
         over, tied = rules.name(f"over{tag}"), rules.name(f"tied{tag}")
         windows = {over: _all(member, exp.GT(this=_count_of(member, order), expression=limit))}
-        if index < lowest and rules.ties_pending:  # only then does a tie across the cut differ
+        if index < lowest and ties_pending:  # only then does a tie across the cut differ
             windows[tied] = exp.LTE(this=_rank_of(member, order), expression=limit)
         chain.step(windows)
         columns: dict[str, exp.Expr] = {}
         new_level, new_pending = rules.name(f"lv{tag}"), rules.name(f"pd{tag}")
         if index >= lowest:  # none falls below the lowest level with a quota: all over it are 待定
             columns[new_pending] = _any(_col(pending), _col(over))
-        elif rules.ties_pending:  # tied across the cut: 待定; the others over it fall
+        elif ties_pending:  # tied across the cut: 待定; the others over it fall
             columns[new_pending] = _any(_col(pending), _all(_col(over), _col(tied)))
             columns[new_level] = case(_all(_col(over), _not(_col(tied))), lit(index + 1), _col(level))
         else:  # 名额并列 落级: every one over it falls
@@ -424,35 +401,37 @@ def _quota_pass(rules: _Rules, quota: _Pass, level: str, pending: str, chain: _C
 
 
 def _shares(rules: _Rules, level: str, chain: _Chain) -> dict[str, exp.Expr]:
-    """Each mark's expression (ranking._forced_shares). A rule's group is the branches its 当
+    """Each mark's expression (plan/cohort.py, 4). A rule's group is the branches its 当
     holds for and no earlier rule's did; `另加 低于 L` marks those below L (after the quotas),
     and the others are its pool, marked from the bottom — vetoed last (each marked), those with
     a section below its 达标 line before them, the rest by the key — while RANK() from the
     bottom ≤ ⌈P·n⌉: one CTE of groups and pools, one of marks."""
-    if not rules.shares:
+    if not rules.plan.shares:
         return {}
     scored = _col(_SCORED)
     pools: dict[str, exp.Expr] = {}
     marked: dict[str, exp.Expr] = {}
     found: dict[str, list[exp.Expr]] = {}
     earlier: list[exp.Expr] = []
-    for number, (position, rule) in enumerate(rules.shares, 1):
-        when = _when(rules, position)
+    for rule in rules.plan.shares:
+        number = rule.number
+        when = _when(rules, rule.group)
         group = _all(scored, *([when] if when is not None else []), *(_not(e) for e in earlier))
         earlier.append(when if when is not None else exp.true())
         pool, under, mark = rules.name(f"pool{number}"), rules.name(f"under{number}"), rules.name(f"mark{number}")
         if rule.below is not None:
-            below = exp.GT(this=_col(level), expression=lit(rules.plan.names.index(rule.below)))
+            below = exp.GT(this=_col(level), expression=lit(rule.below))
             pools[under] = _all(group, below)
             pools[pool] = _all(group, _not(below))
         else:
             pools[pool] = group
-        share = rule.share.value
+        share = rule.share
         size = _count_of(_col(pool))
+        # ⌈P·n⌉ (share_count) = (p·n + q − 1) DIV q
         places = trunc_div(add(mul(lit(share.numerator), size), lit(share.denominator - 1)), lit(share.denominator))
         worst_first = [exp.Ordered(this=_col(_STANDING), desc=True), *_key(rules, False)]
         reached = exp.LTE(this=_rank_of(_col(pool), worst_first), expression=places)
-        marked[mark] = _all(_col(pool), _any(exp.EQ(this=_col(_STANDING), expression=lit(2)), reached))
+        marked[mark] = _all(_col(pool), _any(exp.EQ(this=_col(_STANDING), expression=lit(VETOED)), reached))
         found.setdefault(rule.mark, []).extend([*([_col(under)] if rule.below is not None else []), _col(mark)])
     chain.step(pools)
     chain.step(marked)
@@ -464,14 +443,14 @@ def _outputs(rules: _Rules, final: _Final) -> dict[str, exp.Expr]:
     scored = _col(_SCORED)
     k = rules.k
     names = exp.Case(this=_col(final.level))
-    for index, name in enumerate(rules.plan.names):
+    for index, name in enumerate(rules.plan.levels):
         names = names.when(lit(index), exp.Literal.string(name))
     out: dict[str, exp.Expr] = {
         f"rank_{k}": case(scored, exp.cast(_col(final.rank), "BIGINT"), exp.Null()),
         f"final_level_{k}": names,
         f"final_level_{k}_code": _col(final.level),
         f"pending_{k}": _col(final.pending)}
-    for j, mark in enumerate(rules.marks, 1):
+    for j, mark in enumerate(rules.plan.marks, 1):
         out[f"mark_{k}_{j}"] = case(scored, final.marks[mark], exp.Null())
     return out
 

@@ -73,11 +73,14 @@ def static(e: exp.Expr) -> int | None:
 
 
 def total(parts: list[exp.Expr]) -> exp.Expr:
-    """Σ parts (0 for none)."""
-    if not parts:
-        return lit(0)
-    out = parts[0]
-    for part in parts[1:]:
+    """Σ parts (0 for none), the literals among them added up here."""
+    known = [static(p) for p in parts]
+    constant = sum(k for k in known if k is not None)
+    terms = [p for p, k in zip(parts, known) if k is None]
+    if constant or not terms:
+        terms.append(lit(constant))
+    out = terms[0]
+    for part in terms[1:]:
         out = add(out, part)
     return out
 

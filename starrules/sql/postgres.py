@@ -178,13 +178,13 @@ def _rows(arrow_table: Any) -> Iterator[tuple[Any, ...]]:
 
 
 def _points_types(rubric: CheckedRubric, spec: QuerySpec) -> dict[str, Any]:
-    """The Arrow type of each points column: DECIMAL(38, s) at the grid's scale, as the query casts
+    """The Arrow type of each points column: DECIMAL(p, s) at the grid's scale, as the query casts
     them. PostgreSQL drops a NUMERIC's declared scale where a CASE picks it or NULL (on a row that
     fails validation), so the result's description cannot always say it."""
     pa = load_pyarrow()
-    points = pa.decimal128(38, grid_scale(evaluator_for(rubric).grid.step))
-    return {c.column: points for c in result_columns(rubric, spec, DIALECT)
-            if c.kind in ("item", "section", "total") and not c.units}
+    scale = grid_scale(evaluator_for(rubric).grid.step)
+    return {c.column: pa.decimal128(c.precision, scale) for c in result_columns(rubric, spec, DIALECT)
+            if c.precision is not None}
 
 
 def _result_schema(cursor: Any, query: exp.Select, points: Mapping[str, Any]) -> Any:

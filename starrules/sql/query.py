@@ -19,9 +19,10 @@ from ..lang import ast
 from ..plan.applies import applies_plan
 from ..plan.grading import grade_plan
 from ..plan.notices import notice_plans
+from .cohort import cohort_columns, cohort_extras, cohort_query
 from .grading import LevelCompiler
 from .numbers import Num, case, lit, paren, resolve, static
-from .scoring import NO_DECIMAL, Compiler, Flag, unsupported
+from .scoring import NO_DECIMAL, Compiler, Flag, point_precisions, unsupported
 from .validation import error_columns, row_checks
 
 APPLIES = "E521"  # the branch is not one the standard is for (适用), as the Python engines say
@@ -29,18 +30,20 @@ INPUT_PREFIX = "evidence."  # a table column handed through (`inputs=True`), ren
 
 Kind = Literal["id", "error", "error_field", "item", "item_applicable", "section", "section_max", "regular",
                "regular_max", "total", "below_pass", "veto", "level", "level_code", "level_downgrade", "level_veto",
-               "notice", "warning", "extra", "input"]
+               "notice", "warning", "extra", "input", "rank", "final_level", "final_level_code", "pending", "mark"]
 
 
 @attrs.frozen
 class OutputColumn:
     """A column of the result: its SQL name, what it holds, and the item's, section's, scheme's
-    or notice's name; `units`: BIGINT grid units (else DECIMAL points, a flag, a code or text)."""
+    or notice's name (a mark column's: its mark text, e.g. 相对后进); `units`: BIGINT grid units
+    (else DECIMAL points, a flag, a code or text)."""
 
     column: str
     kind: Kind
     name: str
     units: bool = False
+    precision: int | None = None  # a points column's DECIMAL(precision, s) (scoring.point_precisions)
 
 
 @attrs.frozen
@@ -51,7 +54,13 @@ class QuerySpec:
     language (e.g. cohort rules' tie-breakers), each a column by its name (a condition as a
     BOOLEAN, a number as a BIGINT that orders as it does); `inputs`: hand every table column
     through, renamed `evidence.<name>`; `validate`: check every row as the Python reader does
-    (sql/validation.py) and score only rows that pass — False for a table already checked."""
+    (sql/validation.py) and score only rows that pass — False for a table already checked;
+    `units`: give the scores in BIGINT grid units too, with each section's applicable maximum and
+    the regular sum (what the engines rebuild results from) — False: points only, the lean query
+    a report or a table of levels needs (SQLite, which has no exact DECIMAL, gives units anyway);
+    `cohort`: apply the schemes' 排名 rules over the whole table (sql/cohort.py: ranks, levels after
+    名额, 待定 and 倒排 marks, as window functions in an outer query; what they read is added to
+    the extras, and the total in grid units is given for the ranking)."""
 
     columns: tuple[str, ...] | None = None
     scales: Mapping[str, int] = attrs.field(factory=dict)
@@ -59,15 +68,19 @@ class QuerySpec:
     extras: Mapping[str, ast.Expr] = attrs.field(factory=dict)
     inputs: bool = False
     validate: bool = True
+    units: bool = True
+    cohort: bool = False
 
 
 def compile_query(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence",
                   spec: QuerySpec = QuerySpec()) -> exp.Select:
     """The query for `rubric` over `table`, in `dialect` (it decides integer division)."""
     compiler = Compiler(rubric, table, spec.columns, spec.scales, dialect)
-    checked = _checks(rubric, spec, dialect)
+    checked, field = _checks(rubric, spec, dialect)
     if checked:
         compiler.guard = exp.Is(this=exp.column("_error", quoted=True), expression=exp.Null())
+        # the field only where there is an error: its CASE is worked out for those rows alone
+        field = compiler.define(case(compiler.guard.copy(), exp.cast(exp.Null(), "VARCHAR"), field), "in")
     if spec.inputs and spec.columns is not None:
         compiler.passed += [c for c in spec.columns if c != "id"]
     compiler.inputs()
@@ -83,12 +96,14 @@ def compile_query(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "
         found[f"level_{k}_downgrade"], found[f"level_{k}_veto"] = graded.downgrade, graded.veto
     for k, notice in enumerate(notice_plans(rubric), 1):
         found[f"notice_{k}"] = levels.holds(notice.condition)
-    for name, expr in spec.extras.items():
+    for name, expr in _extras(rubric, spec).items():
         found[name] = _extra(compiler, expr)
     found["warning"] = _given_but_left_out(compiler)
-    errors = _error(compiler, levels, checked)
+    errors = _error(compiler, levels, checked, field)
     outputs: list[tuple[str, exp.Expr]] = []
     for column in result_columns(rubric, spec, dialect):
+        if column.kind in _COHORT_KINDS.values():
+            continue  # the outer query's (cohort_query)
         if column.kind == "input":
             outputs.append((column.column, exp.column(column.name, quoted=True)))
         elif column.kind == "id":
@@ -104,7 +119,7 @@ def compile_query(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "
     query = compiler.select(outputs, checked)
     resolved = resolve(query, dialect)
     assert isinstance(resolved, exp.Select)
-    return resolved
+    return cohort_query(rubric, spec.schemes, resolved, dialect) if spec.cohort else resolved
 
 
 def query_sql(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence", spec: QuerySpec = QuerySpec(),
@@ -117,11 +132,16 @@ def result_columns(rubric: CheckedRubric, spec: QuerySpec = QuerySpec(), dialect
     there the scores are given in grid units only."""
     plan = evaluator_for(rubric).plan
     decimal = dialect not in NO_DECIMAL
+    units = spec.units or not decimal
     table = spec.columns
+    precisions = point_precisions(plan)
 
     def score(kind: Kind, column: str, name: str) -> list[OutputColumn]:
-        return [OutputColumn(f"{column}_units", kind, name, True)] + \
-            ([OutputColumn(column, kind, name)] if decimal else [])
+        return ([OutputColumn(f"{column}_units", kind, name, True)] if units else []) + \
+            ([OutputColumn(column, kind, name, precision=precisions[column])] if decimal else [])
+
+    def maximum(kind: Kind, column: str, name: str) -> list[OutputColumn]:
+        return [OutputColumn(column, kind, name, True)] if units else []
 
     out = [OutputColumn("id", "id", "id")] if table is not None and "id" in table else []
     out += [OutputColumn("error", "error", "error"), OutputColumn("error_field", "error_field", "error_field")]
@@ -130,38 +150,50 @@ def result_columns(rubric: CheckedRubric, spec: QuerySpec = QuerySpec(), dialect
                 OutputColumn(f"item_{k}_applicable", "item_applicable", item.name)]
     for k, section in enumerate(plan.sections, 1):
         out += [*score("section", f"section_{k}", section.name),
-                OutputColumn(f"section_{k}_max_units", "section_max", section.name, True)]
-    out += [OutputColumn("regular_units", "regular", "合计", True),
-            OutputColumn("regular_max_units", "regular_max", "合计", True),
-            *score("total", "total", "总分"), OutputColumn("below_pass", "below_pass", "未达标类型数")]
+                *maximum("section_max", f"section_{k}_max_units", section.name)]
+    out += [*maximum("regular", "regular_units", "合计"), *maximum("regular_max", "regular_max_units", "合计")]
+    out += [OutputColumn("total_units", "total", "总分", True)] if spec.cohort and not units else []
+    out += [*score("total", "total", "总分"), OutputColumn("below_pass", "below_pass", "未达标类型数")]
     out += [OutputColumn(f"veto_{k}", "veto", f"否决 {k}") for k in range(1, len(plan.vetoes) + 1)]
     for k, name in enumerate(spec.schemes, 1):
         out += [OutputColumn(f"level_{k}", "level", name), OutputColumn(f"level_{k}_code", "level_code", name),
                 OutputColumn(f"level_{k}_downgrade", "level_downgrade", name),
                 OutputColumn(f"level_{k}_veto", "level_veto", name)]
     out += [OutputColumn(f"notice_{k}", "notice", n.text) for k, n in enumerate(notice_plans(rubric), 1)]
-    out += [OutputColumn(name, "extra", name) for name in spec.extras]
+    out += [OutputColumn(name, "extra", name) for name in _extras(rubric, spec)]
     out.append(OutputColumn("warning", "warning", "W501"))
     if spec.inputs and table is not None:
         out += [OutputColumn(INPUT_PREFIX + c, "input", c) for c in table if c != "id"]
+    if spec.cohort:
+        out += [OutputColumn(c.column, _COHORT_KINDS[c.kind], c.mark or c.scheme)
+                for c in cohort_columns(rubric, spec.schemes)]
     return tuple(out)
 
 
-def _checks(rubric: CheckedRubric, spec: QuerySpec, dialect: str) -> list[tuple[str, exp.Expr]]:
-    """The validation columns over the raw table: the first problem's code and field."""
+_COHORT_KINDS: dict[str, Kind] = {"rank": "rank", "level": "final_level", "level_code": "final_level_code",
+                                  "pending": "pending", "mark": "mark"}  # CohortColumn.kind → Kind
+
+
+def _extras(rubric: CheckedRubric, spec: QuerySpec) -> dict[str, ast.Expr]:
+    """The extra columns asked for, and those the cohort rules read."""
+    return {**spec.extras, **(cohort_extras(rubric, spec.schemes) if spec.cohort else {})}
+
+
+def _checks(rubric: CheckedRubric, spec: QuerySpec, dialect: str) -> tuple[list[tuple[str, exp.Expr]], exp.Expr]:
+    """The validation column over the raw table (the first problem's code), and the expression of
+    that problem's field."""
     checks = row_checks(rubric, spec.columns, spec.scales, dialect) if spec.validate else ()
     if not checks:
-        return []
+        return [], exp.cast(exp.Null(), "VARCHAR")
     code, field = error_columns(checks)
-    return [("_error", code), ("_error_field", field)]
+    return [("_error", code)], field
 
 
-def _error(compiler: Compiler, levels: LevelCompiler,
-           checked: list[tuple[str, exp.Expr]]) -> dict[str, exp.Expr | None]:
+def _error(compiler: Compiler, levels: LevelCompiler, checked: list[tuple[str, exp.Expr]],
+           field: exp.Expr) -> dict[str, exp.Expr | None]:
     """The row's first problem: a validation code, else E521 where the standard's 适用 line does
     not hold (NULL when the row is scored); None when no row can have one."""
     code: exp.Expr = exp.column("_error", quoted=True) if checked else exp.cast(exp.Null(), "VARCHAR")
-    field: exp.Expr = exp.column("_error_field", quoted=True) if checked else exp.cast(exp.Null(), "VARCHAR")
     applies = applies_plan(compiler.rubric)
     if not checked and applies is None:
         return {"error": None, "error_field": None}

@@ -14,6 +14,7 @@ reference would refuse a row (E5xx), its scores here mean nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
@@ -31,8 +32,9 @@ from ..lang import ast
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
 from ..plan.scoring import (Award, Base, CapDeductions, ChoicePlan, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut,
                             Rule, ScoringPlan, SectionPlan, Settle)
-from .numbers import (LIMIT, Num, case, chosen, compared, den_expr, flag, floor_div, floored, greatest, half_up,
-                      least, lit, mul, negated, paren, plus, product, quotient, static, sub, times, total)
+from .numbers import (LIMIT, Num, big, case, chosen, compared, den_expr, flag, floor_div, floored, greatest,
+                      half_up, least, lit, mul, negated, paren, plus, product, quotient, static, sub, times, total,
+                      trunc_div)
 
 DEFAULT_SCALE = 6  # decimal places of a 数值 / 比例 column when the caller names none (DECIMAL(38, 6))
 UNSUPPORTED = "E607"
@@ -117,6 +119,8 @@ class Compiler:
         first CTE after every column it reads."""
         if prefix == "in":
             depth = 0
+        elif isinstance(expr, exp.Column) and expr.name in self.depth:
+            return expr  # a column already: a copy would only add a stage
         else:
             read = [self.depth[c.name] for c in expr.find_all(exp.Column) if c.name in self.depth]
             depth = 1 + max(read, default=0)
@@ -168,22 +172,24 @@ class Compiler:
         applicable flag, each section's applicable maximum, the regular sum, the total, the vetoes."""
         plan, scale = self.plan, grid_scale(self.step)
         points = exp.Literal.number(str(_decimal_text(self.step)))
+        precisions = point_precisions(plan)
 
-        def decimal(units: exp.Expr) -> exp.Expr:  # × the step literal: no division, exact at the grid's scale
-            return exp.cast(mul(exp.cast(units.copy(), "DECIMAL(38, 0)"), points.copy()), f"DECIMAL(38, {scale})")
+        def points_of(column: str, units: exp.Expr) -> None:  # × the step literal: exact at the grid's scale
+            found[f"{column}_units"] = units
+            width = precisions[column]
+            found[column] = exp.cast(mul(exp.cast(units.copy(), f"DECIMAL({width}, 0)"), points.copy()),
+                                     f"DECIMAL({width}, {scale})")
 
         found: dict[str, exp.Expr] = {}
         for k, item in enumerate(plan.items.values(), 1):
-            units = self.units[item.id]
-            found[f"item_{k}_units"], found[f"item_{k}"] = units, decimal(units)
+            points_of(f"item_{k}", self.units[item.id])
             found[f"item_{k}_applicable"] = exp.Not(this=paren(self.out[item.id])) if item.id in self.out \
                 else exp.Boolean(this=True)
         for k, section in enumerate(plan.sections, 1):
-            units = self.units[section.id]
-            found[f"section_{k}_units"], found[f"section_{k}"] = units, decimal(units)
+            points_of(f"section_{k}", self.units[section.id])
             found[f"section_{k}_max_units"] = self.maxima[section.id]
         found["regular_units"], found["regular_max_units"] = self.units["regular"], self.units["regular_max"]
-        found["total_units"], found["total"] = self.units["total"], decimal(self.units["total"])
+        points_of("total", self.units["total"])
         found["below_pass"] = self.below_pass().num
         for k, veto in enumerate(self.vetoes, 1):
             found[f"veto_{k}"] = veto
@@ -215,17 +221,19 @@ class Compiler:
     def present(self, name: str) -> bool:
         return self.columns is None or name in self.columns
 
-    def raw(self, name: str) -> exp.Expr:
-        """A table column as read: NULL when the table lacks it or the row failed validation."""
+    def raw(self, name: str, number: bool = True) -> exp.Expr:
+        """A table column as read: NULL when the table lacks it, and a number NULL where the row
+        failed validation (so no bad value reaches the arithmetic, where it could stop the query;
+        a flag, choice or level cannot, and the scores of such a row are not given)."""
         if not self.present(name):
             return exp.Null()
-        return _col(name) if self.guard is None else exp.Case().when(self.guard.copy(), _col(name))
+        return _col(name) if self.guard is None or not number else exp.Case().when(self.guard.copy(), _col(name))
 
     def inputs(self) -> None:
         defaults = self.spec.defaults
         for name, fact in self.plan.facts.items():
             kind = fact.type.kind
-            raw = self.raw(name)
+            raw = self.raw(name, kind not in ("bool", "choice"))
             default = defaults.get(name)
             if kind == "bool":
                 value = raw if default is None else exp.func("COALESCE", raw, exp.Boolean(this=bool(default)))
@@ -234,8 +242,11 @@ class Compiler:
                 value = raw if default is None else exp.func("COALESCE", raw, exp.Literal.string(str(default)))
                 self.values[name] = Text(self.define(exp.cast(value, "VARCHAR"), "in"))
             else:
-                places = 0 if kind == "count" else self.scales.get(name, DEFAULT_SCALE)
-                read = Num(self.define(self.scaled_int(raw, places), "in"), 10**places)
+                if kind == "count":  # a whole number (validated), whatever the column's type
+                    read = Num(self.define(self.whole(raw, self.scales.get(name, 0)), "in"))
+                else:
+                    places = self.scales.get(name, DEFAULT_SCALE)
+                    read = Num(self.define(self.scaled_int(raw, places), "in"), 10**places)
                 if default is not None:
                     assert not isinstance(default, (bool, str))
                     missing = Num(self.define(exp.Is(this=raw.copy(), expression=exp.Null()), "in"))
@@ -243,20 +254,37 @@ class Compiler:
                 self.values[name] = self.keep(read) if default is not None else read
         self.judged: dict[str, exp.Expr] = {}
         for name in self.spec.judged:
-            raw = self.raw(name)
             if name in self.spec.levels:
-                levels = exp.Case(this=raw)
+                levels = exp.Case(this=self.raw(name, number=False))
                 for level, units in self.spec.levels[name].items():
                     levels = levels.when(exp.Literal.string(level), lit(units))
                 self.judged[name] = self.define(levels.else_(lit(0)), "in")
                 continue
-            places = self.scales.get(name, grid_scale(self.step))
-            scaled = self.scaled_int(raw, places)
-            divisor = 10**places * self.step.numerator
-            score = times(scaled, self.step.denominator)
-            if divisor != 1:  # exact: a validated score lies on the grid
-                score = floor_div(score, lit(divisor))
+            score = self.grid_units(self.raw(name), self.scales.get(name, grid_scale(self.step)))
             self.judged[name] = self.define(exp.func("COALESCE", score, lit(0)), "in")
+
+    def grid_units(self, raw: exp.Expr, places: int) -> exp.Expr:
+        """A 酌情 score column in grid units: value / step (step p/q), exact for a value on the
+        grid (which validation makes sure of), so nothing is rounded: a DECIMAL x as
+        CAST(x·q AS BIGINT) ÷ p, an integer n (the value n / 10^places) as n·q ÷ 10^places·p, each
+        fraction reduced first."""
+        step = self.step
+        if self.dialect in NO_DECIMAL or places == 0:
+            whole = 10**places * step.numerator
+            common = math.gcd(step.denominator, whole)
+            units = times(big(raw.copy()), step.denominator // common)
+            divisor = whole // common
+        else:
+            units = _scaled_int(raw, places, step.denominator)
+            divisor = step.numerator
+        return units if divisor == 1 else trunc_div(units, lit(divisor))
+
+    def whole(self, raw: exp.Expr, places: int) -> exp.Expr:
+        """A 计数 column as a BIGINT: a DECIMAL(p, places) one cast (its value is whole), a
+        fixed-point one (the value × 10^places) divided back, exactly."""
+        if self.dialect in NO_DECIMAL and places:
+            return trunc_div(big(raw.copy()), lit(10**places))
+        return big(raw.copy())
 
     def scaled_int(self, raw: exp.Expr, places: int) -> exp.Expr:
         """A number column as the BIGINT value × 10^places (already so in a fixed-point dialect)."""
@@ -322,7 +350,7 @@ class Compiler:
                 score = self.define(exp.Add(this=score, expression=paren(kept)) if op.sign > 0 else sub(score, kept))
             elif isinstance(op, Award):
                 gained = flag(self.flag(self.expr(_source(op.rule))), op.rule.units)
-                score = self.define(exp.Add(this=score, expression=gained))
+                score = self.define(gained if static(score) == 0 else exp.Add(this=score, expression=gained))
             elif isinstance(op, Clamp):
                 clamped = least(score, self.units_lit(op.high))
                 score = self.define(clamped if op.low is None else greatest(clamped, self.units_lit(op.low)))
@@ -348,7 +376,7 @@ class Compiler:
             count = floor_div(times(q.num, rule.step.denominator), lit(divisor) if isinstance(divisor, int) else divisor)
             amount = mul(units, count)
         else:
-            amount = half_up(self.define(mul(units, q.num)), den_expr(q.den))
+            amount = half_up(self.define(times(q.num, rule.units)), den_expr(q.den))
         return case(exp.GT(this=q.num, expression=lit(0)), amount, lit(0))
 
     def points(self, units: exp.Expr) -> Num:
@@ -516,6 +544,29 @@ _COMPARE: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT
                                          "!=": exp.NEQ}
 
 
+def point_precisions(plan: ScoringPlan) -> dict[str, int]:
+    """The DECIMAL precision of each points column (`item_k`, `section_k`, `total`): 18 where the
+    plan bounds the score so that it fits (a 64-bit DECIMAL, several times cheaper to compute and
+    store than a 128-bit one), else 38 — an item that may go below zero without a floor (可倒扣)."""
+    rs = plan.regular_sum
+    if rs.target is not None:
+        regular = rs.target
+    elif rs.weights is not None:
+        regular = math.ceil(rs.scale * sum((abs(w) for w in rs.weights if w), Fraction(0))) + 1  # + 1: rounded half up
+    else:
+        regular = sum(p.points for p in plan.regular)
+    bounds: dict[str, int | None] = {}
+    for k, item in enumerate(plan.items.values(), 1):
+        clamp = next((op for op in reversed(item.program) if isinstance(op, Clamp)), None)
+        bounds[f"item_{k}"] = None if clamp is None or clamp.low is None else max(abs(clamp.high), abs(clamp.low))
+    for k, section in enumerate(plan.sections, 1):
+        bounds[f"section_{k}"] = section.points
+    bounds["total"] = regular + sum(p.points for p in plan.sections if p.kind == "bonus")
+    step, places = plan.grid.step, grid_scale(plan.grid.step)
+    return {column: 18 if bound is not None and bound * step * 10**places < 10**18 else 38
+            for column, bound in bounds.items()}
+
+
 def _source(rule: Rule) -> ast.Expr:
     assert rule.source is not None
     return rule.source
@@ -527,9 +578,17 @@ def _simple(e: exp.Expr) -> bool:
 
 
 
-def _scaled_int(raw: exp.Expr, places: int) -> exp.Expr:
-    """A DECIMAL(p, places) or BIGINT column as the BIGINT value × 10^places (exact)."""
-    return exp.cast(raw.copy() if places == 0 else mul(raw.copy(), lit(10**places)), "BIGINT")
+def _scaled_int(raw: exp.Expr, places: int, factor: int | None = None) -> exp.Expr:
+    """A DECIMAL(p, places) or BIGINT column as the BIGINT value × `factor` (default 10^places),
+    exact where that is whole. A DECIMAL is first narrowed to DECIMAL(18, places) — a 64-bit
+    decimal, so the product and the cast to BIGINT need no 128-bit arithmetic (four times
+    cheaper in DuckDB, and Spark keeps it in a long) — and multiplied by a plain numeric literal,
+    which keeps it a DECIMAL. A value too large for that (|value| ≥ 10^(18 − places), where the
+    BIGINT itself would have no room) stops the query with the engine's overflow error."""
+    if places == 0:
+        return exp.cast(times(raw.copy(), factor or 1), "BIGINT")
+    narrowed = exp.cast(raw.copy(), f"DECIMAL(18, {places})")
+    return exp.cast(exp.Mul(this=narrowed, expression=exp.Literal.number(factor or 10**places)), "BIGINT")
 
 
 def _decimal_text(step: Fraction) -> str:

@@ -22,8 +22,10 @@ A type error (E503) cannot happen row by row: the column's type decides it. `typ
 refuses, before any query runs, a column whose SQL type is not the one docs/sql.md gives its
 fact or score (E607), and gives the decimal places the checks and the scoring query read by.
 
-Numbers are compared exactly: a DECIMAL(p, s) value is its BIGINT value × 10^s, compared with
-bounds by cross-multiplying (numbers.compared) and tested on the grid with MOD; no division.
+Numbers are compared as the column holds them, exactly: a DECIMAL(p, s) column with an exact
+decimal literal (every bound here is a finite decimal: the grid's step is one), an integer or a
+fixed-point column (SQLite) with an integer, and tested on the grid with MOD; no division and no
+cast, so no value, however large, can stop the query before it is reported.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from ..io.columns import load_pyarrow
 from ..plan.acceptance import (MISSING, NO_SUCH_LEVEL, NOT_A_COUNT, NOT_LISTED, OFF_GRID, OUT_OF_RANGE,
                                SCORE_OUT_OF_RANGE, TOO_LONG, UNKNOWN)
 from ..plan.evidence import HISTORY_KEYS, RESERVED_KEYS, YEAR_KEYS, EvidenceSpec
-from .numbers import LIMIT, Num, compared, flag, lit, mul, total
+from .numbers import LIMIT, flag, lit, total
 from .scoring import DEFAULT_SCALE, NO_DECIMAL, grid_scale, unsupported
 
 TOO_MANY_KEYS = "E516"
@@ -55,11 +57,14 @@ BIGINT_MAX = 2**63 - 1
 class RowCheck:
     """One problem a row may have: its code, the column (fact, item or key) it is about ("" for
     E516, which is about the whole row), and a boolean over the table's raw columns, TRUE where
-    the row has it (never NULL)."""
+    the row has it (never NULL). `test` is the same problem as the WHEN of a CASE that tries
+    every earlier check first (error_columns): it may be NULL where the row does not have it and
+    leaves out what the earlier checks rule out, so it is much cheaper."""
 
     code: str
     field: str
     failed: exp.Expr
+    test: exp.Expr = attrs.field(default=attrs.Factory(lambda self: self.failed, takes_self=True))
 
 
 def row_checks(rubric: CheckedRubric, columns: Sequence[str] | None = None,
@@ -78,8 +83,8 @@ def error_columns(checks: Sequence[RowCheck]) -> tuple[exp.Expr, exp.Expr]:
         return exp.cast(exp.Null(), "VARCHAR"), exp.cast(exp.Null(), "VARCHAR")
     code, field = exp.Case(), exp.Case()
     for check in checks:  # built in place: `when` copies the whole CASE by default, each time
-        code.when(check.failed.copy(), exp.Literal.string(check.code), copy=False)
-        field.when(check.failed.copy(), exp.Literal.string(check.field), copy=False)
+        code.when(check.test.copy(), exp.Literal.string(check.code), copy=False)
+        field.when(check.test.copy(), exp.Literal.string(check.field), copy=False)
     return code, field
 
 
@@ -97,12 +102,6 @@ def _null(name: str) -> exp.Expr:
 
 def _never_null(condition: exp.Expr) -> exp.Expr:
     return exp.func("COALESCE", condition, exp.false())
-
-
-def _scaled(name: str, places: int, fixed: bool) -> exp.Expr:
-    """A DECIMAL(p, places) or integer column as the BIGINT value × 10^places, as the scoring
-    query reads it (`Compiler.scaled_int`); a fixed-point column (`fixed`) holds that already."""
-    return exp.cast(_col(name) if places == 0 or fixed else mul(_col(name), lit(10**places)), "BIGINT")
 
 
 def _either(*conditions: exp.Expr) -> exp.Expr:
@@ -155,7 +154,9 @@ class _Checks:
                 continue
             parts = [_given(name), *(exp.Not(this=exp.Paren(this=e.copy())) for e in earlier),
                      exp.Paren(this=condition)]
-            yield RowCheck(code, name, _never_null(exp.and_(*parts)))
+            # a condition over the value is NULL where the value is: only a constant needs `given`
+            test = _given(name) if isinstance(condition, exp.Boolean) else condition.copy()
+            yield RowCheck(code, name, _never_null(exp.and_(*parts)), test)
             earlier.append(condition)
 
     def places(self, name: str, default: int) -> int:
@@ -170,41 +171,36 @@ class _Checks:
             return []  # any BOOLEAN is 是 or 否
         if kind == "choice":
             return [(NOT_LISTED, exp.Not(this=_col(name).isin(*map(exp.Literal.string, fact.type.choices))))]
-        places = self.places(name, 0 if kind == "count" else DEFAULT_SCALE)
-        value = _scaled(name, places, self.fixed)
-        found = [(TOO_LONG, self.too_long(value, places))]
+        value = _Stored(name, self.places(name, 0 if kind == "count" else DEFAULT_SCALE), self.fixed)
+        found = [(TOO_LONG, self.too_long(value))]
         if kind == "count":  # whole and not below 0
-            fraction = exp.NEQ(this=exp.Mod(this=value.copy(), expression=lit(10**places)), expression=lit(0))
-            below = exp.LT(this=value.copy(), expression=lit(0))
-            found.append((NOT_A_COUNT, _either(below, fraction) if places else below))
+            below = value.compare(exp.LT, 0)
+            fraction = value.off(Fraction(1))  # None for an integer column
+            found.append((NOT_A_COUNT, below if fraction is None else _either(below, fraction)))
         elif kind == "ratio":
-            found.append((OUT_OF_RANGE, _either(exp.LT(this=value.copy(), expression=lit(0)),
-                                                exp.GT(this=value.copy(), expression=lit(10**places)))))
+            found.append((OUT_OF_RANGE, _either(value.compare(exp.LT, 0), value.compare(exp.GT, 1))))
         return found
 
-    def too_long(self, value: exp.Expr, places: int) -> exp.Expr | None:
+    def too_long(self, value: _Stored) -> exp.Expr | None:
         """E518 (core.limits.too_many_digits) for the value n / 10^places as the reader gets it —
         an int, or a Decimal whose digits are n's and whose exponent is −places: more than
         `digits` digits in n, or more places than that. None where no BIGINT can have it."""
-        if places > self.digits:
+        if value.places > self.digits:
             return exp.true()  # every value: the reader counts the column's places
         bound = 10**self.digits
         if bound > BIGINT_MAX:
             return None
-        return _either(exp.GTE(this=value.copy(), expression=lit(bound)),
-                       exp.LTE(this=value.copy(), expression=lit(-bound)))
+        bound_value = Fraction(bound, 10**value.places)
+        return _either(value.compare(exp.GTE, bound_value), value.compare(exp.LTE, -bound_value))
 
     def score(self, name: str) -> list[tuple[str, exp.Expr | None]]:
         """A 酌情 score (acceptance.score_units): E518, then outside the range (E507), then off the
         grid (E508)."""
         step = self.spec.grid.step
-        places = self.places(name, grid_scale(step))
-        value = _scaled(name, places, self.fixed)
+        value = _Stored(name, self.places(name, grid_scale(step)), self.fixed)
         low, high = self.spec.unit_ranges[name]
-        outside = _either(compared(Num(value.copy(), 10**places), Num.constant(low * step), exp.LT),
-                          compared(Num(value.copy(), 10**places), Num.constant(high * step), exp.GT))
-        return [(TOO_LONG, self.too_long(value, places)), (SCORE_OUT_OF_RANGE, outside),
-                (OFF_GRID, _off_grid(value, places, step))]
+        outside = _either(value.compare(exp.LT, low * step), value.compare(exp.GT, high * step))
+        return [(TOO_LONG, self.too_long(value)), (SCORE_OUT_OF_RANGE, outside), (OFF_GRID, value.off(step))]
 
     def missing(self) -> Iterator[RowCheck]:
         """E501: a fact without 默认, then a score that must be given, NULL or without a column."""
@@ -234,14 +230,47 @@ class _Checks:
                 earlier.append(key)
 
 
-def _off_grid(value: exp.Expr, places: int, step: Fraction) -> exp.Expr | None:
-    """n / 10^places is a whole number of steps p/q when n·q is a multiple of 10^places·p, that
-    is when n is a multiple of m = 10^places·p / gcd(q, 10^places·p); None when m is 1."""
-    whole = 10**places * step.numerator
-    modulus = whole // math.gcd(step.denominator, whole)
-    if modulus == 1:
-        return None
-    return exp.NEQ(this=exp.Mod(this=value.copy(), expression=lit(modulus)), expression=lit(0))
+@attrs.frozen
+class _Stored:
+    """A number column as the table stores it: DECIMAL(p, `places`), an integer (`places` 0), or
+    in a fixed-point dialect the integer value × 10^places."""
+
+    name: str
+    places: int
+    fixed: bool
+
+    def compare(self, op: type[exp.Binary], bound: Fraction | int) -> exp.Expr:
+        """The value `op` the bound, exactly: against a literal of the column's own kind."""
+        stored = Fraction(bound) * (10**self.places if self.fixed else 1)  # a fixed-point column holds n
+        literal = lit(stored.numerator) if stored.denominator == 1 else _decimal_literal(stored)
+        return op(this=_col(self.name), expression=literal)  # no arithmetic on the column: nothing overflows
+
+    def off(self, step: Fraction) -> exp.Expr | None:
+        """Not a whole number of `step`s. The value n / 10^places is one when n·q is a multiple of
+        10^places·p (step p/q), that is when n is a multiple of m = 10^places·p / gcd(q, 10^places·p);
+        None when m is 1 (every value is)."""
+        whole = 10**self.places * step.numerator
+        modulus = whole // math.gcd(step.denominator, whole)
+        if modulus == 1:
+            return None
+        if self.fixed or not self.places:
+            remainder = exp.Mod(this=_col(self.name), expression=lit(modulus))
+        else:  # DECIMAL MOD is exact: the value modulo m / 10^places
+            remainder = exp.Mod(this=_col(self.name), expression=_decimal_literal(Fraction(modulus, 10**self.places)))
+        return exp.NEQ(this=remainder, expression=lit(0))
+
+
+def _decimal_literal(value: Fraction) -> exp.Expr:
+    """A finite decimal as an exact numeric literal (`0.5`, `-3`), which every dialect reads as DECIMAL."""
+    places = 0
+    while (value * 10**places).denominator != 1:
+        places += 1
+        assert places <= 40, value  # a bound here is always a finite decimal (the grid's step is one)
+    whole = abs(value.numerator * 10**places // value.denominator)
+    digits = str(whole).rjust(places + 1, "0")
+    text = digits if not places else f"{digits[:-places]}.{digits[-places:]}"
+    literal: exp.Expr = exp.Literal.number(text)
+    return exp.Neg(this=literal) if value < 0 else literal
 
 
 def _four_digit_year(key: str) -> exp.Expr:
