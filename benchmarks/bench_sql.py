@@ -742,13 +742,20 @@ def print_ratios(times: dict[str, tuple[float, float]], names: Sequence[str]) ->
     def ratio(a: str, b: str) -> tuple[float, float]:
         return times[a][0] / times[b][0], times[a][1] / times[b][1]
 
-    lines: list[tuple[str, tuple[float, float], float | None]] = [
-        ("(1) / (2): compiled vs hand-written, target ≤ 1.5", ratio(COMPILED, HAND_NAME), 1.5)]
-    if CHECKED_NAME in names:
+    # the target (compiled within 1.5× of the hand-written query) is read like for like: the same
+    # work on both sides, with the evidence checks or without them; (1) / (2) sets a query that
+    # checks every row against one that checks nothing
+    checked = CHECKED_NAME in names
+    lines: list[tuple[str, tuple[float, float], float | None]] = []
+    if checked:
         lines.append(("(1) / (2b): both with the evidence checks (like for like), target ≤ 1.5",
                       ratio(COMPILED, CHECKED_NAME), 1.5))
     if UNCHECKED in names:
-        lines.append(("(1n) / (2): both without checks (like for like)", ratio(UNCHECKED, HAND_NAME), None))
+        lines.append(("(1n) / (2): both without checks (like for like), target ≤ 1.5",
+                      ratio(UNCHECKED, HAND_NAME), 1.5))
+    lines.append(("(1) / (2): compiled with checks vs hand-written without" if checked else
+                  "(1) / (2): compiled vs hand-written, target ≤ 1.5", ratio(COMPILED, HAND_NAME),
+                  None if checked else 1.5))
     lines += [("(1u) / (2b): with the engines' units columns too", ratio(WIDE, CHECKED_NAME), None)] \
         if CHECKED_NAME in names else []
     lines += [("(1') / (2): (1) with (2)'s columns only", ratio(PRUNED, HAND_NAME), None),

@@ -146,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--no-units", dest="units", action="store_false",
                        help="只给出分数(DECIMAL),不给精度单位(BIGINT)、类型适用满分等引擎读的列")
     query.set_defaults(run=_sql)
+    lsp = commands.add_parser("lsp", help="启动语言服务器(LSP,经标准输入输出),供编辑器检查、悬停提示、补全、跳转和格式化"
+                                          "(见 docs/editors.md;需要 starrules[lsp])")
+    lsp.set_defaults(run=_lsp)
     return parser
 
 
@@ -463,6 +466,19 @@ def _sql(args: argparse.Namespace) -> int:
         spec = QuerySpec(columns, scales, schemes, units=args.units, cohort=args.cohort)
         return query_sql(rubric, args.dialect, args.table, spec, pretty=True) + ";"
     return _with_rubric(args, text)
+
+
+def _lsp(args: argparse.Namespace) -> int:
+    """The language server on stdin and stdout, until the editor tells it to exit."""
+    try:
+        from .lsp.server import serve
+    except ImportError as exc:  # pygls (and lsprotocol, which it brings) are the lsp extra
+        if (exc.name or "").partition(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        print("编辑器支持需要 pygls:pip install 'starrules[lsp]'", file=sys.stderr)
+        return EXIT_USAGE
+    serve()
+    return EXIT_OK
 
 
 def _graph(args: argparse.Namespace) -> int:

@@ -8,17 +8,18 @@ cannot start FAILS the tests that need it, with initdb's or pg_ctl's output: nev
 
 from __future__ import annotations
 
+import functools
 import os
-import pwd
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import psycopg
 import pytest
+
+from tests import server_steps as steps
 
 SERVER_USER = "postgres"  # Debian's package creates it; the server runs as it when the tests run as root
 SUPERUSER = "postgres"  # the database role initdb makes (-U)
@@ -44,27 +45,10 @@ def binaries() -> Path:
     return found[-1].parent
 
 
-def run_or_fail(command: Sequence[str], step: str, cwd: Path, log: Path | None = None) -> None:
-    """Run one step of starting or stopping the server; a failure fails the test with what the
-    step printed (and the server's log, if it has one)."""
-    done = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        logged = log.read_text(errors="replace") if log is not None and log.exists() else ""
-        pytest.fail(f"PostgreSQL {step} failed (exit {done.returncode}): {' '.join(command)}\n"
-                    f"{done.stdout}{done.stderr}{logged}", pytrace=False)
-
-
-def as_server_user() -> list[str]:
-    """The prefix that runs a command as the server's user: `runuser` when the tests run as root."""
-    return ["runuser", "-u", SERVER_USER, "--"] if os.geteuid() == 0 else []
-
-
-def server_uid() -> int:
-    try:
-        return pwd.getpwnam(SERVER_USER).pw_uid
-    except KeyError:
-        pytest.fail(f"no user “{SERVER_USER}” to run PostgreSQL as (PostgreSQL refuses root); Debian's "
-                    "postgresql package creates it", pytrace=False)
+# PostgreSQL refuses to run as root: as `postgres` (Debian's package creates the user)
+run_or_fail = functools.partial(steps.run_or_fail, "PostgreSQL")
+as_server_user = functools.partial(steps.as_user, SERVER_USER)
+server_uid = functools.partial(steps.user_id, SERVER_USER, "PostgreSQL", "postgresql")
 
 
 def start(root: Path) -> Server:

@@ -248,3 +248,17 @@ def test_several_standards_without_applies_stay_e108(tmp_path: Path, capsys: pyt
     with pytest.raises(starrules.RubricCheckError) as caught:
         starrules.load_family(plain)
     assert caught.value.diagnostics[0].code == "E108"
+
+
+def test_a_division_by_zero_in_the_applies_line_is_e510_before_and_after_scoring() -> None:
+    # 适用 reads 到会 / 应到: with 应到 given as 0 the line is tested on the evidence before scoring,
+    # with 应到 left to its 默认 0 after it; either way the branch's evidence divides by 0 — E510 at
+    # the division (line 4, column 11: after 4 spaces, 适用, a space, 如果, a space), not a bare exception
+    rubric = starrules.loads("标准 率 {\n    事实 到会: 计数\n    事实 应到: 计数 默认 0\n"
+                             "    适用 如果 到会 / 应到 >= 50%\n    类型 S 5分 { 项目 I 5分 { 扣 1分 如果 到会 < 1 } }\n}")
+    for record in ({"到会": 3, "应到": 0}, {"到会": 3}):
+        with pytest.raises(EvidenceError) as caught:
+            rubric.evaluate(record)
+        (diagnostic,) = caught.value.diagnostics
+        assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("E510", 4, 11)
+    assert rubric.evaluate({"到会": 3, "应到": 4}).total == 5

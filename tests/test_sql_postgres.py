@@ -32,7 +32,9 @@ from starrules.sql.query import QuerySpec, result_columns
 from starrules.sql.scoring import grid_scale
 from tests.postgres_server import (SUPERUSER, Server, binaries, postgres, postgres_server,  # noqa: F401
                                    run_or_fail)
-from tests.test_sql_scoring import BUNDLED, EVIDENCE, REFUSED, RUBRICS, TINY, assert_equals_evaluate, by_name
+from tests.test_sql_scoring import (BUNDLED, EVIDENCE, RATE_SCORE, RATE_SCORES, REFUSED, RUBRICS, TINY,
+                                    assert_equals_evaluate, by_name)
+from tests.test_sql_division import ROWS as ATTENDANCE_ROWS
 from tests.test_sql_validation import bad_rows_table
 from tests.test_sql_validation import rubric as validation_rubric
 
@@ -368,3 +370,13 @@ def test_a_generated_100k_batch_in_postgres_equals_the_numpy_engine(postgres: Co
     # the batch is not trivial: totals spread over many values, and every level of the scheme is reached
     assert len(set(column("total_units").tolist())) > 20
     assert set(column("level_1").tolist()) == set(rubric.grade_plan(schemes[0]).names)
+
+
+def test_a_score_from_a_quotient_of_facts_stays_exact(postgres: Connection) -> None:
+    # tests/test_sql_scoring.py's RATE_SCORE: SIGN(BIGINT) is a DOUBLE in PostgreSQL; the score must
+    # stay a BIGINT number of half-points (and 零's 0 / 0 is E510)
+    rubric = loads(RATE_SCORE)
+    load_evidence(postgres, "evidence", evidence_table(rubric, ATTENDANCE_ROWS))
+    rows = score_postgres(rubric, postgres, "evidence").to_pylist()
+    assert sorted((r["id"], r["error"], r["error_field"], r["total_units"]) for r in rows) == RATE_SCORES
+    assert all(type(r["total_units"]) is int for r in rows if r["error"] is None)

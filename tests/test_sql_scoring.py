@@ -183,16 +183,20 @@ def test_a_float_column_is_refused_at_its_fact() -> None:
     assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("E607", 2, 5)
 
 
-def test_a_division_by_what_a_branch_gives_is_refused_at_the_division() -> None:
-    # the reference reports E510 for a divisor of 0; the query cannot yet, so it refuses rather than
-    # scoring such a row with a made-up quotient; a constant divisor is fine
+def test_a_division_by_what_a_branch_gives_is_scored_or_flagged_e510() -> None:
+    # the reference reports E510 for a divisor of 0: the query gives that row error E510 at the
+    # 令 and scores nothing on it, and scores the other rows exactly; a constant divisor as before
     rubric = loads("标准 除 {\n    事实 甲: 计数\n    事实 乙: 计数\n    令 比 = 甲 / 乙\n"
                    "    类型 S 10分 { 项目 A 10分 { 扣 1分 如果 比 < 50% } }\n}")
-    with pytest.raises(StarrulesError) as caught:
-        query_sql(rubric)
-    (diagnostic,) = caught.value.diagnostics
-    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("E607", 4, 11)
-    assert "除以事实、派生值或得分" in diagnostic.message
+    records = [{"甲": 1, "乙": 0}, {"甲": 1, "乙": 4}, {"甲": 3, "乙": 4}]
+    rows = score_duckdb(rubric, evidence_table(rubric, records)).to_pylist()
+    # 1/4 < 50%: 10 − 1 = 9; 3/4: 10
+    assert [(r["error"], r["error_field"], r["item_1"], r["total"]) for r in rows] == [
+        ("E510", "比", None, None), (None, None, Decimal("9.0"), Decimal("9.0")), (None, None, Decimal("10.0"), Decimal("10.0"))]
+    with pytest.raises(StarrulesError) as caught:  # an EvidenceError
+        rubric.evaluate(records[0])
+    assert caught.value.code == "E510"
+    assert [rubric.evaluate(r).total for r in records[1:]] == [9, 10]
     query_sql(loads("标准 常 {\n 事实 甲: 计数\n 类型 S 10分 { 项目 A 10分 { 扣 1分 如果 甲 / 4 < 1 } }\n}"))
 
 
@@ -272,3 +276,54 @@ def test_points_are_64_bit_decimals_unless_an_item_has_no_floor() -> None:
     assert precisions == {"item_1": 38, "item_2": 18, "section_1": 18, "total": 18}
     schema = score_duckdb(below, table).schema
     assert (schema.field("item_1").type, schema.field("total").type) == (pa.decimal128(38, 1), pa.decimal128(18, 1))
+
+
+def test_a_score_left_out_that_is_needed_after_all_is_e501_and_nothing_else_is_lost() -> None:
+    # The reader lets a score be left out where the item may be 不适用 or is on a 任选其一 path; once
+    # every item has run, the reference reports E501 for one the branch needed after all (it applies,
+    # or its path is the chosen one). The query must not score such a row as if the score were 0.
+    rubric = loads(PATHS)
+    base = {"围护缺陷": 0, "基础": 3, "性能化": 16, "设备": 0}
+    rows = [{"id": "整体", "管理路径选用": "整体评价", **base, "整体评价": 8},  # 制度, 记录 not on its path
+            {"id": "逐项缺", "管理路径选用": "逐项", **base, "记录": 4},  # 制度 is on the chosen path
+            {"id": "整体缺", "管理路径选用": "整体评价", **base, "制度": 5, "记录": 4}]  # 整体评价 is
+    for row in rows[1:]:
+        with pytest.raises(StarrulesError) as caught:
+            rubric.evaluate(row)
+        assert caught.value.diagnostics[0].code == "E501"
+    table = evidence_table(rubric, rows)
+    got = {r["id"]: (r["error"], r["error_field"], r["total"]) for r in score_duckdb(rubric, table).to_pylist()}
+    # 整体: 节能 3 + 16 = 19, 管理 8: 27
+    assert got == {"整体": (None, None, Decimal("27.0")), "逐项缺": ("E501", "制度", None),
+                   "整体缺": ("E501", "整体评价", None)}
+    optional = loads("标准 可空 {\n    事实 好: 是否\n    类型 甲 10分 {\n        项目 A 5分 { 酌情 }\n"
+                     "        项目 E 5分 { 酌情 不适用 如果 好 }\n    }\n}")
+    rows = [{"id": "不适用", "好": True, "A": 3}, {"id": "适用", "好": False, "A": 3}]
+    with pytest.raises(StarrulesError) as caught:
+        optional.evaluate(rows[1])
+    assert caught.value.diagnostics[0].code == "E501"
+    got = {r["id"]: (r["error"], r["error_field"], r["total"])
+           for r in score_duckdb(optional, evidence_table(optional, rows)).to_pylist()}
+    # 不适用: A 3, E left out of 甲's maximum: 3 of 5
+    assert got == {"不适用": (None, None, Decimal("3.0")), "适用": ("E501", "E", None)}
+
+
+# a score computed from a quotient of facts: the quotient's sign is SIGN(BIGINT), a DOUBLE in
+# PostgreSQL and Spark, which must not make the score one (tests/test_sql_postgres.py, test_sql_spark.py)
+RATE_SCORE = """标准 率分 {
+    精度 0.5
+    事实 到会: 计数
+    事实 应到: 计数
+    类型 S 5分 { 项目 I 5分 { 得分 = 到会 / 应到 * 5 } }
+}"""
+# 零 0 / 0: E510 at I; 半 1/4 × 5 = 1.25 = 2.5 half-points → 3 (half up) = 1.5; 满 3/4 × 5 = 3.75 → 8 = 4.0
+RATE_SCORES = [("半", None, None, 3), ("满", None, None, 8), ("零", "E510", "I", None)]
+
+
+def test_a_score_from_a_quotient_of_facts_on_duckdb() -> None:
+    from tests.test_sql_division import ROWS
+
+    rubric = loads(RATE_SCORE)
+    rows = score_duckdb(rubric, evidence_table(rubric, ROWS)).to_pylist()
+    assert sorted((r["id"], r["error"], r["error_field"], r["total_units"]) for r in rows) == RATE_SCORES
+    assert [rubric.evaluate(r).total for r in ROWS[1:]] == [Decimal("1.5"), Decimal("4.0")]

@@ -33,7 +33,9 @@ from starrules.sql import spark as spark_runner
 from starrules.sql.runner import evidence_table
 from starrules.sql.query import QuerySpec, result_columns
 from starrules.sql.spark import ANSI, VIEW_PREFIX, score, score_parquet
-from tests.test_sql_scoring import BUNDLED, EVIDENCE, REFUSED, RUBRICS, TINY, assert_equals_evaluate, by_name
+from tests.test_sql_scoring import (BUNDLED, EVIDENCE, RATE_SCORE, RATE_SCORES, REFUSED, RUBRICS, TINY,
+                                    assert_equals_evaluate, by_name)
+from tests.test_sql_division import ROWS as ATTENDANCE_ROWS
 from tests.test_sql_validation import GOOD, bad_rows_table
 from tests.test_sql_validation import rubric as validation_rubric
 
@@ -282,3 +284,13 @@ def test_the_library_names_no_master() -> None:
     """The session, and so local or cluster mode, is the caller's."""
     source = inspect.getsource(spark_runner)
     assert ".master(" not in source and "local[" not in source and "SparkSession" not in source
+
+
+def test_a_score_from_a_quotient_of_facts_stays_exact(spark: SparkSession) -> None:
+    # tests/test_sql_scoring.py's RATE_SCORE: Spark's sign() is a DOUBLE; the score must stay a
+    # BIGINT number of half-points (and 零's 0 / 0 is E510)
+    rubric = loads(RATE_SCORE)
+    frame = score(data_frame(spark, evidence_table(rubric, ATTENDANCE_ROWS)), rubric)
+    assert dict(frame.dtypes)["total_units"] == "bigint"
+    rows = frame.collect()
+    assert sorted((r["id"], r["error"], r["error_field"], r["total_units"]) for r in rows) == RATE_SCORES

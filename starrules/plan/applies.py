@@ -49,6 +49,14 @@ class AppliesPlan:
     def holds(self, values: Mapping[str, Value]) -> bool:
         return self.condition.holds(values)
 
+    def decides(self, values: Mapping[str, Value], sources: Mapping[str, str]) -> bool:
+        """Whether the condition holds; a division by 0 in it is this branch's E510, as anywhere
+        else in the standard (not an exception the caller never sees coming)."""
+        try:
+            return self.holds(values)
+        except DivisionByZero as exc:
+            raise exc.evidence_error(sources) from None
+
     def given(self, data: object) -> dict[str, Value] | None:
         """The values the condition reads, from the evidence as given (read as the engines read
         them); None when a fact is missing or not one the quick paths settle themselves."""
@@ -117,7 +125,7 @@ def refuse_before_scoring(rubric: CheckedRubric, data: object, opened: tuple[Loc
     if plan is None:
         return
     values = plan.given(data)
-    if values is not None and not plan.holds(values):
+    if values is not None and not plan.decides(values, scheme_sources(rubric)):
         notes: list[Note] = []
         if opened is not None and plan.facts:
             locate, reporter = opened
@@ -131,7 +139,7 @@ def refuse_unless_applies(rubric: CheckedRubric, values: Mapping[str, Value]) ->
     """E521 when the 适用 condition does not hold for a scored branch's values (facts with their
     defaults, derived values)."""
     plan = applies_plan(rubric)
-    if plan is not None and not plan.holds(values):
+    if plan is not None and not plan.decides(values, scheme_sources(rubric)):
         raise plan.refusal(values, scheme_sources(rubric))
 
 
@@ -140,7 +148,8 @@ def pick_standard(rubrics: Sequence[CheckedRubric], data: object, locate: Locate
     the evidence gives them); E522 when none or more than one does, located in the evidence by
     its `locate` and `reporter`."""
     plans = [(rubric, plan) for rubric in rubrics if (plan := applies_plan(rubric)) is not None]
-    fits = [rubric for rubric, plan in plans if (values := plan.given(data)) is not None and plan.holds(values)]
+    fits = [rubric for rubric, plan in plans
+            if (values := plan.given(data)) is not None and plan.decides(values, scheme_sources(rubric))]
     if len(fits) == 1:
         return fits[0]
     given = data if isinstance(data, Mapping) else {}

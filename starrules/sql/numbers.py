@@ -177,8 +177,9 @@ def product(a: Num, b: Num) -> Num:
 def quotient(a: Num, b: Num) -> Num:
     """a ÷ b, the sign moved to the numerator so the denominator stays positive. Where b is 0
     the quotient is 0 (divided by 1 with the sign 0) rather than an engine error that would stop
-    every row: the reference reports E510 there, which this query does not check yet (docs/sql.md)."""
-    sign = exp.func("SIGN", b.num)
+    every row: the reference reports E510 there, and the scoring query flags that row E510 where
+    the reference would evaluate this division (scoring.Compiler.divided), scoring nothing on it."""
+    sign = big(exp.func("SIGN", b.num))  # a DOUBLE in PostgreSQL and Spark: cast back, or the sum becomes one
     divisor: exp.Expr = exp.func("ABS", b.num)
     divisor = case(exp.EQ(this=b.num.copy(), expression=lit(0)), lit(1), divisor)
     return Num(mul(mul(a.num, den_expr(b.den)), sign), _den_product(a.den, divisor))

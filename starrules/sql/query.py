@@ -16,16 +16,18 @@ from sqlglot import exp
 from ..check.model import CheckedRubric
 from ..eval.evaluator import evaluator_for
 from ..lang import ast
-from ..plan.applies import applies_plan
+from ..plan.applies import AppliesPlan, applies_plan
 from ..plan.grading import grade_plan
 from ..plan.notices import notice_plans
 from .cohort import cohort_columns, cohort_extras, cohort_query
 from .grading import LevelCompiler
 from .numbers import Num, case, lit, paren, resolve, static
-from .scoring import NO_DECIMAL, Compiler, Flag, point_precisions, unsupported
+from .scoring import NO_DECIMAL, Compiler, Flag, Text, point_precisions, unsupported
 from .validation import error_columns, row_checks
 
 APPLIES = "E521"  # the branch is not one the standard is for (适用), as the Python engines say
+DIVISION = "E510"  # the reference divides by 0 on this branch's evidence
+MISSING = "E501"  # a score the item needs after all (it applies, or its path was chosen) is not given
 INPUT_PREFIX = "evidence."  # a table column handed through (`inputs=True`), renamed so it cannot clash
 
 Kind = Literal["id", "error", "error_field", "item", "item_applicable", "section", "section_max", "regular",
@@ -95,7 +97,7 @@ def compile_query(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "
         found[f"level_{k}"], found[f"level_{k}_code"] = names.else_(exp.Null()), graded.code
         found[f"level_{k}_downgrade"], found[f"level_{k}_veto"] = graded.downgrade, graded.veto
     for k, notice in enumerate(notice_plans(rubric), 1):
-        found[f"notice_{k}"] = levels.holds(notice.condition)
+        found[f"notice_{k}"] = levels.always(notice.condition, "提示")
     for name, expr in _extras(rubric, spec).items():
         found[name] = _extra(compiler, expr)
     found["warning"] = _given_but_left_out(compiler)
@@ -191,18 +193,81 @@ def _checks(rubric: CheckedRubric, spec: QuerySpec, dialect: str) -> tuple[list[
 
 def _error(compiler: Compiler, levels: LevelCompiler, checked: list[tuple[str, exp.Expr]],
            field: exp.Expr) -> dict[str, exp.Expr | None]:
-    """The row's first problem: a validation code, else E521 where the standard's 适用 line does
-    not hold (NULL when the row is scored); None when no row can have one."""
-    code: exp.Expr = exp.column("_error", quoted=True) if checked else exp.cast(exp.Null(), "VARCHAR")
+    """The row's first problem (NULL when the row is scored; None when no row can have one), in
+    the order `rubric.evaluate` finds them: a validation code (the reader's); the 适用 line tested
+    on the evidence as given, before scoring (refuse_before_scoring: E521, or E510 dividing by 0
+    there); E510 where scoring divides by 0 (the steps, then the vetoes); the 适用 line on the
+    scored values (refuse_unless_applies); E510 where grading or a notice divides by 0."""
+    problems: list[tuple[exp.Expr, exp.Expr, exp.Expr]] = []  # (when, code, field): the first that holds
+    if checked:
+        error = exp.column("_error", quoted=True)
+        problems.append((exp.Not(this=exp.Is(this=error, expression=exp.Null())), error.copy(), field))
+    scoring = compiler.zeros + compiler.veto_zeros
     applies = applies_plan(compiler.rubric)
-    if not checked and applies is None:
-        return {"error": None, "error_field": None}
+    after: list[tuple[exp.Expr, exp.Expr, exp.Expr]] = []
     if applies is not None:
-        failed = exp.Not(this=paren(levels.holds(applies.condition)))
-        fine = exp.Is(this=code.copy(), expression=exp.Null())
-        code = case(exp.and_(fine, failed), exp.Literal.string(APPLIES), code)
-        field = case(exp.and_(fine.copy(), failed.copy()), exp.Literal.string("适用"), field)
-    return {"error": compiler.define(code), "error_field": compiler.define(field)}
+        holds, zero = levels.test(applies.condition)
+        after += [(zero, _text(DIVISION), _text("适用"))] if zero is not None else []
+        after.append((exp.Not(this=paren(holds)), _text(APPLIES), _text("适用")))
+        if scoring or zero is not None:  # what decides before scoring can differ from what decides after it
+            given = _given(compiler, applies)
+            problems += [(exp.and_(given.copy(), paren(when.copy())), c, f) for when, c, f in after]
+    problems += [(when, _text(DIVISION), _text(place)) for place, when in scoring]
+    problems += _missing_scores(compiler)
+    problems += after
+    problems += [(when, _text(DIVISION), _text(place)) for place, when in levels.zeros]
+    if not problems:
+        return {"error": None, "error_field": None}
+    code, where = exp.Case(), exp.Case()
+    for when, c, f in problems:
+        code, where = code.when(when.copy(), c.copy()), where.when(when.copy(), f.copy())
+    return {"error": compiler.define(code), "error_field": compiler.define(where)}
+
+
+def _missing_scores(compiler: Compiler) -> list[tuple[exp.Expr, exp.Expr, exp.Expr]]:
+    """E501 once every item has run (Evaluator.reference): a score the reader lets be left out —
+    of an item that may be 不适用, or on a 任选其一 path — left NULL where the item applies after
+    all and, on a path, where the path is the one the 选项 fact chose. In item order, as the
+    reference lists them."""
+    spec, plan = compiler.spec, compiler.plan
+    chosen: dict[str, exp.Expr] = {}  # item id → its path is the chosen one
+    for section in plan.sections:
+        for choice in section.choices:
+            if choice.by is None:
+                continue
+            picked = compiler.values[choice.by]
+            assert isinstance(picked, Text)
+            for path, items in choice.paths:
+                for member in items:
+                    chosen[member] = exp.EQ(this=picked.expr.copy(), expression=_text(path))
+    found: list[tuple[exp.Expr, exp.Expr, exp.Expr]] = []
+    for item in plan.items.values():
+        if item.name not in spec.judged or item.name in spec.required_judged:
+            continue
+        blank = compiler.define(exp.Is(this=compiler.raw(item.name), expression=exp.Null()), "in")
+        parts: list[exp.Expr] = [blank]
+        if item.id in compiler.out:
+            parts.append(exp.Not(this=paren(compiler.out[item.id])))
+        if item.id in chosen:
+            parts.append(paren(chosen[item.id]))
+        found.append((exp.and_(*parts), _text(MISSING), _text(item.name)))
+    return found
+
+
+def _given(compiler: Compiler, applies: AppliesPlan) -> exp.Expr:
+    """Where the reference tests the 适用 line before scoring (AppliesPlan.given): every fact it
+    reads, directly or through derived values, is in the row (a fact without 默认 is, once
+    validated), and none of those derived values divides by 0."""
+    given: list[exp.Expr] = [  # a table column: read in the first CTE
+        compiler.define(exp.Not(this=exp.Is(this=compiler.raw(f.name, number=False), expression=exp.Null())), "in")
+        for f in applies.facts if f.name in compiler.spec.defaults]
+    given += [exp.Not(this=paren(compiler.let_zeros[name].copy())) for name, _ in applies.derived
+              if name in compiler.let_zeros]
+    return exp.and_(*given) if given else exp.Boolean(this=True)
+
+
+def _text(value: str) -> exp.Expr:
+    return exp.Literal.string(value)
 
 
 def _extra(compiler: Compiler, expr: ast.Expr) -> exp.Expr:

@@ -10,12 +10,21 @@ the total and each veto, in units (`…_units`) and as DECIMAL points.
 
 The input is assumed validated (docs/sql.md): this query checks no evidence; where the
 reference would refuse a row (E5xx), its scores here mean nothing.
+
+A division by what a branch gives divides by 1 where the divisor is 0 (numbers.quotient), and
+notes where the reference would have divided by that 0 (E510): each expression is compiled with
+the condition under which the reference evaluates it (`reached`: the 若 branch taken, the 且 / 或
+operands before it that left the answer open, the item's 不适用 rules that did not hold), and
+each division by a divisor that is not a fixed nonzero number adds `reached AND divisor = 0` to
+`zeros` (in the reference's order, with the place it is in); query.py makes their OR the row's
+E510. On a row where none holds, every value the reference computes is the query's exactly.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from fractions import Fraction
 
 import attrs
@@ -29,7 +38,7 @@ from ..core.source import Span
 from ..eval.evaluator import evaluator_for
 from ..check.exprcheck import walk
 from ..lang import ast
-from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, value_key
+from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, DivisionByZero, ExprCompiler, value_key
 from ..plan.scoring import (Award, Base, CapDeductions, ChoicePlan, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut,
                             Rule, ScoringPlan, SectionPlan, Settle)
 from .numbers import (LIMIT, Num, big, case, chosen, compared, den_expr, flag, floor_div, floored, greatest,
@@ -41,6 +50,9 @@ UNSUPPORTED = "E607"
 # dialects whose DECIMAL is a float: a DECIMAL(p, s) column is stored there as the INTEGER value × 10^s
 # (fixed point), and the scores are given in grid units only
 NO_DECIMAL = frozenset({"sqlite"})
+# dialects whose CAST of a number too large for the type clips it with a warning instead of failing
+# (MySQL, MariaDB): a DECIMAL is made a BIGINT there with `DIV 1`, which fails on overflow
+CLIPPING = frozenset({"mysql"})
 # dialects whose planners merge a CTE into the query reading it by copying each column's expression
 # where it is read: a column read twice in the next stage doubles, and the stages multiply (SQLite ran
 # out of memory on a graded rubric). OFFSET 0 keeps each stage a stage there (the planners' documented fence).
@@ -62,6 +74,7 @@ class Text:
 
 
 Val = Num | Flag | Text | str  # str: a choice value written in the rubric
+Zeros = list[tuple[str, exp.Expr]]  # (place, where the reference divides by 0 there), in its order
 
 
 def unsupported(rubric: CheckedRubric, span: Span, message: str, hint: str | None = None) -> StarrulesError:
@@ -112,6 +125,13 @@ class Compiler:
         self.vetoes: list[exp.Expr] = []
         self.passed: list[str] = ["id"]  # table columns the query hands through unchanged (when present)
         self.guard: exp.Expr | None = None  # where a row's inputs are read (validation): NULL elsewhere
+        # E510: the steps' divisions by 0 (lets and items, in plan order), then the vetoes' (the
+        # reference tests those after every step); each let's, for the 适用 line (query.py)
+        self.zeros: Zeros = []
+        self.veto_zeros: Zeros = []
+        self.let_zeros: dict[str, exp.Expr] = {}
+        self.reached: list[exp.Expr] = []  # inside the expression being compiled: where this part is evaluated
+        self.dividing: list[exp.Expr] | None = None  # its divisions by 0 so far (None: no statement is compiled)
 
     # columns, each in the first CTE after those it reads
     def define(self, expr: exp.Expr, prefix: str = "c") -> exp.Column:
@@ -275,7 +295,7 @@ class Compiler:
             units = times(big(raw.copy()), step.denominator // common)
             divisor = whole // common
         else:
-            units = _scaled_int(raw, places, step.denominator)
+            units = _scaled_int(raw, places, self.dialect, step.denominator)
             divisor = step.numerator
         return units if divisor == 1 else trunc_div(units, lit(divisor))
 
@@ -284,11 +304,13 @@ class Compiler:
         fixed-point one (the value × 10^places) divided back, exactly."""
         if self.dialect in NO_DECIMAL and places:
             return trunc_div(big(raw.copy()), lit(10**places))
+        if self.dialect in CLIPPING and places:
+            return exp.IntDiv(this=paren(raw.copy()), expression=exp.Literal.number(1))
         return big(raw.copy())
 
     def scaled_int(self, raw: exp.Expr, places: int) -> exp.Expr:
         """A number column as the BIGINT value × 10^places (already so in a fixed-point dialect)."""
-        return exp.cast(raw.copy(), "BIGINT") if self.dialect in NO_DECIMAL else _scaled_int(raw, places)
+        return exp.cast(raw.copy(), "BIGINT") if self.dialect in NO_DECIMAL else _scaled_int(raw, places, self.dialect)
 
     def constant(self, value: int | Fraction) -> Num:
         value = Fraction(value)
@@ -301,8 +323,11 @@ class Compiler:
         plan = self.plan
         for step in plan.steps:
             if step.kind == "let":
-                value = self.expr(plan.lets[str(step.key)])
-                self.values[str(step.key)] = self.keep(value) if isinstance(value, Num) else \
+                name = str(step.key)
+                value, zero = self.guarded(plan.lets[name])
+                if zero is not None:
+                    self.let_zeros[name] = self.note(self.zeros, name, zero)
+                self.values[name] = self.keep(value) if isinstance(value, Num) else \
                     Flag(self.define(value.expr)) if isinstance(value, Flag) else \
                     Text(self.define(value.expr)) if isinstance(value, Text) else value
             elif step.kind == "item":
@@ -317,7 +342,8 @@ class Compiler:
                 self.total()
             else:
                 rule = plan.vetoes[int(step.key)].rule
-                self.vetoes.append(self.define(self.flag(self.expr(_source(rule)))))
+                place = f"否决 {len(self.vetoes) + 1}"
+                self.vetoes.append(self.define(self.flag(self.statement(_source(rule), place, into=self.veto_zeros))))
 
     def units_lit(self, units: int) -> exp.Expr:
         if abs(units) >= LIMIT:
@@ -330,18 +356,18 @@ class Compiler:
         deducted: exp.Expr | None = None
         out: exp.Expr | None = None
         for op in plan.program:
+            # once a 不适用 rule holds, the reference runs no later step (_ItemRun._leave_out)
+            reached = None if out is None else exp.Not(this=paren(out.copy()))
             if isinstance(op, LeaveOut):
-                conditions = [self.flag(self.expr(_source(r))) for r in op.rules]
-                out = self.define(conditions[0] if len(conditions) == 1 else exp.or_(*map(paren, conditions)))
-                self.out[plan.id] = out
+                out = self.out[plan.id] = self.leave_out(plan.name, op)
             elif isinstance(op, ComputeScore):  # the value in grid units, half up once: value / step
-                value = self.keep(product(self.number(self.expr(_source(op.rule))),
+                value = self.keep(product(self.number(self.statement(_source(op.rule), plan.name, reached)),
                                           Num(lit(self.step.denominator), self.step.numerator)))
                 score = self.define(half_up(value.num, den_expr(value.den)))
             elif isinstance(op, Base):
                 score = self.judged[plan.name] if op.kind == "judged" else self.units_lit(op.units)
             elif isinstance(op, Deduct):
-                amount = self.deduction(op.rule, op.per)
+                amount = self.deduction(op.rule, op.per, self.statement(_source(op.rule), plan.name, reached))
                 deducted = amount if deducted is None else exp.Add(this=deducted, expression=amount)
             elif isinstance(op, CapDeductions):
                 deducted = least(paren(deducted or lit(0)), self.units_lit(op.rule.units))
@@ -349,13 +375,14 @@ class Compiler:
                 kept = deducted or lit(0)
                 score = self.define(exp.Add(this=score, expression=paren(kept)) if op.sign > 0 else sub(score, kept))
             elif isinstance(op, Award):
-                gained = flag(self.flag(self.expr(_source(op.rule))), op.rule.units)
+                gained = flag(self.flag(self.statement(_source(op.rule), plan.name, reached)), op.rule.units)
                 score = self.define(gained if static(score) == 0 else exp.Add(this=score, expression=gained))
             elif isinstance(op, Clamp):
                 clamped = least(score, self.units_lit(op.high))
                 score = self.define(clamped if op.low is None else greatest(clamped, self.units_lit(op.low)))
             else:  # Zero: 不得分 如果 C
-                score = self.define(case(self.flag(self.expr(_source(op.rule))), lit(0), score))
+                zero = self.flag(self.statement(_source(op.rule), plan.name, reached))
+                score = self.define(case(zero, lit(0), score))
         if out is not None:
             score = self.define(case(out, lit(0), score))
         elif not isinstance(score, exp.Column):
@@ -363,10 +390,21 @@ class Compiler:
         self.units[plan.id] = score
         self.values[f"@{plan.name}"] = self.points(score)
 
-    def deduction(self, rule: Rule, per: bool) -> exp.Expr:
+    def leave_out(self, place: str, op: LeaveOut) -> exp.Expr:
+        """① 不适用: whether any rule holds. The reference tests them in order and stops at the
+        first that holds, so a rule is evaluated only where none before it held."""
+        tested = [self.guarded(_source(r)) for r in op.rules]
+        conditions = [self.flag(value) for value, _ in tested]
+        if any(zero is not None for _, zero in tested):
+            conditions = [self.define(c) for c in conditions]  # read again by where the later rules run
+            for k, (_, zero) in enumerate(tested):
+                if zero is not None:
+                    self.note(self.zeros, place, zero, [exp.Not(this=paren(c.copy())) for c in conditions[:k]])
+        return self.define(conditions[0] if len(conditions) == 1 else exp.or_(*map(paren, conditions)))
+
+    def deduction(self, rule: Rule, per: bool, value: Val) -> exp.Expr:
         """扣 N 如果 C: N where C holds; 每 [K] E 扣 N: N × ⌊E / K⌋ (N × E half up without K), only
-        where E > 0."""
-        value = self.expr(_source(rule))
+        where E > 0 (`value`: C or E)."""
         units = self.units_lit(rule.units)
         if not per:
             return flag(self.flag(value), rule.units)
@@ -462,6 +500,69 @@ class Compiler:
         self.values[TOTAL_KEY] = self.points(score)
 
     # expressions (plan/expressions.py, a row at a time → a column at a time)
+    def guarded(self, e: ast.Expr) -> tuple[Val, exp.Expr | None]:
+        """`e` compiled, and where evaluating it divides by 0 (None: nowhere): the OR of
+        `reached AND divisor = 0` over its divisions, `reached` counted from `e` itself."""
+        outer = self.reached, self.dividing
+        self.reached, self.dividing = [], []
+        try:
+            value = self.expr(e)
+            zeros = self.dividing
+        finally:
+            self.reached, self.dividing = outer
+        return value, exp.or_(*map(paren, zeros)) if zeros else None
+
+    def note(self, into: Zeros, place: str, zero: exp.Expr, reached: Sequence[exp.Expr] = ()) -> exp.Expr:
+        """Adds to `into` that the row divides by 0 at `place` where `zero` holds and the
+        statement is evaluated (where every one of `reached` holds); gives that condition's column."""
+        column = self.define(exp.and_(*map(paren, reached), paren(zero)) if reached else zero)
+        into.append((place, column))
+        return column
+
+    def statement(self, e: ast.Expr, place: str, reached: exp.Expr | None = None, into: Zeros | None = None) -> Val:
+        """`e`, a rule's or a veto's expression, which the reference evaluates where `reached` holds
+        (None: always); its divisions by 0 are noted at `place` (in `zeros` unless `into`)."""
+        value, zero = self.guarded(e)
+        if zero is not None:
+            self.note(self.zeros if into is None else into, place, zero, () if reached is None else (reached,))
+        return value
+
+    @contextmanager
+    def within(self, conditions: Sequence[exp.Expr]) -> Iterator[None]:
+        """What is compiled inside is evaluated by the reference only where `conditions` hold too."""
+        self.reached.extend(conditions)
+        try:
+            yield
+        finally:
+            del self.reached[len(self.reached) - len(conditions):]
+
+    def divided(self, left: Num, right: Num, divisor: ast.Expr) -> Num:
+        """left ÷ right; unless the divisor is a fixed nonzero number, where the reference would
+        divide by 0 is noted (E510), or refused (E607) outside a statement (a cohort rule's extra
+        column, which the reference ranks, not scores)."""
+        right = self.keep(right)
+        if not _fixed_nonzero(divisor):
+            if self.dividing is None:
+                raise unsupported(self.rubric, divisor.span, "SQL 排名规则中尚不支持除以事实、派生值或得分",
+                                  "除数为 0 的党支部无法照参考实现排名:请用 starrules.rank")
+            self.dividing.append(exp.and_(*(paren(c.copy()) for c in self.reached),
+                                          exp.EQ(this=right.num.copy(), expression=lit(0))))
+        return quotient(left, right)
+
+    def lazily(self, operands: Sequence[ast.Expr], conjunction: bool) -> list[exp.Expr]:
+        """The operands of 且 / 全部 (`conjunction`) or 或 / 任一 as conditions: the reference
+        (Python's all / any) evaluates one only where those before it leave the answer open."""
+        values: list[exp.Expr] = []
+        for k, operand in enumerate(operands):
+            if k and _divides(operand):
+                values = [self.define(v) for v in values]  # read again by where this one is evaluated
+                open_ = [v.copy() if conjunction else exp.Not(this=paren(v.copy())) for v in values]
+                with self.within(open_):
+                    values.append(paren(self.flag(self.expr(operand))))
+            else:
+                values.append(paren(self.flag(self.expr(operand))))
+        return values
+
     def flag(self, value: Val) -> exp.Expr:
         assert isinstance(value, Flag), value
         return value.expr
@@ -487,25 +588,36 @@ class Compiler:
         if isinstance(e, ast.Binary):
             left, right = self.number(self.expr(e.left)), self.number(self.expr(e.right))
             if e.op == "/":
-                if any(isinstance(node, _READS) for node in walk(e.right)):
-                    # the reference reports E510 for a row whose divisor is 0; this query cannot yet,
-                    # and a quotient made up for that row would be scored silently
-                    raise unsupported(self.rubric, e.span, "SQL 计分尚不支持除以事实、派生值或得分",
-                                      "除数为 0 的党支部要报 E510,查询还做不到:这样的标准请用 Python 引擎")
-                return quotient(left, self.keep(right))
+                return self.divided(left, right, e.right)
             return product(left, right) if e.op == "*" else plus(left, right, 1 if e.op == "+" else -1)
         if isinstance(e, ast.Compare):
             return Flag(self.compare(self.expr(e.left), self.expr(e.right), e.op))
-        if isinstance(e, ast.InList):
+        if isinstance(e, ast.InList):  # the options in order, up to the first equal one (Python's any)
             member = self.expr(e.operand)
-            return Flag(exp.or_(*(paren(self.compare(member, self.expr(o), "=")) for o in e.options)))
+            tests: list[exp.Expr] = []
+            for k, option in enumerate(e.options):
+                if k and _divides(option):
+                    tests = [self.define(t) for t in tests]
+                    with self.within([exp.Not(this=paren(t.copy())) for t in tests]):
+                        tests.append(paren(self.compare(member, self.expr(option), "=")))
+                else:
+                    tests.append(paren(self.compare(member, self.expr(option), "=")))
+            return Flag(exp.or_(*tests))
         if isinstance(e, ast.Not):
             return Flag(exp.Not(this=paren(self.flag(self.expr(e.operand)))))
         if isinstance(e, (ast.And, ast.Or)):
             join = exp.and_ if isinstance(e, ast.And) else exp.or_
-            return Flag(join(*(paren(self.flag(self.expr(o))) for o in e.operands)))
-        if isinstance(e, ast.IfElse):
-            return self.choose(self.flag(self.expr(e.condition)), self.expr(e.then), self.expr(e.otherwise))
+            return Flag(join(*self.lazily(e.operands, isinstance(e, ast.And))))
+        if isinstance(e, ast.IfElse):  # one branch is evaluated
+            condition = self.flag(self.expr(e.condition))
+            if not (_divides(e.then) or _divides(e.otherwise)):
+                return self.choose(condition, self.expr(e.then), self.expr(e.otherwise))
+            condition = self.define(condition)
+            with self.within([condition.copy()]):
+                then = self.expr(e.then)
+            with self.within([exp.Not(this=paren(condition.copy()))]):
+                otherwise = self.expr(e.otherwise)
+            return self.choose(condition, then, otherwise)
         if isinstance(e, ast.Call):
             args = [self.keep(self.number(self.expr(a))) for a in e.args]
             if e.function == "floor":
@@ -516,12 +628,14 @@ class Compiler:
                 best = self.keep(chosen(compared(other, best, op), other, best))
             return best
         assert isinstance(e, ast.ListCall)
-        items = [paren(self.flag(self.expr(i))) for i in e.items]
+        if e.function in ("any", "all"):
+            items = self.lazily(e.items, e.function == "all")
+            return Flag(exp.or_(*items) if e.function == "any" else exp.and_(*items))
+        items = [paren(self.flag(self.expr(i))) for i in e.items]  # 满足数 / 未满足数: every item
         if e.function == "count_true":
             return Num(paren(total([flag(i) for i in items])))
-        if e.function == "count_false":
-            return Num(paren(total([flag(exp.Not(this=i)) for i in items])))
-        return Flag(exp.or_(*items) if e.function == "any" else exp.and_(*items))
+        assert e.function == "count_false"
+        return Num(paren(total([flag(exp.Not(this=i)) for i in items])))
 
     def compare(self, left: Val, right: Val, op: str) -> exp.Expr:
         node = _COMPARE[op]
@@ -539,7 +653,7 @@ class Compiler:
         return Flag(case(condition, self.flag(then), self.flag(otherwise)))
 
 
-_READS = (ast.NameRef, ast.ScoreRef, ast.TotalRef, ast.BelowPassRef)  # what a divisor may not read yet
+_READS = (ast.NameRef, ast.ScoreRef, ast.TotalRef, ast.BelowPassRef)  # what makes a divisor differ by row
 _COMPARE: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE, "=": exp.EQ,
                                          "!=": exp.NEQ}
 
@@ -567,6 +681,21 @@ def point_precisions(plan: ScoringPlan) -> dict[str, int]:
             for column, bound in bounds.items()}
 
 
+def _fixed_nonzero(divisor: ast.Expr) -> bool:
+    """A divisor that reads nothing and is not 0: the same number on every row, never E510."""
+    if any(isinstance(node, _READS) for node in walk(divisor)):
+        return False
+    try:
+        return ExprCompiler(set()).compile(divisor)({}) != 0
+    except DivisionByZero:
+        return False
+
+
+def _divides(e: ast.Expr) -> bool:
+    """Whether `e` holds a division that may be by 0 (so where it is evaluated matters)."""
+    return any(isinstance(node, ast.Binary) and node.op == "/" and not _fixed_nonzero(node.right) for node in walk(e))
+
+
 def _source(rule: Rule) -> ast.Expr:
     assert rule.source is not None
     return rule.source
@@ -578,13 +707,18 @@ def _simple(e: exp.Expr) -> bool:
 
 
 
-def _scaled_int(raw: exp.Expr, places: int, factor: int | None = None) -> exp.Expr:
+def _scaled_int(raw: exp.Expr, places: int, dialect: str, factor: int | None = None) -> exp.Expr:
     """A DECIMAL(p, places) or BIGINT column as the BIGINT value × `factor` (default 10^places),
     exact where that is whole. A DECIMAL is first narrowed to DECIMAL(18, places) — a 64-bit
     decimal, so the product and the cast to BIGINT need no 128-bit arithmetic (four times
     cheaper in DuckDB, and Spark keeps it in a long) — and multiplied by a plain numeric literal,
     which keeps it a DECIMAL. A value too large for that (|value| ≥ 10^(18 − places), where the
-    BIGINT itself would have no room) stops the query with the engine's overflow error."""
+    BIGINT itself would have no room) stops the query with the engine's overflow error — in MySQL
+    too, where a CAST that overflows only clips the value and warns: there the product goes to a
+    BIGINT through `DIV 1`, which fails (error 1690) instead."""
+    if dialect in CLIPPING and places:
+        product = exp.Mul(this=paren(raw.copy()), expression=exp.Literal.number(factor or 10**places))
+        return exp.IntDiv(this=exp.Paren(this=product), expression=exp.Literal.number(1))
     if places == 0:
         return exp.cast(times(raw.copy(), factor or 1), "BIGINT")
     narrowed = exp.cast(raw.copy(), f"DECIMAL(18, {places})")
