@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
+from pathlib import Path
 
 import attrs
 
@@ -19,7 +21,9 @@ from ..lang.loader import Program
 from .model import CheckedScheme, CheckReport, CheckedRubric
 from ..core.numbers import format_decimal, is_multiple
 from .ranges import Interval, Ranges, deduction_interval, fact_interval, rubric_ranges
+from ..core.diagnostics import Note
 from ..core.reporter import Reporter, did_you_mean
+from ..core.resources import BUILTIN_SCHEMES_DIR
 from ..core.source import Span
 
 DEFAULT_PRECISION = Fraction(1, 2)
@@ -317,7 +321,8 @@ class _RubricChecker:
             # 最高 names a level of a scheme on the 等级 line, or of a scheme one is 基于 (the
             # base applies the cap, and the mapping carries it to the derived scheme)
             levels = [lv for s in schemes.values() for lv in _chain_levels(s)]
-            if veto.highest is not None and veto.highest not in levels:
+            unknown_scheme = self.scheme_names is not None and len(schemes) < len(set(self.scheme_names.names))
+            if veto.highest is not None and veto.highest not in levels and not unknown_scheme:  # else E104 only
                 self.reporter.report("E204", f"本标准的等级方案中没有等级“{veto.highest}”", veto.span,
                                      did_you_mean(veto.highest, levels))
         for notice in self.notices:
@@ -327,6 +332,7 @@ class _RubricChecker:
         ranges = rubric_ranges(self.sections, self.extras, self.facts, self.lets, self.max_score, self.rescale)
         self._check_ranges(ranges, schemes)
         self._check_unused()
+        self._relocate_builtin(schemes)
         warnings = tuple(d for d in self.reporter.diagnostics[self.first_diagnostic:] if not d.is_error)
         return CheckedRubric(self.rubric, self.facts, self.lets, tuple(self.sections), tuple(self.extras),
                       self._lowered_vetoes(), self.raters, self.max_score, self.precision, self.rescale, schemes,
@@ -656,6 +662,38 @@ class _RubricChecker:
                     self.reporter.report("W104", f"在标准“{self.rubric.name}”中,总分最高 {format_decimal(top)} 分,"
                                          f"达不到等级“{statement.name}”的 {statement.bound.text} 分", statement.span)
 
+    def _relocate_builtin(self, schemes: dict[str, CheckedScheme]) -> None:
+        """A diagnostic this rubric caused inside a built-in scheme (W104 at a level of 星级, E429
+        at its 分数线) is reported at the rubric's own `等级` line that names the scheme, with a
+        note pointing to the line in the scheme's file: never only at a file inside the package."""
+        named = self.scheme_names
+        if named is None:
+            return
+        diagnostics = self.reporter.diagnostics
+        for index in range(self.first_diagnostic, len(diagnostics)):
+            found = diagnostics[index]
+            if not _is_builtin_file(found.span.file):
+                continue
+            owners = [name for name, s in schemes.items() if s.definition.span.file == found.span.file] or \
+                [name for name, s in schemes.items() if found.span.file in _chain_files(s)]  # a 基于's base
+            scheme = owners[0] if owners else None
+            if scheme is None:
+                continue
+            span = self._name_on_line(named, scheme)
+            note = Note(found.span, f"内置等级方案“{scheme}”中的这一行", found.line_text)
+            diagnostics[index] = attrs.evolve(found, span=span, line_text=self.reporter.note(span, "").line_text,
+                                              notes=(note, *found.notes))
+
+    def _name_on_line(self, named: ast.DefaultSchemes, scheme: str) -> Span:
+        """Where the `等级` line writes `scheme` (the whole line's span when not found on its first line)."""
+        span = named.span
+        text = self.reporter.note(span, "").line_text
+        keyword = re.match(r"\w*", text[span.column - 1:])
+        at = text.find(scheme, span.column - 1 + (keyword.end() if keyword else 0))  # after 等级 / schemes
+        if at < 0:
+            return span
+        return Span(span.file, span.line, at + 1, span.line, at + 1 + len(scheme))
+
     def _check_unused(self) -> None:
         used = self.scope.used
         for name, fact in self.facts.items():
@@ -673,6 +711,18 @@ _CLAUSE_WORDS: dict[type, str] = {
 }
 _DEFAULT_HINTS = {"bool": "是否型的默认值写“是”或“否”", "count": "计数型的默认值是不小于 0 的整数",
                   "number": "数值型的默认值是一个数", "ratio": "比例型的默认值在 0 到 1 之间,可以写成百分数"}
+
+
+def _is_builtin_file(file: str) -> bool:
+    return Path(file).parent == BUILTIN_SCHEMES_DIR.resolve()
+
+
+def _chain_files(scheme: CheckedScheme) -> Iterator[str]:
+    """The files of a scheme and the schemes it is based on."""
+    current: CheckedScheme | None = scheme
+    while current is not None:
+        yield current.definition.span.file
+        current = current.base
 
 
 def _score_paths(containers: Iterable[ast.Container]) -> dict[str, tuple[str, ...]]:

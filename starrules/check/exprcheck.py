@@ -159,12 +159,45 @@ class ExprChecker:
     def _operand_pair(self, left: ast.Expr, right: ast.Expr) -> tuple[Type, Type]:
         """Type two compared operands; a bare name beside a choice is one of its values."""
         if isinstance(right, ast.NameRef) and not self._declared(right):
+            if self._misspelt_choice(left, [right]) or self._misspelt_choice(right, [left]):
+                return Type(UNKNOWN), Type(UNKNOWN)
             lt = self.check(left)
-            return lt, self._NameRef(right, lt.choices)
+            return lt, self._value_of(right, lt)
         if isinstance(left, ast.NameRef) and not self._declared(left):
             rt = self.check(right)
-            return self._NameRef(left, rt.choices), rt
+            return self._value_of(left, rt), rt
         return self.check(left), self.check(right)
+
+    def _misspelt_choice(self, ref: ast.Expr, values: list[ast.Expr]) -> bool:
+        """`领域 = 不符合要求` where 不符合要求 is an option of the fact 域: one E201 for the
+        misspelt fact that names the fact whose option it compares with (which then counts as used,
+        so no W101 follows)."""
+        scope = self.scope
+        if not isinstance(ref, ast.NameRef) or self._declared(ref) or scope.open_names \
+                or ref.name in scope.conditions:
+            return False
+        words = [v.name for v in values if isinstance(v, ast.NameRef) and not self._declared(v)]
+        owners = [f.name for f in scope.facts.values() if f.type.kind == "choice"
+                  and words and all(w in f.type.choices for w in words)]
+        if not owners:
+            return False
+        scope.used.update(owners)
+        shown = "、".join(f"“{o}”" for o in owners)
+        self.reporter.report("E201", f"未定义的名称“{ref.name}”", ref.span,
+                             f"“{words[0]}”是事实{shown}的选项:你是不是想写{'或'.join(f'“{o}”' for o in owners)}?")
+        return True
+
+    def _value_of(self, ref: ast.NameRef, other: Type) -> Type:
+        """An undeclared bare name compared with (or listed for) `other`: one of its options.
+        Beside an operand already in error (a misspelt fact, typed UNKNOWN) the name may well be
+        a value of the fact meant: it is not reported too (one misspelling, one diagnostic)."""
+        if other.kind == UNKNOWN and not self.scope.open_names and self._is_plain_name(ref):
+            return Type(UNKNOWN)
+        return self._NameRef(ref, other.choices)
+
+    def _is_plain_name(self, ref: ast.NameRef) -> bool:
+        """Not a named condition (those are reported where they may not be used)."""
+        return ref.name not in self.scope.conditions
 
     def _declared(self, ref: ast.NameRef) -> bool:
         scope = self.scope
@@ -179,10 +212,12 @@ class ExprChecker:
         return Type(BOOL)
 
     def _InList(self, expr: ast.InList) -> Type:
+        if self._misspelt_choice(expr.operand, list(expr.options)):
+            return Type(BOOL)
         operand = self.check(expr.operand)
         for option in expr.options:
-            if isinstance(option, ast.NameRef) and not self._declared(option) and operand.kind == CHOICE:
-                self._NameRef(option, operand.choices)
+            if isinstance(option, ast.NameRef) and not self._declared(option) and operand.kind in (CHOICE, UNKNOWN):
+                self._value_of(option, operand)
                 continue
             found = self.check(option)
             if UNKNOWN not in (found.kind, operand.kind) and found.kind != operand.kind:

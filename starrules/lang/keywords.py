@@ -99,3 +99,67 @@ def describe_expected(names: set[str]) -> str:
     quoted = [w for w in words if w.startswith("“")]
     shown = "、".join(named + quoted[:8])
     return shown + (f" 等 {len(words)} 项" if len(quoted) > 8 else "")
+
+
+# ── the document's habits: a misspelt keyword, or a 评分表's own word for one ────────────
+
+# A printed 评分表's word → the keyword terminal a rubric writes for it. A word that is (or
+# becomes) a keyword spelling is skipped, so the table never hides a real keyword.
+DOCUMENT_WORDS: dict[str, str] = {
+    "不足": "K_FEWER", "不到": "K_FEWER", "未达到": "K_FEWER", "未达": "K_FEWER", "未满": "K_FEWER",
+    "小于": "K_FEWER", "大于": "K_MORE", "多于": "K_MORE", "大于等于": "K_NOT_FEWER", "不小于": "K_NOT_FEWER",
+    "小于等于": "K_NOT_MORE", "不大于": "K_NOT_MORE", "并且": "K_AND", "而且": "K_AND", "或者": "K_OR",
+    "那么": "K_THEN", "扣分": "K_DEDUCT", "加分": "K_ADD",
+}
+# words that negate what follows (没有 X = 非 X): found as the name before an unexpected token
+NEGATION_WORDS: frozenset[str] = frozenset({"没有", "未", "无"})
+
+
+def document_word(text: str) -> Keyword | None:
+    """The keyword a 评分表 word stands for (不足 → 少于), unless the word is a keyword itself."""
+    if text in keyword_forms():
+        return None
+    terminal = "K_NOT" if text in NEGATION_WORDS else DOCUMENT_WORDS.get(text)
+    return keywords().get(terminal) if terminal else None
+
+
+def typo_limit(form: str, text: str | None = None) -> int:
+    """Edits allowed between a keyword spelling and a name taken for its typo, by the shorter of
+    the two: none for one character (any other character is as near), 1 for two or three, 2 for
+    four or more (`不得份` → `不得分`, `扣完為指` → `扣完為止`; `扣完` is no `扣完为止`)."""
+    size = min(len(form), len(text)) if text is not None else len(form)
+    return 0 if size <= 1 else 1 if size <= 3 else 2
+
+
+def near_keywords(text: str, expected: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """The keyword spellings nearest to `text` within `typo_limit`: among the terminals in
+    `expected` first, any keyword when none of those is near; [] for a keyword itself."""
+    if text in keyword_forms():
+        return []
+    table = keywords()
+    for terminals in ([t for t in table if t in expected], list(table)):
+        found: dict[str, int] = {}
+        for terminal in terminals:
+            kw = table[terminal]
+            for form in {f for f in (kw.simplified, kw.traditional, kw.english) if f}:
+                limit = typo_limit(form, text)
+                if abs(len(form) - len(text)) > limit:
+                    continue
+                distance = _distance(text, form)
+                if distance <= limit:
+                    found[form] = distance
+        if found:
+            least = min(found.values())
+            return sorted(f for f, d in found.items() if d == least)
+    return []
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance on characters (a Chinese character is one)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

@@ -14,7 +14,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from . import ast
 from ..core.diagnostics import Diagnostic, RubricSyntaxError
-from .keywords import describe_expected, describe_terminal, keyword_forms, keywords
+from .keywords import (NEGATION_WORDS, describe_expected, describe_terminal, document_word, keyword_forms,
+                       keywords, near_keywords)
 from ..core.limits import DEFAULT, Limits, utf8_size_over
 from .nesting import TooDeep, too_deep
 from ..core.resources import grammar_text
@@ -171,13 +172,16 @@ class _Recovery:
             if normalise(char) == '"':
                 return Diagnostic("E004", "字符串缺少结尾引号", span, line_text, "在同一行内用 \" 结束字符串")
             return Diagnostic("E001", f"无法识别的字符“{char}”", span, line_text,
-                              hint=_expected_hint(exc.allowed or set()))
+                              hint=_punctuation_hint(char) or _expected_hint(exc.allowed or set()))
         assert isinstance(exc, UnexpectedToken)
         token = exc.token
         expected = set(exc.accepts or exc.expected)
         if token.type == "$END":
             span = Span(self.file, line, column, line, column + 1)
             return Diagnostic("E003", "文件意外结束", span, line_text, hint=_expected_hint(expected))
+        negation = _negation_before(exc)
+        if negation is not None:  # 如果 没有 X: the 评分表's 没有 read as a name, X unexpected after it
+            return self._negation(negation, token)
         end = column + len(str(token)) if token.end_line == line else len(line_text) + 1
         span = Span(self.file, line, column, line, end)
         found = describe_terminal(token.type)
@@ -185,9 +189,16 @@ class _Recovery:
             found = f"关键字“{token}”"
         elif token.type in ("NAME", "NUMBER", "STRING"):
             found = f"{found}“{token}”"
-        hint = _keyword_prefix_hint(str(token), expected) if token.type == "NAME" else None
+        hint = _name_hint(str(token), expected) if token.type == "NAME" else None
         return Diagnostic("E002", f"这里不应出现{found}", span, line_text,
                           hint=hint or _expected_hint(expected))
+
+    def _negation(self, word: Token, after: Token) -> Diagnostic:
+        line, column = word.line or 1, word.column or 1
+        span = Span(self.file, line, column, line, column + len(str(word)))
+        shown = str(after) if after.type in ("NAME", "NUMBER", "STRING") else "…"
+        return Diagnostic("E002", f"“{word}”不是关键字", span, source_line(self.text, line),
+                          hint=f"评分表里的“{word}”在规则中写作“非”:非 {shown}")
 
 
 def _as_keywords(token: Token) -> list[Token]:
@@ -204,10 +215,66 @@ def _expected_hint(expected: set[str]) -> str | None:
     return f"此处应为:{describe_expected(shown)}" if shown else None
 
 
-def _keyword_prefix_hint(text: str, expected: set[str]) -> str | None:
+def _name_hint(text: str, expected: set[str]) -> str | None:
+    """A name where the parser wanted something else: a 评分表 word for a keyword (不足 →
+    少于), a misspelt keyword (不得份 → 不得分), a keyword run into a name (如果未设立)."""
+    word = document_word(text)
+    if word is not None:
+        return f"评分表里的“{text}”在规则中写作“{word.simplified or word.english}”"
+    near = near_keywords(text, expected)
+    fits = any(form in (kw.simplified, kw.traditional, kw.english)
+               for form in near for t, kw in keywords().items() if t in expected)
+    typo = f"是否想写{'或'.join(f'“{form}”' for form in near)}?" if near else None
+    prefix = _keyword_prefix_hint(text, expected, only_expected=fits)  # beside a typo that fits, only one that fits
+    if typo and not fits:  # near only to keywords that do not fit here: the list of what does follows
+        typo = f"{typo}{_expected_hint(expected) or ''}"
+    return ";".join(h for h in (typo, prefix) if h) or None
+
+
+def _negation_before(exc: UnexpectedInput) -> Token | None:
+    """The name just before an unexpected token, when it is a 评分表 word for 非 (没有, 未)."""
+    if not isinstance(exc, UnexpectedToken) or exc.interactive_parser is None:
+        return None
+    stack = exc.interactive_parser.parser_state.value_stack
+    last: Any = stack[-1] if stack else None
+    while isinstance(last, Tree):  # the rightmost token of what was read last
+        kids = [k for k in last.children if k is not None]
+        last = kids[-1] if kids else None
+    if isinstance(last, Token) and last.type == "NAME" and str(last) in NEGATION_WORDS \
+            and document_word(str(last)) is not None:
+        return last
+    return None
+
+
+# IME punctuation where the language has ASCII (full-width ASCII forms are already read as
+# ASCII by `normalise`; these are the CJK marks it leaves, and `;` which the language lacks).
+# `{c}` is the character as written.
+_QUOTES = "全角引号 {c} :用英文双引号 \"…\" 括起文字"
+_BRACKETS = "全角的“{c}”:列表用英文方括号 [ ];名称里的括号连同名称写在英文双引号里"
+_SHAPES = "全角的“{c}”:名称里有它时,把整个名称写在英文双引号里"
+_PUNCTUATION_FIXES: dict[str, str] = {
+    "、": "全角的“{c}”:选项之间用英文逗号 ,", "。": "句末的“{c}”不需要:删去它",
+    ";": "分号“{c}”不需要:语句之间用空格或换行分开,删去它",
+    **dict.fromkeys("“”‘’「」『』", _QUOTES), **dict.fromkeys("【】〔〕", _BRACKETS),
+    **dict.fromkeys("《》·", _SHAPES),
+    "≥": "“{c}”写作 >= 或“不低于”", "≤": "“{c}”写作 <= 或“不超过”", "≠": "“{c}”写作 !=",
+    "×": "乘号“{c}”写作 *", "÷": "除号“{c}”写作 /", "—": "“{c}”:减号写作 -", "–": "“{c}”:减号写作 -",
+    "…": "省略号“{c}”不是语言的一部分:写出完整的内容",
+}
+
+
+def _punctuation_hint(char: str) -> str | None:
+    """`、`, `“`, `。` … where the language wants ASCII: the character and its fix."""
+    fix = _PUNCTUATION_FIXES.get(normalise(char))
+    return fix.format(c=char) if fix is not None else None
+
+
+def _keyword_prefix_hint(text: str, expected: set[str], only_expected: bool = False) -> str | None:
     """`如果未设立` where 如果 was expected: suggest the missing space."""
     candidates = []
     for terminal, kw in keywords().items():
+        if only_expected and terminal not in expected:
+            continue
         for form in (kw.simplified, kw.traditional, kw.english):
             if form and text.startswith(form) and len(text) > len(form):
                 candidates.append((terminal in expected, len(form), form))
