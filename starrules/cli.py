@@ -146,6 +146,11 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--no-units", dest="units", action="store_false",
                        help="只给出分数(DECIMAL),不给精度单位(BIGINT)、类型适用满分等引擎读的列")
     query.set_defaults(run=_sql)
+    importing = commands.add_parser("import", help="从 Excel 或 Word 评分表(.xlsx、.docx)生成评分标准草稿(.rubric)")
+    importing.add_argument("table", metavar="FILE", help="评分表:.xlsx 或 .docx(表头有 项目、分值,可有 类型、考核评价标准、考评方式)")
+    importing.add_argument("-o", "--output", metavar="OUT.rubric", help="草稿写入这个文件(默认打印到标准输出)")
+    _force_argument(importing)
+    importing.set_defaults(run=_import)
     lsp = commands.add_parser("lsp", help="启动语言服务器(LSP,经标准输入输出),供编辑器检查、悬停提示、补全、跳转和格式化"
                                           "(见 docs/editors.md;需要 starrules[lsp])")
     lsp.set_defaults(run=_lsp)
@@ -466,6 +471,33 @@ def _sql(args: argparse.Namespace) -> int:
         spec = QuerySpec(columns, scales, schemes, units=args.units, cohort=args.cohort)
         return query_sql(rubric, args.dialect, args.table, spec, pretty=True) + ";"
     return _with_rubric(args, text)
+
+
+def _import(args: argparse.Namespace) -> int:
+    """A 评分表 (.xlsx / .docx) as a draft rubric: printed, or written to -o (never over an existing
+    file without --force, replaced atomically); the draft's check is summed up on stderr."""
+    from .api import check_text
+    from .io.table_draft import import_table
+    outputs = _outputs((args.output, "-o", (".rubric",), "评分标准草稿"))
+    try:
+        if outputs:
+            check_outputs(outputs, [Path(args.table)], force=args.force)
+        drafted = import_table(args.table)
+        report = check_text(drafted.text, args.output or f"{args.table}.rubric")
+        if args.output is None:
+            print(drafted.text, end="")
+        else:
+            _written(args.output, lambda: write_text(args.output, drafted.text))
+    except StarrulesError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERRORS
+    if report.diagnostics:
+        print(render_all(report.diagnostics), end="\n\n", file=sys.stderr)
+    where = f"已写出草稿 {args.output}" if args.output else "草稿"
+    print(f"{where}:{len(drafted.table.items)} 个项目,{drafted.recognised} 条计分规定写成了规则,"
+          f"{drafted.unconfirmed} 条待确认,{drafted.no_method} 个项目原表没有考评方式;"
+          f"检查:{len(report.errors)} 个错误,{len(report.warnings)} 个警告", file=sys.stderr)
+    return EXIT_ERRORS if report.errors else EXIT_OK
 
 
 def _lsp(args: argparse.Namespace) -> int:

@@ -133,7 +133,9 @@ def test_every_code_has_a_test() -> None:
     from tests.test_outputs import OUTPUT_CODES
     from tests.test_readers import READER_CODES
     from tests.test_not_applicable_scored import NOT_APPLICABLE_SCORED_CODES
+    from tests.test_import import IMPORT_CODES
     tested = {c[0] for c in CASES} | {"E003", "E007", "E101", "E102", "E108"} | EVIDENCE_CODES | THRESHOLD_CODES
+    tested |= IMPORT_CODES
     tested |= NOT_APPLICABLE_SCORED_CODES
     from tests.test_nested_groups import NESTED_GROUP_CODES
     tested |= NESTED_GROUP_CODES
