@@ -73,6 +73,7 @@ def _samples() -> dict[str, Callable[[], BaseException]]:
         "starrules.core.evidence_json._Duplicate": lambda m: m._Duplicate(),
         "starrules.core.bounded.Refused": lambda m: m.Refused("不是普通文件"),
         "starrules.core.bounded.TooLarge": lambda m: m.TooLarge(20, 10),
+        "starrules.io.table_import.TableImportError": lambda m: m.TableImportError(DIAGNOSTICS[:1]),
     }
     for name, make in optional.items():
         module_name = name.rsplit(".", 1)[0]

@@ -31,7 +31,7 @@ SUFFIXES = (".xlsx", ".xlsm", ".docx")
 
 
 class TableImportError(StarrulesError):
-    """A file the importer cannot read a 评分表 from (E007)."""
+    """A file the importer cannot read a 评分表 from (E012), or cannot read at all (E007)."""
 
 
 # column role → header words, most specific first; a header cell is matched exactly (spaces and
