@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from starrules import check_text
+from starrules import check_text, parse
 from starrules.core.diagnostics import Diagnostic
 from starrules.core.resources import BUILTIN_SCHEMES_DIR
 from starrules.lang import keywords as kwmod
@@ -73,15 +73,13 @@ def test_a_keyword_run_into_a_name_is_named_only_where_it_fits() -> None:
 
 DOCUMENT_WORDS = [
     # the word written where a keyword belongs (text, line, column, hint)
-    ("标准 R { 事实 n: 数值 类型 S 2分 { 项目 I 2分 { 扣 1分 如果 n 不足 3 } } }", 1, 47,
-     "评分表里的“不足”在规则中写作“少于”"),
-    ("标准 R { 事实 n: 数值 类型 S 2分 { 项目 I 2分 { 扣 1分 如果 n 未达到 3 } } }", 1, 47,
-     "评分表里的“未达到”在规则中写作“少于”"),
-    ("标准 R { 事实 n: 数值 类型 S 2分 { 项目 I 2分 { 扣 1分 如果 n 大于 3 } } }", 1, 47,
-     "评分表里的“大于”在规则中写作“超过”"),
+    ("标准 R { 事实 n: 数值 类型 S 2分 { 项目 I 2分 { 扣 1分 如果 n > 1 并且 n < 3 } } }", 1, 51,
+     "评分表里的“并且”在规则中写作“且”"),
     ("标准 R { 类型 S 2分 { 项目 I 2分 { 扣分 1分 如果 是 } } }", 1, 28,
      "评分表里的“扣分”在规则中写作“扣”"),
 ]
+# words that were hints and are now spellings of the keyword (tests/test_document_wording.py)
+PROMOTED = [("不足", "少于"), ("未达到", "少于"), ("大于", "超过")]
 
 
 @pytest.mark.parametrize(("text", "line", "column", "hint"), DOCUMENT_WORDS)
@@ -91,7 +89,21 @@ def test_the_documents_word_names_the_keyword(text: str, line: int, column: int,
     assert d.hint == hint
 
 
-@pytest.mark.parametrize("word", ["没有", "未", "无"])
+@pytest.mark.parametrize(("word", "keyword"), PROMOTED)
+def test_a_promoted_document_word_now_reads_as_its_keyword(word: str, keyword: str) -> None:
+    text = "标准 R { 事实 n: 数值 类型 S 2分 { 项目 I 2分 { 扣 1分 如果 n {} 3 } } }"
+    assert diagnostics(text.replace("{}", word)) == []
+    assert parse(text.replace("{}", word)).blocks == parse(text.replace("{}", keyword)).blocks
+
+
+@pytest.mark.parametrize("word", ["没有", "未"])
+def test_a_promoted_negation_word_now_reads_as_not(word: str) -> None:
+    text = "标准 R {{ 事实 x: 是否 类型 S 2分 {{ 项目 I 2分 {{ 扣 1分 如果 {} x }} }} }}"
+    assert diagnostics(text.format(word)) == []
+    assert parse(text.format(word)).blocks == parse(text.format("非")).blocks
+
+
+@pytest.mark.parametrize("word", ["无"])
 def test_a_negation_word_is_reported_where_it_is_written(word: str) -> None:
     d = only(f"标准 R {{ 事实 x: 是否 类型 S 2分 {{ 项目 I 2分 {{ 扣 1分 如果 {word} x }} }} }}")
     assert where(d) == ("E002", 1, 45)

@@ -37,6 +37,7 @@ class Number:
     text: str
     span: Span = _span()
     unit: bool = attrs.field(default=False, eq=False, repr=False)
+    glued: bool = attrs.field(default=False, eq=False, repr=False)  # written right after its keyword (扣1分)
 
     @property
     def value(self) -> Fraction:
@@ -47,6 +48,7 @@ class Number:
 class Percent:
     text: str  # without the % sign
     span: Span = _span()
+    glued: bool = attrs.field(default=False, eq=False, repr=False)  # written right after its keyword (权重20%)
 
     @property
     def value(self) -> Fraction:
@@ -120,7 +122,7 @@ class Compare:
     left: Expr
     right: Expr
     span: Span = _span()
-    spelling: str = _spelling()  # the symbol, or the terminal of a word such as 少于
+    spelling: str = _spelling()  # the symbol, the terminal of a word such as 少于, or a 评分表 word (不足) as written
 
 
 @attrs.frozen
@@ -134,6 +136,7 @@ class InList:
 class Not:
     operand: Expr
     span: Span = _span()
+    spelling: str = _spelling()  # "" for 非/not, else the 评分表 word written (没有, 未)
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import ast
-from .keywords import Script, keywords
+from .keywords import DOCUMENT_SPELLINGS, Script, keywords
 from .parser import is_bare_name, parse
 from ..core.source import Span, normalise
 
@@ -136,6 +136,19 @@ class _Printer:
     def points(self, number: ast.Number) -> str:
         return f"{number.text}{self.kw('K_POINTS')}" if self.script is not Script.ENGLISH else number.text
 
+    def glue(self, word: str, node: ast.Expr, text: str) -> str:
+        """`word text`, or `wordtext` where the author glued the number to its Chinese keyword
+        (扣1分, 不足3, 权重20%): the author's spelling is kept; the meaning is the same."""
+        leaf = node
+        while isinstance(leaf, ast.Binary):
+            leaf = leaf.left
+        glued = isinstance(leaf, (ast.Number, ast.Percent)) and leaf.glued and text[:1].isdigit() \
+            and not word.isascii()
+        return f"{word}{'' if glued else ' '}{text}"
+
+    def kw_points(self, terminal: str, number: ast.Number) -> str:
+        return self.glue(self.kw(terminal), number, self.points(number))
+
     # top-level blocks
     def _block(self, block: ast.TopLevel) -> None:
         if isinstance(block, ast.Import):
@@ -147,7 +160,10 @@ class _Printer:
         elif isinstance(block, ast.Consequences):
             self._open(f"{self.kw('K_CONSEQUENCES')} {self.name(block.scheme)}", block.span, 0, block.measures)
             for measure in block.measures:
-                years = f"{self.kw('K_CONSECUTIVE')} {measure.years.text} {self.kw('K_YEAR')} " if measure.years else ""
+                years = ""
+                if measure.years:  # glued as the document prints it: 连续2年
+                    word = self.glue(self.kw("K_CONSECUTIVE"), measure.years, measure.years.text)
+                    years = word + ("" if word[-1:].isdigit() and measure.years.glued else " ") + self.kw("K_YEAR") + " "
                 texts = ", ".join(_quote(t) for t in measure.texts)
                 self._emit(f"{years}{self.name(measure.level)}: {texts}", measure.span, 1)
             self._close(block.span, 0)
@@ -191,7 +207,8 @@ class _Printer:
         if isinstance(statement, ast.LevelMap):
             return f"{self.name(statement.name)} = " + ", ".join(self.name(n) for n in statement.base_levels)
         if isinstance(statement, ast.Downgrade):
-            return f"{self.kw('K_DOWNGRADE')} {statement.steps.text} {self.kw('K_IF')} {self.expr(statement.condition)}"
+            steps = self.glue(self.kw("K_DOWNGRADE"), statement.steps, statement.steps.text)
+            return f"{steps} {self.kw('K_IF')} {self.expr(statement.condition)}"
         if isinstance(statement, ast.OneStepUp):
             return self.kw("K_ONE_STEP_UP")
         raise TypeError(f"no spelling for {type(statement).__name__}")  # a new statement must be written out, never dropped
@@ -204,7 +221,8 @@ class _Printer:
             when = f" {self.kw('K_WHEN')} {self.expr(statement.when)}" if statement.when is not None else ""
             return f"{self.kw('K_QUOTA')} {entries}{when}"
         if isinstance(statement, ast.ForcedShare):
-            text = f"{self.kw('K_BOTTOM')} {statement.share.text}% {self.kw('K_AS')} {self.name(statement.mark)}"
+            share = self.glue(self.kw("K_BOTTOM"), statement.share, f"{statement.share.text}%")
+            text = f"{share} {self.kw('K_AS')} {self.name(statement.mark)}"
             if statement.below is not None:
                 text += f" {self.kw('K_ALSO')} {self.kw('K_LOWER')} {self.name(statement.below)}"
             if statement.when is not None:
@@ -251,13 +269,13 @@ class _Printer:
         if isinstance(statement, ast.Meta):
             return f"{self.kw(_META_TERMINALS[statement.key])} {_quote(statement.text)}"
         if isinstance(statement, ast.MaxScore):
-            return f"{self.kw('K_MAX_SCORE')} {statement.value.text}"
+            return self.glue(self.kw("K_MAX_SCORE"), statement.value, statement.value.text)
         if isinstance(statement, ast.TotalUnused):
             return f"{self.kw('K_TOTAL')} {self.kw('K_UNUSED')}"
         if isinstance(statement, ast.Rescale):
-            return f"{self.kw('K_RESCALE')} {statement.value.text}"
+            return self.glue(self.kw("K_RESCALE"), statement.value, statement.value.text)
         if isinstance(statement, ast.Precision):
-            return f"{self.kw('K_PRECISION')} {statement.value.text}"
+            return self.glue(self.kw("K_PRECISION"), statement.value, statement.value.text)
         if isinstance(statement, ast.DefaultSchemes):
             word = "schemes" if self.script is Script.ENGLISH else self.kw("K_SCHEME")
             return f"{word} " + ", ".join(self.name(n) for n in statement.names)
@@ -295,14 +313,14 @@ class _Printer:
         if isinstance(block, ast.Section):
             header = f"{self.kw(block.spelling)} {self.name(block.name)} {self.points(block.points)}"
             if block.pass_line is not None:
-                header += f" {self.kw('K_PASS')} {self.points(block.pass_line)}"
+                header += f" {self.kw_points('K_PASS', block.pass_line)}"
             if block.weight is not None:
-                header += f" {self.kw('K_WEIGHT')} {block.weight.text}%"
+                header += f" {self.glue(self.kw('K_WEIGHT'), block.weight, f'{block.weight.text}%')}"
         else:
             header = self.kw("K_BONUS" if block.kind == "bonus" else "K_PENALTY")
             if block.name is not None:
                 header += f" {self.name(block.name)}"
-            header += f" {self.kw('K_AT_MOST')} {self.points(block.cap)}"
+            header += f" {self.kw_points('K_AT_MOST', block.cap)}"
         # its own items, choices and groups in the order written (a choice or group writes its items)
         parts: list[ast.Item | ast.Choice | ast.Section] = [*block.items]
         if isinstance(block, ast.Section):
@@ -344,26 +362,27 @@ class _Printer:
     def _clause(self, clause: ast.Clause) -> str:
         if_ = self.kw("K_IF")
         if isinstance(clause, ast.DeductIf):
-            return f"{self.kw('K_DEDUCT')} {self.points(clause.points)} {if_} {self.expr(clause.condition)}"
+            return f"{self.kw_points('K_DEDUCT', clause.points)} {if_} {self.expr(clause.condition)}"
         if isinstance(clause, ast.DeductPer):
             if clause.step is None:
-                per = self.expr(clause.per)
+                per = self.glue(self.kw("K_PER"), clause.per, self.expr(clause.per))
             else:
                 operand = self.expr(clause.per)
-                per = f"{clause.step.text} " + (operand if isinstance(clause.per, _PER_OPERANDS) else f"({operand})")
-            return f"{self.kw('K_PER')} {per} {self.kw('K_DEDUCT')} {self.points(clause.points)}"
+                per = self.glue(self.kw("K_PER"), clause.step, clause.step.text) + " " + (
+                    operand if isinstance(clause.per, _PER_OPERANDS) else f"({operand})")
+            return f"{per} {self.kw_points('K_DEDUCT', clause.points)}"
         if isinstance(clause, ast.Award):
-            return f"{self.kw(clause.spelling)} {self.points(clause.points)} {if_} {self.expr(clause.condition)}"
+            return f"{self.kw_points(clause.spelling, clause.points)} {if_} {self.expr(clause.condition)}"
         if isinstance(clause, ast.Zero):
             return f"{self.kw('K_ZERO')} {if_} {self.expr(clause.condition)}"
         if isinstance(clause, ast.NotApplicable):
             return f"{self.kw('K_NOT_APPLICABLE')} {if_} {self.expr(clause.condition)}"
         if isinstance(clause, ast.Start):
-            return f"{self.kw('K_START')} {self.points(clause.points)}"
+            return self.kw_points("K_START", clause.points)
         if isinstance(clause, ast.Judged):
             text = self.kw("K_JUDGED")
             if clause.low is not None and clause.high is not None:
-                text += f" {self.points(clause.low)} {self.kw('K_TO')} {self.points(clause.high)}"
+                text = f"{self.kw_points('K_JUDGED', clause.low)} {self.kw_points('K_TO', clause.high)}"
             return text + (f" {_quote(clause.guidance)}" if clause.guidance is not None else "")
         if isinstance(clause, ast.Grades):
             levels = ", ".join(f"{self.name(g.name)} {self.points(g.points)}" for g in clause.levels)
@@ -371,7 +390,7 @@ class _Printer:
         if isinstance(clause, ast.ScoreIs):
             return f"{self.kw('K_SCORE')} = {self.expr(clause.expr)}"
         if isinstance(clause, ast.MaxDeduct):
-            return f"{self.kw('K_MAX_DEDUCT')} {self.points(clause.points)}"
+            return self.kw_points("K_MAX_DEDUCT", clause.points)
         if isinstance(clause, ast.Text):
             return f"{self.kw('K_CRITERION' if clause.kind == 'criterion' else 'K_METHOD')} {_quote(clause.text)}"
         return self.kw("K_FLOOR_ZERO" if isinstance(clause, ast.FloorZero) else "K_ALLOW_NEGATIVE")
@@ -406,12 +425,13 @@ class _Printer:
             level = _precedence(e)
             return f"{self.expr(e.left, level)} {e.op} {self.expr(e.right, level + 1)}"
         if isinstance(e, ast.Compare):
-            return f"{self.expr(e.left, 5)} {self._compare_word(e)} {self.expr(e.right, 5)}"
+            return f"{self.expr(e.left, 5)} {self.glue(self._compare_word(e), e.right, self.expr(e.right, 5))}"
         if isinstance(e, ast.InList):
             options = ", ".join(self.expr(o) for o in e.options)
             return f"{self.expr(e.operand, 5)} {self.kw('K_IN')} [{options}]"
         if isinstance(e, ast.Not):
-            return f"{self.kw('K_NOT')} {self.expr(e.operand, 3)}"
+            word = e.spelling if e.spelling and self.script is not Script.ENGLISH else self.kw("K_NOT")
+            return f"{word} {self.expr(e.operand, 3)}"
         if isinstance(e, ast.And):
             return f" {self.kw('K_AND')} ".join(self.expr(o, 3) for o in e.operands)
         if isinstance(e, ast.Or):
@@ -425,9 +445,12 @@ class _Printer:
         return f"{self.kw(_FUNCTION_TERMINALS[e.function])}[" + ", ".join(self.expr(i) for i in e.items) + "]"
 
     def _compare_word(self, e: ast.Compare) -> str:
-        if e.spelling.startswith("K_") and self.script is not Script.ENGLISH:
+        """The author's word: a keyword in the file's script, a 评分表 word (不足) as written, a symbol."""
+        if self.script is Script.ENGLISH or not e.spelling:
+            return e.op
+        if e.spelling.startswith("K_"):
             return self.kw(e.spelling)
-        return e.op
+        return e.spelling if e.spelling in DOCUMENT_SPELLINGS else e.op
 
 
 def _precedence(e: ast.Expr) -> int:

@@ -10,7 +10,13 @@ import attrs
 
 from ..core.resources import grammar_text
 
-_KEYWORD_LINE = re.compile(r"^(K_\w+)\.\d+: /\(\?:([^)]*)\)\(\?!\\w\)/$", re.MULTILINE)
+# A keyword's lookahead: it stands alone (如果未设立 is one name) or, for a keyword followed by a
+# number in the rules, its Chinese forms may also be glued to a number that ends the word (扣1分).
+ALONE = r"(?!\w)"
+GLUED = r"(?:(?!\w)|(?<![a-z_])(?=\d+(?:\.\d+)?[分年]?(?!\w)))"
+_KEYWORD_LINE = re.compile(rf"^(K_\w+)\.\d+: /\(\?:([^)]*)\)({re.escape(ALONE)}|{re.escape(GLUED)})/$", re.MULTILINE)
+# the word a glued keyword makes with its number: 扣1分, 满分100, 不足3, 连续2年
+_GLUED_WORD = re.compile(r"(\D+?)(\d+(?:\.\d+)?)([分年]?)")
 
 
 class Script(enum.Enum):
@@ -25,6 +31,13 @@ class Keyword:
     simplified: str | None
     traditional: str | None
     english: str | None
+    document: tuple[str, ...] = ()  # the 评分表's own words for it (不足 for 少于), simplified and traditional
+    glued: bool = False  # its Chinese forms may be glued to the number that follows (扣1分)
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every spelling: simplified, traditional, English, then the 评分表's own words."""
+        return tuple(dict.fromkeys(f for f in (self.simplified, self.traditional, self.english, *self.document) if f))
 
     def spell(self, script: Script) -> str:
         """The form in `script`, falling back to another form where it has none."""
@@ -45,19 +58,20 @@ class Keyword:
         return Script.SIMPLIFIED if text == self.simplified else None
 
 
-def _keyword(terminal: str, forms: list[str]) -> Keyword:
-    chinese = [f for f in forms if not f.isascii()]
+def _keyword(terminal: str, forms: list[str], glued: bool = False) -> Keyword:
+    document = tuple(f for f in forms if DOCUMENT_SPELLINGS.get(f) == terminal)
+    chinese = [f for f in forms if not f.isascii() and f not in document]
     english = next((f for f in forms if f.isascii()), None)
     simplified = chinese[0] if chinese else None
     traditional = chinese[1] if len(chinese) > 1 else simplified
-    return Keyword(terminal, simplified, traditional, english)
+    return Keyword(terminal, simplified, traditional, english, document, glued)
 
 
 @functools.cache
 def keywords() -> dict[str, Keyword]:
     """Terminal name → Keyword, for every keyword terminal in grammars/rubric.lark."""
     return {
-        m.group(1): _keyword(m.group(1), m.group(2).split("|"))
+        m.group(1): _keyword(m.group(1), m.group(2).split("|"), m.group(3) == GLUED)
         for m in _KEYWORD_LINE.finditer(grammar_text())
     }
 
@@ -67,8 +81,22 @@ def keyword_forms() -> frozenset[str]:
     """Every spelling of every keyword (a bare name equal to one needs quotes)."""
     forms: set[str] = set()
     for kw in keywords().values():
-        forms.update(f for f in (kw.simplified, kw.traditional, kw.english) if f)
+        forms.update(kw.forms)
     return frozenset(forms)
+
+
+def glued_keyword(word: str) -> Keyword | None:
+    """The keyword a word is made of when it is a keyword glued to its number (扣1分 → 扣, 满分100
+    → 满分, 不足3 → 不足): the lexer reads such a word as the keyword and the number wherever the
+    keyword may stand, so a name spelt so must be quoted."""
+    match = _GLUED_WORD.fullmatch(word)
+    head = match.group(1) if match is not None else ""
+    if not head or head.isascii():
+        return None
+    for kw in keywords().values():
+        if kw.glued and head in kw.forms:
+            return kw
+    return None
 
 
 _PUNCTUATION = {
@@ -103,16 +131,25 @@ def describe_expected(names: set[str]) -> str:
 
 # ── the document's habits: a misspelt keyword, or a 评分表's own word for one ────────────
 
-# A printed 评分表's word → the keyword terminal a rubric writes for it. A word that is (or
-# becomes) a keyword spelling is skipped, so the table never hides a real keyword.
-DOCUMENT_WORDS: dict[str, str] = {
-    "不足": "K_FEWER", "不到": "K_FEWER", "未达到": "K_FEWER", "未达": "K_FEWER", "未满": "K_FEWER",
-    "小于": "K_FEWER", "大于": "K_MORE", "多于": "K_MORE", "大于等于": "K_NOT_FEWER", "不小于": "K_NOT_FEWER",
-    "小于等于": "K_NOT_MORE", "不大于": "K_NOT_MORE", "并且": "K_AND", "而且": "K_AND", "或者": "K_OR",
-    "那么": "K_THEN", "扣分": "K_DEDUCT", "加分": "K_ADD",
+# A printed 评分表's own words that are spellings of a keyword (in the grammar, after the keyword's
+# simplified and traditional forms): `人数 不足 3` is `人数 少于 3`, `没有 x` is `非 x`. Each stands
+# alone like any keyword (未设立, 没有问题数, 未满足数 are other words). The formatter keeps them as written.
+DOCUMENT_SPELLINGS: dict[str, str] = {
+    **dict.fromkeys(("不足", "不到", "未达到", "未達到", "未达", "未達", "未满", "未滿", "小于", "小於"), "K_FEWER"),
+    **dict.fromkeys(("大于", "大於", "多于", "多於"), "K_MORE"),
+    **dict.fromkeys(("大于等于", "大於等於", "不小于", "不小於"), "K_NOT_FEWER"),
+    **dict.fromkeys(("小于等于", "小於等於", "不大于", "不大於"), "K_NOT_MORE"),
+    **dict.fromkeys(("没有", "沒有", "未"), "K_NOT"),
 }
-# words that negate what follows (没有 X = 非 X): found as the name before an unexpected token
-NEGATION_WORDS: frozenset[str] = frozenset({"没有", "未", "无"})
+
+# A printed 评分表's word → the keyword terminal a rubric writes for it, named in a hint where the
+# word stands for the keyword. A word that is (or becomes) a keyword spelling is skipped, so the
+# table never hides a real keyword.
+DOCUMENT_WORDS: dict[str, str] = {
+    "并且": "K_AND", "而且": "K_AND", "或者": "K_OR", "那么": "K_THEN", "扣分": "K_DEDUCT", "加分": "K_ADD",
+}
+# words that negate what follows (无 X = 非 X): found as the name before an unexpected token
+NEGATION_WORDS: frozenset[str] = frozenset({"无"})
 
 
 def document_word(text: str) -> Keyword | None:
@@ -141,7 +178,7 @@ def near_keywords(text: str, expected: set[str] | frozenset[str] = frozenset()) 
         found: dict[str, int] = {}
         for terminal in terminals:
             kw = table[terminal]
-            for form in {f for f in (kw.simplified, kw.traditional, kw.english) if f}:
+            for form in set(kw.forms):
                 limit = typo_limit(form, text)
                 if abs(len(form) - len(text)) > limit:
                     continue

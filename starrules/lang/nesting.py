@@ -62,7 +62,7 @@ def _words() -> dict[str, tuple[int, str]]:
     """Each keyword spelling → (its kind here, its terminal)."""
     return {form: (_TERMINAL_KINDS.get(terminal, _STATEMENT), terminal)
             for terminal, kw in keywords().items()
-            for form in (kw.simplified, kw.traditional, kw.english) if form}
+            for form in kw.forms}
 
 
 @attrs.frozen

@@ -14,8 +14,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from . import ast
 from ..core.diagnostics import Diagnostic, RubricSyntaxError
-from .keywords import (NEGATION_WORDS, describe_expected, describe_terminal, document_word, keyword_forms,
-                       keywords, near_keywords)
+from .keywords import (DOCUMENT_SPELLINGS, NEGATION_WORDS, describe_expected, describe_terminal, document_word,
+                       glued_keyword, keyword_forms, keywords, near_keywords)
 from ..core.limits import DEFAULT, Limits, utf8_size_over
 from .nesting import TooDeep, too_deep
 from ..core.resources import grammar_text
@@ -206,7 +206,7 @@ def _as_keywords(token: Token) -> list[Token]:
     did not expect it — the same text as each keyword it spells."""
     if token.type != "NAME":
         return [token]
-    spelled = [t for t, kw in keywords().items() if str(token) in (kw.simplified, kw.traditional, kw.english)]
+    spelled = [t for t, kw in keywords().items() if str(token) in kw.forms]
     return [token] + [Token.new_borrow_pos(t, str(token), token) for t in spelled]
 
 
@@ -222,8 +222,7 @@ def _name_hint(text: str, expected: set[str]) -> str | None:
     if word is not None:
         return f"评分表里的“{text}”在规则中写作“{word.simplified or word.english}”"
     near = near_keywords(text, expected)
-    fits = any(form in (kw.simplified, kw.traditional, kw.english)
-               for form in near for t, kw in keywords().items() if t in expected)
+    fits = any(form in kw.forms for form in near for t, kw in keywords().items() if t in expected)
     typo = f"是否想写{'或'.join(f'“{form}”' for form in near)}?" if near else None
     prefix = _keyword_prefix_hint(text, expected, only_expected=fits)  # beside a typo that fits, only one that fits
     if typo and not fits:  # near only to keywords that do not fit here: the list of what does follows
@@ -275,8 +274,8 @@ def _keyword_prefix_hint(text: str, expected: set[str], only_expected: bool = Fa
     for terminal, kw in keywords().items():
         if only_expected and terminal not in expected:
             continue
-        for form in (kw.simplified, kw.traditional, kw.english):
-            if form and text.startswith(form) and len(text) > len(form):
+        for form in kw.forms:
+            if text.startswith(form) and len(text) > len(form):
                 candidates.append((terminal in expected, len(form), form))
     if not candidates:
         return None
@@ -411,8 +410,20 @@ class _Builder:
             return _Name(name, span, True)
         return _Name(str(token), span, False)
 
+    def _glued(self, token: Token) -> bool:
+        """Whether a number was written right after its keyword (扣1分): only a keyword glued to
+        it ends in a word character there (a name would have taken the digits)."""
+        at = token.start_pos or 0
+        return at > 0 and bool(re.match(r"\w", normalise(self.text[at - 1])))
+
+    def _percent(self, token: Token) -> ast.Percent:
+        return ast.Percent(str(token)[:-1], self._token_span(token), glued=self._glued(token))
+
+    def _count(self, token: Token) -> ast.Number:
+        return ast.Number(str(token), self._token_span(token), glued=self._glued(token))
+
     def number(self, span: Span, kids: Kids) -> ast.Number:
-        return self._expr(ast.Number(str(kids[0]), span, unit=kids[1] is not None), span)
+        return self._expr(ast.Number(str(kids[0]), span, unit=kids[1] is not None, glued=self._glued(kids[0])), span)
 
     def points(self, span: Span, kids: Kids) -> ast.Number:
         number = self.number(span, kids)
@@ -421,7 +432,7 @@ class _Builder:
         return number
 
     def percent(self, span: Span, kids: Kids) -> ast.Percent:
-        return self._expr(ast.Percent(str(kids[0])[:-1], span), span)
+        return self._expr(ast.Percent(str(kids[0])[:-1], span, glued=self._glued(kids[0])), span)
 
     def true(self, span: Span, kids: Kids) -> ast.Bool:
         return self._expr(ast.Bool(True, span), span)
@@ -455,7 +466,7 @@ class _Builder:
 
     def compare(self, span: Span, kids: Kids) -> ast.Compare:
         left, op, right = kids
-        spelling = op.type if op.type.startswith("K_") else str(op)
+        spelling = str(op) if str(op) in DOCUMENT_SPELLINGS else op.type if op.type.startswith("K_") else str(op)
         return self._expr(ast.Compare(_COMPARE[op.type], left, right, span, spelling), span, left, right)
 
     def in_list(self, span: Span, kids: Kids) -> ast.InList:
@@ -464,7 +475,8 @@ class _Builder:
         return self._expr(ast.InList(operand, tuple(rest), span), span, operand, *rest)
 
     def not_op(self, span: Span, kids: Kids) -> ast.Not:
-        return self._expr(ast.Not(kids[1], span), span, kids[1])
+        word = str(kids[0])
+        return self._expr(ast.Not(kids[1], span, word if word in DOCUMENT_SPELLINGS else ""), span, kids[1])
 
     def _flat(self, cls: type[_Chain], span: Span, kids: Kids) -> _Chain:
         """`a 且 b 且 c` is one And of three; `(a 且 b) 且 c` too (a chain in parentheses on
@@ -503,7 +515,7 @@ class _Builder:
 
     def deduct_per_k(self, span: Span, kids: Kids) -> ast.DeductPer:
         step = kids[1]
-        return ast.DeductPer(kids[-1], kids[2], ast.Number(str(step), self._token_span(step)), span)
+        return ast.DeductPer(kids[-1], kids[2], self._count(step), span)
 
     def award(self, span: Span, kids: Kids) -> ast.Award:
         return ast.Award(kids[1], kids[-1], span, kids[0].type)
@@ -559,9 +571,8 @@ class _Builder:
         weight = kids[6]
         body = _of(kids, ast.Item, ast.Choice, ast.Section)
         items = tuple(i for part in body for i in (part.items if isinstance(part, (ast.Choice, ast.Section)) else (part,)))
-        return ast.Section(name.text, kids[2], kids[4], ast.Percent(str(weight)[:-1], self._token_span(weight))
-                           if weight is not None else None, items, span, name.span,
-                           kids[0].type, tuple(_of(kids, ast.Choice)), tuple(_of(kids, ast.Section)))
+        return ast.Section(name.text, kids[2], kids[4], self._percent(weight) if weight is not None else None,
+                           items, span, name.span, kids[0].type, tuple(_of(kids, ast.Choice)), tuple(_of(kids, ast.Section)))
 
     def choice(self, span: Span, kids: Kids) -> ast.Choice:
         name, points, by = kids[1], kids[2], kids[4]
@@ -655,7 +666,7 @@ class _Builder:
 
     def downgrade(self, span: Span, kids: Kids) -> ast.Downgrade:
         steps = kids[1]
-        return ast.Downgrade(ast.Number(str(steps), self._token_span(steps)), kids[-1], span)
+        return ast.Downgrade(self._count(steps), kids[-1], span)
 
     def one_step_up(self, span: Span, kids: Kids) -> ast.OneStepUp:
         return ast.OneStepUp(span)
@@ -679,7 +690,7 @@ class _Builder:
         years = kids[1]
         level = _of(kids, _Name)[0]
         texts = tuple(_string(t) for t in _tokens(kids, "STRING"))
-        return ast.Measure(level.text, ast.Number(str(years), self._token_span(years)) if years else None,
+        return ast.Measure(level.text, self._count(years) if years else None,
                            texts, span)
 
     def consequences(self, span: Span, kids: Kids) -> ast.Consequences:
@@ -700,7 +711,7 @@ class _Builder:
         share = kids[1]
         when = _of(kids[4:], *_EXPRESSIONS)
         below = kids[6] if _token(kids, "K_ALSO") is not None else None
-        return ast.ForcedShare(ast.Percent(str(share)[:-1], self._token_span(share)), kids[3].text,
+        return ast.ForcedShare(self._percent(share), kids[3].text,
                                when[0] if when else None, _token(kids, "K_OTHERS") is not None, span,
                                below.text if below is not None else None,
                                below.span if below is not None else span)
@@ -731,6 +742,7 @@ def _digits(literal: str) -> int:
 
 
 def is_bare_name(text: str) -> bool:
-    """Whether a name can be written without quotes."""
-    return bool(re.fullmatch(r"[^\W\d]\w*", text)) and text not in keyword_forms()
+    """Whether a name can be written without quotes: not a keyword, nor a keyword glued to a
+    number (扣1分, 满分100 are read as the keyword and the number)."""
+    return bool(re.fullmatch(r"[^\W\d]\w*", text)) and text not in keyword_forms() and glued_keyword(text) is None
 

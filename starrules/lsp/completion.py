@@ -53,7 +53,7 @@ def completions(document: Document, position: Position) -> list[Completion]:
     for name in builtin_scheme_names():
         offered.setdefault(name, Completion(name, SCHEME, "内置等级方案", _written(name, False), "1" + name))
     for kw in keywords().values():
-        forms = list(dict.fromkeys(f for f in (kw.simplified, kw.traditional, kw.english) if f))
+        forms = list(kw.forms)
         for form in forms:
             offered.setdefault(form, Completion(form, KEYWORD, f"{KEYWORD} {' / '.join(forms)}", form, "2" + form))
     return list(offered.values())

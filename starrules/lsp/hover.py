@@ -59,7 +59,7 @@ def describe(declaration: Declaration, document: Document, found: Outline) -> st
 def keyword_text(form: str) -> str:
     """A keyword's spellings: simplified, traditional, English."""
     for kw in keywords().values():
-        forms = list(dict.fromkeys(f for f in (kw.simplified, kw.traditional, kw.english) if f))
+        forms = list(kw.forms)
         if form in forms:
             return f"**关键字** {' / '.join(f'`{f}`' for f in forms)}"
     return f"**关键字** `{form}`"
