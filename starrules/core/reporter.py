@@ -45,14 +45,15 @@ def did_you_mean(name: str, candidates: Sequence[str]) -> str | None:
     """A hint naming the closest candidate, judged by edit distance on characters."""
     best: tuple[int, str] | None = None
     for candidate in candidates:
-        distance = _distance(name, candidate)
+        distance = edit_distance(name, candidate)
         limit = min(len(name), len(candidate)) // 2  # a one-character name gets no guess
         if distance <= limit and (best is None or distance < best[0]):
             best = (distance, candidate)
     return f"你是不是想写“{best[1]}”?" if best else None
 
 
-def _distance(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance on characters (a Chinese character is one): for "did you mean" hints."""
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]

@@ -8,6 +8,7 @@ import re
 
 import attrs
 
+from ..core.reporter import edit_distance
 from ..core.resources import grammar_text
 
 # A keyword's lookahead: it stands alone (如果未设立 is one name) or, for a keyword followed by a
@@ -182,21 +183,10 @@ def near_keywords(text: str, expected: set[str] | frozenset[str] = frozenset()) 
                 limit = typo_limit(form, text)
                 if abs(len(form) - len(text)) > limit:
                     continue
-                distance = _distance(text, form)
+                distance = edit_distance(text, form)
                 if distance <= limit:
                     found[form] = distance
         if found:
             least = min(found.values())
             return sorted(f for f, d in found.items() if d == least)
     return []
-
-
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance on characters (a Chinese character is one)."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
