@@ -53,6 +53,7 @@ class ExprChecker:
         self.grading = False  # named conditions may be read (a condition read after scoring)
         self.in_veto = False  # a 否决 condition: read after scoring, yet by the scoring engines
         self.condition_types: dict[str, Type] = {}
+        self.units_matched: set[int] = set()  # numbers with a unit (32学时) already set against a fact
 
     def expect_graded(self, expr: ast.Expr, kind: str, what: str) -> Type:
         """`expect` for what is read after scoring — a level's conditions, 降档, 否决, 提示, 排名:
@@ -76,9 +77,41 @@ class ExprChecker:
         return method(expr)  # type: ignore[no-any-return]
 
     def _Number(self, expr: ast.Number) -> Type:
+        if expr.label and id(expr) not in self.units_matched:
+            self._unit_error(expr, None)
         return Type(NUMERIC)
 
-    _Percent = _Number
+    def _Percent(self, expr: ast.Percent) -> Type:
+        return Type(NUMERIC)
+
+    def _units(self, *pairs: tuple[ast.Expr, ast.Expr]) -> None:
+        """A number with a unit (32学时, 500㎡) beside a fact: the unit must be the fact's 单位 (a
+        label, no conversion). Beside anything else — a fact without 单位, a 令, a score — it is E307
+        too (reported where the number is checked)."""
+        for number, other in (p for pair in pairs for p in (pair, pair[::-1])):
+            if not isinstance(number, ast.Number) or not number.label:
+                continue
+            fact = self.scope.facts.get(other.name) if isinstance(other, ast.NameRef) else None
+            if fact is None or fact.unit is None:
+                continue
+            self.units_matched.add(id(number))
+            if fact.unit != number.label:
+                self._unit_error(number, fact)
+
+    def _unit_error(self, number: ast.Number, fact: ast.Fact | None) -> None:
+        span = number.span
+        at = attrs.evolve(span, column=span.column + len(number.text), end_line=span.line,
+                          end_column=span.column + len(number.text) + len(number.label))
+        if fact is not None:
+            self.reporter.report("E307", f"单位“{number.label}”与事实“{fact.name}”的单位“{fact.unit}”不符", at,
+                                 f"“{fact.name}”的单位是“{fact.unit}”:写 {number.text}{fact.unit}(单位只是标注,不换算)")
+        elif number.label in self.scope.facts or number.label in self.scope.lets:  # 每 2缺学时: a name run on
+            self.reporter.report("E307", f"数字后的单位“{number.label}”没有可对照的事实单位", at,
+                                 f"“{number.label}”是名称:在数字和名称之间加空格,写 {number.text} {number.label}")
+        else:
+            self.reporter.report("E307", f"数字后的单位“{number.label}”没有可对照的事实单位", at,
+                                 f"数字后只能写所比较事实声明的单位(事实 …: 数值 单位 \"{number.label}\");"
+                                 f"否则只写数字 {number.text}")
 
     def _Bool(self, expr: ast.Bool) -> Type:
         return Type(BOOL)
@@ -152,6 +185,7 @@ class ExprChecker:
         return self.expect(expr.operand, NUMERIC, "取负")
 
     def _Binary(self, expr: ast.Binary) -> Type:
+        self._units((expr.left, expr.right))
         self.expect(expr.left, NUMERIC, f"“{expr.op}”运算")
         self.expect(expr.right, NUMERIC, f"“{expr.op}”运算")
         return Type(NUMERIC)
@@ -204,6 +238,7 @@ class ExprChecker:
         return ref.name in scope.facts or ref.name in scope.lets or self.grading and ref.name in scope.conditions
 
     def _Compare(self, expr: ast.Compare) -> Type:
+        self._units((expr.left, expr.right))
         lt, rt = self._operand_pair(expr.left, expr.right)
         if UNKNOWN not in (lt.kind, rt.kind):
             ordered = expr.op not in ("=", "!=")
@@ -214,6 +249,7 @@ class ExprChecker:
     def _InList(self, expr: ast.InList) -> Type:
         if self._misspelt_choice(expr.operand, list(expr.options)):
             return Type(BOOL)
+        self._units(*((expr.operand, option) for option in expr.options))
         operand = self.check(expr.operand)
         for option in expr.options:
             if isinstance(option, ast.NameRef) and not self._declared(option) and operand.kind in (CHOICE, UNKNOWN):

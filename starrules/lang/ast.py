@@ -38,6 +38,9 @@ class Number:
     span: Span = _span()
     unit: bool = attrs.field(default=False, eq=False, repr=False)
     glued: bool = attrs.field(default=False, eq=False, repr=False)  # written right after its keyword (扣1分)
+    # the unit glued after it as a 评分表 prints it (32学时: "学时"); a label the checker matches
+    # against the compared fact's 单位, never a conversion
+    label: str = attrs.field(default="", eq=False, repr=False)
 
     @property
     def value(self) -> Fraction:

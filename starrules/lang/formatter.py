@@ -402,6 +402,8 @@ class _Printer:
 
     def _expr(self, e: ast.Expr) -> str:
         if isinstance(e, ast.Number):
+            if e.label:  # the fact's unit, glued as written (32学时)
+                return f"{e.text}{e.label}"
             return f"{e.text}{self.kw('K_POINTS')}" if e.unit and self.script is not Script.ENGLISH else e.text
         if isinstance(e, ast.Percent):
             return f"{e.text}%"

@@ -106,7 +106,7 @@ _PUNCTUATION = {
     "GT": ">", "EQ": "=", "PLUS": "+", "MINUS": "-", "STAR": "*", "SLASH": "/",
 }
 _OTHER = {
-    "NAME": "名称", "STRING": "字符串", "NUMBER": "数字", "PERCENT": "百分数",
+    "NAME": "名称", "STRING": "字符串", "NUMBER": "数字", "UNIT_NUMBER": "带单位的数字", "PERCENT": "百分数",
     "COMMENT": "注释", "$END": "文件结尾",
 }
 

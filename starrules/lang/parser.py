@@ -34,7 +34,28 @@ class _AlwaysAcceptNames:
     always_accept = ("NAME",)
 
     def process(self, stream: Any) -> Any:
-        return stream
+        for token in stream:
+            if token.type == "UNIT_NUMBER":
+                yield from _split_keyword_unit(token)
+            else:
+                yield token
+
+
+_UNIT_NUMBER = re.compile(r"(\d+(?:\.\d+)?)(.+)", re.DOTALL)
+
+
+def _split_keyword_unit(token: Token) -> list[Token]:
+    """`32学时` is one UNIT_NUMBER; `3且` (a number glued to a keyword) is the number and the
+    keyword, as it was read before units existed."""
+    digits, unit = _UNIT_NUMBER.fullmatch(str(token)).groups()  # type: ignore[union-attr]
+    spelled = [t for t, kw in keywords().items() if unit in kw.forms]
+    if not spelled:
+        return [token]
+    at = (token.start_pos or 0) + len(digits)
+    column = (token.column or 1) + len(digits)
+    number = Token("NUMBER", digits, token.start_pos, token.line, token.column, token.line, column, at)
+    keyword = Token(spelled[0], unit, at, token.line, column, token.end_line, token.end_column, token.end_pos)
+    return [number, keyword]
 
 
 @functools.cache
@@ -187,7 +208,7 @@ class _Recovery:
         found = describe_terminal(token.type)
         if str(token) in keyword_forms():
             found = f"关键字“{token}”"
-        elif token.type in ("NAME", "NUMBER", "STRING"):
+        elif token.type in ("NAME", "NUMBER", "UNIT_NUMBER", "STRING"):
             found = f"{found}“{token}”"
         hint = _name_hint(str(token), expected) if token.type == "NAME" else None
         return Diagnostic("E002", f"这里不应出现{found}", span, line_text,
@@ -363,7 +384,7 @@ class _Builder:
         if not isinstance(node, Token):
             return node
         limits = self.limits
-        if node.type in ("NUMBER", "PERCENT"):
+        if node.type in ("NUMBER", "PERCENT", "UNIT_NUMBER"):
             if _digits(str(node)) > limits.number_digits:
                 self._error("E005", f"数字位数过多(最多 {limits.number_digits} 位)", self._token_span(node))
         elif node.type == "STRING" and len(node) - 2 > limits.string_length:
@@ -424,6 +445,10 @@ class _Builder:
 
     def number(self, span: Span, kids: Kids) -> ast.Number:
         return self._expr(ast.Number(str(kids[0]), span, unit=kids[1] is not None, glued=self._glued(kids[0])), span)
+
+    def unit_number(self, span: Span, kids: Kids) -> ast.Number:
+        digits, unit = _UNIT_NUMBER.fullmatch(str(kids[0])).groups()  # type: ignore[union-attr]
+        return self._expr(ast.Number(digits, span, glued=self._glued(kids[0]), label=unit), span)
 
     def points(self, span: Span, kids: Kids) -> ast.Number:
         number = self.number(span, kids)
@@ -737,8 +762,8 @@ class _Builder:
 
 
 def _digits(literal: str) -> int:
-    """Digits in a number or percent literal (`12.5`, `60%`)."""
-    return len(literal.rstrip("%").replace(".", ""))
+    """Digits in a number or percent literal (`12.5`, `60%`, `32学时`)."""
+    return len(re.sub(r"\D", "", literal.rstrip("%")))
 
 
 def is_bare_name(text: str) -> bool:
