@@ -1,8 +1,9 @@
-"""Rebuild the 评分表 fixtures of tests/test_import.py from the seed document.
+"""Rebuild the 评分表 fixtures of tests/test_import.py from the county committee's
+《基层党组织争先创优活动实施方案(范文)》.
 
     python tests/make_import_fixtures.py [SEED.txt]
 
-The seed (../shared/seeds/001_7bc66cd7a49ea742.txt) prints the county's 争先创优 tables 附件1 (村(社区))
+Its text (../shared/seeds/001_7bc66cd7a49ea742.txt) prints the 争先创优 tables 附件1 (村(社区))
 and 附件3 (“两新”) as text, one table row a line, cells between "|", and — as a Word table flattened to
 text does — leaves out the cells a vertical merge covers: a row of five cells starts a 类型, of four
 starts an item under the 类型 above, of two is a sub-row (a name and its text under the item above,

@@ -1,7 +1,8 @@
 """`starrules import`: a 评分表 from Excel or Word as a draft rubric (starrules/io/table_import.py,
 table_clauses.py, table_draft.py).
 
-The recognition rate is measured on the seed's two tables (tests/fixtures/import/, made by
+The recognition rate is measured on the two tables of the county committee's 《基层党组织争先创优活动实施方案
+(范文)》 (附件1, 附件3; tests/fixtures/import/, made by
 tests/make_import_fixtures.py from ../shared/seeds/001_7bc66cd7a49ea742.txt) against the rubrics
 encoded by hand from the same tables (rubrics/村社区争先创优.rubric, rubrics/两新争先创优.rubric).
 
