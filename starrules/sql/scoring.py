@@ -23,7 +23,7 @@ E510. On a row where none holds, every value the reference computes is the query
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 
@@ -549,18 +549,20 @@ class Compiler:
                                           exp.EQ(this=right.num.copy(), expression=lit(0))))
         return quotient(left, right)
 
-    def lazily(self, operands: Sequence[ast.Expr], conjunction: bool) -> list[exp.Expr]:
-        """The operands of 且 / 全部 (`conjunction`) or 或 / 任一 as conditions: the reference
-        (Python's all / any) evaluates one only where those before it leave the answer open."""
+    def lazily(self, operands: Sequence[ast.Expr], conjunction: bool,
+               test: Callable[[ast.Expr], exp.Expr] | None = None) -> list[exp.Expr]:
+        """The operands of 且 / 全部 (`conjunction`) or 或 / 任一 / 属于 as conditions (`test`: what
+        each operand is tested as; default the operand itself): the reference (Python's all / any)
+        evaluates one only where those before it leave the answer open."""
+        tested = test or (lambda operand: self.flag(self.expr(operand)))
         values: list[exp.Expr] = []
         for k, operand in enumerate(operands):
+            open_: list[exp.Expr] = []
             if k and _divides(operand):
                 values = [self.define(v) for v in values]  # read again by where this one is evaluated
                 open_ = [v.copy() if conjunction else exp.Not(this=paren(v.copy())) for v in values]
-                with self.within(open_):
-                    values.append(paren(self.flag(self.expr(operand))))
-            else:
-                values.append(paren(self.flag(self.expr(operand))))
+            with self.within(open_):
+                values.append(paren(tested(operand)))
         return values
 
     def flag(self, value: Val) -> exp.Expr:
@@ -594,15 +596,7 @@ class Compiler:
             return Flag(self.compare(self.expr(e.left), self.expr(e.right), e.op))
         if isinstance(e, ast.InList):  # the options in order, up to the first equal one (Python's any)
             member = self.expr(e.operand)
-            tests: list[exp.Expr] = []
-            for k, option in enumerate(e.options):
-                if k and _divides(option):
-                    tests = [self.define(t) for t in tests]
-                    with self.within([exp.Not(this=paren(t.copy())) for t in tests]):
-                        tests.append(paren(self.compare(member, self.expr(option), "=")))
-                else:
-                    tests.append(paren(self.compare(member, self.expr(option), "=")))
-            return Flag(exp.or_(*tests))
+            return Flag(exp.or_(*self.lazily(e.options, False, lambda o: self.compare(member, self.expr(o), "="))))
         if isinstance(e, ast.Not):
             return Flag(exp.Not(this=paren(self.flag(self.expr(e.operand)))))
         if isinstance(e, (ast.And, ast.Or)):
