@@ -22,8 +22,7 @@ from pathlib import Path
 import attrs
 
 from ..core.numbers import format_decimal
-from ..lang.formatter import format_text
-from ..lang.parser import is_bare_name
+from ..lang.formatter import format_text, name_text, quote
 from .table_clauses import Clause, Fact, Rule, Unrecognised, clauses
 from .table_import import SourceItem, SourceTable, item_points, read_table, section_name_and_points
 
@@ -45,14 +44,6 @@ def import_table(path: str | Path) -> Draft:
 
 def draft(table: SourceTable) -> Draft:
     return _Writer(table).run()
-
-
-def name_text(name: str) -> str:
-    return name if is_bare_name(name) else _quote(name)
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _comment(text: str) -> str:
@@ -83,14 +74,14 @@ class _Writer:
                 f"{self.unconfirmed} 条待确认(酌情给分,见“# 待确认”);{self.no_method} 个项目原表没有考评方式。",
                 "# 事实的名称取自原文,请改成本单位习惯的说法;每条规则都请与原表核对。",
                 f"标准 {name_text(name)} {{",
-                f"标题 {_quote(title)}",
-                f"来源 {_quote(Path(self.table.file).name)}",
+                f"标题 {quote(title)}",
+                f"来源 {quote(Path(self.table.file).name)}",
                 f"满分 {format_decimal(sum(totals, Fraction(0)))}",
                 f"精度 {format_decimal(precision)}", ""]
         for fact in self.facts.values():
-            unit = f" 单位 {_quote(fact.unit)}" if fact.unit else ""
-            head.append(f"事实 {name_text(fact.name)}: {fact.kind}{unit} {_quote('原文:' + fact.text)}")
-        tail = [f"提示 如果 {name_text(fact)} {_quote(text)}" for fact, text in self.notices]
+            unit = f" 单位 {quote(fact.unit)}" if fact.unit else ""
+            head.append(f"事实 {name_text(fact.name)}: {fact.kind}{unit} {quote('原文:' + fact.text)}")
+        tail = [f"提示 如果 {name_text(fact)} {quote(text)}" for fact, text in self.notices]
         text = "\n".join([*head, "", *body, *tail, "}", ""])
         return Draft(format_text(text, f"{self.table.file}.rubric"), self.table, self.recognised,
                      self.unconfirmed, self.no_method)
@@ -129,10 +120,10 @@ class _Writer:
         if item.sub_rows:
             lines.append(f"# 原表此项下还列有:{'、'.join(_comment(s) for s in item.sub_rows)}")
         if item.criteria:
-            lines.append(f"说明 {_quote(''.join(_comment(c) for c in item.criteria))}")
+            lines.append(f"说明 {quote(''.join(_comment(c) for c in item.criteria))}")
         method = "".join(_comment(m) for m in item.method)
         if method:
-            lines.append(f"方式 {_quote(method)}")
+            lines.append(f"方式 {quote(method)}")
         found = clauses(method, name, points) if method else []
         rules = [c for c in found if isinstance(c, Rule)]
         unknown = [c for c in found if isinstance(c, Unrecognised)]
@@ -145,7 +136,7 @@ class _Writer:
         body: list[str] = []
         if judged or unknown:
             guidance = "".join(r.guidance or "" for r in judged[:1])
-            body.append("酌情" + (f" {_quote(guidance)}" if guidance else ""))
+            body.append("酌情" + (f" {quote(guidance)}" if guidance else ""))
         for clause in found:
             if isinstance(clause, Unrecognised):
                 body.insert(0, f"# 待确认:「{_comment(clause.text)}」")

@@ -52,8 +52,14 @@ def detect_script(text: str) -> Script:
     return next(s for s in Script if votes[s] == best)
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """A string literal of the language: `text` in double quotes, backslashes and quotes escaped."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def name_text(text: str) -> str:
+    """A name as written in a rubric: bare where the language reads it so, else quoted."""
+    return text if is_bare_name(text) else quote(text)
 
 
 class _Printer:
@@ -131,7 +137,7 @@ class _Printer:
         return keywords()[terminal].spell(self.script)
 
     def name(self, text: str) -> str:
-        return text if is_bare_name(text) else _quote(text)
+        return name_text(text)
 
     def points(self, number: ast.Number) -> str:
         return f"{number.text}{self.kw('K_POINTS')}" if self.script is not Script.ENGLISH else number.text
@@ -152,7 +158,7 @@ class _Printer:
     # top-level blocks
     def _block(self, block: ast.TopLevel) -> None:
         if isinstance(block, ast.Import):
-            self._emit(f"{self.kw('K_IMPORT')} {_quote(block.path)}", block.span, 0)
+            self._emit(f"{self.kw('K_IMPORT')} {quote(block.path)}", block.span, 0)
         elif isinstance(block, ast.NamedCondition):
             self._emit(f"{self.kw('K_CONDITION')} {self.name(block.name)} = {self.expr(block.expr)}", block.span, 0)
         elif isinstance(block, ast.Scheme):
@@ -164,7 +170,7 @@ class _Printer:
                 if measure.years:  # glued as the document prints it: 连续2年
                     word = self.glue(self.kw("K_CONSECUTIVE"), measure.years, measure.years.text)
                     years = word + ("" if word[-1:].isdigit() and measure.years.glued else " ") + self.kw("K_YEAR") + " "
-                texts = ", ".join(_quote(t) for t in measure.texts)
+                texts = ", ".join(quote(t) for t in measure.texts)
                 self._emit(f"{years}{self.name(measure.level)}: {texts}", measure.span, 1)
             self._close(block.span, 0)
         elif isinstance(block, ast.Ranking):
@@ -178,7 +184,7 @@ class _Printer:
     def _scheme(self, scheme: ast.Scheme) -> None:
         header = f"{self.kw('K_SCHEME')} {self.name(scheme.name)}"
         if scheme.display is not None:
-            header += f" {_quote(scheme.display)}"
+            header += f" {quote(scheme.display)}"
         if scheme.base is not None:
             header += f" {self.kw('K_BASED_ON')} {self.name(scheme.base)}"
         self._open(header, scheme.span, 0, scheme.body)
@@ -267,7 +273,7 @@ class _Printer:
 
     def _statement(self, statement: ast.RubricStatement) -> str:
         if isinstance(statement, ast.Meta):
-            return f"{self.kw(_META_TERMINALS[statement.key])} {_quote(statement.text)}"
+            return f"{self.kw(_META_TERMINALS[statement.key])} {quote(statement.text)}"
         if isinstance(statement, ast.MaxScore):
             return self.glue(self.kw("K_MAX_SCORE"), statement.value, statement.value.text)
         if isinstance(statement, ast.TotalUnused):
@@ -287,13 +293,13 @@ class _Printer:
             text = f"{self.kw('K_VETO')} {self.kw('K_IF')} {self.expr(statement.condition)}"
             if statement.highest is not None:
                 text += f" {self.kw('K_HIGHEST')} {self.name(statement.highest)}"
-            return text + (f" {_quote(statement.text)}" if statement.text is not None else "")
+            return text + (f" {quote(statement.text)}" if statement.text is not None else "")
         if isinstance(statement, ast.Applies):
             return f"{self.kw('K_APPLIES')} {self.kw('K_IF')} {self.expr(statement.condition)}"
         if isinstance(statement, ast.Subject):
-            return f"{self.kw('K_SUBJECT')} {_quote(statement.word)}"
+            return f"{self.kw('K_SUBJECT')} {quote(statement.word)}"
         if isinstance(statement, ast.Notice):
-            return f"{self.kw('K_NOTICE')} {self.kw('K_IF')} {self.expr(statement.condition)} {_quote(statement.text)}"
+            return f"{self.kw('K_NOTICE')} {self.kw('K_IF')} {self.expr(statement.condition)} {quote(statement.text)}"
         assert isinstance(statement, ast.Remove)
         what = self.kw("K_ITEM" if statement.kind == "item" else "K_SECTION")
         return f"{self.kw('K_REMOVE')} {what} {self.name(statement.name)}"
@@ -304,10 +310,10 @@ class _Printer:
             kind += "(" + ", ".join(self.name(c) for c in fact.type.choices) + ")"
         text = f"{self.kw('K_FACT')} {self.name(fact.name)}: {kind}"
         if fact.unit is not None:
-            text += f" {self.kw('K_UNIT')} {_quote(fact.unit)}"
+            text += f" {self.kw('K_UNIT')} {quote(fact.unit)}"
         if fact.default is not None:
             text += f" {self.kw('K_DEFAULT')} {self.expr(fact.default)}"
-        return text + (f" {_quote(fact.description)}" if fact.description is not None else "")
+        return text + (f" {quote(fact.description)}" if fact.description is not None else "")
 
     def _container(self, block: ast.Section | ast.ExtraSection, depth: int) -> None:
         if isinstance(block, ast.Section):
@@ -383,7 +389,7 @@ class _Printer:
             text = self.kw("K_JUDGED")
             if clause.low is not None and clause.high is not None:
                 text = f"{self.kw_points('K_JUDGED', clause.low)} {self.kw_points('K_TO', clause.high)}"
-            return text + (f" {_quote(clause.guidance)}" if clause.guidance is not None else "")
+            return text + (f" {quote(clause.guidance)}" if clause.guidance is not None else "")
         if isinstance(clause, ast.Grades):
             levels = ", ".join(f"{self.name(g.name)} {self.points(g.points)}" for g in clause.levels)
             return f"{self.kw('K_GRADES')} [{levels}]"
@@ -392,7 +398,7 @@ class _Printer:
         if isinstance(clause, ast.MaxDeduct):
             return self.kw_points("K_MAX_DEDUCT", clause.points)
         if isinstance(clause, ast.Text):
-            return f"{self.kw('K_CRITERION' if clause.kind == 'criterion' else 'K_METHOD')} {_quote(clause.text)}"
+            return f"{self.kw('K_CRITERION' if clause.kind == 'criterion' else 'K_METHOD')} {quote(clause.text)}"
         return self.kw("K_FLOOR_ZERO" if isinstance(clause, ast.FloorZero) else "K_ALLOW_NEGATIVE")
 
     # expressions, with the fewest parentheses that keep the tree
