@@ -22,7 +22,7 @@ _PRECEDENCE = {ast.IfElse: 0, ast.Or: 1, ast.And: 2, ast.Not: 3, ast.Compare: 4,
 _PER_OPERANDS = (ast.NameRef, ast.ScoreRef, ast.TotalRef, ast.BelowPassRef, ast.Call, ast.ListCall)
 _FUNCTION_TERMINALS = {"min": "K_MIN", "max": "K_MAX", "floor": "K_FLOOR", "count_true": "K_COUNT_TRUE",
                        "count_false": "K_COUNT_FALSE", "any": "K_ANY", "all": "K_ALL"}
-_FACT_TERMINALS = {"bool": "K_BOOL", "count": "K_COUNT", "number": "K_NUMBER", "ratio": "K_RATIO",
+FACT_TERMINALS = {"bool": "K_BOOL", "count": "K_COUNT", "number": "K_NUMBER", "ratio": "K_RATIO",
                    "choice": "K_CHOICE"}
 _META_TERMINALS = {"title": "K_TITLE", "version": "K_VERSION", "source": "K_SOURCE"}
 
@@ -305,7 +305,7 @@ class _Printer:
         return f"{self.kw('K_REMOVE')} {what} {self.name(statement.name)}"
 
     def _fact(self, fact: ast.Fact) -> str:
-        kind = self.kw(_FACT_TERMINALS[fact.type.kind])
+        kind = self.kw(FACT_TERMINALS[fact.type.kind])
         if fact.type.kind == "choice":
             kind += "(" + ", ".join(self.name(c) for c in fact.type.choices) + ")"
         text = f"{self.kw('K_FACT')} {self.name(fact.name)}: {kind}"

@@ -23,7 +23,8 @@ from ..core.reporter import Reporter
 from ..core.source import Span, clean, normalise
 from ..check.inherit import flatten
 from ..lang import ast
-from ..lang.keywords import keyword_forms, keywords
+from ..lang.formatter import FACT_TERMINALS
+from ..lang.keywords import Script, keyword_forms, keywords
 from ..lang.loader import Access, load_program
 from .document import Document
 
@@ -37,7 +38,6 @@ _DECLARING = {  # keyword terminal → the kind of what it declares
     "K_BONUS": BONUS, "K_PENALTY": PENALTY, "K_BEST_OF": BEST_OF, "K_ONE_OF": ONE_OF, "K_PATH": PATH,
     "K_RUBRIC": RUBRIC, "K_SCHEME": SCHEME, "K_CONDITION": CONDITION,
 }
-_FACT_TYPES = {"bool": "是否", "count": "计数", "number": "数值", "ratio": "比例"}
 _HEADER_LINES = 8  # a 令 or 条件 longer than this is shown cut
 _NOTE_CHARS = 200
 # a string (perhaps unterminated), a comment, a word, a number, any other single character
@@ -272,7 +272,8 @@ class _Reader:
 
     def _fact(self, fact: ast.Fact, rubric: str) -> Declaration:
         kind = fact.type.kind
-        parts = [f"选项({'、'.join(fact.type.choices)})" if kind == "choice" else _FACT_TYPES[kind]]
+        word = keywords()[FACT_TERMINALS[kind]].spell(Script.SIMPLIFIED)  # 是否 / 计数 / 数值 / 比例
+        parts = [f"选项({'、'.join(fact.type.choices)})" if kind == "choice" else word]
         if fact.unit is not None:
             parts.append(f"单位 {fact.unit}")
         parts.append(f"默认 {_literal(fact.default)}" if fact.default is not None else "没有默认值:评分时必须提供")
