@@ -27,6 +27,26 @@ def to_fraction(value: object) -> object:
     return Fraction(value)  # type: ignore[arg-type]
 
 
+def entry_range(item: ast.Item, clause: ast.Judged) -> tuple[Fraction, Fraction]:
+    """The range of a 酌情 / 酌情给分 / 酌情扣分 entry, as docs/language.md says: the range written;
+    else 0 to the item's points for 酌情, and 0 to R for the other two — R = 分值 − the sum of the
+    `扣 N分 如果` clauses' N, that sum counted at most up to 最多扣 (每 … 扣 is not counted)."""
+    if clause.low is not None and clause.high is not None:
+        return clause.low.value, clause.high.value
+    if clause.mode == "judged":
+        return Fraction(0), item.points.value
+    fixed = Fraction(0)
+    cap: Fraction | None = None
+    for c in item.clauses:
+        if type(c).__name__ == "DeductIf":
+            fixed += c.points.value  # type: ignore[union-attr]
+        elif type(c).__name__ == "MaxDeduct":
+            cap = c.points.value  # type: ignore[union-attr]
+    if cap is not None and fixed > cap:
+        fixed = cap
+    return Fraction(0), item.points.value - fixed
+
+
 class Reference:
     def __init__(self, rubric: Rubric, evidence: dict[str, object]) -> None:
         self.rubric = rubric
@@ -105,6 +125,12 @@ class Reference:
                     entry = entry.get("得分", entry) if isinstance(entry, dict) else entry
                     base = next(g.points.value for g in c.levels if g.name == entry) if isinstance(c, ast.Grades) \
                         else to_fraction(entry)  # type: ignore[assignment]
+                    # docs/language.md “酌情给分与酌情扣分”: 酌情给分 starts at 分值 − R + the entry (R the
+                    # top of the entry's range), 酌情扣分 at 分值 − the entry
+                    if isinstance(c, ast.Judged) and c.mode == "award":
+                        base = maximum - entry_range(item, c)[1] + base
+                    elif isinstance(c, ast.Judged) and c.mode == "deduct":
+                        base = maximum - base
                 elif isinstance(c, ast.DeductIf) and self.value(c.condition):
                     deductions += c.points.value
                 elif isinstance(c, ast.DeductPer):

@@ -51,21 +51,26 @@ def regular_item(draw: st.DrawFn, name: str, grid: Fraction) -> tuple[str, Fract
     else:
         if style == "start":
             clauses.append(f"起评 {fmt(grid * draw(st.integers(0, int(maximum / grid))))}分")
-        elif style == "judged":
-            if draw(st.booleans()):
-                low = grid * draw(st.integers(0, int(maximum / grid)))
-                clauses.append(f"酌情 {fmt(low)}分 至 {fmt(maximum)}分")
-            else:
-                clauses.append("酌情")
+        elif style == "judged":  # 酌情, or 酌情给分 / 酌情扣分 (a part of the score), with or without a range
+            judged = draw(st.sampled_from(["酌情", "酌情", "酌情给分", "酌情扣分"]))
+            ranged = draw(st.booleans())
+            top = maximum if judged == "酌情" else grid * draw(st.integers(0, int(maximum / grid)))
+            low = grid * draw(st.integers(0, int(top / grid)))
+            clauses.append(f"{judged} {fmt(low)}分 至 {fmt(top)}分" if ranged else judged)
+            first = draw(st.booleans())  # else written last, in a 评分表's order (扣1分;扣1分;酌情给分)
         elif style == "grades":
             clauses.append(f"分档 [好 {fmt(maximum)}分, 中 {fmt(grid * int(maximum / grid / 2))}分, 差 0分]")
+        fixed = Fraction(0)  # what the 扣 N分 如果 clauses take at most: R = maximum − fixed
         for _ in range(draw(st.integers(0, 3))):
             kind = draw(st.sampled_from(["if", "unless", "per", "step", "award"]))
-            amount = fmt(draw(grid_points(grid, 4)))
+            points = draw(grid_points(grid, 4))
+            amount = fmt(points)
             if kind == "if":
                 clauses.append(f"扣 {amount}分 如果 {draw(condition())}")
+                fixed += points
             elif kind == "unless":
                 clauses.append(f"扣 {amount}分 如果 非 ({draw(condition())})")
+                fixed += points
             elif kind == "per":
                 clauses.append(f"每 {draw(st.sampled_from(QUANTITIES))} 扣 {amount}分")
             elif kind == "step":
@@ -73,7 +78,13 @@ def regular_item(draw: st.DrawFn, name: str, grid: Fraction) -> tuple[str, Fract
             else:
                 clauses.append(f"{draw(st.sampled_from(['得', '加']))} {amount}分 如果 {draw(condition())}")
         limit = draw(st.sampled_from(["扣完为止", "可倒扣", "最多扣", "最多扣", ""]))
-        clauses.append(f"最多扣 {fmt(draw(grid_points(grid, 4)))}分" if limit == "最多扣" else limit)
+        cap = draw(grid_points(grid, 4))
+        clauses.append(f"最多扣 {fmt(cap)}分" if limit == "最多扣" else limit)
+        if style == "judged" and judged != "酌情":
+            if not ranged and maximum - (min(fixed, cap) if limit == "最多扣" else fixed) <= 0:  # E499: nothing left
+                clauses[0] = f"{judged} {fmt(low)}分 至 {fmt(top)}分"
+            if not first:
+                clauses.append(clauses.pop(0))
     if draw(st.integers(0, 2)) == 0:
         clauses.append(f"不得分 如果 {draw(condition())}")
     if draw(st.integers(0, 3)) == 0:

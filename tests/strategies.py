@@ -56,13 +56,15 @@ def _extend(children: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Expr
 EXPRS = st.recursive(LEAVES, _extend, max_leaves=8)
 OPTIONAL_TEXT = st.none() | TEXTS
 
+JUDGED_MODES = st.sampled_from(["judged", "award", "deduct"])  # 酌情, 酌情给分, 酌情扣分
+
 CLAUSES = st.one_of(
     st.builds(ast.DeductIf, POINTS, EXPRS),
     st.builds(ast.DeductPer, POINTS, EXPRS, st.none() | st.builds(ast.Number, INTEGERS)),
     st.builds(ast.Award, POINTS, EXPRS, spelling=st.sampled_from(["K_AWARD", "K_ADD"])),
     st.builds(ast.Zero, EXPRS), st.builds(ast.Start, POINTS),
-    st.one_of(st.builds(ast.Judged, st.none(), st.none(), OPTIONAL_TEXT),
-              st.builds(ast.Judged, POINTS, POINTS, OPTIONAL_TEXT)),
+    st.one_of(st.builds(ast.Judged, st.none(), st.none(), OPTIONAL_TEXT, mode=JUDGED_MODES),
+              st.builds(ast.Judged, POINTS, POINTS, OPTIONAL_TEXT, mode=JUDGED_MODES)),
     st.builds(ast.Grades, st.lists(st.builds(ast.Grade, NAMES, POINTS), min_size=1, max_size=3).map(tuple)),
     st.builds(ast.NotApplicable, EXPRS), st.builds(ast.ScoreIs, EXPRS), st.just(ast.FloorZero()),
     st.builds(ast.MaxDeduct, POINTS), st.just(ast.AllowNegative()),

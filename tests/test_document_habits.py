@@ -126,13 +126,15 @@ def test_the_word_table_holds_no_keyword_and_maps_to_keywords() -> None:
 
 
 def test_the_matcher_reads_the_keyword_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 酌情给分 is no keyword yet: once the grammar has it, its typo is found with no other change
-    assert near_keywords("酌情给份") == []
+    # 酌情给分 became a keyword in the grammar alone (issue 21): its typo is found with no other change
+    assert near_keywords("酌情给份") == ["酌情给分"]
+    # 另行评定 is no keyword: once the table has it, its typo is found the same way
+    assert near_keywords("另行评订") == []
     table = dict(keywords())
-    table["K_JUDGED_FREE"] = kwmod.Keyword("K_JUDGED_FREE", "酌情给分", "酌情給分", "judged_free")
+    table["K_JUDGED_FREE"] = kwmod.Keyword("K_JUDGED_FREE", "另行评定", "另行評定", "judged_free")
     monkeypatch.setattr(kwmod, "keywords", lambda: table)
-    assert near_keywords("酌情给份", {"K_JUDGED_FREE"}) == ["酌情给分"]
-    assert near_keywords("酌情給份") == ["酌情給分"]
+    assert near_keywords("另行评订", {"K_JUDGED_FREE"}) == ["另行评定"]
+    assert near_keywords("另行評訂") == ["另行評定"]
 
 
 def test_the_edit_limits() -> None:

@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 
 from starrules import EvidenceError, Result, RowError, Rubric, loads
 from tests.reference_grading import RefResult, ReferenceValues, reference_result
+from tests.reference_evaluator import entry_range
 from tests.rubric_strategies import BOOLS, Body, fmt, grid_points, rubric_body
 
 import pyarrow as pa
@@ -100,8 +101,7 @@ def good_row(draw: st.DrawFn, rubric: Rubric, style: Style) -> dict[str, Any]:
     for item in rubric.items:
         for clause in item.clauses:
             if type(clause).__name__ == "Judged":
-                low = clause.low.value if clause.low else Fraction(0)
-                high = clause.high.value if clause.high else item.points.value
+                low, high = entry_range(item, clause)
                 steps = int((high - low) / rubric.precision)
                 score = low + rubric.precision * draw(st.sampled_from([0, steps, *range(steps + 1)]))
                 row[item.name] = pick([as_number(score)], [fmt(score)],
@@ -125,8 +125,7 @@ def spoil(draw: st.DrawFn, rubric: Rubric, row: dict[str, Any]) -> tuple[dict[st
         for clause in item.clauses:
             kind = type(clause).__name__
             if kind == "Judged":
-                low = clause.low.value if clause.low else Fraction(0)
-                high = clause.high.value if clause.high else item.points.value
+                low, high = entry_range(item, clause)
                 faults.append((item.name, fmt(high + rubric.precision), "E507"))
                 if high - low >= rubric.precision:  # off the grid but in range
                     faults.append((item.name, fmt(low + rubric.precision / 2), "E508"))

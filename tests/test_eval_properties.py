@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from starrules import Result, Rubric, loads
-from tests.reference_evaluator import Reference
+from tests.reference_evaluator import entry_range, Reference
 from tests.rubric_strategies import BOOLS, rubric_body
 
 @st.composite
@@ -39,8 +39,7 @@ def draw_judgements(draw: st.DrawFn, rubric: Rubric) -> dict[str, Fraction | str
     for item in rubric.items:
         for clause in item.clauses:
             if type(clause).__name__ == "Judged":
-                low = clause.low.value if clause.low else Fraction(0)
-                high = clause.high.value if clause.high else item.points.value
+                low, high = entry_range(item, clause)
                 entries[item.name] = low + rubric.precision * draw(st.integers(0, int((high - low) / rubric.precision)))
             elif type(clause).__name__ == "Grades":
                 entries[item.name] = draw(st.sampled_from([g.name for g in clause.levels]))

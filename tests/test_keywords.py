@@ -46,12 +46,17 @@ DOCUMENT = """
             «K_DEDUCT» 1«K_POINTS» «K_IF» «K_NOT» a «K_OR» b «K_FEWER» 1 «K_AND» c «K_LOWER» 2
             «K_PER» «K_COUNT_FALSE»[a, «K_FALSE»] «K_DEDUCT» 1«K_POINTS»
             «K_PER» 2 e «K_DEDUCT» 0.5«K_POINTS»
+            a«K_OF» «K_ZERO»
+            c «K_FEWER» 3«K_OF» «K_PER_SHORT»1 «K_DEDUCT» 1«K_POINTS»
+            [a, «K_FALSE»] «K_EACH_FALSE»«K_OF» «K_DEDUCT» 1«K_POINTS»
             «K_AWARD» 1«K_POINTS» «K_IF» «K_ANY»[a] «K_AND» «K_ALL»[a]
             «K_ADD» 1«K_POINTS» «K_IF» «K_COUNT_TRUE»[a] «K_NOT_FEWER» 1 «K_AND» c «K_NOT_LOWER» 1
             «K_ZERO» «K_IF» c «K_MORE» 1 «K_OR» c «K_HIGHER» 1 «K_OR» c «K_NOT_MORE» 1
             «K_NOT_APPLICABLE» «K_IF» c «K_NOT_HIGHER» 1 «K_OR» c «K_EQUALS» 1
             «K_START» 0«K_POINTS»
             «K_JUDGED» 0«K_POINTS» «K_TO» 3«K_POINTS» "g"
+            «K_JUDGED_AWARD» 0«K_POINTS» «K_TO» 1«K_POINTS»
+            «K_JUDGED_DEDUCT» "g"
             «K_GRADES» [好 4«K_POINTS», 差 0«K_POINTS»]
             «K_SCORE» = d * 10
             «K_FLOOR_ZERO»

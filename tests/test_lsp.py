@@ -491,3 +491,49 @@ def test_vscode_extension_manifest_configuration_and_launcher() -> None:
     assert checked.returncode == 0, checked.stderr
     launcher = (VSCODE / manifest["main"]).read_text("utf-8")
     assert "'lsp'" in launcher and "documentSelector" in launcher
+
+
+# ── the 评分表's clause order and counting words (tests/test_document_clauses.py) ──
+
+
+def test_completion_offers_the_clause_words_of_the_document() -> None:
+    found = {c.label: c for c in completions(Document(FIXED), Position(6, 20))}
+    assert {"的", "每少", "有一项不符合", "有一項不符合"} <= set(found)
+    assert found["每少"].kind == "关键字" and found["有一项不符合"].detail == "关键字 有一项不符合 / 有一項不符合"
+
+
+def test_textmate_colours_glued_numbers_units_and_the_condition_first_words() -> None:
+    assert tokenise("扣1分 如果 x") == [
+        ("扣", "keyword.other.glued.rubric"), ("1", "constant.numeric.rubric"), ("分", "keyword.other.unit.rubric"),
+        ("如果", "keyword.control.rubric")]
+    assert tokenise("学时 不足24学时的扣1分") == [
+        ("不足", "keyword.operator.word.rubric"), ("24", "constant.numeric.rubric"),
+        ("学时", "keyword.other.unit.rubric"), ("的", "keyword.operator.word.rubric"),
+        ("扣", "keyword.other.glued.rubric"), ("1", "constant.numeric.rubric"), ("分", "keyword.other.unit.rubric")]
+    assert tokenise("应建未建党组织的不得分") == [("的", "keyword.operator.word.rubric"),
+                                           ("不得分", "keyword.control.rubric")]
+    assert tokenise("满意率 少于 60%的,扣1分")[1:4] == [
+        ("60%", "constant.numeric.percent.rubric"), ("的", "keyword.operator.word.rubric"),
+        (",", "punctuation.separator.rubric")]
+    assert tokenise("大讲堂具备项数 不足6项的 每少1项扣1分") == [
+        ("不足", "keyword.operator.word.rubric"), ("6", "constant.numeric.rubric"), ("项", "keyword.other.unit.rubric"),
+        ("的", "keyword.operator.word.rubric"), ("每少", "keyword.operator.word.rubric"),
+        ("1", "constant.numeric.rubric"), ("项", "keyword.other.unit.rubric"), ("扣", "keyword.other.glued.rubric"),
+        ("1", "constant.numeric.rubric"), ("分", "keyword.other.unit.rubric")]
+    assert tokenise("[甲, 乙] 有一项不符合的 扣1分")[3:5] == [  # 甲, 乙: names, uncoloured
+        ("有一项不符合", "keyword.control.rubric"), ("的", "keyword.operator.word.rubric")]
+    assert tokenise("面积 >= 500㎡") == [(">=", "keyword.operator.rubric"), ("500", "constant.numeric.rubric"),
+                                      ("㎡", "keyword.other.unit.rubric")]
+    # a name stays uncoloured: 目的 with no action after it, 扣1分项, 党员2人
+    assert tokenise("扣 1分 如果 目的") == [("扣", "keyword.control.rubric"), ("1", "constant.numeric.rubric"),
+                                        ("分", "keyword.other.unit.rubric"), ("如果", "keyword.control.rubric")]
+    assert tokenise("扣1分项 党员2人") == []
+
+
+def test_the_word_under_the_cursor_ends_before_the_de_of_a_condition_written_first() -> None:
+    document = Document("标准 R { 事实 应建未建: 是否 类型 S 2分 { 项目 I 2分 { 应建未建的不得分 } } }")
+    # …项(30)目(31) (32)I(33) (34)2(35)分(36) (37){(38) (39)应(40)建(41)未(42)建(43)的(44)不(45)得(46)分(47)
+    word = word_at(document, 1, 41)
+    assert word is not None and (word.kind, word.text, word.start, word.end) == ("name", "应建未建", 40, 44)
+    action = word_at(document, 1, 46)
+    assert action is not None and (action.kind, action.text, action.start) == ("keyword", "不得分", 45)

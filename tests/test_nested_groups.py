@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from starrules import Limits, Result, RubricCheckError, loads
 from starrules.eval.result import result_schema
 from starrules.lang.formatter import format_text as format_source
+from tests.reference_evaluator import entry_range
 from tests.rubric_strategies import BOOLS, Body, fmt, rubric_body
 
 NESTED_GROUP_CODES = {"E430", "E431", "E432", "E433"}  # each tested below, at its line and column
@@ -258,7 +259,7 @@ def _judgements(rubric: Any) -> dict[str, Any]:
     for item in rubric.items:
         for clause in item.clauses:
             if type(clause).__name__ == "Judged":
-                entries[item.name] = fmt(clause.high.value if clause.high else item.points.value)
+                entries[item.name] = fmt(entry_range(item, clause)[1])
             elif type(clause).__name__ == "Grades":
                 entries[item.name] = clause.levels[0].name
     return entries

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import starrules
 from starrules import Rubric, evaluate_columns, loads
 from starrules.plan.grading import GradePlan, grade_plan
+from tests.reference_evaluator import entry_range
 from tests.test_eval_properties import draw_judgements
 
 import numpy as np
@@ -341,7 +342,7 @@ def library_case(draw: st.DrawFn) -> tuple[Rubric, tuple[str, ...], list[dict[st
         for item in rubric.items:  # a row that does well has most 酌情 scores at the top
             for clause in item.clauses:
                 if type(clause).__name__ == "Judged" and draw(st.integers(0, 99)) < quality:
-                    row[item.name] = float(clause.high.value if clause.high else item.points.value)
+                    row[item.name] = float(entry_range(item, clause)[1])
         rows.append(row)
     return rubric, schemes, rows
 

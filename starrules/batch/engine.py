@@ -492,7 +492,11 @@ class _Run:
         self.lanes.give_up(~given & ~out)  # applicable, yet left blank: the reference reports it
         if plan.leave_out is not None:  # 不适用, yet scored: the reference keeps the score out and says so (W501)
             self.lanes.give_up(given & out)
-        return units, bounds
+        if not op.partial:
+            return units, bounds
+        # 酌情给分 / 酌情扣分: units + sign × entry, a new column (the entry's is read again elsewhere)
+        start = units + op.units if op.sign > 0 else op.units - units
+        return start, op.starts(*bounds)
 
     def section(self, plan: SectionPlan) -> None:
         k = self.section_row[plan.id]

@@ -21,6 +21,7 @@ from ..lang.loader import Program
 from .model import CheckedScheme, CheckReport, CheckedRubric
 from ..core.numbers import format_decimal, is_multiple
 from .ranges import Interval, Ranges, deduction_interval, fact_interval, rubric_ranges
+from .judged import JUDGED_WORDS, remaining
 from ..core.diagnostics import Note
 from ..core.reporter import Reporter, did_you_mean
 from ..core.resources import BUILTIN_SCHEMES_DIR
@@ -509,7 +510,12 @@ class _RubricChecker:
         self._check_clause_combination(item, kind)
         maximum = item.points.value
         for clause in item.clauses:
-            if isinstance(clause, ast.Judged):
+            if isinstance(clause, ast.Judged) and clause.mode != "judged" and clause.high is None \
+                    and remaining(item) <= 0:
+                self.reporter.report("E499", f"项目“{item.name}”的扣分子句已扣满 {item.points.text} 分,"
+                                     f"“{JUDGED_WORDS[clause.mode]}”没有可评的分", clause.span,
+                                     f"写明范围(如“{JUDGED_WORDS[clause.mode]} 0 至 1分”),或删掉一条扣分子句")
+            elif isinstance(clause, ast.Judged):
                 low = clause.low.value if clause.low else Fraction(0)
                 high = clause.high.value if clause.high else maximum
                 if not Fraction(0) <= low <= high <= maximum:
@@ -530,8 +536,8 @@ class _RubricChecker:
         clauses = item.clauses
         bases = [c for c in clauses if isinstance(c, (ast.Judged, ast.Grades, ast.Start, ast.ScoreIs))]
         for extra in bases[1:]:
-            self.reporter.report("E410", f"项目“{item.name}”已有{_CLAUSE_WORDS[type(bases[0])]},"
-                                 f"不能再用{_CLAUSE_WORDS[type(extra)]}", extra.span)
+            self.reporter.report("E410", f"项目“{item.name}”已有{_clause_word(bases[0])},"
+                                 f"不能再用{_clause_word(extra)}", extra.span)
         if bases and isinstance(bases[0], ast.ScoreIs):
             for clause in clauses:
                 if isinstance(clause, (ast.DeductIf, ast.DeductPer, ast.Award, ast.MaxDeduct, ast.FloorZero,
@@ -556,7 +562,7 @@ class _RubricChecker:
         where = "加分项" if kind == "bonus" else "减分项"
         for clause in item.clauses:
             if isinstance(clause, wrong):
-                self.reporter.report("E413", f"{where}中的项目不能使用{_CLAUSE_WORDS[type(clause)]}", clause.span,
+                self.reporter.report("E413", f"{where}中的项目不能使用{_clause_word(clause)}", clause.span,
                                      "加分项用“得/加 N分 如果 …”,减分项用“扣 N分 如果 …”或“每 … 扣 N分”")
 
     def _warn_overdeduction(self, item: ast.Item) -> None:
@@ -709,6 +715,13 @@ _CLAUSE_WORDS: dict[type, str] = {
     ast.FloorZero: "“扣完为止”", ast.MaxDeduct: "“最多扣”", ast.AllowNegative: "“可倒扣”",
     ast.DeductIf: "“扣 … 如果”", ast.DeductPer: "“每 … 扣”", ast.Award: "“得/加 … 如果”",
 }
+
+
+def _clause_word(clause: ast.Clause) -> str:
+    """The clause's keyword in quotes, as messages name it (“酌情给分” for a 酌情给分 clause)."""
+    return f"“{JUDGED_WORDS[clause.mode]}”" if isinstance(clause, ast.Judged) else _CLAUSE_WORDS[type(clause)]
+
+
 _DEFAULT_HINTS = {"bool": "是否型的默认值写“是”或“否”", "count": "计数型的默认值是不小于 0 的整数",
                   "number": "数值型的默认值是一个数", "ratio": "比例型的默认值在 0 到 1 之间,可以写成百分数"}
 

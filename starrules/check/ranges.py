@@ -12,6 +12,7 @@ from fractions import Fraction
 import attrs
 
 from ..lang import ast
+from .judged import judged_part
 
 Bound = Fraction | None  # None: unbounded in that direction
 
@@ -184,9 +185,8 @@ def _clause_range(item: ast.Item, kind: str, names: Lookup, scores: Lookup) -> I
 def _base(item: ast.Item) -> Interval:
     maximum = item.points.value
     for clause in item.clauses:
-        if isinstance(clause, ast.Judged):
-            return Interval(clause.low.value if clause.low else Fraction(0),
-                            clause.high.value if clause.high else maximum)
+        if isinstance(clause, ast.Judged):  # 酌情: the entry; 酌情给分 / 酌情扣分: a part of the score
+            return Interval(*judged_part(item, clause).starts)
         if isinstance(clause, ast.Grades):
             values = [g.points.value for g in clause.levels]
             return Interval(min(values), max(values))

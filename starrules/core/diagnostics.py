@@ -78,6 +78,7 @@ CODES: dict[str, str] = {
     "E431": "类型嵌套过深",
     "E432": "得分引用的路径不对",
     "E433": "得分率或满分读错了地方",
+    "E499": "酌情给分、酌情扣分没有可评的分",
     "E501": "缺少必填的证据",
     "E502": "未知的证据项",
     "E503": "证据类型不符",
@@ -154,7 +155,8 @@ class Diagnostic:
     def render(self) -> str:
         where = f"{self.span.file}:{self.span.line}:{self.span.column}" if self.span.line else self.span.file
         head = f"{where}: {self.severity.value}[{self.code}]: {self.message}"
-        lines = [head, *(_excerpt(self.span, self.line_text) if self.span.line else [])]
+        # no excerpt of a blank line: a file that could not be read (E007) has no text to show
+        lines = [head, *(_excerpt(self.span, self.line_text) if self.span.line and self.line_text.strip() else [])]
         if self.hint:
             lines.append(f"   = 提示: {self.hint}")
         for note in self.notes:

@@ -25,6 +25,7 @@ from ..plan.graph import REGULAR, TOTAL, Graph, compile_graph, item_id
 from ..plan.scoring import (Award, Base, CapDeductions, Clamp, ComputeScore, Deduct, ItemPlan, LeaveOut, Op, Rule,
                             ChoicePlan, SectionPlan, Settle, Step, lower)
 from ..core.limits import Limits
+from ..check.judged import JUDGED_WORDS, judged_part
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, exact, format_decimal, half_up
 from ..core.reporter import Reporter
@@ -177,22 +178,45 @@ class _ItemRun:
                 trace.append(rule.trace(run, "start", units, True, ev))
             return False
 
+        # 酌情给分 / 酌情扣分: the start is units + sign × entry; the trace shows the units as a base
+        # and the entry (taken away: negative) after it, so the trace still adds up to the score
+        offset = ClauseTrace("base", points, True, self._offset_text(op), self.line) if op.partial else None
+        clause = op.rule.clause if op.rule is not None else None
+        mode = clause.mode if isinstance(clause, ast.Judged) else "judged"
+        part = None if not isinstance(clause, ast.Judged) or mode == "judged" else \
+            (JUDGED_WORDS[mode], judged_part(self.item, clause).high)
+
         def judged(run: Run, registers: Registers, trace: Trace) -> bool:
             judgement = run.judgements.get(name)
             if judgement is None:  # reported once every item has run
                 run.missing.append(name)
-                registers[0] = 0
+                registers[0] = op.start(0)
                 return False
-            registers[0] = judgement.units
+            registers[0] = op.start(judgement.units)
             if trace is not None and rule is not None:
-                trace.append(self._judged_trace(rule, judgement))
+                if offset is not None:
+                    trace.append(offset)
+                trace.append(self._judged_trace(rule, judgement, op.sign, part))
             return False
         return judged if op.kind == "judged" else fixed
 
-    def _judged_trace(self, rule: _Rule, judgement: Judgement) -> ClauseTrace:
+    def _offset_text(self, op: Base) -> str:
+        """The base of a 酌情给分 / 酌情扣分 item, in words."""
+        ev = self.ev
+        if op.sign < 0:
+            return f"分值 {_points_text(ev, op.units)}分,减去酌情扣分"
+        return f"分值 {_points_text(ev, self.max)}分中不由酌情评定的 {_points_text(ev, op.units)}分"
+
+    def _judged_trace(self, rule: _Rule, judgement: Judgement, sign: int = 1,
+                      part: tuple[str, Fraction] | None = None) -> ClauseTrace:
+        """分档: “评为 X”; 酌情给分 / 酌情扣分 (`part`: the word and the top of the range): what was
+        given or taken, of how much at most."""
         kind = "grades" if judgement.level is not None else "judged"
         because = f"评为“{judgement.level}”" if judgement.level is not None else None
-        return ClauseTrace(kind, self.ev.grid.points(judgement.units), True, rule.text, rule.line, because,
+        if part is not None:
+            word, top = part
+            because = f"{word} {_points_text(self.ev, judgement.units)} 分(至多 {format_decimal(top)} 分)"
+        return ClauseTrace(kind, self.ev.grid.points(sign * judgement.units), True, rule.text, rule.line, because,
                            reason=judgement.reason, rater=judgement.rater)
 
     def _deduct(self, rule: _Rule, per: bool) -> StepRun:

@@ -527,7 +527,7 @@ class _Writer:
             self.span = (None, None)
         elif isinstance(op, Base):
             self.emit(depth, f"{score} = {self.base(depth, op, plan)}")
-            self.span = self.judged_span(plan.name) if op.kind == "judged" else (op.units, op.units)
+            self.span = op.starts(*self.judged_span(plan.name)) if op.kind == "judged" else (op.units, op.units)
             if any(isinstance(later, Deduct) for later in plan.program):
                 self.emit(depth, "d = 0")
         elif isinstance(op, Deduct):
@@ -556,7 +556,7 @@ class _Writer:
             self.span = _with_zero(self.span)
         return depth
 
-    def judged_span(self, name: str) -> Span:
+    def judged_span(self, name: str) -> tuple[int, int]:
         spec = self.ev.evidence_spec
         if name in spec.levels:
             return min(spec.levels[name].values()), max(spec.levels[name].values())
@@ -588,7 +588,9 @@ class _Writer:
         if plan.name in self.ev.evidence_spec.optional:  # a required score was checked as it was read
             self.emit(depth, f"if {units} is None:")  # applicable, yet left blank: the reference reports it
             self.emit(depth + 1, "raise Slow")
-        return units
+        if not op.partial:
+            return units
+        return f"{op.units} {'+' if op.sign > 0 else '-'} {units}"  # 酌情给分 / 酌情扣分: a part of the score
 
     def clamp(self, depth: int, score: str, high: int, low: int | None, span: Span = (None, None)) -> Span:
         """`score` kept within [low, high] (no lower bound for None), for a local within `span`;

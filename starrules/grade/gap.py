@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..lang.ast import GROUP_PARTS
+from ..lang.ast import GROUP_PARTS, Judged
 from ..plan.expressions import BELOW_PASS_KEY, TOTAL_KEY, Compiled, DivisionByZero, Value, group_values
 from ..plan.graph import TOTAL
 from ..check.model import CheckedRubric
@@ -285,9 +285,13 @@ def _candidate(rubric: CheckedRubric, section: str, kind: str, item: ItemResult)
 
 
 def _judged_top(rubric: CheckedRubric, name: str) -> Fraction | None:
+    """The most a judged trace entry can add: the top of the range; for 酌情扣分 (its entry taken
+    away, its trace negative) the least it can take, so improving it means entering 0."""
     spec = evaluator_for(rubric).evidence_spec
     if name in spec.ranges:
-        return spec.ranges[name][1]
+        clause = spec.clauses[name]
+        low, high = spec.ranges[name]
+        return -low if isinstance(clause, Judged) and clause.mode == "deduct" else high
     if name in spec.levels:
         return Fraction(spec.grid.points(max(spec.levels[name].values())))
     return None

@@ -400,7 +400,8 @@ def _judged_schema(item: ast.Item, precision: Fraction, digits: int) -> dict[str
         assert JUDGED.text == "decimal"  # a number in the range, on the grid, or its decimal text
         forms, notes = _decimal_forms(low, high, precision, digits, percent=False)
         value = {"anyOf": forms}
-        description = f"酌情给分 {json_number(low)}–{json_number(high)} 分,精度 {json_number(precision)} 分"
+        what = {"judged": "酌情给分", "award": "酌情给分(扣分规则以外的部分)", "deduct": "酌情扣分(填扣的分)"}
+        description = f"{what[clause.mode]} {json_number(low)}–{json_number(high)} 分,精度 {json_number(precision)} 分"
         if clause.guidance:
             description += f":{clause.guidance}"
         if notes:

@@ -174,7 +174,10 @@ def _judged_input(item: ast.Item, precision: Fraction, on_a_path: bool) -> Input
         hint = "分档,选一档:" + "、".join(f"{g.name}({g.points.text}分)" for g in clause.levels)
         return Input(item.name, "grades", hint, required, names)
     low, high = judged_range(item, clause)
-    hint = f"酌情给分:{format_decimal(low)} 至 {format_decimal(high)} 分,最小单位 {format_decimal(precision)} 分"
+    span = f"{format_decimal(low)} 至 {format_decimal(high)} 分,最小单位 {format_decimal(precision)} 分"
+    hint = {"judged": f"酌情给分:{span}",  # 酌情: the entry is the item's score
+            "award": f"酌情给分(扣分规则以外的部分):{span}",
+            "deduct": f"酌情扣分,填要扣的分(不是得分):{span}"}[clause.mode]
     if clause.guidance:
         hint += f"({clause.guidance})"
     return Input(item.name, "judged", hint, required, (), low, high)

@@ -16,7 +16,7 @@ sentence that never scores (“正式党员人数超过3名…的成立党支部
 | 扣完为止 / 最多扣N分 | `扣完为止` / `最多扣 N分` |
 | X可给N分 / X加N分 | `得 N分 如果 X` |
 | X得N分 (N below the item's points) | `扣 (分值 − N)分 如果 X` |
-| 根据…酌情给分 / 酌情扣分 | `酌情 "…"` |
+| 根据…酌情给分 / 其他情况酌情扣分 | `酌情给分 "…"` / `酌情扣分 "…"` (`judged_word`; `酌情 "…"` where the deductions leave nothing to judge) |
 | X另行处理 | `提示 如果 X "X,另行处理"` |
 
 Fact names are made from the clause's own words (`未进行摸底排查`), punctuation, quotes, brackets and
@@ -63,6 +63,7 @@ class Rule:
     facts: tuple[Fact, ...] = ()  # per_list: the 是否 facts counted by 未满足数 / 满足数
     count_false: bool = True  # per_list: 未满足数 (the facts say what should be done) or 满足数
     guidance: str | None = None
+    word: str = "酌情"  # judged: the table's own word, 酌情给分 or 酌情扣分 where it says so
 
 
 @attrs.frozen
@@ -114,7 +115,8 @@ def _recognise(text: str, piece: str, item: str, points: Fraction) -> list[Claus
             return [Unrecognised(text)]
         return [Rule("zero", text, fact=_fact(condition, item, "是否", text))]
     if "酌情" in plain or re.search(r"根据.+给分", plain):
-        return [Rule("judged", text, guidance=text.strip())]
+        word = "酌情扣分" if "酌情扣分" in plain else "酌情给分" if "酌情给分" in plain else "酌情"
+        return [Rule("judged", text, guidance=text.strip(), word=word)]
     per = _per(text, plain, item)
     if per is not None:
         return [per]
@@ -132,6 +134,18 @@ def _recognise(text: str, piece: str, item: str, points: Fraction) -> list[Claus
         if got < points:
             return [Rule("deduct", text, points - got, _fact(match.group(1), item, "是否", text))]
     return [Unrecognised(text)]
+
+
+def judged_word(rules: list[Rule], points: Fraction) -> str:
+    """The judged clause a draft writes for an item's recognised rules: the table's 酌情给分 /
+    酌情扣分 (the entry a part of the score: the points its 扣 N分 如果 rules leave, docs/language.md),
+    or 酌情 where it says neither or those rules leave nothing to judge (E499)."""
+    judged = next((r for r in rules if r.kind == "judged"), None)
+    if judged is None or judged.word == "酌情":
+        return "酌情"
+    fixed = sum((r.points or Fraction(0) for r in rules if r.kind == "deduct"), Fraction(0))
+    cap = next((r.points for r in rules if r.kind == "max" and r.points is not None), None)
+    return judged.word if points - (min(fixed, cap) if cap is not None else fixed) > 0 else "酌情"
 
 
 def _per(text: str, plain: str, item: str) -> Rule | None:

@@ -23,7 +23,7 @@ import attrs
 
 from ..core.numbers import format_decimal
 from ..lang.formatter import format_text, name_text, quote
-from .table_clauses import Clause, Fact, Rule, Unrecognised, clauses
+from .table_clauses import Clause, Fact, Rule, Unrecognised, clauses, judged_word
 from .table_import import SourceItem, SourceTable, item_points, read_table, section_name_and_points
 
 
@@ -136,7 +136,8 @@ class _Writer:
         body: list[str] = []
         if judged or unknown:
             guidance = "".join(r.guidance or "" for r in judged[:1])
-            body.append("酌情" + (f" {quote(guidance)}" if guidance else ""))
+            word = judged_word(rules, points) if not unknown else "酌情"  # an unknown clause: for a person
+            body.append(word + (f" {quote(guidance)}" if guidance else ""))
         for clause in found:
             if isinstance(clause, Unrecognised):
                 body.insert(0, f"# 待确认:「{_comment(clause.text)}」")

@@ -8,6 +8,7 @@ equality, so two trees compare equal when they mean the same rubric.
 from __future__ import annotations
 
 from fractions import Fraction
+import typing
 from typing import TypeAlias
 
 import attrs
@@ -25,6 +26,13 @@ def _span() -> Span:
 
 def _spelling(default: str = "") -> str:
     return attrs.field(default=default, eq=False, repr=False)
+
+
+def _lead() -> str:
+    """How a clause written condition first joins its condition to its action, as written: "" (the
+    canonical order, `不得分 如果 X`), or 的 with what follows it — "的" (X的不得分), "的 " (X的 不得分),
+    "的," (X的,不得分), "的, " (X的, 不得分). Outside equality: the meaning is the canonical form's."""
+    return attrs.field(default="", eq=False, repr=False)
 
 
 # ── expressions ──────────────────────────────────────────────────────────────
@@ -191,16 +199,24 @@ class DeductIf:
     points: Number
     condition: Expr
     span: Span = _span()
+    lead: str = _lead()
 
 
 @attrs.frozen
 class DeductPer:
-    """`每 [K] E 扣 N分`: deduct N per unit of E, or per full K units when `step` is given."""
+    """`每 [K] E 扣 N分`: deduct N per unit of E, or per full K units when `step` is given.
+
+    Two 评分表 spellings of it (`form`, outside equality): "each" — `[a, b] 有一项不符合的 扣1分`, E is
+    `未满足数[a, b]`; "short" (or "short_glued", 扣 glued on) — `X 不足6项的 每少1项 扣1分`, E is
+    `6项 - X` and K the 1项, `shortfall` the comparison as written."""
 
     points: Number
     per: Expr
     step: Number | None
     span: Span = _span()
+    lead: str = _lead()
+    form: str = _spelling()
+    shortfall: Compare | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -209,12 +225,14 @@ class Award:
     condition: Expr
     span: Span = _span()
     spelling: str = _spelling("K_AWARD")
+    lead: str = _lead()
 
 
 @attrs.frozen
 class Zero:
     condition: Expr
     span: Span = _span()
+    lead: str = _lead()
 
 
 @attrs.frozen
@@ -223,12 +241,23 @@ class Start:
     span: Span = _span()
 
 
+JudgedMode: TypeAlias = typing.Literal["judged", "award", "deduct"]
+
+
 @attrs.frozen
 class Judged:
+    """`酌情` (the rater's entry is the base), `酌情给分` (`mode` "award": the entry is given on top of
+    the points the 扣 N分 如果 clauses do not cover) or `酌情扣分` ("deduct": the entry is taken away);
+    check/judged.py says what each means in points."""
+
     low: Number | None
     high: Number | None
     guidance: str | None
     span: Span = _span()
+    mode: JudgedMode = "judged"
+
+
+JUDGED_TERMINALS: dict[str, JudgedMode] = {"K_JUDGED": "judged", "K_JUDGED_AWARD": "award", "K_JUDGED_DEDUCT": "deduct"}
 
 
 @attrs.frozen
@@ -248,6 +277,7 @@ class Grades:
 class NotApplicable:
     condition: Expr
     span: Span = _span()
+    lead: str = _lead()
 
 
 @attrs.frozen

@@ -345,8 +345,10 @@ class _Printer:
     def _item(self, item: ast.Item, depth: int) -> None:
         self._open(f"{self.kw(item.spelling)} {self.name(item.name)} {self.points(item.points)}", item.span,
                    depth, item.clauses)
+        previous: ast.Clause | None = None
         for clause in item.clauses:
-            self._emit(self._clause(clause), clause.span, depth + 1)
+            self._emit(self._clause(clause, previous), clause.span, depth + 1)
+            previous = clause
         self._close(item.span, depth)
 
     def _choice(self, choice: ast.Choice, depth: int) -> None:
@@ -365,30 +367,76 @@ class _Printer:
             self._close(path.span, depth + 1)
         self._close(choice.span, depth)
 
-    def _clause(self, clause: ast.Clause) -> str:
+    def _first(self, condition: ast.Expr, lead: str, action: str, previous: ast.Clause | None) -> str | None:
+        """A clause as its author wrote it, condition first (`X的 不得分`); None in an English file,
+        which has no 的 (the canonical order is written). The condition goes in parentheses where the
+        clause before would take its first token (`-x`, or a number or string after 酌情)."""
+        if not lead or self.script is Script.ENGLISH:
+            return None
+        text = self.expr(condition)
+        ends_in_expr = isinstance(previous, (ast.DeductIf, ast.Award, ast.Zero, ast.NotApplicable, ast.ScoreIs)) \
+            and not getattr(previous, "lead", "")
+        if (text.startswith("-") and ends_in_expr) or (text[:1] in '"0123456789' and isinstance(previous, ast.Judged)):
+            text = f"({text})"
+        return f"{text}{lead}{action}"
+
+    def _per(self, clause: ast.DeductPer, previous: ast.Clause | None) -> str:
+        deduct = self.kw_points("K_DEDUCT", clause.points)
+        if clause.form == "each" and clause.lead and self.script is not Script.ENGLISH \
+                and isinstance(clause.per, ast.ListCall) and clause.per.function == "count_false":
+            items = "[" + ", ".join(self.expr(i) for i in clause.per.items) + "]"
+            return f"{items} {self.kw('K_EACH_FALSE')}{clause.lead}{deduct}"
+        if clause.form.startswith("short") and clause.shortfall is not None and clause.step is not None:
+            step = clause.step
+            every = self.glue(self.kw("K_PER_SHORT"), step, f"{step.text}{step.label}")
+            written = self._first(clause.shortfall, clause.lead,
+                                  every + ("" if clause.form == "short_glued" else " ") + deduct, previous)
+            if written is not None:
+                return written
+        if clause.step is None:
+            per = self.glue(self.kw("K_PER"), clause.per, self._per_operand(clause.per))
+        else:
+            operand = self._per_operand(clause.per)
+            per = self.glue(self.kw("K_PER"), clause.step, clause.step.text) + " " + (
+                operand if isinstance(clause.per, _PER_OPERANDS) else f"({operand})")
+        return f"{per} {deduct}"
+
+    def _per_operand(self, per: ast.Expr) -> str:
+        """What follows 每: a name ending in 的 at its end is quoted, or `每 目的 扣1分` would read as
+        `目` and the 的 of a condition written first."""
+        text = self.expr(per)
+        leaf = per
+        while isinstance(leaf, (ast.Binary, ast.Compare)):
+            leaf = leaf.right
+        if isinstance(leaf, ast.NameRef) and leaf.name.endswith("的") and text.endswith(leaf.name):
+            text = text[: len(text) - len(leaf.name)] + quote(leaf.name)
+        return text
+
+    def _clause(self, clause: ast.Clause, previous: ast.Clause | None = None) -> str:
         if_ = self.kw("K_IF")
         if isinstance(clause, ast.DeductIf):
-            return f"{self.kw_points('K_DEDUCT', clause.points)} {if_} {self.expr(clause.condition)}"
+            action = self.kw_points("K_DEDUCT", clause.points)
+            return self._first(clause.condition, clause.lead, action, previous) or \
+                f"{action} {if_} {self.expr(clause.condition)}"
         if isinstance(clause, ast.DeductPer):
-            if clause.step is None:
-                per = self.glue(self.kw("K_PER"), clause.per, self.expr(clause.per))
-            else:
-                operand = self.expr(clause.per)
-                per = self.glue(self.kw("K_PER"), clause.step, clause.step.text) + " " + (
-                    operand if isinstance(clause.per, _PER_OPERANDS) else f"({operand})")
-            return f"{per} {self.kw_points('K_DEDUCT', clause.points)}"
+            return self._per(clause, previous)
         if isinstance(clause, ast.Award):
-            return f"{self.kw_points(clause.spelling, clause.points)} {if_} {self.expr(clause.condition)}"
+            action = self.kw_points(clause.spelling, clause.points)
+            return self._first(clause.condition, clause.lead, action, previous) or \
+                f"{action} {if_} {self.expr(clause.condition)}"
         if isinstance(clause, ast.Zero):
-            return f"{self.kw('K_ZERO')} {if_} {self.expr(clause.condition)}"
+            return self._first(clause.condition, clause.lead, self.kw("K_ZERO"), previous) or \
+                f"{self.kw('K_ZERO')} {if_} {self.expr(clause.condition)}"
         if isinstance(clause, ast.NotApplicable):
-            return f"{self.kw('K_NOT_APPLICABLE')} {if_} {self.expr(clause.condition)}"
+            return self._first(clause.condition, clause.lead, self.kw("K_NOT_APPLICABLE"), previous) or \
+                f"{self.kw('K_NOT_APPLICABLE')} {if_} {self.expr(clause.condition)}"
         if isinstance(clause, ast.Start):
             return self.kw_points("K_START", clause.points)
         if isinstance(clause, ast.Judged):
-            text = self.kw("K_JUDGED")
+            terminal = next(t for t, mode in ast.JUDGED_TERMINALS.items() if mode == clause.mode)
+            text = self.kw(terminal)
             if clause.low is not None and clause.high is not None:
-                text = f"{self.kw_points('K_JUDGED', clause.low)} {self.kw_points('K_TO', clause.high)}"
+                text = f"{self.kw_points(terminal, clause.low)} {self.kw_points('K_TO', clause.high)}"
             return text + (f" {quote(clause.guidance)}" if clause.guidance is not None else "")
         if isinstance(clause, ast.Grades):
             levels = ", ".join(f"{self.name(g.name)} {self.points(g.points)}" for g in clause.levels)

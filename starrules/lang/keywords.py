@@ -15,9 +15,17 @@ from ..core.resources import grammar_text
 # number in the rules, its Chinese forms may also be glued to a number that ends the word (扣1分).
 ALONE = r"(?!\w)"
 GLUED = r"(?:(?!\w)|(?<![a-z_])(?=\d+(?:\.\d+)?[分年]?(?!\w)))"
-_KEYWORD_LINE = re.compile(rf"^(K_\w+)\.\d+: /\(\?:([^)]*)\)({re.escape(ALONE)}|{re.escape(GLUED)})/$", re.MULTILINE)
-# the word a glued keyword makes with its number: 扣1分, 满分100, 不足3, 连续2年
+# a comparison word and 每少: the number glued to them may carry a unit (不足24学时, 每少1项扣1分)
+UNIT = r"(?:[^\W\d_]|[\u3380-\u33ff\u2103\u00b0])"
+UNITED = rf"(?:(?!\w)|(?<![a-z_])(?=\d+(?:\.\d+)?{UNIT}*?(?:(?!\w)|扣\d)))"
+# `|\uE000` after the lookahead: the stand-in the parser writes for a 的 an action follows (K_OF)
+_KEYWORD_LINE = re.compile(
+    rf"^(K_\w+)\.\d+: /\(\?:([^)]*)\)({re.escape(ALONE)}|{re.escape(GLUED)}|{re.escape(UNITED)})(?:\|\\uE000)?/$",
+    re.MULTILINE)
+# the word a glued keyword makes with its number: 扣1分, 满分100, 不足3, 连续2年; a united one's may end in
+# a unit (不足24学时) or a glued 扣 and its number (每少1项扣1分)
 _GLUED_WORD = re.compile(r"(\D+?)(\d+(?:\.\d+)?)([分年]?)")
+_UNITED_WORD = re.compile(rf"(\D+?)(\d+(?:\.\d+)?)({UNIT}*?)(扣\d.*)?")
 
 
 class Script(enum.Enum):
@@ -34,6 +42,7 @@ class Keyword:
     english: str | None
     document: tuple[str, ...] = ()  # the 评分表's own words for it (不足 for 少于), simplified and traditional
     glued: bool = False  # its Chinese forms may be glued to the number that follows (扣1分)
+    united: bool = False  # …and that number to its unit (不足24学时)
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -59,20 +68,20 @@ class Keyword:
         return Script.SIMPLIFIED if text == self.simplified else None
 
 
-def _keyword(terminal: str, forms: list[str], glued: bool = False) -> Keyword:
+def _keyword(terminal: str, forms: list[str], lookahead: str = ALONE) -> Keyword:
     document = tuple(f for f in forms if DOCUMENT_SPELLINGS.get(f) == terminal)
     chinese = [f for f in forms if not f.isascii() and f not in document]
     english = next((f for f in forms if f.isascii()), None)
     simplified = chinese[0] if chinese else None
     traditional = chinese[1] if len(chinese) > 1 else simplified
-    return Keyword(terminal, simplified, traditional, english, document, glued)
+    return Keyword(terminal, simplified, traditional, english, document, lookahead != ALONE, lookahead == UNITED)
 
 
 @functools.cache
 def keywords() -> dict[str, Keyword]:
     """Terminal name → Keyword, for every keyword terminal in grammars/rubric.lark."""
     return {
-        m.group(1): _keyword(m.group(1), m.group(2).split("|"), m.group(3) == GLUED)
+        m.group(1): _keyword(m.group(1), m.group(2).split("|"), m.group(3))
         for m in _KEYWORD_LINE.finditer(grammar_text())
     }
 
@@ -88,15 +97,16 @@ def keyword_forms() -> frozenset[str]:
 
 def glued_keyword(word: str) -> Keyword | None:
     """The keyword a word is made of when it is a keyword glued to its number (扣1分 → 扣, 满分100
-    → 满分, 不足3 → 不足): the lexer reads such a word as the keyword and the number wherever the
-    keyword may stand, so a name spelt so must be quoted."""
-    match = _GLUED_WORD.fullmatch(word)
-    head = match.group(1) if match is not None else ""
-    if not head or head.isascii():
-        return None
-    for kw in keywords().values():
-        if kw.glued and head in kw.forms:
-            return kw
+    → 满分, 不足3 → 不足, 不足24学时 → 不足): the lexer reads such a word as the keyword and the number
+    wherever the keyword may stand, so a name spelt so must be quoted."""
+    for pattern, united in ((_GLUED_WORD, False), (_UNITED_WORD, True)):
+        match = pattern.fullmatch(word)
+        head = match.group(1) if match is not None else ""
+        if not head or head.isascii():
+            continue
+        for kw in keywords().values():
+            if (kw.united if united else kw.glued) and head in kw.forms:
+                return kw
     return None
 
 

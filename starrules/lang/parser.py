@@ -37,8 +37,34 @@ class _AlwaysAcceptNames:
         for token in stream:
             if token.type == "UNIT_NUMBER":
                 yield from _split_keyword_unit(token)
+            elif token.type == "K_OF":  # the stand-in mark_of wrote is read back as the 的 written
+                yield Token.new_borrow_pos("K_OF", "的", token)
             else:
                 yield token
+
+
+# A 的 between a condition and its action (应建未建的不得分, 满意率 少于 60%的,扣1分, 不足6项的 每少1项扣1分,
+# [a, b] 有一项不符合的 扣1分): followed on its line by an action, after spaces and a comma at most.
+_ACTION = (r"(?:(?:不得分|不适用|不適用|zero|not_applicable|(?:扣|得|加|deduct|award)[ \t]*\d+(?:\.\d+)?"
+           r"(?:[ \t]*(?:分|pts))?)(?!\w)|每少[ \t]*\d)")
+OF_MARK = "\ue000"  # K_OF's stand-in: not a word character, so 是的, 3的, 24学时的 end the word before it
+_MARKED = re.compile(rf'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|的(?=[ \t]*(?:,[ \t]*)?{_ACTION})|{OF_MARK}')
+
+
+def mark_of(normalised: str) -> str:
+    """The text the lexer reads: each 的 an action follows (outside strings and comments) becomes
+    OF_MARK, one character for one, so a name ending in 的 followed by an action reads as the
+    condition and 的 (write "目的" in quotes for a name that really ends so)."""
+    if "的" not in normalised and OF_MARK not in normalised:
+        return normalised
+    return _MARKED.sub(_mark, normalised)
+
+
+def _mark(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if found == "的":
+        return OF_MARK
+    return "\ufffd" if found == OF_MARK else found  # a stand-in typed outside a string is no 的
 
 
 _UNIT_NUMBER = re.compile(r"(\d+(?:\.\d+)?)(.+)", re.DOTALL)
@@ -93,7 +119,7 @@ def parse(text: str, filename: str | None = None, limits: Limits = DEFAULT) -> a
     recovery = _Recovery(file, text, errors)
     normalised = normalise(text)
     try:
-        tree = _lark().parse(normalised, on_error=recovery)
+        tree = _lark().parse(mark_of(normalised), on_error=recovery)
     except UnexpectedInput as exc:
         if not recovery.gave_up:
             recovery.record(exc)
@@ -134,7 +160,7 @@ _SYNC = frozenset({
     "K_ONE_STEP_UP", "K_QUOTA", "K_BOTTOM", "K_TIE", "K_TITLE", "K_VERSION", "K_SOURCE", "K_MAX_SCORE",
     "K_RESCALE", "K_PRECISION", "K_FACT", "K_LET", "K_SECTION", "K_MODULE", "K_BONUS", "K_PENALTY",
     "K_VETO", "K_RATERS", "K_REMOVE", "K_ITEM", "K_INDICATOR", "K_DEDUCT", "K_PER", "K_AWARD", "K_ADD",
-    "K_ZERO", "K_START", "K_JUDGED", "K_GRADES", "K_NOT_APPLICABLE", "K_SCORE", "K_FLOOR_ZERO",
+    "K_ZERO", "K_START", "K_JUDGED", "K_JUDGED_AWARD", "K_JUDGED_DEDUCT", "K_GRADES", "K_NOT_APPLICABLE", "K_SCORE", "K_FLOOR_ZERO",
     "K_MAX_DEDUCT", "K_ALLOW_NEGATIVE", "K_CRITERION", "K_METHOD",
 })
 
@@ -200,7 +226,14 @@ class _Recovery:
         if token.type == "$END":
             span = Span(self.file, line, column, line, column + 1)
             return Diagnostic("E003", "文件意外结束", span, line_text, hint=_expected_hint(expected))
-        negation = _negation_before(exc)
+        values = list(exc.interactive_parser.parser_state.value_stack) if exc.interactive_parser else []
+        of_hint = _of_hint(values, token, expected)
+        lone = None if of_hint is not None else _lone_condition(exc)
+        if lone is not None:  # a clause began with a name and went wrong after it: the name is the error
+            token, expected, values = lone
+            line, column = token.line or line, token.column or column
+            line_text = source_line(self.text, line)
+        negation = _negation_before(values)
         if negation is not None:  # 如果 没有 X: the 评分表's 没有 read as a name, X unexpected after it
             return self._negation(negation, token)
         end = column + len(str(token)) if token.end_line == line else len(line_text) + 1
@@ -210,7 +243,7 @@ class _Recovery:
             found = f"关键字“{token}”"
         elif token.type in ("NAME", "NUMBER", "UNIT_NUMBER", "STRING"):
             found = f"{found}“{token}”"
-        hint = _name_hint(str(token), expected) if token.type == "NAME" else None
+        hint = of_hint or (_name_hint(str(token), expected) if token.type == "NAME" else None)
         return Diagnostic("E002", f"这里不应出现{found}", span, line_text,
                           hint=hint or _expected_hint(expected))
 
@@ -251,19 +284,71 @@ def _name_hint(text: str, expected: set[str]) -> str | None:
     return ";".join(h for h in (typo, prefix) if h) or None
 
 
-def _negation_before(exc: UnexpectedInput) -> Token | None:
-    """The name just before an unexpected token, when it is a 评分表 word for 非 (没有, 未)."""
-    if not isinstance(exc, UnexpectedToken) or exc.interactive_parser is None:
-        return None
-    stack = exc.interactive_parser.parser_state.value_stack
-    last: Any = stack[-1] if stack else None
-    while isinstance(last, Tree):  # the rightmost token of what was read last
+def _last_token(values: Sequence[Any]) -> Token | None:
+    """The rightmost token of what the parser read last."""
+    last: Any = values[-1] if values else None
+    while isinstance(last, Tree):
         kids = [k for k in last.children if k is not None]
         last = kids[-1] if kids else None
-    if isinstance(last, Token) and last.type == "NAME" and str(last) in NEGATION_WORDS \
+    return last if isinstance(last, Token) else None
+
+
+def _negation_before(values: Sequence[Any]) -> Token | None:
+    """The name just before an unexpected token, when it is a 评分表 word for 非 (没有, 未)."""
+    last = _last_token(values)
+    if last is not None and last.type == "NAME" and str(last) in NEGATION_WORDS \
             and document_word(str(last)) is not None:
         return last
     return None
+
+
+_ACTIONS = "不得分、扣N分、得N分、加N分、不适用,或 每少N项 扣N分"
+_ACTION_TERMINALS = frozenset({"K_ZERO", "K_DEDUCT", "K_AWARD", "K_ADD", "K_NOT_APPLICABLE", "K_PER_SHORT"})
+
+
+def _of_hint(values: Sequence[Any], token: Token, expected: set[str]) -> str | None:
+    """A 的 where no condition comes first (`扣1分 如果 目的 不得分 …`: 目的 read as 目 and 的), or a
+    condition written first whose 的 no action follows (`X的 好`, `X的 }`)."""
+    last = _last_token(values)
+    if token.type == "K_OF":
+        if last is not None and last.type == "NAME" and last.end_pos == token.start_pos:
+            return f"“的”后面紧跟动作时读作“条件的 动作”;“{last}的”若是一个名称,写在双引号里:\"{last}的\""
+        return "条件写在前面时才用“的”,后面紧跟动作:X的 不得分、X的,扣1分"
+    ends_in_of = last is not None and last.type == "NAME" and str(last).endswith("的")
+    if "K_OF" in expected and token.type in _ACTION_TERMINALS and ends_in_of:  # X的 ⏎ 不得分
+        return "条件写在前面时,“的”和它后面的动作要写在同一行:X的 不得分"
+    if "K_OF" in expected and token.type in _ACTION_TERMINALS:  # 应建未建 不得分: the 的 left out
+        return f"条件写在前面时,条件和动作之间要写“的”:X的 {token}…"
+    if "K_OF" in expected and last is not None and (last.type == "K_OF" or ends_in_of):
+        return f"条件写在前面时,“的”后面应紧跟动作:{_ACTIONS}"
+    return None
+
+
+def _lone_condition(exc: UnexpectedToken) -> tuple[Token, set[str], list[Any]] | None:
+    """A clause that began with a name and went wrong right after it (`扣分 如果 …`, `不得份 如果 …`,
+    `如果 无 x`): the name, what the clause could have begun with, and what was read before it —
+    diagnosed as before clauses could be written condition first."""
+    if exc.interactive_parser is None:
+        return None
+    state = exc.interactive_parser.parser_state
+    values, states, table = state.value_stack, state.state_stack, state.parse_conf.states
+    # the last state where a clause could begin (only a clause begins with 不得分), and what was read since
+    start = next((i for i in range(len(values) - 1, -1, -1) if "K_ZERO" in table[states[i]]), None)
+    if start is None or len(values) - start != 1:
+        return None
+    tokens = [t for t in _flat_tokens(values[start]) if t is not None]
+    if len(tokens) != 1 or tokens[0].type != "NAME":
+        return None
+    terminals = {name for name in table[states[start]] if name.isupper()}  # not the rules it may go to
+    return tokens[0], terminals, list(values[:start])
+
+
+def _flat_tokens(value: Any) -> list[Token]:
+    if isinstance(value, Token):
+        return [value]
+    if isinstance(value, Tree):
+        return [t for kid in value.children for t in _flat_tokens(kid)]
+    return []
 
 
 # IME punctuation where the language has ASCII (full-width ASCII forms are already read as
@@ -553,7 +638,7 @@ class _Builder:
 
     def judged(self, span: Span, kids: Kids) -> ast.Judged:
         text = _token(kids, "STRING")
-        return ast.Judged(kids[1], kids[3], _string(text) if text else None, span)
+        return ast.Judged(kids[1], kids[3], _string(text) if text else None, span, ast.JUDGED_TERMINALS[kids[0].type])
 
     def grade(self, span: Span, kids: Kids) -> ast.Grade:
         return ast.Grade(kids[0].text, kids[1], span)
@@ -565,6 +650,63 @@ class _Builder:
 
     def not_applicable(self, span: Span, kids: Kids) -> ast.NotApplicable:
         return ast.NotApplicable(kids[-1], span)
+
+    # clauses written condition first, as a 评分表 prints them: each is the canonical clause
+    @staticmethod
+    def _lead(of: Token, comma: Token | None, action: Token) -> str:
+        last = comma if comma is not None else of
+        gap = (action.start_pos or 0) > (last.end_pos or 0)
+        return "的" + ("," if comma is not None else "") + (" " if gap else "")
+
+    def deduct_first(self, span: Span, kids: Kids) -> ast.DeductIf:
+        condition, of, comma, word, points = kids
+        return ast.DeductIf(points, condition, span, self._lead(of, comma, word))
+
+    def award_first(self, span: Span, kids: Kids) -> ast.Award:
+        condition, of, comma, word, points = kids
+        return ast.Award(points, condition, span, word.type, self._lead(of, comma, word))
+
+    def zero_first(self, span: Span, kids: Kids) -> ast.Zero:
+        condition, of, comma, word = kids
+        return ast.Zero(condition, span, self._lead(of, comma, word))
+
+    def not_applicable_first(self, span: Span, kids: Kids) -> ast.NotApplicable:
+        condition, of, comma, word = kids
+        return ast.NotApplicable(condition, span, self._lead(of, comma, word))
+
+    def short_first(self, span: Span, kids: Kids) -> ast.DeductPer:
+        """`X 不足6项的 每少1项 扣1分` is `每1 (6项 - X) 扣1分` (nothing when X reaches 6: a count at or
+        below 0 deducts nothing)."""
+        condition, of, comma, word, step, deduct, points = kids
+        digits, unit = (_UNIT_NUMBER.fullmatch(str(step)).groups()  # type: ignore[union-attr]
+                        if step.type == "UNIT_NUMBER" else (str(step), ""))
+        every = ast.Number(digits, self._token_span(step), glued=self._glued(step), label=unit)
+        lead = self._lead(of, comma, word)
+        form = "short_glued" if deduct.start_pos == step.end_pos else "short"
+        if not isinstance(condition, ast.Compare) or condition.op != "<":
+            self._error("E002", "“每少”前的条件要写成“数量 少于 N”", condition.span,
+                        "照评分表写作“X 不足6项的 每少1项 扣1分”:少了多少,就按每少几项扣分")
+            return ast.DeductPer(points, condition, every, span, lead, form)
+        total = condition.right
+        label = total.label if isinstance(total, ast.Number) else ""
+        if unit != label:
+            at = Span(self.file, every.span.line, every.span.column + len(digits), every.span.end_line,
+                      every.span.end_column)
+            written = f"{total.text}{label}" if isinstance(total, ast.Number) else "总数"
+            self._error("E307", f"“每少{digits}{unit}”的单位与“{written}”的单位不同", at,
+                        f"写 每少{digits}{label}(单位只是标注,与比较的数字写法一致)")
+        per = self._expr(ast.Binary("-", total, condition.left, condition.span), condition.span, total, condition.left)
+        return ast.DeductPer(points, per, every, span, lead, form, condition)
+
+    def each_first(self, span: Span, kids: Kids) -> ast.DeductPer:
+        """`[a, b] 有一项不符合的 扣1分` is `每 未满足数[a, b] 扣1分`."""
+        close = next(i for i, k in enumerate(kids) if isinstance(k, Token) and k.type == "RSQB")
+        items = tuple(k for k in kids[1:close] if not isinstance(k, Token))
+        self._list(span, items, "列表中的值")
+        where = self._token_span(kids[0]).merge(self._token_span(kids[close]))
+        counted = self._expr(ast.ListCall("count_false", items, where), where, *items)
+        of, comma, word, points = kids[close + 2 :]
+        return ast.DeductPer(points, counted, None, span, self._lead(of, comma, word), "each")
 
     def score_is(self, span: Span, kids: Kids) -> ast.ScoreIs:
         return ast.ScoreIs(kids[-1], span)

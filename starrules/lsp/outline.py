@@ -26,6 +26,7 @@ from ..lang import ast
 from ..lang.formatter import FACT_TERMINALS
 from ..lang.keywords import Script, keyword_forms, keywords
 from ..lang.loader import Access, load_program
+from ..lang.parser import mark_of
 from .document import Document
 
 # kinds of declaration, as the language names them
@@ -259,8 +260,9 @@ class _Reader:
         notes = []
         for clause in item.clauses:
             if isinstance(clause, ast.Judged):
-                parts.append("酌情给分" + (f" {clause.low.text} 至 {clause.high.text} 分"
-                                           if clause.low is not None and clause.high is not None else ""))
+                word = "酌情扣分" if clause.mode == "deduct" else "酌情给分"
+                parts.append(word + (f" {clause.low.text} 至 {clause.high.text} 分"
+                                     if clause.low is not None and clause.high is not None else ""))
             elif isinstance(clause, ast.Grades):
                 parts.append("分档 " + "、".join(f"{g.name} {g.points.text} 分" for g in clause.levels))
             elif isinstance(clause, ast.Start):
@@ -445,7 +447,7 @@ class Word:
 
 def word_at(document: Document, line: int, column: int) -> Word | None:
     """The token at (line, column) — the one the place is in, or just after — or None."""
-    lines = normalise(clean(document.text)).split("\n")
+    lines = mark_of(normalise(clean(document.text))).split("\n")  # X的不得分: the name X, as the parser reads it
     if not 0 < line <= len(lines):
         return None
     tokens = list(_TOKEN.finditer(lines[line - 1]))

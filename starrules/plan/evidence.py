@@ -20,6 +20,7 @@ from typing import BinaryIO, Protocol
 import attrs
 
 from ..lang import ast
+from ..check.judged import JUDGED_WORDS, judged_part
 from ..core.bounded import TooLarge, check_size, open_regular, read_bounded
 from ..core.diagnostics import EvidenceError
 from ..core.evidence_json import JsonFault, load_json
@@ -293,7 +294,10 @@ def may_be_left_out(item: ast.Item) -> bool:
 
 
 def judged_range(item: ast.Item, clause: ast.Judged) -> tuple[Fraction, Fraction]:
-    return (clause.low.value if clause.low else Fraction(0), clause.high.value if clause.high else item.points.value)
+    """The rater's entry's range: 酌情 0 to the points, 酌情给分 / 酌情扣分 0 to the points the
+    deductions leave (check/judged.py), or the range written."""
+    part = judged_part(item, clause)
+    return part.low, part.high
 
 
 class _Reader:
@@ -411,7 +415,7 @@ def _judged_word(item: ast.Item) -> str:
     if isinstance(clause, ast.Grades):
         return "分档:" + "、".join(g.name for g in clause.levels)
     low, high = judged_range(item, clause)
-    return f"酌情 {format_decimal(low)}–{format_decimal(high)} 分"
+    return f"{JUDGED_WORDS[clause.mode]} {format_decimal(low)}–{format_decimal(high)} 分"
 
 
 def _default_value(default: ast.Literal) -> Value:

@@ -20,6 +20,7 @@ import attrs
 from ..core.numbers import Exact, Grid, format_decimal, half_up
 from ..core.sourcetext import SourceTexts
 from ..lang import ast
+from ..check.judged import judged_part
 from .expressions import TOTAL_KEY, ExprCompiler, value_key
 from .graph import REGULAR, TOTAL, Graph, Node, item_id, section_id
 
@@ -65,12 +66,31 @@ class ComputeScore:
 @attrs.frozen
 class Base:
     """② Where the score starts: the item's points (`full`), 起评 N (`start`), the rater's
-    entry for 酌情 or 分档 (`judged`), or nothing (`none`: an item of a bonus or penalty
-    section, whose clauses say what it adds or takes away)."""
+    entry for 酌情, 酌情给分, 酌情扣分 or 分档 (`judged`: `units + sign × entry`), or nothing
+    (`none`: an item of a bonus or penalty section, whose clauses say what it adds or takes away).
+
+    A judged entry is a part of the score (check/judged.py): 酌情 and 分档 start at the entry
+    (units 0, sign +1); 酌情给分 at the points the rater does not judge plus the entry (units: the
+    item's points less the top of the entry's range, sign +1); 酌情扣分 at the item's points less
+    the entry (units: the points, sign −1). Every engine computes the start as `start` says."""
 
     kind: Literal["full", "start", "judged", "none"]
-    units: int  # full: the item's points; start: N; judged and none: 0
+    units: int  # full: the item's points; start: N; judged: the offset; none: 0
     rule: Rule | None  # the 起评, 酌情 or 分档 clause (None for full and none)
+    sign: Literal[-1, 1] = 1  # judged: +1 the entry is given, −1 it is taken away
+
+    def start(self, entry: int) -> int:
+        """The start, in grid units, for a judged entry of `entry` grid units."""
+        return self.units + self.sign * entry
+
+    def starts(self, low: int, high: int) -> tuple[int, int]:
+        """The least and the most start for an entry in [low, high] (grid units)."""
+        return (self.start(low), self.start(high)) if self.sign > 0 else (self.start(high), self.start(low))
+
+    @property
+    def partial(self) -> bool:
+        """The start is not the entry itself (酌情给分 with deductions, 酌情扣分)."""
+        return self.kind == "judged" and (self.units != 0 or self.sign < 0)
 
 
 @attrs.frozen
@@ -368,7 +388,10 @@ def _item(node: Node, kind: Kind, grid: Grid, compiler: ExprCompiler, referenced
             award.append(Award(_rule(compiler, clause, clause.condition, grid.units(clause.points.value))))
         elif isinstance(clause, ast.ScoreIs):
             computed = ComputeScore(_rule(compiler, clause, clause.expr))
-        elif isinstance(clause, (ast.Start, ast.Judged, ast.Grades)) and kind == "regular":
+        elif isinstance(clause, ast.Judged) and kind == "regular":
+            part = judged_part(item, clause)
+            base = Base("judged", grid.units(part.offset), _rule(compiler, clause, None), part.sign)
+        elif isinstance(clause, (ast.Start, ast.Grades)) and kind == "regular":
             start = isinstance(clause, ast.Start)
             units = grid.units(clause.points.value) if isinstance(clause, ast.Start) else 0
             base = Base("start" if start else "judged", units, _rule(compiler, clause, None, units))
@@ -481,6 +504,9 @@ def _describe_op(op: Op, rule: Callable[[str, Rule], str], pts: Callable[[int], 
     if isinstance(op, ComputeScore):
         return [rule("② 得分", op.rule)]
     if isinstance(op, Base):
+        if op.partial:
+            how = f"起点 = {pts(op.units)} {'+' if op.sign > 0 else '−'} 评定的分"
+            return [rule("② 评定", op.rule) + f",{how}"] if op.rule is not None else [f"    ② {how}"]
         if op.rule is not None:
             return [rule("② 起评" if op.kind == "start" else "② 评定", op.rule)]
         return [f"    ② 起点 {pts(op.units)}" + ("(满分)" if op.kind == "full" else "(加分、扣分项目)")]

@@ -366,6 +366,9 @@ class Compiler:
                 score = self.define(half_up(value.num, den_expr(value.den)))
             elif isinstance(op, Base):
                 score = self.judged[plan.name] if op.kind == "judged" else self.units_lit(op.units)
+                if op.partial:  # 酌情给分 / 酌情扣分: units + sign × entry (plan.scoring.Base)
+                    score = self.define(exp.Add(this=self.units_lit(op.units), expression=score) if op.sign > 0
+                                        else sub(self.units_lit(op.units), score))
             elif isinstance(op, Deduct):
                 amount = self.deduction(op.rule, op.per, self.statement(_source(op.rule), plan.name, reached))
                 deducted = amount if deducted is None else exp.Add(this=deducted, expression=amount)
