@@ -92,16 +92,18 @@ def test_the_template_has_a_column_per_level_and_merges_each_heading(tmp_path: P
     rows = [[c.value for c in row[:9]] for row in sheet.iter_rows(min_row=4, max_row=10)]
     assert rows == [
         ["基本信息", None, None, "编号", None, None, None, None, "id"],
-        ["基本信息", None, None, "名称", None, None, None, None, "名称"],
+        [None, None, None, "名称", None, None, None, None, "名称"],  # under 基本信息, merged down
         ["组织建设 30分", "班子建设 12分", None, "班子", 8, None, None, None, "甲"],
         [None, None, None, "制度", 4, None, None, None, "乙"],
         [None, None, None, "学习", 10, None, None, None, "学习"],
         [None, "阵地 8分", "场所建设 8分", "场所", 8, None, None, None, None],
         ["作用发挥 10分", None, None, "作用", 10, None, None, None, "作用"]]
-    assert sheet.max_row == 10
-    # the title and the note span A–J; 组织建设 rows 6–9 (班子 … 场所), 班子建设 rows 6–7; 阵地, 场所建设
-    # and 作用发挥 have one row each: nothing to merge
-    assert merged(sheet) == {"A1:J1", "A2:J2", "A6:A9", "B6:B7"}
+    # a blank row (11), then the signature line (12)
+    assert sheet.max_row == 12 and str(sheet["A12"].value).startswith("填表人(签字)")
+    # the title, the note and the signature line span A–J; 基本信息 spans the three level columns over
+    # rows 4–5; 组织建设 rows 6–9 (班子 … 场所), 班子建设 rows 6–7; 阵地, 场所建设 and 作用发挥 have one
+    # row each, and every item one input row: nothing else to merge
+    assert merged(sheet) == {"A1:J1", "A2:J2", "A4:C5", "A6:A9", "B6:B7", "A12:J12"}
     rules = {str(v.sqref): (v.type, v.formula1, v.formula2) for v in sheet.data_validations.dataValidation}
     assert rules["H6"] == ("list", '"是,否"', None) and rules["H7"] == ("whole", "0", None)
     assert rules["H8 H10"] == ("decimal", "0", "10")  # 学习 and 作用: 酌情 0 to 10, one rule
@@ -117,13 +119,17 @@ def test_four_levels_close_each_group_where_its_items_end(tmp_path: Path) -> Non
         [None, "乙类 6分", "丙类 6分", "丁类 6分", "深一"],
         [None, None, None, None, "深二"],
         [None, None, None, None, "后"]]
-    assert merged(sheet) == {"A1:K1", "A2:K2", "A6:A9", "B7:B8", "C7:C8", "D7:D8"}
+    # the spans over several rows: 基本信息 across the four level columns, then the headings
+    assert {str(span) for span in sheet.merged_cells.ranges if span.max_row > span.min_row} == {
+        "A4:D5", "A6:A9", "B7:B8", "C7:C8", "D7:D8"}
 
 
 def test_a_rubric_without_groups_keeps_the_single_type_column(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(template_of(LIANGXIN.read_text(encoding="utf-8"), tmp_path / "两新.xlsx"))["评分表"]
     assert headers(sheet) == ["类型", "项目", "分值", "考核评价标准", "考评方式", "填写", "填写项", "填写说明"]
-    assert merged(sheet) == {"A1:H1", "A2:H2"}  # headings are not merged without groups, as before
+    # the 类型 merged down over its items' rows, as with groups: 基本信息 rows 4–5, 党的组织设置 6–8
+    # (组织覆盖, 纪检机构, 配套组织: one input each), 班子队伍建设 9–12 (four items)
+    assert {"A4:A5", "A6:A8", "A9:A12"} <= merged(sheet)
     # as tests/test_excel.py pins: the first item (row 6, after id and 名称) under its section's heading
     assert [c.value for c in sheet[6][:3]] == ["党的组织设置 20分", "组织覆盖", 10]
     assert sheet["B4"].value == "编号" and sheet["G4"].value == "id"

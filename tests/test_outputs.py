@@ -317,13 +317,13 @@ def test_a_crash_in_the_middle_leaves_the_previous_output(work: Path, monkeypatc
 
 def test_ctrl_c_leaves_the_previous_output(work: Path, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from starrules.report import xlsx_report
+    from starrules.report import png_chart
     for name in ("k.xlsx", "k.png"):
         (work / name).write_bytes(b"old")
 
     def interrupted(summary: object) -> bytes:
         raise KeyboardInterrupt  # while the chart is drawn, after the workbook was saved to its temporary file
-    monkeypatch.setattr(xlsx_report, "chart_png", interrupted)
+    monkeypatch.setattr(png_chart, "chart_png", interrupted)
     assert main(["report", str(work / "机关.rubric"), str(work / "机关.jsonl"), "-o", str(work / "k.xlsx"),
                  "--png", str(work / "k.png"), "--force"]) == 130
     assert "已中断" in capsys.readouterr().err
@@ -394,7 +394,8 @@ def test_fmt_keeps_the_mode_and_writes_through_a_symlink(tmp_path: Path) -> None
 
 def test_library_writers_leave_the_old_file_when_saving_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from starrules.report.summary import branch_names, summarise
-    from starrules.report.xlsx_report import write_chart, write_report
+    from starrules.report.png_chart import write_chart
+    from starrules.report.xlsx_report import write_report
     from starrules.report.xlsx_template import write_template
     rubric = starrules.load(ORGAN)
     batch = RUBRICS / "examples" / "机关达标创星-批量.jsonl"

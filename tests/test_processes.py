@@ -74,6 +74,8 @@ def _samples() -> dict[str, Callable[[], BaseException]]:
         "starrules.core.bounded.Refused": lambda m: m.Refused("不是普通文件"),
         "starrules.core.bounded.TooLarge": lambda m: m.TooLarge(20, 10),
         "starrules.io.table_import.TableImportError": lambda m: m.TableImportError(DIAGNOSTICS[:1]),
+        "starrules.report.png_chart.ChartUnavailable": lambda m: m.ChartUnavailable(m.NEEDS_FONT),
+        "starrules.report.scorecard.ScorecardUnavailable": lambda m: m.ScorecardUnavailable(m.NEEDS_JINJA2),
     }
     for name, make in optional.items():
         module_name = name.rsplit(".", 1)[0]

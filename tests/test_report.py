@@ -27,14 +27,18 @@ def test_listing_and_tally_after_quotas(tmp_path: Path) -> None:
     out = tmp_path / "汇总.xlsx"
     assert main(["report", *ORGAN, "-o", str(out), "--html", str(tmp_path / "评分卡.html")]) == 0
     listing = rows(out, "一览表")
-    assert listing[1][:3] == ("名次", "编号", "名称") and listing[1][9:12] == ("总分", "星级", "等次")
+    assert listing[1][:3] == ("名次", "编号", "名称") and listing[1][9:14] == (
+        "总分(机关党委评分)", "总分(工委抽查)", "总分", "星级", "等次")
     # 名额 五星级 1, 四星级 2, 三星级 1: 第四 (98) keeps 四星级, so 等次 良好 and no 五星级 measures; 第一 (98.5)
     # and 第三 (90) are their 工委抽查 totals (tests/test_library.py)
-    got = [(r[0], r[1], r[9], r[10], r[11]) for r in listing[2:]]
+    got = [(r[0], r[1], r[11], r[12], r[13]) for r in listing[2:]]
     assert got == [(1, "第一党支部", 98.5, "五星级", "先进"), (2, "第四党支部", 98, "四星级", "良好"),
                    (3, "第二党支部", 94.5, "四星级", "良好"), (4, "第三党支部", 90, "三星级", "良好"),
                    (5, "第五党支部", 37, "无星", "后进")]
-    assert listing[3][14] is None and listing[6][14].endswith("免去党支部书记职务")
+    assert listing[3][16] is None and listing[6][16].endswith("免去党支部书记职务")
+    # each rater's own total beside it: 第一 and 第三 were sampled (机关党委 100 and 92, docs/guide.md); the others
+    # have the 机关党委 sheet alone, which is their total
+    assert [r[9:11] for r in listing[2:]] == [(100, 98.5), (98, "—"), (94.5, "—"), (92, 90), (37, "—")]
     tally = rows(out, "汇总表")
     star = tally[tally.index(next(r for r in tally if r[0] == "等级方案:星级")) + 2]
     assert star[:14] == ("合计", 1, 0.2, 2, 0.4, 1, 0.2, 0, 0, 0, 0, 1, 0.2, 5)
@@ -55,11 +59,12 @@ def test_html_scorecards(tmp_path: Path) -> None:
     html = tmp_path / "评分卡.html"
     assert main(["report", *ORGAN, "-o", str(tmp_path / "汇总.xlsx"), "--html", str(html)]) == 0
     text = html.read_text(encoding="utf-8")
-    assert text.count("<section class=\"card\">") == 6  # the summary and five branches
+    assert text.count("<section class=\"card summary\">") == 1 and text.count("<section class=\"card\">") == 5
     assert "免去党支部书记职务" in text and "<svg" in text
     second = text[text.index("第二党支部"):text.index("第三党支部")]
-    # 支部设置 5 − 2 (35 members, no 党小组): the deduction is shown with its points
-    assert "扣 2分 如果 党员人数 超过 30 且 非 划分党小组(-2 分)" in second
+    # 支部设置 5 − 2 (35 members, no 党小组): what fired the deduction, in words, with its points
+    assert "党员人数 35 名,超过 30;划分党小组(否) → 扣 2 分" in second
+    assert "扣 2分 如果" not in second  # not the rule's own text
     assert "分值 5分" not in second  # the starting score is not a deduction
     assert "距“五星级”还差 0.5 分" in second
 
@@ -71,6 +76,13 @@ def test_groups_and_forced_shares(tmp_path: Path) -> None:
     marks = {r[1]: r[-3] for r in listing[2:]}
     # as in test_library: 五好-005 is vetoed, so 倒排 puts it last among the enterprises
     assert {k for k, v in marks.items() if v} == {"五好-003", "五好-005"}
+    # grouped: each group under a heading row with its counts, the groups in the order their best branch ranks
+    # (五好-002 and 五好-005 share rank 1; then 五好-001 of 机关, 五好-004 of 国有企业)
+    assert [r[0] for r in listing[2:] if r[1] is None] == [
+        "领域:社区(共 1 个党支部;五好:未达标 1 个)", "领域:非公企业(共 2 个党支部;五好:未达标 2 个)",
+        "领域:机关(共 2 个党支部;五好:五好党支部 1 个、未达标 1 个)", "领域:国有企业(共 1 个党支部;五好:未达标 1 个)"]
+    assert [r[1] for r in listing[2:] if r[1] is not None] == ["五好-002", "五好-005", "五好-006", "五好-001", "五好-003",
+                                                              "五好-004"]
     tally = {r[0]: r[1:6] for r in rows(out, "汇总表")[3:8]}
     assert tally["非公企业"] == (0, 0, 2, 1, 2) and tally["机关"] == (1, 0.5, 1, 0.5, 2)
     assert tally["合计"] == (1, 0.167, 5, 0.833, 6)  # 1/6 and 5/6 rounded half up to 0.1%

@@ -143,7 +143,7 @@ def test_report_and_scorecard_put_the_two_sheets_side_by_side(tmp_path: Path) ->
     assert main(["report", str(RUBRIC), str(batch), "-o", str(out), "--html", str(html_path)]) == 0
     # the 一览表: 自评支部 94.5 before 抽查支部 94 (the 抽查's total); both 四星级 (名额 四星级 2)
     listing = sheet_rows(out, "一览表")
-    assert [(r[0], r[1], r[9], r[10]) for r in listing[2:]] == [(1, "自评支部", 94.5, "四星级"), (2, "抽查支部", 94, "四星级")]
+    assert [(r[0], r[1], r[11], r[12]) for r in listing[2:]] == [(1, "自评支部", 94.5, "四星级"), (2, "抽查支部", 94, "四星级")]
     compared = sheet_rows(out, "评价主体对照")
     assert str(compared[0][0]).endswith("评价主体对照表(以 工委抽查 为准)")
     assert compared[1] == ("名次", "编号", "名称", "类型", "项目", "分值", "机关党委评分", "工委抽查", "差额(工委抽查−机关党委评分)")
@@ -167,7 +167,7 @@ def test_report_and_scorecard_put_the_two_sheets_side_by_side(tmp_path: Path) ->
     alone = card(html, "自评支部")
     assert "评分依据:机关党委评分(没有工委抽查的评分表)" in alone and "评价主体对照" not in alone
     # its items with the reasons of its one sheet: 35 members and no 党小组
-    assert "扣 2分 如果 党员人数 超过 30 且 非 划分党小组(-2 分)" in alone
+    assert "党员人数 35 名,超过 30;划分党小组(否) → 扣 2 分" in alone  # what fired it, in words
 
 
 def test_bundled_example_spot_checks_two_of_five(tmp_path: Path) -> None:

@@ -56,6 +56,7 @@ def bundled_forms(directory: Path) -> tuple[Path, Path]:
     write_template(load(ROOT / "rubrics" / "两新争先创优.rubric"), blank)
     good = fill_form(blank, evidence, directory / "两新-评分表.xlsx")
     bad = fill_form(blank, {**evidence, "班子任期": "两分", "党员学习学时": None}, directory / "两新-评分表-有误.xlsx")
+    blank.unlink()  # only the filled forms are kept
     return good, bad
 
 

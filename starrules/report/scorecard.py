@@ -1,137 +1,64 @@
-"""`starrules report --html`: a printable page per branch — the 评分表 filled in with each item's
-score (a group, 类型 inside 类型, as a sub-heading with its score before its items), the
-deductions and awards that fired, the total, the levels and measures, and the gap to the next level; with `综合 { … 以 X 为准 }`, whose sheet the scores are and, when X and another
-rater both scored the branch, every item as each scored it and the difference — after a summary
-with the level distribution as an SVG bar chart."""
+"""`starrules report --html`: the printable scorecards, rendered by jinja2 (the `html` extra) from
+templates/scorecard.html.j2 with autoescaping on — every name and text from a rubric or a batch is
+text on the page, never markup.
+
+A summary page comes first (the level counts per scheme and group, and the first scheme's
+distribution as an SVG bar chart in the PNG chart's colours), then a page per branch (A4 portrait;
+a long rubric runs on with the table header repeated): the 评分表 filled in with each item's score
+(a group, 类型 inside 类型, as a sub-heading with its score before its items), what fired each
+deduction and award in words (“党员学习学时 20 学时,少于 24 → 扣 1 分”), the total, the levels and
+measures, and the gap to the next level; with `综合 { … 以 X 为准 }`, whose sheet the scores are and,
+when X and another rater both scored the branch, every item as each scored it and the difference.
+
+This module turns the summary into plain values (strings, numbers); the template only lays them out."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
-from html import escape
+from functools import cache
+from typing import TYPE_CHECKING
 
-from ..io.form import Form, FormItem, build_form
+import attrs
+
+from ..check.model import CheckedRubric
 from ..core.numbers import Exact, format_decimal
-from .png_chart import colour
 from ..eval.result import ItemResult, SectionResult
-from .explain import chosen_words, gap_words
+from ..io.form import Form, FormItem, build_form
+from .explain import chosen_words, fired_words, gap_words
+from .png_chart import hex_colour
 from .summary import BranchRow, Comparison, Summary, Tally, scoring_basis, sheet_result
 
-_STYLE = """
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 2em; }
-table { border-collapse: collapse; width: 100%; margin: 0.8em 0; }
-th, td { border: 1px solid #888; padding: 4px 6px; vertical-align: top; font-size: 13px; }
-th { background: #ddebf7; }
-td.num { text-align: right; white-space: nowrap; }
-tr.group td { background: #f2f2f2; font-weight: bold; }
-.card { page-break-after: always; }
-.why { color: #a33; }
-.notice { color: #a33; font-weight: bold; }
-.warning { color: #b60; }
-@media print { body { margin: 0; } }
-"""
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+NEEDS_JINJA2 = "评分卡(--html)需要 jinja2:pip install 'starrules[html]'"
+
+
+class ScorecardUnavailable(ImportError):
+    """jinja2, which renders the scorecard (the `html` extra), is not installed."""
 
 
 def scorecard_html(summary: Summary) -> str:
-    title = escape(summary.title)
-    parts = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title>",
-             f"<style>{_STYLE}</style></head><body>", f"<section class=\"card\"><h1>{title} 评定汇总</h1>",
-             f"<p>共 {len(summary.rows)} 个{escape(summary.subject)}</p>"]
-    for tally in summary.tallies:
-        parts.append(_tally_table(tally))
-    parts.append(_svg_chart(summary.tallies[0]) + "</section>")
     forms = {name: build_form(rubric) for name, rubric in summary.rubrics.items()}  # each standard's own texts
-    parts.extend(_card(summary, forms.get(row.result.rubric) or build_form(summary.rubric), row) for row in summary.rows)
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    cards = [_card(summary, forms.get(row.result.rubric) or build_form(summary.rubric), row) for row in summary.rows]
+    return _environment().get_template("scorecard.html.j2").render(
+        title=summary.title, subject=summary.subject, count=len(summary.rows),
+        tallies=[_tally(t) for t in summary.tallies], chart=_chart(summary.tallies[0]), cards=cards)
+
+
+@cache  # one Environment for the process: jinja2 compiles each template once and renders it in any thread
+def _environment() -> Environment:
+    try:
+        from jinja2 import Environment, PackageLoader, StrictUndefined
+    except ImportError:
+        raise ScorecardUnavailable(NEEDS_JINJA2) from None
+    return Environment(loader=PackageLoader("starrules.report", "templates"), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def _n(value: Exact) -> str:
     return format_decimal(Fraction(value))
-
-
-def _tally_table(tally: Tally) -> str:
-    head = "".join(f"<th>{escape(level)}</th>" for level in tally.levels)
-    rows = []
-    for group, counts in tally.rows:
-        of = sum(counts)
-        cells = "".join(f"<td class=\"num\">{c}({Tally.share(c, of) * 100:.1f}%)</td>" for c in counts)
-        rows.append(f"<tr><td>{escape(group)}</td>{cells}<td class=\"num\">{of}</td></tr>")
-    return (f"<h2>{escape(tally.scheme)}</h2><table><tr><th>分组</th>{head}<th>合计</th></tr>"
-            + "".join(rows) + "</table>")
-
-
-def _svg_chart(tally: Tally) -> str:
-    counts = tally.overall
-    tallest = max(counts, default=0) or 1
-    width, height, slot = 640, 260, 600 // max(len(counts), 1)
-    bars = []
-    for index, (level, count) in enumerate(zip(tally.levels, counts)):
-        x, bar = 20 + index * slot + slot // 5, 180 * count // tallest
-        fill = "#%02x%02x%02x" % colour(index)
-        bars.append(f"<rect x=\"{x}\" y=\"{210 - bar}\" width=\"{slot * 3 // 5}\" height=\"{bar}\" fill=\"{fill}\"/>"
-                    f"<text x=\"{x + slot * 3 // 10}\" y=\"{204 - bar}\" text-anchor=\"middle\">{count}</text>"
-                    f"<text x=\"{x + slot * 3 // 10}\" y=\"232\" text-anchor=\"middle\">{escape(level)}</text>")
-    return (f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" "
-            f"aria-label=\"{escape(tally.scheme)} 等级分布\">" + "".join(bars) + "</svg>")
-
-
-def _card(summary: Summary, form: Form, row: BranchRow) -> str:
-    result = row.result
-    name = f"{escape(row.id or '')} {escape(row.name or '')}".strip()
-    # the sheet the scores come from, for its trace (a result combined from raters keeps none)
-    own = summary.rubric_of(result)  # a family's member that scored this branch
-    entries = {entry.item.name: entry for entry in form.items}
-    basis = scoring_basis(own, result)
-    lines = [line for section in sheet_result(own, result).sections for line in _rows(section, entries)]
-    levels = "".join(f"<li>{escape(scheme)}:{escape(level)}</li>" for scheme, level in zip(summary.schemes, row.levels))
-    measures = "".join(f"<li>{escape(text)}</li>" for text in row.consequences) or "<li>无</li>"
-    return (f"<section class=\"card\"><h1>{escape(own.title or own.name)}</h1>"
-            f"<h2>{name}  名次 {row.rank}</h2>"
-            "<table><tr><th>类型</th><th>项目</th><th>分值</th><th>考核评价标准</th><th>考评方式</th><th>得分</th>"
-            "<th>扣分与加分</th></tr>" + "".join(lines) + "</table>"
-            f"<p><b>总分 {_n(result.total)} / {_n(result.max)}</b>{'(一票否决)' if result.vetoed else ''}</p>"
-            + (f"<p>评分依据:{escape(basis)}</p>" if basis else "")
-            + "".join(f"<p class=\"notice\">提示:{escape(text)}</p>" for text in result.notices)
-            + "".join(f"<p class=\"warning\">{escape(w.text)}</p>" for w in result.warnings)  # W501
-            + (_comparison(row.comparison) if row.comparison else "")
-            + f"<h3>等级</h3><ul>{levels}</ul>"
-            + (f"<p>标记:{escape('、'.join(row.marks))}</p>" if row.marks else "")
-            + f"<h3>措施</h3><ul>{measures}</ul><h3>距上一等级</h3><ul>{_gaps(summary, row)}</ul></section>")
-
-
-def _rows(section: SectionResult, entries: Mapping[str, FormItem], depth: int = 0) -> Iterator[str]:
-    """A section's rows of the 评分表 in the order written: its items, and each group as a
-    sub-heading (its score / applicable maximum) followed by its own rows, one level further in."""
-    for part in section.parts():
-        if isinstance(part, SectionResult):
-            yield (f"<tr class=\"group\"><td colspan=\"7\" style=\"padding-left: {depth + 1}em\">{escape(part.name)}"
-                   f" {_n(part.score)} / {_n(part.max)} 分</td></tr>")
-            yield from _rows(part, entries, depth + 1)
-        elif part.name in entries:
-            yield _item_row(entries[part.name], part)
-
-
-def _item_row(entry: FormItem, item: ItemResult) -> str:
-    return (f"<tr><td>{escape(entry.heading)}</td><td>{escape(item.name)}</td><td class=\"num\">{_n(item.max)}</td>"
-            f"<td>{escape(entry.text('criterion'))}</td><td>{escape(entry.text('method'))}</td>"
-            f"<td class=\"num\">{_n(item.score)}</td><td class=\"why\">{_why(item)}</td></tr>")
-
-
-def _comparison(comparison: Comparison) -> str:
-    """Each item as every rater scored it, and the deciding rater's score minus each other's."""
-    deciding = escape(comparison.deciding)
-    head = "".join(f"<th>{escape(name)}</th>" for name in comparison.raters)
-    head += "".join(f"<th>差额({deciding}−{escape(other)})</th>" for other in comparison.others)
-    rows = []
-    for line in comparison.lines:
-        scores = "".join(f"<td class=\"num\">{'不适用' if s is None else _n(s)}</td>" for s in line.scores)
-        differences = "".join(f"<td class=\"num\">{'' if d is None else signed(d)}</td>" for d in line.differences)
-        first = f"<td>{escape(line.section)}</td><td>{escape(line.item)}</td>" if line.section is not None else \
-            f"<td colspan=\"2\"><b>{escape(line.item)}</b></td>"
-        rows.append(f"<tr>{first}<td class=\"num\">{_n(line.max)}</td>{scores}{differences}</tr>")
-    return (f"<h3>评价主体对照(以 {deciding} 为准)</h3><table><tr><th>类型</th><th>项目</th><th>分值</th>{head}</tr>"
-            + "".join(rows) + "</table>")
 
 
 def signed(value: Exact) -> str:
@@ -139,37 +66,200 @@ def signed(value: Exact) -> str:
     return f"+{_n(value)}" if value > 0 else _n(value)
 
 
-_SHOWN = frozenset({"deduct", "deduct_per", "award", "zero", "not_applicable", "max_deduct", "floor_zero", "cap"})
+# ── the summary page ──
 
 
-def _why(item: ItemResult) -> str:
-    fired = [t for t in item.trace if t.fired and t.kind in _SHOWN]
-    shown = []
-    for trace in fired:
-        points = f"({_n(trace.points)} 分)" if trace.points else ""
-        shown.append(escape(trace.text + points))
-    judged = [t for t in item.trace if t.kind in ("judged", "grades") and t.reason]
-    shown.extend(f"评分理由:{escape(t.reason or '')}" for t in judged)
-    return "<br>".join(shown)
+@attrs.frozen
+class TallyRow:
+    group: str
+    cells: tuple[str, ...]  # count(share) per level
+    of: int
 
 
-def _gaps(summary: Summary, row: BranchRow) -> str:
+@attrs.frozen
+class TallyView:
+    scheme: str
+    levels: tuple[str, ...]
+    rows: tuple[TallyRow, ...]
+
+
+def _tally(tally: Tally) -> TallyView:
+    rows = tuple(TallyRow(group, tuple(f"{c}({Tally.share(c, sum(counts)) * 100:.1f}%)" for c in counts), sum(counts))
+                 for group, counts in tally.rows)
+    return TallyView(tally.scheme, tally.levels, rows)
+
+
+@attrs.frozen
+class Bar:
+    level: str
+    count: int
+    x: int
+    y: int
+    width: int
+    height: int
+    fill: str
+
+    @property
+    def centre(self) -> int:
+        return self.x + self.width // 2
+
+
+@attrs.frozen
+class ChartView:
+    label: str
+    width: int
+    height: int
+    base: int  # the y of the axis line
+    bars: tuple[Bar, ...]
+
+
+def _chart(tally: Tally) -> ChartView:
+    """The first scheme's distribution over all branches: a bar per level, best first."""
+    counts = tally.overall
+    tallest = max(counts, default=0) or 1
+    width, base, room = 640, 230, 180
+    slot = (width - 40) // max(len(counts), 1)
+    bars = tuple(Bar(level, count, 20 + index * slot + slot // 5, base - room * count // tallest, slot * 3 // 5,
+                     room * count // tallest, hex_colour(index))
+                 for index, (level, count) in enumerate(zip(tally.levels, counts)))
+    return ChartView(f"{tally.scheme} 等级分布", width, base + 32, base, bars)
+
+
+# ── a branch's page ──
+
+
+@attrs.frozen
+class GroupLine:
+    """A group's sub-heading: its name, score and applicable maximum, `depth` levels in."""
+
+    depth: int
+    text: str
+    group: bool = True
+
+
+@attrs.frozen
+class ItemLine:
+    heading: str  # the section, on its first row only (the cells below it are left empty, as if merged)
+    name: str
+    max: str
+    criterion: str
+    method: str
+    score: str
+    why: tuple[str, ...]  # what fired each deduction and award, and the assessor's reasons
+    group: bool = False
+
+
+@attrs.frozen
+class ComparisonRow:
+    section: str | None  # None for the 总分
+    item: str
+    max: str
+    cells: tuple[str, ...]  # each rater's score, then each difference
+
+
+@attrs.frozen
+class ComparisonView:
+    deciding: str
+    raters: tuple[str, ...]
+    others: tuple[str, ...]
+    rows: tuple[ComparisonRow, ...]
+
+
+@attrs.frozen
+class Card:
+    title: str
+    name: str
+    rank: int
+    lines: tuple[GroupLine | ItemLine, ...]
+    total: str
+    max: str
+    vetoed: bool
+    basis: str | None
+    notices: tuple[str, ...]
+    warnings: tuple[str, ...]
+    comparison: ComparisonView | None
+    levels: tuple[tuple[str, str], ...]  # (scheme, level after 名额)
+    marks: str
+    measures: tuple[str, ...]
+    gaps: tuple[str, ...]
+
+    @property
+    def widths(self) -> tuple[float, ...]:
+        """The 评分表's column widths in % of the page: 考评方式 narrow when no item has one."""
+        methods = any(line.method for line in self.lines if isinstance(line, ItemLine))
+        return (8.5, 9.5, 4, 33.5, 24.5, 4, 16) if methods else (8.5, 9.5, 4, 50, 8, 4, 16)
+
+
+def _card(summary: Summary, form: Form, row: BranchRow) -> Card:
+    result = row.result
+    # the sheet the scores come from, for its trace (a result combined from raters keeps none)
+    own = summary.rubric_of(result)  # a family's member that scored this branch
+    entries = {entry.item.name: entry for entry in form.items}
+    lines = _shown_once([line for section in sheet_result(own, result).sections
+                         for line in _lines(section, entries, own)])
+    return Card(own.title or own.name, f"{row.id or ''} {row.name or ''}".strip(), row.rank, tuple(lines),
+                _n(result.total), _n(result.max), result.vetoed, scoring_basis(own, result), tuple(result.notices),
+                tuple(w.text for w in result.warnings),  # W501
+                _comparison(row.comparison) if row.comparison else None, tuple(zip(summary.schemes, row.levels)),
+                "、".join(row.marks), row.consequences, tuple(_gaps(summary, row)))
+
+
+def _lines(section: SectionResult, entries: Mapping[str, FormItem], rubric: CheckedRubric,
+           depth: int = 0) -> Iterator[GroupLine | ItemLine]:
+    """A section's rows of the 评分表 in the order written: its items, and each group as a
+    sub-heading (its score / applicable maximum) followed by its own rows, one level further in."""
+    for part in section.parts():
+        if isinstance(part, SectionResult):
+            yield GroupLine(depth, f"{part.name} {_n(part.score)} / {_n(part.max)} 分")
+            yield from _lines(part, entries, rubric, depth + 1)
+        elif part.name in entries:
+            entry = entries[part.name]
+            yield ItemLine(entry.heading, part.name, _n(part.max), entry.text("criterion"), entry.text("method"),
+                           _n(part.score), _why(part, rubric))
+
+
+def _shown_once(lines: list[GroupLine | ItemLine]) -> Iterator[GroupLine | ItemLine]:
+    """The section heading on the first item row of each run of its items (and again after a
+    group's sub-heading), so a narrow 类型 column does not make every row three lines tall."""
+    previous: str | None = None
+    for line in lines:
+        if isinstance(line, ItemLine):
+            shown = line.heading if line.heading != previous else ""
+            previous = line.heading
+            yield attrs.evolve(line, heading=shown)
+        else:
+            previous = None
+            yield line
+
+
+def _why(item: ItemResult, rubric: CheckedRubric) -> tuple[str, ...]:
+    reasons = [f"评分理由:{t.reason}" for t in item.trace if t.kind in ("judged", "grades") and t.reason]
+    return (*fired_words(item, rubric), *reasons)
+
+
+def _comparison(comparison: Comparison) -> ComparisonView:
+    """Each item as every rater scored it, and the deciding rater's score minus each other's."""
+    rows = tuple(ComparisonRow(line.section, line.item, _n(line.max),
+                               (*("不适用" if s is None else _n(s) for s in line.scores),
+                                *("" if d is None else signed(d) for d in line.differences)))
+                 for line in comparison.lines)
+    return ComparisonView(comparison.deciding, comparison.raters, comparison.others, rows)
+
+
+def _gaps(summary: Summary, row: BranchRow) -> Iterator[str]:
     """Per scheme, the gap to the next level — or, where a quota moved the branch, that."""
-    result, parts = row.result, []
+    result = row.result
     moved = {scheme: level for scheme, level in zip(summary.schemes, row.levels)
              if scheme in result.levels and result.levels[scheme].level != level}
     for scheme, level in moved.items():
-        parts.append(f"<li>{escape(scheme)}:分数达到“{escape(result.levels[scheme].level)}”,"
-                     f"按名额评为“{escape(level)}”</li>")
+        yield f"{scheme}:分数达到“{result.levels[scheme].level}”,按名额评为“{level}”"
     for scheme, gap in result.gap.items():
         if scheme in moved:
             continue
         if gap.next_level is None:
-            top = chosen_words(result, gap) if gap.chosen_by is not None else "已是最高等级"
-            parts.append(f"<li>{escape(scheme)}:{escape(top)}</li>")
+            yield f"{scheme}:{chosen_words(result, gap) if gap.chosen_by is not None else '已是最高等级'}"
             continue
-        fixes = ";".join(f"{escape(f.item)} 可挽回 {_n(f.points)} 分" for f in gap.fixes)
-        blocking = ";".join(escape(b) for b in gap.blocking)
-        parts.append(f"<li>{escape(scheme)}:{escape(gap_words(gap))}"  # what the level asks, score and facts
-                     + (f";{fixes}" if fixes else "") + (f";另需:{blocking}" if blocking else "") + "</li>")
-    return "".join(parts) or "<li>无</li>"
+        fixes = ";".join(f"{f.item} 可挽回 {_n(f.points)} 分" for f in gap.fixes)
+        blocking = ";".join(gap.blocking)
+        yield (f"{scheme}:{gap_words(gap)}"  # what the level asks, score and facts
+               + (f";{fixes}" if fixes else "") + (f";另需:{blocking}" if blocking else ""))

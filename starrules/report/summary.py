@@ -19,7 +19,7 @@ from ..core.numbers import Exact
 from ..grade.ranking import Ranking, rank
 from ..io.records import records
 from ..eval.result import Result, SectionResult
-from ..grade.grading import grader_for
+from ..grade.grading import grader_for, result_values
 from ..check.schemes import resolve_scheme
 
 ALL = "合计"
@@ -39,6 +39,7 @@ class BranchRow:
     consequences: tuple[str, ...]
     result: Result = attrs.field(eq=False, repr=False)
     comparison: Comparison | None = None  # the raters side by side, when X of `以 X 为准` and another rater scored it
+    rater_totals: tuple[Exact | None, ...] = ()  # one per Summary.raters: each rater's own total (None: no sheet)
 
 
 @attrs.frozen
@@ -73,6 +74,8 @@ class Tally:
     scheme: str
     levels: tuple[str, ...]  # best first
     rows: tuple[tuple[str, tuple[int, ...]], ...]  # (group, count per level); the last is 合计
+    # (rater, count per level) by each rater's own sheet graded alone (no 名额 or 倒排), for a rubric with raters
+    by_rater: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def overall(self) -> tuple[int, ...]:
@@ -95,6 +98,18 @@ class Summary:
     group_by: str | None
     # every standard that scored a branch, by name: one, or a family's (a standard per 领域)
     rubrics: dict[str, CheckedRubric] = attrs.field(factory=dict)
+    raters: tuple[str, ...] = ()  # the rubric's raters (综合), in its order: a column each in the 一览表
+
+    @property
+    def grouped(self) -> tuple[tuple[str | None, tuple[BranchRow, ...]], ...]:
+        """The rows by group, each group in rank order, the groups in the order their best branch ranks
+        (one group None, all rows, without `group_by`); a branch without the fact is in group None, last."""
+        if self.group_by is None:
+            return ((None, self.rows),)
+        names = list(dict.fromkeys(row.group for row in self.rows if row.group is not None))
+        found = [(name, tuple(row for row in self.rows if row.group == name)) for name in names]
+        rest = tuple(row for row in self.rows if row.group is None)
+        return (*found, *([(None, rest)] if rest else []))
 
     @property
     def title(self) -> str:
@@ -118,9 +133,10 @@ class Summary:
 
 
 def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequence[str], names: dict[str, str] | None = None,
-              group_by: str | None = None, members: Sequence[CheckedRubric] = ()) -> Summary:
+              group_by: str | None = None, members: Sequence[CheckedRubric] = (), within: str | None = None) -> Summary:
     """`members`: a family's standards (each branch's result names the one that scored it);
-    their sections and schemes must be the same (ValueError otherwise)."""
+    their sections and schemes must be the same (ValueError otherwise). `group_by` is a fact of the
+    standard (a 党总支 to group by is declared as one: evidence carries nothing else)."""
     family = {r.name: r for r in members} or {rubric.name: rubric}
     for other in family.values():
         mine = list(_column_names(rubric.sections)), list(rubric.schemes)
@@ -130,7 +146,8 @@ def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequenc
                              f"{'、'.join(theirs[0])}({'、'.join(theirs[1])})对 {'、'.join(mine[0])}({'、'.join(mine[1])})")
     if group_by is not None and group_by not in rubric.facts:
         raise ValueError(f"分组用的“{group_by}”不是本标准的事实;可用的事实:{'、'.join(rubric.facts)}")
-    rankings = [rank(results, scheme, rubric=rubric) for scheme in schemes]
+    rankings = [rank(results, scheme, rubric=rubric, within=within) for scheme in schemes]  # `within`: per value
+    raters = rater_names(rubric)
     placed = [{id(b.result): b for b in ranking.branches} for ranking in rankings]
     section_names = tuple(name for s in results[0].sections for name, _ in _scored_columns(s)) if results else ()
     rows = []
@@ -145,9 +162,15 @@ def summarise(rubric: CheckedRubric, results: Sequence[Result], schemes: Sequenc
                               tuple(score for s in result.sections for _, score in _scored_columns(s)),
                               result.total, tuple(levels[scheme] for scheme in schemes),
                               tuple(dict.fromkeys(m for b in ranked.values() for m in b.marks)), result.vetoed,
-                              tuple(measures), result, rater_comparison(rubric, result)))
-    tallies = tuple(_tally(rubric, ranking, n, rows) for n, ranking in enumerate(rankings))
-    return Summary(rubric, tuple(schemes), section_names, tuple(rows), tallies, group_by, family)
+                              tuple(measures), result, rater_comparison(rubric, result),
+                              tuple(_rater_total(result, name) for name in raters)))
+    tallies = tuple(_tally(rubric, ranking, n, rows, raters) for n, ranking in enumerate(rankings))
+    return Summary(rubric, tuple(schemes), section_names, tuple(rows), tallies, group_by, family, raters)
+
+
+def _rater_total(result: Result, rater: str) -> Exact | None:
+    own = result.raters.get(rater)
+    return None if own is None else own.total
 
 
 GROUP_SEPARATOR = "/"  # a group's column in the 一览表: 组织建设/班子建设
@@ -236,7 +259,15 @@ def _line(section: str | None, item: str, points: Exact, scores: list[Exact | No
                      tuple(None if last is None or s is None else last - s for s in scores[:-1]))
 
 
-def _tally(rubric: CheckedRubric, ranking: Ranking, position: int, rows: Sequence[BranchRow]) -> Tally:
+def rater_names(rubric: CheckedRubric) -> tuple[str, ...]:
+    """The raters of the rubric's 综合, each once, in the order written (none without 综合)."""
+    if rubric.raters is None:
+        return ()
+    return tuple(dict.fromkeys(entry.name for entry in rubric.raters.entries))
+
+
+def _tally(rubric: CheckedRubric, ranking: Ranking, position: int, rows: Sequence[BranchRow],
+           raters: Sequence[str]) -> Tally:
     levels = resolve_scheme(rubric, ranking.scheme).levels
     groups = list(dict.fromkeys(row.group for row in rows if row.group is not None))
     counted = []
@@ -244,7 +275,18 @@ def _tally(rubric: CheckedRubric, ranking: Ranking, position: int, rows: Sequenc
         members = [row for row in rows if group is None or row.group == group]
         counted.append((ALL if group is None else group,
                         tuple(sum(1 for row in members if row.levels[position] == level) for level in levels)))
-    return Tally(ranking.scheme, levels, tuple(counted))
+    by_rater = []
+    for rater in raters:  # each rater's own sheets, graded as if alone: what 自评 or 测评 would have made
+        reached = [_level_alone(rubric, ranking.scheme, row.result.raters[rater]) for row in rows
+                   if rater in row.result.raters]
+        by_rater.append((rater, tuple(reached.count(level) for level in levels)))
+    return Tally(ranking.scheme, levels, tuple(counted), tuple(by_rater))
+
+
+def _level_alone(rubric: CheckedRubric, scheme: str, sheet: Result) -> str:
+    """The level one rater's sheet reaches by itself (a rater's result carries no levels)."""
+    graded = sheet.levels.get(scheme)
+    return graded.level if graded is not None else grader_for(rubric, scheme).grade(sheet, result_values(sheet)).level
 
 
 def branch_names(path: str | os.PathLike[str], rubric: CheckedRubric) -> dict[str, str]:

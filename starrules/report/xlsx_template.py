@@ -1,10 +1,13 @@
-"""`starrules template`: an Excel fill-in form for a rubric. Sheet 评分表 is laid out like the
-paper 评分表 (类型 | 项目 | 分值 | 考核评价标准 | 考评方式 | 填写 | 填写项 | 填写说明) for one branch;
-a rubric with groups (类型 inside 类型) has one column per level in place of 类型 (一级指标 |
-二级指标 | 三级指标 | 项目 | …), each section's and group's heading merged down over its items'
-rows, as officers draw the tree. Sheet 批量 has one row per branch. Every input cell carries
-Excel data validation for its type (是/否, whole numbers ≥ 0, 0–1, the options, a 酌情 range,
-the 分档 names). Every text goes through `xlsx_cells`, so a name is never written as a formula."""
+"""`starrules template`: an Excel fill-in form for a rubric. Sheet 评分表 is laid out, and prints, like
+the paper 评分表 (类型 | 项目 | 分值 | 考核评价标准 | 考评方式 | 填写 | 填写项 | 填写说明) for one branch:
+a bordered table on landscape A4 fitted to the page width, its header row on every page, each 类型
+merged down over its items' rows and each item's cells over the rows of its inputs, criteria wrapped
+in full, page numbers and the standard's title in the footer, signature lines at the foot. A rubric
+with groups (类型 inside 类型) has one column per level in place of 类型 (一级指标 | 二级指标 | … | 项目
+| …), each heading merged down over its items; a rubric with raters has one input column per rater
+(自评 | 测评 | 党委评定 …) in place of 填写. Sheet 批量 has one row per branch. Every input cell carries
+Excel data validation for its type (是/否, whole numbers ≥ 0, 0–1, the options, a 酌情 range, the 分档
+names). Every text goes through `xlsx_cells`, so a name is never written as a formula."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -27,15 +30,14 @@ from ..io.form import BATCH_SHEET, FORM_SHEET, HINT_HEADER, INPUT_HEADER, KEY_HE
 from ..lang import ast
 from ..check.model import CheckedRubric
 from ..core.numbers import Exact, format_decimal
-from .xlsx_cells import cell_text, put
+from . import xlsx_print
+from .xlsx_cells import Value, cell_text, put
 
 OPTIONS_SHEET = "选项"  # hidden; option lists a list validation cannot spell inline (see _Options)
 BATCH_ROWS = 500  # rows of the 批量 sheet that carry data validation
+HEADER_ROW = 3  # of the 评分表: its title, the instructions, then the table's header (read back by its 填写项 cell)
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def write_template(rubric: CheckedRubric, path: str | os.PathLike[str], batch_rows: int = BATCH_ROWS) -> None:
@@ -142,62 +144,109 @@ def _rule(entry: Input, options: _Options) -> tuple[_Kind, _Operator, str, str, 
         return "decimal", "between", "0", "1", "请填写 0 到 1 之间的数(百分数如 85%)"
     if entry.kind == "judged":
         low, high = format_decimal(Fraction(entry.low or 0)), format_decimal(Fraction(entry.high or 0))
-        return "decimal", "between", low, high, f"酌情得分应在 {low} 至 {high} 分之间"
+        what = entry.hint.split(":")[0]  # 酌情给分 / 酌情扣分,填要扣的分(不是得分) — as the form's own hint says
+        return "decimal", "between", low, high, f"{what}:应在 {low} 至 {high} 分之间"
     return "decimal", "between", "-1E+15", "1E+15", "请填写数值"
 
 
 def _form_sheet(sheet: Worksheet, rubric: CheckedRubric, form: Form, raters: Sequence[str], options: _Options) -> None:
-    table, levels = form.table_headers, form.levels
-    item_column = levels + 1  # 项目, then 分值, 考核评价标准, 考评方式
     inputs = tuple(raters) or (INPUT_HEADER,)
-    headers = (*table, *inputs, KEY_HEADER, HINT_HEADER)
-    last = get_column_letter(len(headers))
-    first_input, key_column = len(table) + 1, len(table) + len(inputs) + 1
-    put(sheet, 1, 1, f"{rubric.title or rubric.name}评分表").font = Font(bold=True, size=14)
-    sheet.merge_cells(f"A1:{last}1")
+    headers = (*form.table_headers, *inputs, KEY_HEADER, HINT_HEADER)
+    width = len(headers)
+    heading = f"{rubric.title or rubric.name}评分表"
+    xlsx_print.title(sheet, 1, heading, width)
     put(sheet, 2, 1, f"在黄色单元格填写:{'每个评价主体一列' if raters else '“填写”列'};“填写项”列是证据中的名称,请勿改动。"
-                   f"一个{rubric.subject}用本表,多个{rubric.subject}用“{BATCH_SHEET}”表(每行一个{rubric.subject})。")
-    sheet.merge_cells(f"A2:{last}2")
-    for column, header in enumerate(headers, 1):
-        cell = put(sheet, 3, column, header)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    widths = (*(14,) * levels, 18, 6, 50, 40, *(10,) * len(inputs), 20, 44)
-    for width, column in zip(widths, range(1, len(headers) + 1)):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "A4"
-    validations = _Validations(sheet, options)
-    row = 4
+                   f"一个{rubric.subject}用本表,多个{rubric.subject}用“{BATCH_SHEET}”表(每行一个{rubric.subject})。"
+                   ).alignment = xlsx_print.WRAP
+    _merge(sheet, 2, 2, 1, width)
+    xlsx_print.header(sheet, HEADER_ROW, headers)
+    last = _table(sheet, rubric, form, len(inputs), _Validations(sheet, options))
+    # for print: boxed, every text shown in full, the header on every page, signatures at the foot
+    xlsx_print.box(sheet, HEADER_ROW, last, width)
+    widths = xlsx_print.fit_columns(sheet, _form_columns(headers, form.levels, len(inputs)), HEADER_ROW, last)
+    xlsx_print.fit_rows(sheet, widths, range(HEADER_ROW, last + 1))
+    xlsx_print.fit_spans(sheet, widths, HEADER_ROW, last)
+    xlsx_print.fit_rows(sheet, [sum(widths)], (2,))
+    end = xlsx_print.signatures(sheet, last + 1, width, _signers(raters))
+    xlsx_print.page_setup(sheet, 0, footer=_footer(heading))
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"  # the header on every page; the title once, on the first
+    sheet.print_area = f"A1:{get_column_letter(width)}{end}"
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+
+
+def _table(sheet: Worksheet, rubric: CheckedRubric, form: Form, raters: int, validations: _Validations) -> int:
+    """The rows below the header: 基本信息, the items (one row per input, at least one per item), the
+    facts no item reads. `raters`: how many input columns. Returns the table's last row."""
+    levels, width = form.levels, len(form.table_headers)
+    item_column = levels + 1  # 项目, then 分值, 考核评价标准, 考评方式
+    first_input, key_column = width + 1, width + raters + 1
+    row = HEADER_ROW + 1
     for label, key, hint in identity_rows(rubric.subject):
-        put(sheet, row, 1, "基本信息")
-        put(sheet, row, item_column, label)
-        sheet.cell(row, first_input).fill = _INPUT_FILL
-        put(sheet, row, key_column, key)
-        put(sheet, row, key_column + 1, hint)
+        put(sheet, row, item_column, label).alignment = xlsx_print.CENTRED
+        cell = sheet.cell(row, first_input)
+        cell.fill, cell.alignment = _INPUT_FILL, xlsx_print.CENTRED
+        _merge(sheet, row, row, first_input, key_column - 1)  # one entry, whoever rates: read from the first column
+        put(sheet, row, key_column, key).alignment = _TEXT
+        put(sheet, row, key_column + 1, hint).alignment = _TEXT
         row += 1
-    headings = _Headings(sheet, merge=levels > 1)
+    put(sheet, HEADER_ROW + 1, 1, "基本信息").alignment = xlsx_print.CENTRED
+    _merge(sheet, HEADER_ROW + 1, row - 1, 1, levels)
+    headings = _Headings(sheet)
     for entry in form.items:
         headings.begin(entry.path, row)
-        put(sheet, row, item_column, entry.item.name)
-        put(sheet, row, item_column + 1, cell_number(entry.item.points.value))
-        put(sheet, row, item_column + 2, entry.text("criterion"))
-        put(sheet, row, item_column + 3, entry.text("method"))
-        for column in range(1, len(table) + 1):
-            sheet.cell(row, column).alignment = _WRAP
-        row = _input_rows(sheet, entry.inputs, row, first_input, len(inputs), validations)
+        values: tuple[Value, ...] = (entry.item.name, cell_number(entry.item.points.value),
+                                     entry.text("criterion"), entry.text("method"))
+        for column, value in enumerate(values, item_column):
+            put(sheet, row, column, value).alignment = xlsx_print.CENTRED if column < item_column + 2 else _TEXT
+        end = _input_rows(sheet, entry.inputs, row, first_input, raters, validations)
+        for column in range(item_column, width + 1):  # the item's cells over the rows of its inputs
+            _merge(sheet, row, end - 1, column, column)
+        row = end
     headings.end(row)
     if form.other_facts:
-        put(sheet, row, 1, "其他事实")
-        put(sheet, row, item_column + 2, "等级条件、否决条件或派生值用到的事实")
-        row = _input_rows(sheet, form.other_facts, row, first_input, len(inputs), validations)
+        put(sheet, row, 1, "其他事实").alignment = xlsx_print.CENTRED
+        put(sheet, row, item_column + 2, "等级条件、否决条件或派生值用到的事实").alignment = _TEXT
+        end = _input_rows(sheet, form.other_facts, row, first_input, raters, validations)
+        _merge(sheet, row, end - 1, 1, item_column + 1)
+        _merge(sheet, row, end - 1, item_column + 2, width)
+        row = end
+    return row - 1
+
+
+_TEXT = Alignment(wrap_text=True, vertical="center")  # criteria and methods: wrapped in full, left-aligned
+
+
+def _footer(text: str) -> str:
+    """The title as the footer can hold it: XML-safe, and short (Excel refuses a footer over 255 characters,
+    page numbers and codes included)."""
+    text = cell_text(text)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _merge(sheet: Worksheet, first_row: int, last_row: int, first_column: int, last_column: int) -> None:
+    if last_row > first_row or last_column > first_column:
+        sheet.merge_cells(start_row=first_row, start_column=first_column, end_row=last_row, end_column=last_column)
+
+
+def _form_columns(headers: Sequence[str], levels: int, inputs: int) -> list[xlsx_print.Column]:
+    """How wide each column of the 评分表 may grow (display columns) before its text wraps: the
+    criteria widest, so that landscape A4 holds the whole table at a readable size."""
+    caps = (*(10,) * levels, 14, 6, 60, 36, *(10,) * inputs, 18, 30)
+    lows = (*(6,) * levels, 8, 6, 20, 12, *(8,) * inputs, 8, 12)
+    return [xlsx_print.Column(name, widest, narrowest) for name, widest, narrowest in zip(headers, caps, lows)]
+
+
+def _signers(raters: Sequence[str]) -> tuple[str, ...]:
+    """Who signs the foot of the form: each rater, or the one filling it in and the one checking it."""
+    return tuple(f"{rater}(签字)" for rater in raters) or ("填表人(签字)", "考核人(签字)")
 
 
 class _Headings:
-    """The level columns of the 评分表: a section's (or group's) heading in its level's column on
-    the row where its first item is. With groups, each heading is merged down over the rows of all
-    its items; a rubric without groups keeps its single 类型 column unmerged, as it always was."""
+    """The level columns of the 评分表: a section's (or group's) heading in its level's column,
+    merged down over the rows of all its items, as officers draw the tree."""
 
-    def __init__(self, sheet: Worksheet, merge: bool) -> None:
-        self.sheet, self.merge = sheet, merge
+    def __init__(self, sheet: Worksheet) -> None:
+        self.sheet = sheet
         self.open: list[tuple[ast.Container, int]] = []  # per level: the section or group, its first row
 
     def begin(self, path: tuple[ast.Container, ...], row: int) -> None:
@@ -208,7 +257,7 @@ class _Headings:
             kept += 1
         self._close(kept, row)
         for level in range(kept, len(path)):
-            put(self.sheet, row, level + 1, heading_of(path[level]))
+            put(self.sheet, row, level + 1, heading_of(path[level])).alignment = xlsx_print.CENTRED
             self.open.append((path[level], row))
 
     def end(self, row: int) -> None:
@@ -219,8 +268,7 @@ class _Headings:
         while len(self.open) > keep:
             _, first = self.open.pop()
             column = len(self.open) + 1
-            if self.merge and row - 1 > first:
-                self.sheet.merge_cells(start_row=first, start_column=column, end_row=row - 1, end_column=column)
+            _merge(self.sheet, first, row - 1, column, column)
 
 
 def _input_rows(sheet: Worksheet, inputs: Sequence[Input], row: int, first: int, count: int,
@@ -228,10 +276,11 @@ def _input_rows(sheet: Worksheet, inputs: Sequence[Input], row: int, first: int,
     """Write one row per input (at least one row); returns the next free row."""
     for entry in inputs:
         for column in range(first, first + count):
-            sheet.cell(row, column).fill = _INPUT_FILL
+            cell = sheet.cell(row, column)
+            cell.fill, cell.alignment = _INPUT_FILL, xlsx_print.CENTRED
         validations.add(entry, f"{get_column_letter(first)}{row}:{get_column_letter(first + count - 1)}{row}")
-        put(sheet, row, first + count, entry.key)
-        put(sheet, row, first + count + 1, ("必填。" if entry.required else "") + entry.hint).alignment = _WRAP
+        put(sheet, row, first + count, entry.key).alignment = _TEXT
+        put(sheet, row, first + count + 1, ("必填。" if entry.required else "") + entry.hint).alignment = _TEXT
         row += 1
     return row + (0 if inputs else 1)
 
@@ -246,14 +295,19 @@ def batch_headers(form: Form, raters: Sequence[str]) -> list[tuple[str, Input | 
 
 
 def _batch_sheet(sheet: Worksheet, form: Form, raters: Sequence[str], rows: int, options: _Options) -> None:
+    """A data-entry sheet: its header boxed and wrapped, frozen and repeated on every printed page. The
+    empty rows below carry only validation (no borders or fill), so a printout holds the header and the
+    rows filled in, never pages of empty boxes."""
     validations = _Validations(sheet, options)
-    for column, (header, entry) in enumerate(batch_headers(form, raters), 1):
-        cell = put(sheet, 1, column, header)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        letter = get_column_letter(column)
-        sheet.column_dimensions[letter].width = max(10, min(30, 2 * len(header) + 2))
-        if entry is None:
-            continue
-        cell.comment = Comment(cell_text(("必填。" if entry.required else "") + entry.hint), "starrules")
-        validations.add(entry, f"{letter}2:{letter}{rows + 1}")
+    columns = batch_headers(form, raters)
+    xlsx_print.header(sheet, 1, [name for name, _ in columns])
+    for column, (_, entry) in enumerate(columns, 1):
+        if entry is not None:
+            sheet.cell(1, column).comment = Comment(cell_text(("必填。" if entry.required else "") + entry.hint),
+                                                    "starrules")
+            letter = get_column_letter(column)
+            validations.add(entry, f"{letter}2:{letter}{rows + 1}")
+    widths = xlsx_print.fit_columns(sheet, [xlsx_print.Column(name, 16, 8) for name, _ in columns], 1, 1)
+    xlsx_print.fit_rows(sheet, widths, (1,))
+    xlsx_print.page_setup(sheet, 1, footer=BATCH_SHEET)
     sheet.freeze_panes = "C2"
