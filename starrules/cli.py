@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import json
 import os
 import stat
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from .api import check_file, family_of, load
+from .core.argparse_zh import ChineseArgumentParser
+from .core.diagnostic_formats import diagnostics_json, sarif_log
 from .core.atomic import Pending, write_text
 from .batch.many import Choose, evaluate_batch
-from .core.diagnostics import EvidenceError, RubricCheckError, RubricError, StarrulesError, render_all
+from .core.diagnostics import Diagnostic, EvidenceError, RubricCheckError, RubricError, StarrulesError, render_all
 from .eval.result import ResultWarning
 from .report.explain import explain, ranking_table, table
 from .lang.formatter import format_text
@@ -27,6 +30,7 @@ from .rubric import Rubric, RubricFamily
 from .io.records import BATCH_SUFFIXES, CHUNK_ROWS, COLUMN_SUFFIXES
 from .report.output import OUTPUT_SUFFIXES, ResultWriter, count_records
 from .report.output_paths import Output, check_not_inputs, check_outputs, suffix_problems, write_failed
+from .report.summary import branch_names
 from .core.progress import Progress
 from .grade.ranking import rank
 from .core.numbers import format_decimal
@@ -37,6 +41,14 @@ from .core.source import display_width
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 BATCH_FILES = (*BATCH_SUFFIXES, *COLUMN_SUFFIXES)
+
+
+def version() -> str:
+    """The installed distribution's version (`starrules --version`, SARIF's tool version)."""
+    try:
+        return importlib.metadata.version("starrules")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "(未安装,版本未知)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,12 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="starrules", description="党支部评分标准(.rubric)的检查、格式化、评分与说明工具")
+    parser = ChineseArgumentParser(prog="starrules", description="党支部评分标准(.rubric)的检查、格式化、评分与说明工具")
+    parser.add_argument("--version", action="version", version=f"starrules {version()}", help="显示版本号并退出")
     commands = parser.add_subparsers(dest="command", metavar="命令")
     check = commands.add_parser("check", help="检查评分标准文件,报告错误和警告")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--strict", action="store_true", help="有警告时也以失败退出")
     check.add_argument("--range", action="store_true", help="列出每个项目、类型和总分可能的最低分与最高分")
+    check.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                       help="诊断的格式:text 写到标准错误(默认);json 或 sarif(SARIF 2.1.0)只在标准输出打印一份,"
+                            "供编辑器和 CI 读取")
     _root_argument(check)
     check.set_defaults(run=_check)
     fmt = commands.add_parser("fmt", help="把评分标准文件改写为规范格式")
@@ -101,8 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     ranking = commands.add_parser("rank", help="按等级方案对一批党支部排名,执行名额和倒排规则")
     _rubric_arguments(ranking)
     ranking.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl、.csv 或 .xlsx,每条记录要有 id)")
-    ranking.add_argument("--scheme", required=True, metavar="S", help="按哪个等级方案排名")
+    ranking.add_argument("--scheme", action="append", metavar="S",
+                         help="按这个等级方案排名(可写多次;默认用标准中“等级”一行列出的方案,逐个排名)")
     _year_argument(ranking)
+    _within_argument(ranking)
     ranking.add_argument("--json", action="store_true", help="只在标准输出打印 JSON")
     ranking.set_defaults(run=_rank)
     template = commands.add_parser("template", help="生成 Excel 评分表(一个党支部的评分表和多个党支部的批量表)")
@@ -115,7 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl、.csv 或 .xlsx,每条记录要有 id)")
     report.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="一览表和汇总表写入这个工作簿")
     _scheme_argument(report)
-    report.add_argument("--group", metavar="FACT", help="汇总表按这个事实分组(如 领域)")
+    report.add_argument("--group", metavar="FACT", help="一览表和汇总表按这个事实分组(如 领域)")
+    _within_argument(report)
+    report.add_argument("--papers", action="store_true", help="同一工作簿再写出整改台账、评定结果公示和拟命名名单")
     _year_argument(report)
     report.add_argument("--png", metavar="OUT.png", help="同时写出第一个等级方案的等级分布柱状图")
     report.add_argument("--html", metavar="OUT.html", help="同时写出可打印的评分卡(每个党支部一页)")
@@ -166,6 +186,11 @@ def _rubric_arguments(command: argparse.ArgumentParser) -> None:
 def _root_argument(command: argparse.ArgumentParser) -> None:
     command.add_argument("--root", metavar="DIR",
                          help="“引用”只能读取这个目录中的文件(默认:标准文件所在的目录及其子目录)")
+
+
+def _within_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--within", metavar="FACT",
+                         help="按这个事实的每个值分别排名、分别执行名额和倒排(如 每个党委各有名额)")
 
 
 def _force_argument(command: argparse.ArgumentParser) -> None:
@@ -267,12 +292,19 @@ def _eval(args: argparse.Namespace) -> int:
                 for r in results:
                     _warn(f"{path}" + (f"(id {r.id})" if r.id is not None else ""), r.warnings)
                 return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2)
-            return "\n\n".join(table(r) for r in results)
+            names = branch_names(path, rubric)
+            return "\n\n".join(f"{_heading(r.id, names)}\n{table(r)}" for r in results)
         result = _scorer(args, rubric).evaluate(path, schemes=args.scheme, year=args.year)
         if args.json:
             _warn(str(path), result.warnings)
         return result.to_json() if args.json else table(result)  # a table shows its warnings itself
     return _with_rubric(args, run)
+
+
+def _heading(identifier: str | None, names: Mapping[str, str]) -> str:
+    """What heads one branch's table in a batch: “编号 示例-001 某科技公司党支部”."""
+    name = names.get(identifier) if identifier is not None else None
+    return f"编号 {identifier}" + (f" {name}" if name else "")
 
 
 def _warn(where: str, warnings: Sequence[ResultWarning]) -> None:
@@ -290,8 +322,9 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
     outputs = _outputs((args.output, "-o", OUTPUT_SUFFIXES, "批量评分"))
     if args.chunk_rows < 1:
         raise _UsageError(f"--chunk-rows 应为正整数,这里是 {args.chunk_rows}")
-    if importlib.util.find_spec("numpy") is None:  # the batch engines' arrays
-        print("批量评分(-o)需要 numpy 和 pyarrow:pip install 'starrules[batch]'", file=sys.stderr)
+    shown = not args.quiet and sys.stderr.isatty()  # the progress display, on a terminal only
+    if any(importlib.util.find_spec(m) is None for m in ("numpy", *(("tqdm",) if shown else ()))):
+        print("批量评分(-o)需要 numpy、pyarrow 和 tqdm:pip install 'starrules[batch]'", file=sys.stderr)
         return EXIT_USAGE
     if args.engine == "duckdb" and path.suffix.lower() != ".parquet":
         raise _UsageError("--engine duckdb 读 .parquet 证据;其他格式请用默认引擎")
@@ -300,21 +333,22 @@ def _eval_to_file(args: argparse.Namespace, path: Path) -> int:
         if args.family is not None:
             raise _UsageError("-o 由批量引擎用一个标准评分;分领域(适用)的标准请用 --rubric 指定一个,"
                               "或不带 -o 评分、用 starrules report 出报表")
-        progress = Progress(None, enabled=False if args.quiet else None)
-        if progress.enabled:
-            progress.total = _count(path)
+        progress = Progress(_count(path) if shown else None, enabled=shown)
         failed = 0
-        with ResultWriter(output) as writer:
-            for batch in rubric.evaluate_columns(path, schemes=args.scheme, errors="collect",
-                                                 chunk_rows=args.chunk_rows, year=args.year, engine=args.engine):
-                for problem in batch.errors:
-                    print(str(EvidenceError(list(problem.diagnostics))), file=sys.stderr)
-                for warned in batch.warnings:  # also in the output's `warnings` column
-                    _warn(f"{path}:{warned.row}", warned.warnings)
-                failed += len(batch.errors)
-                writer.write(batch)
-                progress.advance(len(batch))
-        progress.finish()
+        try:
+            with ResultWriter(output) as writer:
+                for batch in rubric.evaluate_columns(path, schemes=args.scheme, errors="collect",
+                                                     chunk_rows=args.chunk_rows, year=args.year, engine=args.engine):
+                    for problem in batch.errors:  # printed above the progress line, which is then redrawn
+                        progress.note(str(EvidenceError(list(problem.diagnostics))))
+                    for warned in batch.warnings:  # also in the output's `warnings` column
+                        for warning in warned.warnings:
+                            progress.note(f"{path}:{warned.row}: {warning.text}")
+                    failed += len(batch.errors)
+                    writer.write(batch)
+                    progress.advance(len(batch))
+        finally:  # an error below starts on a line of its own
+            progress.finish()
     except StarrulesError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERRORS
@@ -352,13 +386,34 @@ def _batch_path(file: str) -> Path:
 
 
 def _rank(args: argparse.Namespace) -> int:
+    """Each scheme asked for (by default the rubric's own, as eval and report use) ranked in
+    turn; the table and the JSON carry each branch's 名称 from the batch file."""
     path = _batch_path(args.batch)
 
     def run(rubric: Rubric) -> str:
-        ranked = rank(evaluate_batch(rubric, path, [args.scheme], explain=False, year=args.year,
-                                     choose=_choose(args)), args.scheme, rubric=rubric)
-        return ranked.to_json() if args.json else ranking_table(ranked)
+        schemes = list(dict.fromkeys(args.scheme or rubric.schemes))
+        if not schemes:
+            raise _UsageError(f"标准“{rubric.name}”没有“等级”一行,不知道按哪个等级方案排名:"
+                              "用 --scheme 指定(如 --scheme 星级)")
+        results = evaluate_batch(rubric, path, schemes, explain=False, year=args.year, choose=_choose(args))
+        names = branch_names(path, rubric)
+        try:
+            rankings = [rank(results, scheme, rubric=rubric, within=args.within) for scheme in schemes]
+        except ValueError as exc:  # --within names no fact of the standard
+            raise _UsageError(str(exc)) from None
+        if not args.json:
+            return "\n\n".join(ranking_table(ranked, names) for ranked in rankings)
+        documents = [_named(ranked.to_dict(), names) for ranked in rankings]
+        # one scheme: the ranking object itself (as before there could be several); several: an array
+        return json.dumps(documents[0] if len(documents) == 1 else documents, ensure_ascii=False, indent=2)
     return _with_rubric(args, run)
+
+
+def _named(ranking: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """A ranking's JSON with each branch's 名称 (null when the batch gives none) after its id."""
+    branches = [{"id": b["id"], "name": names.get(b["id"]) if b["id"] is not None else None,
+                 **{k: v for k, v in b.items() if k != "id"}} for b in ranking["branches"]]
+    return {**ranking, "branches": branches}
 
 
 def _template(args: argparse.Namespace) -> int:
@@ -379,8 +434,9 @@ def _report(args: argparse.Namespace) -> int:
 
     def run(rubric: Rubric) -> str:
         from .report.scorecard import scorecard_html
-        from .report.summary import branch_names, deciding_rater, summarise
-        from .report.xlsx_report import chart_png, report_workbook
+        from .report.summary import deciding_rater, summarise
+        from .report.png_chart import chart_png
+        from .report.xlsx_report import report_workbook
         if not args.scheme and not rubric.schemes:
             raise _UsageError(f"标准“{rubric.name}”没有“等级”一行,报表不知道按哪个等级方案评定:"
                               "用 --scheme 指定(如 --scheme 星级)")
@@ -390,14 +446,18 @@ def _report(args: argparse.Namespace) -> int:
         members = args.family.rubrics if args.family is not None else ()
         try:
             summary = summarise(rubric, results, list(results[0].levels), branch_names(path, rubric), args.group,
-                                members)
+                                members, args.within)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
-        html = scorecard_html(summary) if args.html else ""
+        try:
+            html = scorecard_html(summary) if args.html else ""
+        except ImportError as exc:  # jinja2 (the html extra) is missing: the message says so
+            raise _UsageError(str(exc)) from None
         # each written straight into the temporary file _write_together made for it (not atomically again)
         writes: list[tuple[str, Callable[[Path], object]]] = [(args.output,
-                                                               lambda temp: report_workbook(summary).save(temp))]
-        sheets = "一览表、汇总表" + ("、评价主体对照" if deciding_rater(rubric) is not None else "")
+                                                               lambda temp: report_workbook(summary, papers=args.papers).save(temp))]
+        sheets = "一览表、汇总表" + ("、评价主体对照" if deciding_rater(rubric) is not None else "") + \
+            ("、整改台账、公示、命名" if args.papers else "")
         lines = [f"已评定 {len(results)} 个{rubric.subject}", f"{sheets}:{args.output}"]
         if args.png:
             writes.append((args.png, lambda temp: temp.write_bytes(chart_png(summary))))
@@ -405,7 +465,10 @@ def _report(args: argparse.Namespace) -> int:
         if args.html:
             writes.append((args.html, lambda temp: temp.write_text(html, encoding="utf-8")))
             lines.append(f"评分卡:{args.html}")
-        _write_together(writes)
+        try:
+            _write_together(writes)
+        except ImportError as exc:  # matplotlib (the chart extra) or a CJK font is missing: nothing was replaced
+            raise _UsageError(str(exc)) from None
         return "\n".join(lines)
     return _with_rubric(args, run, outputs, [path])
 
@@ -531,17 +594,25 @@ class _UsageError(Exception):
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.range and args.format != "text":
+        raise _UsageError(f"--range 打印的是表格,不能与 --format {args.format} 同用")
     errors = warnings = 0
+    found: list[Diagnostic] = []
     for file in args.files:
         report = check_file(file, root=args.root)
-        if report.diagnostics:
+        if report.diagnostics and args.format == "text":
             print(render_all(report.diagnostics), end="\n\n", file=sys.stderr)
+        found.extend(report.diagnostics)
         errors += len(report.errors)
         warnings += len(report.warnings)
         if args.range and not report.errors:
             for rubric in report.rubrics.values():
                 print_ranges(rubric, sys.stdout)
-    print(f"检查了 {len(args.files)} 个文件:{errors} 个错误,{warnings} 个警告", file=sys.stderr)
+    if args.format == "text":
+        print(f"检查了 {len(args.files)} 个文件:{errors} 个错误,{warnings} 个警告", file=sys.stderr)
+    else:  # for a program: the one document on stdout, nothing on stderr
+        document = diagnostics_json(found) if args.format == "json" else sarif_log(found, version())
+        print(json.dumps(document, ensure_ascii=False, indent=2))
     if errors or (args.strict and warnings):
         return EXIT_ERRORS
     return EXIT_OK

@@ -29,7 +29,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheel = next((tmp_path / "dist").glob("starrules-*.whl"))
     venv.create(tmp_path / "env", with_pip=True)
     python = tmp_path / "env" / "bin" / "python"
-    installed = run(python, "-m", "pip", "install", "-q", wheel, cwd=tmp_path)
+    # the html and chart extras: the guide's report writes the scorecard (jinja2) and the PNG chart (matplotlib)
+    installed = run(python, "-m", "pip", "install", "-q", f"{wheel}[html,chart]", cwd=tmp_path)
     assert installed.returncode == 0, installed.stderr
     return tmp_path
 
@@ -78,7 +79,7 @@ def test_every_command_of_the_guide_runs_in_the_installed_package(installed: Pat
         assert done.returncode == int(status or 0), (command, done.stderr)
     python = installed / "env" / "bin" / "python"
     listing = run(python, "-c", "import openpyxl; s = openpyxl.load_workbook('汇总.xlsx')['一览表']; "
-                  "print([(r[1], r[9], r[10], r[11]) for r in s.iter_rows(min_row=3, values_only=True)])", cwd=work)
+                  "print([(r[1], r[11], r[12], r[13]) for r in s.iter_rows(min_row=3, values_only=True)])", cwd=work)
     # 第一 (98.5) and 第三 (90): their 工委抽查 totals, as in tests/test_library.py
     assert listing.stdout.strip() == str([("第一党支部", 98.5, "五星级", "先进"), ("第四党支部", 98, "四星级", "良好"),
                                           ("第二党支部", 94.5, "四星级", "良好"), ("第三党支部", 90, "三星级", "良好"),

@@ -14,7 +14,7 @@ import pytest
 
 from starrules import EvidenceError, Result, RowError, evaluate_many, load, loads
 from starrules.cli import main
-from starrules.core.progress import Progress
+from starrules.core.progress import Progress, parts
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = """标准 小 { 精度 0.5 满分 20
@@ -147,13 +147,10 @@ def test_cli_output_needs_a_batch_and_a_known_suffix(tmp_path: Path, capsys: pyt
 
 
 def test_progress_line() -> None:
-    stream = io.StringIO()
-    progress = Progress(200, stream, enabled=True)
-    progress.done = 50
-    assert progress.line(2.0) == "已评 50 / 200 条(25%) · 25 条/秒 · 剩余约 6 秒"  # 150 left at 25 a second
-    assert Progress(None, stream, enabled=True).line(1.0) == "已评 0 条 · 0 条/秒"
-    progress.finish()
-    assert stream.getvalue().startswith("\r已评 50 / 200 条") and stream.getvalue().endswith("\n")
+    # 150 left at 25 a second: 6 seconds; 50 of 200 is 25%
+    assert parts(50, 200, 25.0) == {"counts": "已评 50 / 200 条(25%)", "speed": "25 条/秒", "left": " · 剩余约 6 秒"}
+    assert parts(0, None, None) == {"counts": "已评 0 条", "speed": "… 条/秒", "left": ""}
+    assert parts(1_234_567, 2_000_000, 98_765.4)["counts"] == "已评 1,234,567 / 2,000,000 条(61%)"
     quiet = io.StringIO()
     silent = Progress(10, quiet, enabled=False)
     silent.advance(10)

@@ -91,9 +91,13 @@ def test_rank_usage_errors(rubric_file: Path, capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as info:
         main(["rank", str(rubric_file), "b.json", "--scheme", "星级"])
     assert info.value.code == 2 and ".jsonl、.csv 或 .xlsx" in capsys.readouterr().err
+    # without --scheme, rank uses the rubric's own 等级 line (tests/test_cli_messages.py); a rubric without one:
+    bare = rubric_file.with_name("无等级.rubric")
+    bare.write_text("标准 R { 满分 10 类型 甲 10分 { 项目 甲项 10分 { 酌情 } } }", encoding="utf-8")
     with pytest.raises(SystemExit) as missing:
-        main(["rank", str(rubric_file), "b.jsonl"])
+        main(["rank", str(bare), str(write_jsonl(rubric_file.with_name("b.jsonl"), [{"id": "一", "甲项": 5}]))])
     assert missing.value.code == 2
+    assert "标准“R”没有“等级”一行,不知道按哪个等级方案排名:用 --scheme 指定(如 --scheme 星级)" in capsys.readouterr().err
 
 
 def test_unknown_scheme_exits_one(rubric_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

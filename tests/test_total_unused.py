@@ -125,7 +125,7 @@ def test_the_report_and_the_cli_rank_by_level(rubric: starrules.Rubric, capsys: 
     assert main(["rank", str(RUBRIC), str(BATCH), "--scheme", "饭店星级"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("(总分不计:先按等级,同一等级依次比较并列项)")
-    assert lines[1].split()[:4] == ["排名", "编号", "合计", "等级"]
+    assert lines[1].split()[:5] == ["排名", "编号", "名称", "合计", "等级"]
     assert [line.split()[:2] for line in lines[2:]] == [["1", "H1"], ["2", "H4"], ["3", "H5"], ["4", "H3"],
                                                        ["5", "H2"], ["6", "H6"]]
     assert main(["rank", str(RUBRIC), str(BATCH), "--scheme", "饭店星级", "--json"]) == 0

@@ -82,15 +82,18 @@ class _Entry:
 
 
 def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = None,
-         rubric: CheckedRubric | None = None) -> Ranking:
+         rubric: CheckedRubric | None = None, within: str | None = None) -> Ranking:
     """Rank `results` (all of one rubric) under `scheme` with its 排名 rules, or `rules`: the
-    cohort plan (plan/cohort.py) run over the batch, with a reason for every move and mark."""
+    cohort plan (plan/cohort.py) run over the batch, with a reason for every move and mark.
+    `within` names a fact: each of its values is a batch of its own (每个党委各自排名、各有名额、各自倒排)."""
     batch = list(results)
     source = rubric or next((r._rubric for r in batch if r._rubric is not None), None)
     if source is None:
         if not batch:
             return Ranking(scheme, ())
         raise ValueError("results were not made by a loaded rubric; pass rubric=")
+    if within is not None:
+        return _within_groups(batch, scheme, rules, source, within)
     grader = grader_for(source, scheme)
     plan = cohort_plan(source, scheme, rules)
     compiler = ExprCompiler({*source.facts, *source.lets})
@@ -119,6 +122,20 @@ def rank(results: Iterable[Result], scheme: str, rules: ast.Ranking | None = Non
     return Ranking(scheme, tuple(RankedBranch(e.result.id, e.result.total, e.rank, e.level, e.scored,
                                               tuple(e.marks), tuple(e.reasons), e.result) for e in entries), subject,
                    plan.by_level)
+
+
+def _within_groups(batch: list[Result], scheme: str, rules: ast.Ranking | None, source: CheckedRubric,
+                   fact: str) -> Ranking:
+    """One ranking per value of `fact`, in the order each value first appears in the batch; a branch
+    ranks, and the quotas and forced shares count, only among the branches of its own value."""
+    if fact not in source.facts:
+        raise ValueError(f"分组排名用的“{fact}”不是本标准的事实;可用的事实:{'、'.join(source.facts)}")
+    groups: dict[str, list[Result]] = {}
+    for result in batch:
+        groups.setdefault(str(dict(result.facts).get(fact)), []).append(result)
+    parts = [rank(members, scheme, rules, source) for members in groups.values()]
+    return Ranking(scheme, tuple(branch for part in parts for branch in part.branches), source.subject,
+                   any(part.by_level for part in parts))
 
 
 PENDING = "待定"  # the mark of a branch a quota leaves to the committee

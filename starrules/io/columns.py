@@ -102,7 +102,10 @@ def _dict_chunks(stream: Iterator[Any], keys: frozenset[str], size: int) -> Iter
 
 
 def _record_chunks(stream: Iterator[Record], keys: frozenset[str], size: int) -> Iterator[Chunk]:
-    while batch := list(islice(stream, size)):
+    # records are read one by one, slowly: the first chunks are small (1024, 4096, 16384 rows, never
+    # over `size`) so that a progress display moves from the first rows (scores do not depend on chunks)
+    sizes = chain((min(size, 1 << k) for k in (10, 12, 14)), repeat(size))
+    while batch := list(islice(stream, next(sizes))):
         def evidence(i: int, batch: list[Record] = batch) -> Evidence:
             return batch[i].data, batch[i].locate, batch[i].reporter
         yield _mapping_chunk([r.data for r in batch], keys, [r.row for r in batch], evidence)
