@@ -106,30 +106,25 @@ def merge_down(sheet: Worksheet, column: int, first_row: int, last_row: int) -> 
 def fit_columns(sheet: Worksheet, columns: Sequence[Column], first_row: int, last_row: int) -> list[int]:
     """Each column as wide as its widest text line in rows first_row..last_row (display columns), between its
     `narrowest` and `widest`; returns the widths chosen (display columns), for `fit_rows`."""
-    widths: list[int] = []
-    for index, column in enumerate(columns, 1):
-        texts = [column.header, *(_text(sheet.cell(r, index).value) for r in range(first_row, last_row + 1))]
-        widest = max((display_width(line) for text in texts for line in text.split("\n")), default=0)
-        width = max(column.narrowest, min(column.widest, widest + 1))
-        sheet.column_dimensions[get_column_letter(index)].width = width * _CHAR_UNITS
-        widths.append(width)
-    return widths
+    rows = range(first_row, last_row + 1)
+    return [_fit(sheet, index, [column.header, *(_text(sheet.cell(r, index).value) for r in rows)], column)
+            for index, column in enumerate(columns, 1)]
 
 
 def fit_table_columns(sheet: Worksheet, rows: Iterable[int], width: int, widest: int = 40, narrowest: int = 4) -> list[int]:
     """`fit_columns` for a sheet of several tables (the 汇总表): widths from the cells of `rows` only, so a
     label row merged across a table (等级方案:星级) does not widen its first column."""
-    texts: list[list[str]] = [[] for _ in range(width)]
-    for row in rows:
-        for index in range(width):
-            texts[index].append(_text(sheet.cell(row, index + 1).value))
-    widths = []
-    for index, column in enumerate(texts, 1):
-        found = max((display_width(line) for text in column for line in text.split("\n")), default=0)
-        chosen = max(narrowest, min(widest, found + 1))
-        sheet.column_dimensions[get_column_letter(index)].width = chosen * _CHAR_UNITS
-        widths.append(chosen)
-    return widths
+    rows = list(rows)
+    bounds = Column("", widest, narrowest)
+    return [_fit(sheet, index, [_text(sheet.cell(r, index).value) for r in rows], bounds) for index in range(1, width + 1)]
+
+
+def _fit(sheet: Worksheet, index: int, texts: Sequence[str], bounds: Column) -> int:
+    """Column `index` as wide as the widest line of `texts`, within `bounds`; the width chosen (display columns)."""
+    found = max((display_width(line) for text in texts for line in text.split("\n")), default=0)
+    chosen = max(bounds.narrowest, min(bounds.widest, found + 1))
+    sheet.column_dimensions[get_column_letter(index)].width = chosen * _CHAR_UNITS
+    return chosen
 
 
 def fit_rows(sheet: Worksheet, widths: Sequence[int], rows: Iterable[int]) -> None:
