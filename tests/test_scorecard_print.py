@@ -70,9 +70,10 @@ def test_what_fired_each_deduction_is_printed_in_words(village: Path) -> None:
     pages = page_words(village)
     first = column_text(card_page(pages, "村社区-001"), "扣分与加分", None)
     # 村社区-001 (类别 村改居社区): 党员学习学时 20 < 24 → −1; 类别 = 村改居社区 且 远程教育站点不达标 → −1;
-    # 班子职数: 是社区 (村改居社区 属于 [社区, 村改居社区]) 且 未吸纳兼职委员 → −1; 建立困难党员台账 → +1
+    # 班子职数: 是社区 (村改居社区 属于 [社区, 村改居社区]) 且 未吸纳兼职委员 → −1; 党内激励关怀: 没有
+    # 开展党内表彰活动 → −1 (the table's order: 扣1分 for each missing, 酌情给分 for the rest)
     for words in ("党员学习学时 20 学时,少于 24 → 扣 1 分", "类别 为 村改居社区、远程教育站点不达标(是) → 扣 1 分",
-                  "是社区(是)、未吸纳兼职委员(是) → 扣 1 分", "建立困难党员台账(是) → 加 1 分"):
+                  "是社区(是)、未吸纳兼职委员(是) → 扣 1 分", "开展党内表彰活动(否) → 扣 1 分"):
         assert squeezed(words) in first
     third = column_text(card_page(pages, "村社区-003"), "扣分与加分", None)
     # 村社区-003 (a 村): 建设标准 5 − 6 × 1 (大讲堂缺少项数 6) = −1, 扣完为止 gives back 1; the 社区 rules do not fire
