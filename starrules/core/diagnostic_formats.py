@@ -12,7 +12,6 @@ from urllib.parse import quote
 from .diagnostics import CODES, Diagnostic
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://starrules.example/docs/errors.md"  # the project has no public home yet
 
 
 def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
@@ -56,8 +55,8 @@ def sarif_log(diagnostics: Sequence[Diagnostic], version: str) -> dict[str, Any]
                                            "message": {"text": note.message}} for note in diagnostic.notes]
         results.append(result)
     return {"version": "2.1.0", "$schema": SARIF_SCHEMA,
-            "runs": [{"tool": {"driver": {"name": "starrules", "version": version,
-                                          "informationUri": INFORMATION_URI, "rules": rules}},
+            # no informationUri (optional in SARIF): the project has no public home to point to yet
+            "runs": [{"tool": {"driver": {"name": "starrules", "version": version, "rules": rules}},
                       "columnKind": "unicodeCodePoints", "results": results}]}
 
 
