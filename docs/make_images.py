@@ -3,8 +3,8 @@
 - scorecard.png: `starrules report --html` on 机关达标创星 printed by headless Chromium to PDF, its
   second page (the first branch's card; the first page is the summary) at 80 dpi by pdftoppm;
 - chart.png: the `--png` level distribution of the same report (matplotlib, the `chart` extra);
-- form.png, report.png, rectification.png: what LibreOffice prints of the fill-in form, the 一览表 and
-  the 整改台账 (docs/make_images_office.py).
+- form.png, report.png, rectification.png, tasks.png: what LibreOffice prints of the fill-in form, the 一览表,
+  the 整改台账 and the 整改任务书 (docs/make_images_office.py).
 
 Run from anywhere: `python docs/make_images.py` makes them all. Needs chromium, LibreOffice, poppler-utils,
 a CJK font (fonts-noto-cjk) and starrules with the html and chart extras."""
@@ -25,7 +25,7 @@ from starrules.cli import main  # noqa: E402
 from starrules.report.png_chart import write_chart  # noqa: E402
 from starrules.report.summary import branch_names, summarise  # noqa: E402
 from tests.render_browser import print_to_pdf  # noqa: E402
-from docs.make_images_office import form_image, report_images  # noqa: E402
+from docs.make_images_office import form_image, report_images, tasks_image  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 RUBRIC = ROOT / "rubrics" / "机关达标创星.rubric"
@@ -55,7 +55,8 @@ def run() -> None:
     chart_image(IMAGES / "chart.png")
     form_image()
     report_images()
-    for image in ("scorecard.png", "chart.png", "form.png", "report.png", "rectification.png"):
+    tasks_image()
+    for image in ("scorecard.png", "chart.png", "form.png", "report.png", "rectification.png", "tasks.png"):
         print(f"{IMAGES / image}: {(IMAGES / image).stat().st_size // 1024} KB")
 
 

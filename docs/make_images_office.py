@@ -1,5 +1,6 @@
 """Rebuild the pictures in docs/images/ that LibreOffice prints: the first page of the bundled 两新 fill-in
 form (rubrics/examples/两新-评分表.xlsx, as `starrules template` lays it out and tests/xlsx_fill.py fills it),
+of the 机关达标创星 report's 一览表 and 整改台账, and of its 整改任务书 (Word),
 converted to PDF by headless LibreOffice and to PNG by poppler's pdftoppm at 60 dpi.
 
     .venv/bin/python docs/make_images_office.py
@@ -51,6 +52,24 @@ def report_images(listing: Path = IMAGES / "report.png", ledger: Path = IMAGES /
     return [listing, ledger]
 
 
+def tasks_image(out: Path = IMAGES / "tasks.png") -> Path:
+    """docs/images/tasks.png: the first page of the 整改任务书 of the same report (`starrules report … --tasks`),
+    the Word document as LibreOffice prints it (A4 portrait)."""
+    sys.path.insert(0, str(ROOT))
+    from starrules.cli import main
+    from tests.render_office import office_pdf, png_page
+    batch = ROOT / "rubrics" / "examples" / "机关达标创星-批量.jsonl"
+    with tempfile.TemporaryDirectory(prefix="starrules-images-") as work:
+        tasks = Path(work) / "整改任务书.docx"
+        if main(["report", str(ROOT / "rubrics" / "机关达标创星.rubric"), str(batch), "-o", str(Path(work) / "汇总.xlsx"),
+                 "--tasks", str(tasks)]) != 0:
+            raise SystemExit("starrules report --tasks failed")
+        pdf = office_pdf(tasks, Path(work))
+        shutil.copyfile(png_page(pdf, Path(work) / out.name, page=1, resolution=60), out)
+    return out
+
+
 if __name__ == "__main__":
     print(form_image())
     print(*report_images(), sep="\n")
+    print(tasks_image())

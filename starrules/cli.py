@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="写出的工作簿")
     _force_argument(template)
     template.set_defaults(run=_template)
-    report = commands.add_parser("report", help="批量评分并写出一览表、汇总表(.xlsx)、等级分布图(--png)和评分卡(--html)")
+    report = commands.add_parser("report", help="批量评分并写出一览表、汇总表(.xlsx)、等级分布图(--png)、评分卡(--html)和整改任务书(--tasks)")
     _rubric_arguments(report)
     report.add_argument("batch", metavar="BATCH", help="批量证据文件(.jsonl、.csv 或 .xlsx,每条记录要有 id)")
     report.add_argument("-o", "--output", required=True, metavar="OUT.xlsx", help="一览表和汇总表写入这个工作簿")
@@ -139,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     _year_argument(report)
     report.add_argument("--png", metavar="OUT.png", help="同时写出第一个等级方案的等级分布柱状图")
     report.add_argument("--html", metavar="OUT.html", help="同时写出可打印的评分卡(每个党支部一页)")
+    report.add_argument("--tasks", metavar="OUT.docx", help="同时写出整改任务书(Word,每个要整改的党支部一页)")
     _force_argument(report)
     report.set_defaults(run=_report)
     schema = commands.add_parser("schema", help="打印证据的 JSON Schema(draft 2020-12)")
@@ -430,10 +431,12 @@ def _report(args: argparse.Namespace) -> int:
     path = _batch_path(args.batch)
     outputs = _outputs((args.output, "-o", (".xlsx",), "一览表和汇总表"),
                        (args.png, "--png", (".png",), "等级分布图"),
-                       (args.html, "--html", (".html", ".htm"), "评分卡"))
+                       (args.html, "--html", (".html", ".htm"), "评分卡"),
+                       (args.tasks, "--tasks", (".docx",), "整改任务书"))
 
     def run(rubric: Rubric) -> str:
         from .report.scorecard import scorecard_html
+        from .report.docx_tasks import none_to_rectify, task_letters
         from .report.summary import deciding_rater, summarise
         from .report.png_chart import chart_png
         from .report.xlsx_report import report_workbook
@@ -451,7 +454,8 @@ def _report(args: argparse.Namespace) -> int:
             raise _UsageError(str(exc)) from None
         try:
             html = scorecard_html(summary) if args.html else ""
-        except ImportError as exc:  # jinja2 (the html extra) is missing: the message says so
+            tasks = task_letters(summary) if args.tasks else None
+        except ImportError as exc:  # jinja2 (the html extra) or python-docx (docx) is missing: the message says so
             raise _UsageError(str(exc)) from None
         # each written straight into the temporary file _write_together made for it (not atomically again)
         writes: list[tuple[str, Callable[[Path], object]]] = [(args.output,
@@ -465,6 +469,9 @@ def _report(args: argparse.Namespace) -> int:
         if args.html:
             writes.append((args.html, lambda temp: temp.write_text(html, encoding="utf-8")))
             lines.append(f"评分卡:{args.html}")
+        if tasks is not None:
+            writes.append((args.tasks, lambda temp: temp.write_bytes(tasks.data)))
+            lines.append(f"整改任务书:{args.tasks}" + ("" if tasks.branches else f"({none_to_rectify(summary)})"))
         try:
             _write_together(writes)
         except ImportError as exc:  # matplotlib (the chart extra) or a CJK font is missing: nothing was replaced

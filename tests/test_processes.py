@@ -76,6 +76,7 @@ def _samples() -> dict[str, Callable[[], BaseException]]:
         "starrules.io.table_import.TableImportError": lambda m: m.TableImportError(DIAGNOSTICS[:1]),
         "starrules.report.png_chart.ChartUnavailable": lambda m: m.ChartUnavailable(m.NEEDS_FONT),
         "starrules.report.scorecard.ScorecardUnavailable": lambda m: m.ScorecardUnavailable(m.NEEDS_JINJA2),
+        "starrules.report.docx_tasks.TasksUnavailable": lambda m: m.TasksUnavailable(m.NEEDS_DOCX),
     }
     for name, make in optional.items():
         module_name = name.rsplit(".", 1)[0]

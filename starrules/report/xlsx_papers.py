@@ -2,8 +2,9 @@
 the branch merged down, five bordered columns for officers to fill), the 公示 list and the 命名 list, each
 laid out for print (xlsx_print.py). Which branches each lists, and why: papers.py.
 
-A workbook rather than Word documents: the officers who fill the 整改台账 keep it as a ledger, adding 复查
-验收 as it happens, and sort and filter it; the report they start from is already a workbook."""
+Sheets rather than Word documents: the officers who fill the 整改台账 keep it as a ledger, adding 复查
+验收 as it happens, and sort and filter it; the report they start from is already a workbook. The 整改任务书
+handed to each branch, a letter rather than a ledger, is Word (docx_tasks.py)."""
 
 from __future__ import annotations
 
