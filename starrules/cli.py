@@ -22,6 +22,7 @@ from .core.diagnostics import Diagnostic, EvidenceError, RubricCheckError, Rubri
 from .eval.result import ResultWarning
 from .report.explain import explain, ranking_table, table
 from .lang.formatter import format_text
+from .plan.cohort import within_fact
 from .plan.graph_text import FORMATS, render
 from .core.limits import DEFAULT
 from .lang.loader import read_text
@@ -164,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
                             "默认事实 6 位、酌情得分按精度")
     query.add_argument("--cohort", action="store_true",
                        help="再按方案的排名规则(名次、名额、倒排)在整张表上定级,用窗口函数写在外层查询中")
+    _within_argument(query)  # with --cohort: each value of the fact ranked on its own
     query.add_argument("--no-units", dest="units", action="store_false",
                        help="只给出分数(DECIMAL),不给精度单位(BIGINT)、类型适用满分等引擎读的列")
     query.set_defaults(run=_sql)
@@ -526,6 +528,8 @@ def _sql(args: argparse.Namespace) -> int:
         if not name or not places.isdigit():
             raise _UsageError(f"--scale 应写成 列=小数位数(如 党员人数比例=4),这里是 {given}")
         scales[name] = int(places)
+    if args.within is not None and not args.cohort:
+        raise _UsageError("--within 把排名规则按组分开,要与 --cohort 一起用")
     try:
         from .sql.query import QuerySpec, query_sql
     except ImportError:
@@ -538,7 +542,12 @@ def _sql(args: argparse.Namespace) -> int:
         if args.id or scales:  # the table's columns: every fact and score, and the id
             evidence = rubric.evaluator.evidence_spec
             columns = (*(("id",) if args.id else ()), *rubric.scoring_plan.facts, *evidence.judged)
-        spec = QuerySpec(columns, scales, schemes, units=args.units, cohort=args.cohort)
+        if args.within is not None:
+            try:
+                within_fact(rubric, args.within)
+            except ValueError as exc:  # --within names no fact of the standard
+                raise _UsageError(str(exc)) from None
+        spec = QuerySpec(columns, scales, schemes, units=args.units, cohort=args.cohort, within=args.within)
         return query_sql(rubric, args.dialect, args.table, spec, pretty=True) + ";"
     return _with_rubric(args, text)
 

@@ -120,13 +120,15 @@ def over_graded(rubric: Rubric, schemes: Sequence[str], results: Sequence[Result
     return run(engine, "graded", types, rows, cohort_query(rubric, schemes, inner, engine))
 
 
-def over_evidence(rubric: Rubric, schemes: Sequence[str], records: Sequence[Row], engine: str) -> list[Row]:
-    """The whole query with the cohort rules (QuerySpec(cohort=True), points only) over the
-    evidence table. SQLite has no DECIMAL: a number column there holds the value × 10^scale as
-    an integer (fixed point, as the query reads it in that dialect)."""
-    table = evidence_table(rubric, records)
+def over_evidence(rubric: Rubric, schemes: Sequence[str], records: Sequence[Row], engine: str, table: Any = None,
+                  within: str | None = None) -> list[Row]:
+    """The whole query with the cohort rules (QuerySpec(cohort=True), points only; ranked `within` a fact's
+    values if given) over the evidence table (`table`: the records' own, made here when None). SQLite has no
+    DECIMAL: a number column there holds the value × 10^scale as an integer (fixed point, as the query reads
+    it in that dialect)."""
+    table = evidence_table(rubric, records) if table is None else table
     scales = column_scales(rubric, table.schema)
-    spec = QuerySpec(tuple(table.schema.names), scales, tuple(schemes), cohort=True, units=False)
+    spec = QuerySpec(tuple(table.schema.names), scales, tuple(schemes), cohort=True, units=False, within=within)
     query = compile_query(rubric, engine, "evidence", spec)
     assert list(query.named_selects) == [c.column for c in result_columns(rubric, spec, engine)]
     arrow = {"string": "VARCHAR", "bool": "BOOLEAN", "int64": "BIGINT"}

@@ -27,7 +27,7 @@ import attrs
 
 from ..lang import ast
 from ..plan.cohort import BELOW_PASS, IN_ORDER, VETOED, BottomShare, CohortPlan, QuotaPass, cohort_plan, share_count, \
-    standing
+    standing, within_fact
 from ..plan.expressions import BELOW_PASS_KEY, Compiled, ExprCompiler
 from .grading import Values, grader_for, result_values
 from ..check.model import CheckedRubric
@@ -128,8 +128,7 @@ def _within_groups(batch: list[Result], scheme: str, rules: ast.Ranking | None, 
                    fact: str) -> Ranking:
     """One ranking per value of `fact`, in the order each value first appears in the batch; a branch
     ranks, and the quotas and forced shares count, only among the branches of its own value."""
-    if fact not in source.facts:
-        raise ValueError(f"分组排名用的“{fact}”不是本标准的事实;可用的事实:{'、'.join(source.facts)}")
+    within_fact(source, fact)  # a name that is no fact of the standard: ValueError, as the SQL query says
     groups: dict[str, list[Result]] = {}
     for result in batch:
         groups.setdefault(str(dict(result.facts).get(fact)), []).append(result)

@@ -30,6 +30,12 @@ The meaning, which each engine implements from these fields and nothing else:
    marked, with every branch tied (standing and key) with the last one marked, and every vetoed
    branch.
 
+Ranking within groups (`rank(..., within=F)`; the SQL query's `within`) runs all of this once per
+value of the fact F, each value's branches a batch of their own (each ranked, each counting its own
+n), its base's plan too. Every fact has a value on a validated branch (a default fills an absent
+one; one without a default must be given), so no branch is left without a group; `within_fact`
+refuses a name that is no fact of the standard.
+
 `cohort_plan(rubric, scheme)` gives one.
 """
 
@@ -70,6 +76,14 @@ def quota_places(share: Fraction, size: int) -> int:
 def share_count(share: Fraction, size: int) -> int:
     """How many a forced share marks at least in a pool of `size`: ⌈P·n⌉ (never fewer)."""
     return math.ceil(share * size)
+
+
+def within_fact(rubric: CheckedRubric, fact: str) -> str:
+    """`fact`, the fact a ranking within groups splits the batch by; a name that is no fact of
+    the standard raises ValueError (a caller's mistake: the CLI's usage error)."""
+    if fact not in rubric.facts:
+        raise ValueError(f"分组排名用的“{fact}”不是本标准的事实;可用的事实:{'、'.join(rubric.facts)}")
+    return fact
 
 
 @attrs.frozen

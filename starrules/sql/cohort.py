@@ -18,6 +18,11 @@ that query in a chain of CTEs, one per step that depends on the one before:
 - a derived scheme (基于) follows its base's quotas: the base's steps come first (the base must
   be one of `schemes` when a 名额 of its chain can move a level; else E607).
 
+With `within` (a fact: ranking within groups, plan/cohort.py) each value of the fact is a batch of
+its own: the column `_within` (WITHIN) comes first in every PARTITION BY the query makes, so each
+rank, each count n and each window reads only the rows of one value. A NULL there (only on a row
+that skipped validation) is a value of its own, as SQL's PARTITION BY and Python's str(None) agree.
+
 The query gives levels, 待定 and marks, not the reasons `rank` writes (why a branch fell or was
 marked): those stay with the Python engine.
 
@@ -28,7 +33,8 @@ in no partition the rules read, and its rank, level, 待定 and marks are NULL.
 The inner query must give `error`, `total_units`, `below_pass`, `veto_{v}` for every veto,
 `level_{k}_code` (0 = best) for every scheme k (1-based in `schemes`) and each extra, named as
 `cohort_extras` names it: a condition as a BOOLEAN, a number as a BIGINT in the same order (a
-numerator over a denominator that is the same for every row).
+numerator over a denominator that is the same for every row), and with `within` the fact's value
+(a choice as VARCHAR, a 是否 as BOOLEAN, a number as its BIGINT numerator).
 """
 
 from __future__ import annotations
@@ -41,13 +47,15 @@ from sqlglot import exp
 
 from ..check.model import CheckedRubric
 from ..lang import ast
-from ..plan.cohort import BELOW_PASS, IN_ORDER, VETOED, CohortPlan, Group, Places, QuotaPass, cohort_plan
+from ..plan.cohort import BELOW_PASS, IN_ORDER, VETOED, CohortPlan, Group, Places, QuotaPass, cohort_plan, \
+    within_fact
 from .numbers import add, case, lit, mul, resolve, trunc_div
 from .scoring import FENCED, unsupported
 
 _IN = "_cohort_in"  # the inner query, as a CTE
 _SCORED = "_scored"  # error IS NULL: the row takes part
 _STANDING = "_standing"  # 倒排's order (plan.cohort.standing)
+WITHIN = "_within"  # the value of the fact a ranking within groups splits the batch by
 
 
 @attrs.frozen
@@ -69,6 +77,7 @@ class _Rules:
 
     k: int
     plan: CohortPlan
+    within: bool = False  # each value of WITHIN a batch of its own
 
     @property
     def keys(self) -> tuple[tuple[str, ast.Expr], ...]:
@@ -86,12 +95,31 @@ class _Rules:
     def name(self, what: str) -> str:
         return f"_k{self.k}_{what}"
 
+    def rank_of(self, partition: exp.Expr, order: Sequence[exp.Ordered]) -> exp.Expr:
+        return self.window(exp.Rank(), partition, order)
 
-def cohort_extras(rubric: CheckedRubric, schemes: Sequence[str]) -> dict[str, ast.Expr]:
+    def count_of(self, partition: exp.Expr, order: Sequence[exp.Ordered] = ()) -> exp.Expr:
+        """COUNT(*) over the partition; with an order, the default RANGE frame counts the rows up
+        to the current one and every peer of it."""
+        return self.window(exp.Count(this=exp.Star(), big_int=True), partition, order)
+
+    def window(self, function: exp.Expr, partition: exp.Expr, order: Sequence[exp.Ordered] = ()) -> exp.Window:
+        """Every window of the query: within groups, the group's value partitions first."""
+        parts = [_col(WITHIN)] if self.within else []
+        window = exp.Window(this=function, partition_by=[*parts, partition.copy()], over="OVER")
+        if order:
+            window.set("order", exp.Order(expressions=[o.copy() for o in order]))
+        return window
+
+
+def cohort_extras(rubric: CheckedRubric, schemes: Sequence[str], within: str | None = None) -> dict[str, ast.Expr]:
     """The per-row values the cohort rules of `schemes` read, by the column name the inner query
-    must give each: every 并列 key (a number) and every 当 condition (a 是否)."""
+    must give each: with `within`, the fact (WITHIN); every 并列 key (a number) and every 当
+    condition (a 是否). A `within` that is no fact of the standard raises ValueError."""
     every = [_rules(rubric, k, scheme) for k, scheme in enumerate(schemes, 1)]
     extras: dict[str, ast.Expr] = {}
+    if within is not None:
+        extras[WITHIN] = ast.NameRef(within_fact(rubric, within), rubric.facts[within].name_span)
     for rules in every:
         _base(rules, every, rubric)  # a base that cannot be followed is refused before any query is made
         extras.update(rules.keys)
@@ -112,14 +140,19 @@ def cohort_columns(rubric: CheckedRubric, schemes: Sequence[str]) -> tuple[Cohor
     return tuple(out)
 
 
-def cohort_query(rubric: CheckedRubric, schemes: Sequence[str], inner: exp.Select, dialect: str) -> exp.Select:
+def cohort_query(rubric: CheckedRubric, schemes: Sequence[str], inner: exp.Select, dialect: str,
+                 within: str | None = None) -> exp.Select:
     """`inner` (the scoring and grading query, with the extras) and, per scheme, the cohort
-    columns of `cohort_columns`: every column of `inner` is kept, in its order."""
-    rules = [_rules(rubric, k, scheme) for k, scheme in enumerate(schemes, 1)]
+    columns of `cohort_columns`: every column of `inner` is kept, in its order. `within`: a
+    fact, each of whose values is ranked as a batch of its own (ValueError if it is no fact)."""
+    if within is not None:
+        within_fact(rubric, within)  # before any query is made
+    grouped = within is not None
+    rules = [_rules(rubric, k, scheme, grouped) for k, scheme in enumerate(schemes, 1)]
     for scheme in rules:
         _base(scheme, rules, rubric)  # E607 first: the author's problem before the caller's
     kept = list(inner.named_selects)
-    _require(kept, rubric, rules)
+    _require(kept, rubric, rules, grouped)
     chain = _Chain(inner, dialect)
     first: dict[str, exp.Expr] = {_SCORED: exp.Is(this=_col("error"), expression=exp.Null())}
     if any(r.plan.shares for r in rules):
@@ -139,19 +172,19 @@ def cohort_query(rubric: CheckedRubric, schemes: Sequence[str], inner: exp.Selec
 
 
 def cohort_sql(rubric: CheckedRubric, schemes: Sequence[str], inner: exp.Select, dialect: str,
-               pretty: bool = False) -> str:
-    return cohort_query(rubric, schemes, inner, dialect).sql(dialect=dialect, pretty=pretty)
+               pretty: bool = False, within: str | None = None) -> str:
+    return cohort_query(rubric, schemes, inner, dialect, within).sql(dialect=dialect, pretty=pretty)
 
 
 # the rules of a scheme, as the query names them
 
-def _rules(rubric: CheckedRubric, k: int, scheme: str) -> _Rules:
-    return _Rules(k, cohort_plan(rubric, scheme))
+def _rules(rubric: CheckedRubric, k: int, scheme: str, within: bool = False) -> _Rules:
+    return _Rules(k, cohort_plan(rubric, scheme), within)
 
 
-def _require(kept: Sequence[str], rubric: CheckedRubric, rules: Sequence[_Rules]) -> None:
+def _require(kept: Sequence[str], rubric: CheckedRubric, rules: Sequence[_Rules], within: bool) -> None:
     """The inner query gives every column the rules read (a caller's mistake, not the author's)."""
-    needed = ["error"]
+    needed = ["error", *([WITHIN] if within else [])]
     if not all(r.plan.by_level for r in rules):
         needed.append("total_units")
     if any(r.plan.shares for r in rules):
@@ -219,23 +252,6 @@ def _col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _window(function: exp.Expr, partition: exp.Expr, order: Sequence[exp.Ordered] = ()) -> exp.Window:
-    window = exp.Window(this=function, partition_by=[partition.copy()], over="OVER")
-    if order:
-        window.set("order", exp.Order(expressions=[o.copy() for o in order]))
-    return window
-
-
-def _rank_of(partition: exp.Expr, order: Sequence[exp.Ordered]) -> exp.Expr:
-    return _window(exp.Rank(), partition, order)
-
-
-def _count_of(partition: exp.Expr, order: Sequence[exp.Ordered] = ()) -> exp.Expr:
-    """COUNT(*) over the partition; with an order, the default RANGE frame counts the rows up to
-    the current one and every peer of it."""
-    return _window(exp.Count(this=exp.Star(), big_int=True), partition, order)
-
-
 def _key(rules: _Rules, best_first: bool) -> list[exp.Ordered]:
     """The rank key as ORDER BY terms: the total (or the level, 0 best, for 总分 不计), then each
     并列 key — larger better — best first or worst first."""
@@ -276,7 +292,7 @@ def _scheme(rules: _Rules, every: Sequence[_Rules], rubric: CheckedRubric, chain
     level, pending = rules.name("lv0"), rules.name("pd0")
     start, waiting = _start(rules, base, done)
     passes = _passes(rules)
-    first = {rules.name("rank"): _rank_of(scored, _key(rules, True)),
+    first = {rules.name("rank"): rules.rank_of(scored, _key(rules, True)),
              level: case(scored, start, exp.Null()), pending: case(scored, waiting, exp.Null())}
     for quota in passes:
         first[quota.group] = quota.where
@@ -351,7 +367,7 @@ def _passes(rules: _Rules) -> list[_Pass]:
     for quota in rules.plan.passes:
         when = _when(rules, quota.group)
         where = scored if when is None else _all(scored, when)
-        size = _count_of(where)
+        size = rules.count_of(where)
         out.append(_Pass(rules, quota, where, {places.level: _limit(places, size) for places in quota.places}))
     return out
 
@@ -381,9 +397,9 @@ def _quota_pass(rules: _Rules, quota: _Pass, level: str, pending: str, chain: _C
         order = _key(rules, True)
         tag = f"{quota.number}_{index}"
         over, tied = rules.name(f"over{tag}"), rules.name(f"tied{tag}")
-        windows = {over: _all(member, exp.GT(this=_count_of(member, order), expression=limit))}
+        windows = {over: _all(member, exp.GT(this=rules.count_of(member, order), expression=limit))}
         if index < lowest and ties_pending:  # only then does a tie across the cut differ
-            windows[tied] = exp.LTE(this=_rank_of(member, order), expression=limit)
+            windows[tied] = exp.LTE(this=rules.rank_of(member, order), expression=limit)
         chain.step(windows)
         columns: dict[str, exp.Expr] = {}
         new_level, new_pending = rules.name(f"lv{tag}"), rules.name(f"pd{tag}")
@@ -426,11 +442,11 @@ def _shares(rules: _Rules, level: str, chain: _Chain) -> dict[str, exp.Expr]:
         else:
             pools[pool] = group
         share = rule.share
-        size = _count_of(_col(pool))
+        size = rules.count_of(_col(pool))
         # ⌈P·n⌉ (share_count) = (p·n + q − 1) DIV q
         places = trunc_div(add(mul(lit(share.numerator), size), lit(share.denominator - 1)), lit(share.denominator))
         worst_first = [exp.Ordered(this=_col(_STANDING), desc=True), *_key(rules, False)]
-        reached = exp.LTE(this=_rank_of(_col(pool), worst_first), expression=places)
+        reached = exp.LTE(this=rules.rank_of(_col(pool), worst_first), expression=places)
         marked[mark] = _all(_col(pool), _any(exp.EQ(this=_col(_STANDING), expression=lit(VETOED)), reached))
         found.setdefault(rule.mark, []).extend([*([_col(under)] if rule.below is not None else []), _col(mark)])
     chain.step(pools)

@@ -54,7 +54,7 @@ class QuerySpec:
     score, no id); `scales`: decimal places of each DECIMAL number column (0: BIGINT);
     `schemes`: the schemes graded (level columns, in this order); `extras`: expressions of the
     language (e.g. cohort rules' tie-breakers), each a column by its name (a condition as a
-    BOOLEAN, a number as a BIGINT that orders as it does); `inputs`: hand every table column
+    BOOLEAN, a number as a BIGINT that orders as it does, a choice as VARCHAR); `inputs`: hand every table column
     through, renamed `evidence.<name>`; `validate`: check every row as the Python reader does
     (sql/validation.py) and score only rows that pass — False for a table already checked;
     `units`: give the scores in BIGINT grid units too, with each section's applicable maximum and
@@ -62,7 +62,9 @@ class QuerySpec:
     a report or a table of levels needs (SQLite, which has no exact DECIMAL, gives units anyway);
     `cohort`: apply the schemes' 排名 rules over the whole table (sql/cohort.py: ranks, levels after
     名额, 待定 and 倒排 marks, as window functions in an outer query; what they read is added to
-    the extras, and the total in grid units is given for the ranking)."""
+    the extras, and the total in grid units is given for the ranking); `within`: with `cohort`, a
+    fact each of whose values is ranked as a batch of its own (名次, 名额 and 倒排 counted among its
+    rows only, as `rank(..., within=)`; its value is the extra `_within`)."""
 
     columns: tuple[str, ...] | None = None
     scales: Mapping[str, int] = attrs.field(factory=dict)
@@ -72,6 +74,12 @@ class QuerySpec:
     validate: bool = True
     units: bool = True
     cohort: bool = False
+    within: str | None = attrs.field(default=None)
+
+    @within.validator
+    def _within_ranks(self, _: object, within: str | None) -> None:
+        if within is not None and not self.cohort:
+            raise ValueError(f"within={within!r} groups the cohort rules: it needs cohort=True")
 
 
 def compile_query(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence",
@@ -121,7 +129,7 @@ def compile_query(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "
     query = compiler.select(outputs, checked)
     resolved = resolve(query, dialect)
     assert isinstance(resolved, exp.Select)
-    return cohort_query(rubric, spec.schemes, resolved, dialect) if spec.cohort else resolved
+    return cohort_query(rubric, spec.schemes, resolved, dialect, spec.within) if spec.cohort else resolved
 
 
 def query_sql(rubric: CheckedRubric, dialect: str = "duckdb", table: str = "evidence", spec: QuerySpec = QuerySpec(),
@@ -178,7 +186,7 @@ _COHORT_KINDS: dict[str, Kind] = {"rank": "rank", "level": "final_level", "level
 
 def _extras(rubric: CheckedRubric, spec: QuerySpec) -> dict[str, ast.Expr]:
     """The extra columns asked for, and those the cohort rules read."""
-    return {**spec.extras, **(cohort_extras(rubric, spec.schemes) if spec.cohort else {})}
+    return {**spec.extras, **(cohort_extras(rubric, spec.schemes, spec.within) if spec.cohort else {})}
 
 
 def _checks(rubric: CheckedRubric, spec: QuerySpec, dialect: str) -> tuple[list[tuple[str, exp.Expr]], exp.Expr]:
@@ -272,7 +280,7 @@ def _text(value: str) -> exp.Expr:
 
 def _extra(compiler: Compiler, expr: ast.Expr) -> exp.Expr:
     value = compiler.expr(expr)
-    if isinstance(value, Flag):
+    if isinstance(value, (Flag, Text)):  # a Text: the value a ranking within groups splits by
         return value.expr
     if isinstance(value, Num):
         if not isinstance(value.den, int) and static(value.den) is None:
