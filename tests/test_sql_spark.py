@@ -1,11 +1,13 @@
 """The scoring query run on Spark (starrules.sql.spark), in local mode: every bundled rubric with
 its example evidence equals `rubric.evaluate`, a generated Parquet batch equals the numpy engine,
 one bad row per error class comes back with the reader's code (the good rows scored), an
-overflowing BIGINT is an error, a session without ANSI mode and a float column are refused, and
-docs/sql.md's spark-submit script runs.
+overflowing BIGINT is an error, a session without ANSI mode and a float column are refused,
+docs/sql.md's spark-submit script runs, and the cohort rules (`cohort=True`, over the whole
+DataFrame and `within` a fact) place every branch as `rank` does.
 
-One SparkSession for the module (starting one takes seconds), so no hypothesis tests here: the
-generated rubrics run on DuckDB in tests/test_sql_scoring.py. pyspark is not optional here:
+One SparkSession for the module (starting one takes seconds), so hardly any hypothesis here: the
+generated rubrics run on DuckDB in tests/test_sql_scoring.py, and only a few derandomized cohort
+cases (the same every run) on Spark. pyspark is not optional here:
 without it this module fails to import, and the run fails with the reason."""
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -35,9 +39,14 @@ from starrules.sql.query import QuerySpec, result_columns
 from starrules.sql.spark import ANSI, VIEW_PREFIX, score, score_parquet
 from tests.test_sql_scoring import (BUNDLED, EVIDENCE, RATE_SCORE, RATE_SCORES, REFUSED, RUBRICS, TINY,
                                     assert_equals_evaluate, by_name)
+from tests.test_ranking import RANKED, WUWEI_PLAN
+from tests.test_sql_cohort import SHARED_RULES, Placed, Row, cohort_case, pairs_batch, placed
+from tests.test_sql_cohort import reference as cohort_reference
 from tests.test_sql_division import ROWS as ATTENDANCE_ROWS
 from tests.test_sql_validation import GOOD, bad_rows_table
 from tests.test_sql_validation import rubric as validation_rubric
+from tests.test_sql_within import BY_FIELD, FACTS as WITHIN_FACTS, RECORDS as WITHIN_RECORDS
+from tests.test_sql_within import reference as within_reference
 
 
 @pytest.fixture(scope="session")
@@ -294,3 +303,74 @@ def test_a_score_from_a_quotient_of_facts_stays_exact(spark: SparkSession) -> No
     assert dict(frame.dtypes)["total_units"] == "bigint"
     rows = frame.collect()
     assert sorted((r["id"], r["error"], r["error_field"], r["total_units"]) for r in rows) == RATE_SCORES
+
+
+# the cohort rules (ranks, 名额, 待定, 倒排) over the whole DataFrame or within a fact's values
+
+def spark_placed(spark: SparkSession, rubric: Rubric, schemes: tuple[str, ...], records: list[Row],
+                 within: str | None = None) -> list[dict[str, Placed]]:
+    """Per scheme, per branch id, the (rank, level after 名额, 待定, marks) Spark's cohort query gives.
+    A record that leaves the `within` fact out has NULL there (the query fills in its 默认)."""
+    table = evidence_table(rubric, records)
+    if within is not None:
+        at = table.schema.get_field_index(within)
+        given = [value if within in record else None for record, value in zip(records, table[within].to_pylist())]
+        table = table.set_column(at, table.schema.field(at), pa.array(given, table.schema.field(at).type))
+    frame = score(data_frame(spark, table), rubric, schemes, cohort=True, within=within)
+    rows = [row.asDict() for row in frame.collect()]
+    assert len(rows) == len(records) and all(row["error"] is None for row in rows)
+    return [placed(rubric, schemes, rows, k) for k in range(1, len(schemes) + 1)]
+
+
+def test_the_wuwei_quotas_and_a_forced_share_on_spark(spark: SparkSession) -> None:
+    """tests/test_sql_cohort.py's wuwei plan with 倒排 20%: totals 98, 96, 93, 91, 90.5, 85; 五星级 1
+    place: 96 falls; 四星级 2 of (96, 93, 91, 90.5): 91 and 90.5 fall; 三星级 1 of (91, 90.5, 85): 91;
+    90.5 and 85 stay at 三星级 待定; ⌈20% × 6⌉ = 2 marks the last two."""
+    rubric = loads(RANKED.format(rules=SHARED_RULES))
+    records = pairs_batch([(50, 48), (48, 48), (45, 48), (45, 46), (45, 45.5), (40, 45)])
+    (found,) = spark_placed(spark, rubric, ("星级",), records)
+    none, last = frozenset[str](), frozenset({"相对后进"})
+    assert found == {"支部1": (1, "五星级", False, none), "支部2": (2, "四星级", False, none),
+                     "支部3": (3, "四星级", False, none), "支部4": (4, "三星级", False, none),
+                     "支部5": (5, "三星级", True, last), "支部6": (6, "三星级", True, last)}
+    assert found == cohort_reference([rubric.evaluate(r) for r in records], "星级")
+
+
+def test_ranking_within_a_fact_on_spark(spark: SparkSession) -> None:
+    """tests/test_sql_within.py's batch: 机关 98, 96, 91 and 农村 97, 95, each its own batch; 丁 leaves
+    领域 out (NULL: 默认 农村). 倒排 20%: ⌈20% × 3⌉ = 1 marks 戊, ⌈20% × 2⌉ = 1 marks 丁."""
+    rubric = loads(RANKED.format(rules=WUWEI_PLAN + "\n    倒排 20% 为 相对后进"))
+    records = [{k: v for k, v in r.items() if (r["id"], k) != ("丁", "领域")} for r in WITHIN_RECORDS]
+    (found,) = spark_placed(spark, rubric, ("星级",), records, "领域")
+    assert found == BY_FIELD | {"戊": (3, "四星级", False, frozenset({"相对后进"})),
+                                "丁": (2, "四星级", False, frozenset({"相对后进"}))}
+    assert found == within_reference([rubric.evaluate(r) for r in records], "星级", "领域")
+    # refused before a view is registered: within without cohort, a fact the standard does not have
+    frame, views = data_frame(spark, evidence_table(rubric, records)), {t.name for t in spark.catalog.listTables()}
+    with pytest.raises(ValueError, match="cohort=True"):
+        score(frame, rubric, ("星级",), within="领域")
+    with pytest.raises(ValueError, match="“党委”不是本标准的事实"):
+        score(frame, rubric, ("星级",), cohort=True, within="党委")
+    assert {t.name for t in spark.catalog.listTables()} == views
+
+
+@settings(max_examples=6, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cohort_case(), st.sampled_from(sorted(WITHIN_FACTS)))
+def test_generated_cohorts_on_spark_equal_rank(spark: SparkSession, case: tuple[str, tuple[str, ...], list[Row]],
+                                               fact: str) -> None:
+    """A few of tests/test_sql_cohort.py's generated rubrics and batches (derandomized: the same
+    every run), over the whole DataFrame and within one of their facts: every branch's rank,
+    level, 待定 and marks equal `rank` / `rank(..., within=)`."""
+    text, schemes, records = case
+    assume(len(records) >= 2)
+    rubric = loads(text)
+    whole = spark_placed(spark, rubric, schemes, records)
+    # every third record leaves the fact out: its 默认 puts it in a group
+    left_out = [{k: v for k, v in r.items() if not (n % 3 == 0 and k == fact)} for n, r in enumerate(records)]
+    grouped = spark_placed(spark, rubric, schemes, left_out, fact)
+    results = [rubric.evaluate(r) for r in records]
+    grouped_results = [rubric.evaluate(r) for r in left_out]
+    for k, scheme in enumerate(schemes):
+        assert whole[k] == cohort_reference(results, scheme), scheme
+        assert grouped[k] == within_reference(grouped_results, scheme, fact), scheme

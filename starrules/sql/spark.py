@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from ..check.model import CheckedRubric
 from ..io.columns import load_pyarrow
 from .query import query_sql
@@ -27,9 +29,12 @@ ANSI = "spark.sql.ansi.enabled"
 VIEW_PREFIX = "starrules_evidence_"  # + a fresh uuid per call: views of concurrent calls never clash
 
 
-def score(df: Any, rubric: CheckedRubric, schemes: Sequence[str] = ()) -> Any:
+def score(df: Any, rubric: CheckedRubric, schemes: Sequence[str] = (), *, cohort: bool = False,
+          within: str | None = None) -> Any:
     """Every row of the pyspark DataFrame `df` scored, and graded under `schemes`, by one Spark
     SQL query: a lazy DataFrame with the columns of `query.result_columns` (dialect "spark").
+    `cohort`: the schemes' 排名 rules applied over the whole DataFrame too (ranks, levels after
+    名额, 待定, 倒排 marks), or over each value of the fact `within` (`QuerySpec`'s `cohort`, `within`).
 
     `df`'s columns are typed as docs/sql.md says (BooleanType, LongType, DecimalType(p, s),
     StringType); a DoubleType / FloatType number column is refused (E607). The temporary view
@@ -38,7 +43,8 @@ def score(df: Any, rubric: CheckedRubric, schemes: Sequence[str] = ()) -> Any:
     so the view can only be dropped once the caller has collected or written the result."""
     spark = df.sparkSession
     require_ansi(spark)
-    spec = table_spec(rubric, arrow_schema(df.schema), schemes)  # a float column: E607, before any view
+    spec = attrs.evolve(table_spec(rubric, arrow_schema(df.schema), schemes),  # a float column: E607, before any view
+                        cohort=cohort, within=within)
     view = VIEW_PREFIX + uuid.uuid4().hex
     query = query_sql(rubric, DIALECT, view, spec)
     df.createOrReplaceTempView(view)
@@ -46,10 +52,10 @@ def score(df: Any, rubric: CheckedRubric, schemes: Sequence[str] = ()) -> Any:
 
 
 def score_parquet(spark: Any, path: str | os.PathLike[str], rubric: CheckedRubric,
-                  schemes: Sequence[str] = ()) -> Any:
+                  schemes: Sequence[str] = (), *, cohort: bool = False, within: str | None = None) -> Any:
     """The Parquet file (or directory, or any URL the session reads: hdfs://, s3a://, …) at
     `path` scored as `score` does."""
-    return score(spark.read.parquet(os.fspath(path)), rubric, schemes)
+    return score(spark.read.parquet(os.fspath(path)), rubric, schemes, cohort=cohort, within=within)
 
 
 def require_ansi(spark: Any) -> None:
