@@ -45,10 +45,20 @@ class _AlwaysAcceptNames:
 
 # A 的 between a condition and its action (应建未建的不得分, 满意率 少于 60%的,扣1分, 不足6项的 每少1项扣1分,
 # [a, b] 有一项不符合的 扣1分): followed on its line by an action, after spaces and a comma at most.
-_ACTION = (r"(?:(?:不得分|不适用|不適用|zero|not_applicable|(?:扣|得|加|deduct|award)[ \t]*\d+(?:\.\d+)?"
-           r"(?:[ \t]*(?:分|pts))?)(?!\w)|每少[ \t]*\d)")
 OF_MARK = "\ue000"  # K_OF's stand-in: not a word character, so 是的, 3的, 24学时的 end the word before it
-_MARKED = re.compile(rf'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|的(?=[ \t]*(?:,[ \t]*)?{_ACTION})|{OF_MARK}')
+
+
+@functools.cache
+def _marked() -> re.Pattern[str]:
+    """Strings, comments, a 的 an action follows, and a stand-in typed by hand. The actions' words are
+    every spelling the keyword table has for them: alone (不得分, 不适用), before points (扣1分), 每少 N."""
+    table = keywords()
+
+    def spelt(*terminals: str) -> str:
+        return "|".join(re.escape(form) for t in terminals for form in table[t].forms)
+    action = (rf"(?:(?:{spelt('K_ZERO', 'K_NOT_APPLICABLE')}|(?:{spelt('K_DEDUCT', 'K_AWARD', 'K_ADD')})"
+              rf"[ \t]*\d+(?:\.\d+)?(?:[ \t]*(?:分|pts))?)(?!\w)|(?:{spelt('K_PER_SHORT')})[ \t]*\d)")
+    return re.compile(rf'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|的(?=[ \t]*(?:,[ \t]*)?{action})|{OF_MARK}')
 
 
 def mark_of(normalised: str) -> str:
@@ -57,7 +67,7 @@ def mark_of(normalised: str) -> str:
     condition and 的 (write "目的" in quotes for a name that really ends so)."""
     if "的" not in normalised and OF_MARK not in normalised:
         return normalised
-    return _MARKED.sub(_mark, normalised)
+    return _marked().sub(_mark, normalised)
 
 
 def _mark(match: re.Match[str]) -> str:
