@@ -11,7 +11,6 @@ a CJK font (fonts-noto-cjk) and starrules with the html and chart extras."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ from starrules.cli import main  # noqa: E402
 from starrules.report.png_chart import write_chart  # noqa: E402
 from starrules.report.summary import branch_names, summarise  # noqa: E402
 from tests.render_browser import print_to_pdf  # noqa: E402
+from tests.render_office import png_page  # noqa: E402
 from docs.make_images_office import form_image, report_images, tasks_image  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
@@ -38,8 +38,7 @@ def scorecard_image(work: Path, out: Path) -> None:
     if main(["report", str(RUBRIC), str(BATCH), "-o", str(work / "汇总.xlsx"), "--html", str(html)]) != 0:
         raise SystemExit("starrules report failed")
     pdf = print_to_pdf(html, work / "评分卡.pdf")
-    subprocess.run(["pdftoppm", "-png", "-r", str(DPI), "-f", str(CARD_PAGE), "-l", str(CARD_PAGE), "-singlefile",
-                    str(pdf), str(out.with_suffix(""))], check=True, timeout=120)
+    png_page(pdf, out, page=CARD_PAGE, resolution=DPI)
 
 
 def chart_image(out: Path) -> None:

@@ -7,28 +7,22 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 import attrs
 
+from tests.render_office import page_sizes, tool
+
 CHROMIUM = "/usr/bin/chromium"
 TIMEOUT = 240  # seconds; a cold Chromium on a shared two-core machine takes a while
-
-
-def _program(name: str) -> str:
-    found = shutil.which(name) or (name if Path(name).is_file() else None)
-    if found is None:
-        raise AssertionError(f"{name} is not installed: the scorecard tests print with it (chromium, poppler-utils)")
-    return found
 
 
 def print_to_pdf(page: Path, pdf: Path) -> Path:
     """The HTML file `page` printed by Chromium to `pdf`, with no header or footer (the page's own @page rules
     set size and margins), in a throwaway profile and HOME so no user state leaks in."""
-    chromium = _program(CHROMIUM)
+    chromium = tool(CHROMIUM)
     with tempfile.TemporaryDirectory(prefix="chromium-") as home:
         done = subprocess.run(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
@@ -40,19 +34,10 @@ def print_to_pdf(page: Path, pdf: Path) -> Path:
     return pdf
 
 
-def page_count(pdf: Path) -> int:
-    info = subprocess.run([_program("pdfinfo"), str(pdf)], capture_output=True, text=True, timeout=60, check=True)
-    found = re.search(r"^Pages:\s+(\d+)$", info.stdout, re.MULTILINE)
-    assert found is not None, info.stdout
-    return int(found.group(1))
-
-
 def page_size_mm(pdf: Path) -> tuple[int, int]:
     """The first page's width and height in whole millimetres (A4 portrait: 210 × 297)."""
-    info = subprocess.run([_program("pdfinfo"), str(pdf)], capture_output=True, text=True, timeout=60, check=True)
-    found = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout, re.MULTILINE)
-    assert found is not None, info.stdout
-    return round(float(found.group(1)) * 25.4 / 72), round(float(found.group(2)) * 25.4 / 72)
+    width, height = page_sizes(pdf)[0]
+    return round(width * 25.4 / 72), round(height * 25.4 / 72)
 
 
 @attrs.frozen
@@ -71,7 +56,7 @@ _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax=
 
 def page_words(pdf: Path) -> list[list[Word]]:
     """Every page's words with their positions (pdftotext -bbox)."""
-    done = subprocess.run([_program("pdftotext"), "-enc", "UTF-8", "-bbox", str(pdf), "-"], capture_output=True,
+    done = subprocess.run([tool("pdftotext"), "-enc", "UTF-8", "-bbox", str(pdf), "-"], capture_output=True,
                           timeout=60, check=True)
     return [[Word(float(x0), float(y0), float(x1), html.unescape(text)) for x0, y0, x1, text in _WORD.findall(page)]
             for page in _PAGE.findall(done.stdout.decode("utf-8"))]
@@ -88,8 +73,3 @@ def column_text(words: list[Word], header: str, until: str | None) -> str:
         if until is not None else float("inf")
     inside = [w for w in words if head.x0 - 0.5 <= w.x0 < right - 0.5 and w.y0 > head.y0 + 1]
     return "".join(w.text for w in sorted(inside, key=lambda w: (round(w.y0, 1), w.x0)))
-
-
-def squeezed(text: str) -> str:
-    """Text with all whitespace removed, to compare what was written with what was printed."""
-    return re.sub(r"\s+", "", text)

@@ -17,7 +17,8 @@ from starrules import load
 from starrules.cli import main
 from starrules.io.form import build_form
 from starrules.report import scorecard
-from tests.render_browser import Word, column_text, page_count, page_size_mm, page_words, print_to_pdf, squeezed
+from tests.render_browser import Word, column_text, page_size_mm, page_words, print_to_pdf
+from tests.render_office import joined as squeezed, pdf_pages as page_count
 
 RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
 VILLAGE = RUBRICS / "村社区争先创优.rubric"  # 29 items, most with a long 说明 and 方式
